@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * smi_ensight.c -- EnSight's layout: two blocks, each a 24-byte header and a
+ * payload of P = (L - 48) / 2 bytes, owned in turn by the server and the one
+ * client through the buffer_state byte (0..4). See Core/LAYOUT.md section 1.
+ *
+ * Rules kept here: each side only changes states it owns; the server fills a
+ * block (state 1) and publishes it with a release store of 2; the client
+ * reads a block only after an acquire load saw 2 and it set 3; a client never
+ * writes pixels (its mapping of them is read-only).
+ */
+#include "smi_internal.h"
+#include "smi_platform.h"
+
+#include <string.h>
+
+static smi_ensight_header_t *smi_es_header(SharedMemoryImageStream s, int b)
+{
+    return (smi_ensight_header_t *)(s->base + (b ? SMI_ENSIGHT_HEADER_SIZE + s->es_payload : 0));
+}
+
+static uint8_t *smi_es_pixels(SharedMemoryImageStream s, int b)
+{
+    return (uint8_t *)smi_es_header(s, b) + SMI_ENSIGHT_HEADER_SIZE;
+}
+
+static uint8_t smi_es_state(SharedMemoryImageStream s, int b)
+{
+    return SMI_LOAD_ACQ(&smi_es_header(s, b)->buffer_state);
+}
+
+static void smi_es_set_state(SharedMemoryImageStream s, int b, uint8_t state)
+{
+    SMI_STORE_REL(&smi_es_header(s, b)->buffer_state, state);
+}
+
+int smi_es_payload(uint64_t file_size, uint64_t *payload)
+{
+    if (file_size < SMI_ENSIGHT_MIN_FILE)
+        return IMAGESTREAM_BAD_FILE_SIZE;
+    *payload = (file_size - 2 * SMI_ENSIGHT_HEADER_SIZE) / 2;
+    return IMAGESTREAM_NOERROR;
+}
+
+int smi_es_server_start(SharedMemoryImageStream s)
+{
+    int rc = smi_es_payload(s->map_size, &s->es_payload);
+    if (rc < 0)
+        return rc;
+    /* Frame numbers go on from those a previous server left in the headers. */
+    for (int b = 0; b < 2; b++) {
+        smi_ensight_header_t *h = smi_es_header(s, b);
+        if (h->frame_number > s->es_last_frame && h->buffer_state <= SMI_ES_INIT)
+            s->es_last_frame = h->frame_number;
+    }
+    for (int b = 0; b < 2; b++) {
+        smi_ensight_header_t *h = smi_es_header(s, b);
+        memset(h, 0, offsetof(smi_ensight_header_t, buffer_state));
+        memset(h->pad, 0, sizeof h->pad);
+        smi_es_set_state(s, b, SMI_ES_INIT);
+    }
+    return IMAGESTREAM_NOERROR;
+}
+
+/* Make the pages holding the two block headers writable in a client's
+   read-only mapping. */
+int smi_es_client_pages(SharedMemoryImageStream s)
+{
+    int rc = smi_es_payload(s->map_size, &s->es_payload);
+    if (rc < 0)
+        return rc;
+    if (smi_protect_writable(s->base, 0, SMI_ENSIGHT_HEADER_SIZE) != 0 ||
+        smi_protect_writable(s->base, SMI_ENSIGHT_HEADER_SIZE + s->es_payload,
+                             SMI_ENSIGHT_HEADER_SIZE) != 0)
+        return IMAGESTREAM_UNABLE_TO_MAP_FILE;
+    return IMAGESTREAM_NOERROR;
+}
+
+int smi_es_client_attach(SharedMemoryImageStream s)
+{
+    int rc = smi_es_client_pages(s);
+    if (rc < 0)
+        return rc;
+    uint8_t s0 = smi_es_state(s, 0), s1 = smi_es_state(s, 1);
+    if (s0 > SMI_ES_INIT || s1 > SMI_ES_INIT)
+        return IMAGESTREAM_BAD_FILE_FORMAT;
+    /* One client per stream in this layout: slot 0's byte lock says who. */
+    int busy = smi_bytelock_try(s->fd, SMI_LOCK_SLOT(0));
+    if (busy < 0)
+        return IMAGESTREAM_UNABLE_TO_OPEN_FILE;
+    if (busy)
+        return IMAGESTREAM_TOO_MANY_CLIENTS;
+    s->slot = 0;
+    rc = (s0 == SMI_ES_INIT && s1 == SMI_ES_INIT) ? IMAGESTREAM_NOERROR
+                                                  : IMAGESTREAM_RECONNECTING;
+    smi_es_set_state(s, 0, SMI_ES_FREE);
+    smi_es_set_state(s, 1, SMI_ES_FREE);
+    return rc;
+}
+
+void smi_es_detach(SharedMemoryImageStream s)
+{
+    if (s->slot == 0)
+        smi_bytelock_release(s->fd, SMI_LOCK_SLOT(0));
+    s->slot = -1;
+}
+
+/* An extended-layout server initialized the file under this client (e.g. a
+   zero-filled file that was attached to first): become an extended client. */
+static int smi_es_switch_to_extended(SharedMemoryImageStream s)
+{
+    int rc = smi_ext_validate(s->base, s->map_size);
+    if (rc < 0)
+        return rc;
+    smi_es_detach(s);
+    s->layout = IMAGESTREAM_LAYOUT_EXTENDED;
+    rc = smi_ext_client_attach(s);
+    return rc < 0 ? rc : IMAGESTREAM_NOERROR;
+}
+
+/* Check a block at state 2: 1 whole frame, 0 partial frame (skip), < 0 bad. */
+static int smi_es_check_block(SharedMemoryImageStream s, int b)
+{
+    const smi_ensight_header_t *h = smi_es_header(s, b);
+    uint64_t rows = (uint64_t)h->offset + h->num_scanlines;
+    if (h->width == 0 || h->height == 0 || rows > h->height ||
+        (uint64_t)h->width * h->num_scanlines * 3 > s->es_payload)
+        return IMAGESTREAM_BAD_FILE_FORMAT;
+    return h->offset == 0 && h->num_scanlines == h->height;
+}
+
+/* Blocks holding finished whole frames, newest first. Partial blocks are
+   handed back to the server. Returns how many (0..2) or a negative code. */
+static int smi_es_ready_blocks(SharedMemoryImageStream s, int order[2])
+{
+    int n = 0;
+    for (int b = 0; b < 2; b++) {
+        uint8_t st = smi_es_state(s, b);
+        if (st > SMI_ES_INIT)
+            return IMAGESTREAM_BAD_FILE_FORMAT;
+        if (st != SMI_ES_READY)
+            continue;
+        int whole = smi_es_check_block(s, b);
+        if (whole < 0)
+            return whole;
+        if (!whole) {
+            smi_es_set_state(s, b, SMI_ES_FREE);
+            continue;
+        }
+        order[n++] = b;
+    }
+    if (n == 2 && smi_es_header(s, order[1])->frame_number >
+                      smi_es_header(s, order[0])->frame_number) {
+        int t = order[0];
+        order[0] = order[1];
+        order[1] = t;
+    }
+    return n;
+}
+
+int smi_es_newer(SharedMemoryImageStream s)
+{
+    if (smi_ext_has_magic(s->base, s->map_size)) {
+        int rc = smi_es_switch_to_extended(s);
+        return rc < 0 ? rc : 0;
+    }
+    int order[2];
+    int n = smi_es_ready_blocks(s, order);
+    return n < 0 ? n : n > 0;
+}
+
+int smi_es_lock(SharedMemoryImageStream s)
+{
+    if (smi_ext_has_magic(s->base, s->map_size)) {
+        int rc = smi_es_switch_to_extended(s);
+        return rc < 0 ? rc : smi_ext_lock(s);
+    }
+    int order[2];
+    int n = smi_es_ready_blocks(s, order);
+    if (n <= 0)
+        return n < 0 ? n : IMAGESTREAM_NO_FRAMEAVAILABLE;
+    int b = order[0];
+    smi_es_set_state(s, b, SMI_ES_LOCKED);
+    if (n == 2)
+        smi_es_set_state(s, order[1], SMI_ES_FREE); /* superseded: back to the server */
+    const smi_ensight_header_t *h = smi_es_header(s, b);
+    s->es_block = b;
+    s->frame.iFrame = h->frame_number;
+    s->frame.iWidth = h->width;
+    s->frame.iHeight = h->height;
+    s->frame.buffer = smi_es_pixels(s, b);
+    smi_fill_default_desc(&s->desc, h->width, h->height);
+    return IMAGESTREAM_NOERROR;
+}
+
+int smi_es_unlock(SharedMemoryImageStream s)
+{
+    /* A new server may have re-initialized the block meanwhile: only hand
+       back what is still ours. */
+    if (s->es_block >= 0 && smi_es_state(s, s->es_block) == SMI_ES_LOCKED)
+        smi_es_set_state(s, s->es_block, SMI_ES_FREE);
+    s->es_block = -1;
+    return IMAGESTREAM_NOERROR;
+}
+
+int smi_es_acquire(SharedMemoryImageStream s, uint64_t bytes)
+{
+    if (bytes > s->es_payload)
+        return IMAGESTREAM_FRAME_TOO_LARGE;
+    uint8_t st[2] = {smi_es_state(s, 0), smi_es_state(s, 1)};
+    if (st[0] > SMI_ES_INIT || st[1] > SMI_ES_INIT)
+        return IMAGESTREAM_BAD_FILE_FORMAT;
+    if (st[0] == SMI_ES_INIT && st[1] == SMI_ES_INIT)
+        return IMAGESTREAM_UNCONNECTED;
+    int b = -1;
+    if (st[0] == SMI_ES_FREE && st[1] == SMI_ES_FREE)
+        b = smi_es_header(s, 1)->frame_number < smi_es_header(s, 0)->frame_number;
+    else if (st[0] == SMI_ES_FREE)
+        b = 0;
+    else if (st[1] == SMI_ES_FREE)
+        b = 1;
+    if (b < 0)
+        return IMAGESTREAM_NO_BUFFERAVAILABLE;
+    smi_es_set_state(s, b, SMI_ES_WRITING);
+    s->es_block = b;
+    s->frame.iFrame = s->es_last_frame + 1;
+    s->frame.buffer = smi_es_pixels(s, b);
+    return IMAGESTREAM_NOERROR;
+}
+
+int smi_es_publish(SharedMemoryImageStream s)
+{
+    int b = s->es_block;
+    smi_ensight_header_t *h = smi_es_header(s, b);
+    uint32_t number = s->frame.iFrame;
+    if (number <= s->es_last_frame)
+        number = s->es_last_frame + 1;
+    h->frame_number = number;
+    h->width = s->desc.width;
+    h->height = s->desc.height;
+    h->offset = 0;
+    h->num_scanlines = s->desc.height;
+    memset(h->pad, 0, sizeof h->pad);
+    s->frame.iFrame = number;
+    s->es_last_frame = number;
+    s->es_block = -1;
+    smi_es_set_state(s, b, SMI_ES_READY); /* release: pixels and header first */
+    return IMAGESTREAM_NOERROR;
+}
+
+void smi_es_abandon(SharedMemoryImageStream s)
+{
+    if (s->es_block >= 0)
+        smi_es_set_state(s, s->es_block, SMI_ES_FREE);
+    s->es_block = -1;
+    s->held = 0;
+}
+
+int smi_es_inspect(const uint8_t *base, uint64_t size, int fd, SharedMemoryImageStream self,
+                   SharedMemoryStreamInfo *info)
+{
+    uint64_t payload;
+    int rc = smi_es_payload(size, &payload);
+    if (rc < 0)
+        return rc;
+    info->layout = IMAGESTREAM_LAYOUT_ENSIGHT;
+    info->buffer_count = 2;
+    info->buffer_size = payload;
+    info->max_clients = 1;
+    int client_self = self && !self->server && self->slot == 0;
+    info->server_alive = (self && self->server) || smi_bytelock_held(fd, SMI_LOCK_SERVER) == 1;
+    info->clients = client_self || smi_bytelock_held(fd, SMI_LOCK_SLOT(0)) == 1;
+    for (int b = 0; b < 2; b++) {
+        smi_ensight_header_t h;
+        memcpy(&h, base + (b ? SMI_ENSIGHT_HEADER_SIZE + payload : 0), sizeof h);
+        SharedMemoryBufferInfo *bi = &info->buffers[b];
+        bi->state = h.buffer_state;
+        bi->format = IMAGESTREAM_FORMAT_RGB8;
+        bi->frame = h.frame_number;
+        bi->width = h.width;
+        bi->height = h.height;
+        bi->depth = 1;
+        bi->holders = h.buffer_state == SMI_ES_LOCKED;
+        if (h.buffer_state > SMI_ES_INIT)
+            rc = IMAGESTREAM_BAD_FILE_FORMAT;
+        if (h.buffer_state <= SMI_ES_LOCKED && h.frame_number > info->last_frame)
+            info->last_frame = h.frame_number;
+    }
+    return rc;
+}

@@ -1,0 +1,526 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * smi_extended.c -- this library's layout: a header page (file header, up to
+ * 8 buffer headers, 32 client slots) followed by the pixel buffers. See
+ * Core/LAYOUT.md sections 2 to 4, the authority for everything here.
+ *
+ * The protocol in one paragraph: the server marks a buffer "writing" and then
+ * reads every client's `hold`; a client stores its `hold` and then re-reads
+ * the buffer's state. Both sides use sequentially consistent operations, so at
+ * least one of them sees the other (Dekker's handshake): the server never
+ * writes a buffer a client holds, and a client never holds a buffer being
+ * written. Clients sleep on a futex word the server bumps after each publish.
+ * A client's liveness is the kernel byte lock on its slot, so a dead client's
+ * hold is dropped by the server, and a live client's never is.
+ */
+#include "smi_internal.h"
+#include "smi_platform.h"
+
+#include <string.h>
+
+#define SMI_SWEEP_INTERVAL_NS 500000000 /* look for dead clients twice a second */
+#define SMI_LOCK_RETRIES 16
+
+static const uint8_t smi_magic[8] = {0x89, 'S', 'M', 'I', '\r', '\n', 0x1a, '\n'};
+
+int smi_ext_has_magic(const uint8_t *base, uint64_t size)
+{
+    if (size < sizeof smi_magic)
+        return 0;
+    /* The server stores the magic last, with release order. */
+    uint64_t word = __atomic_load_n((const uint64_t *)base, __ATOMIC_ACQUIRE);
+    return memcmp(&word, smi_magic, sizeof smi_magic) == 0;
+}
+
+int smi_ext_validate(const uint8_t *base, uint64_t size)
+{
+    if (size < SMI_EXT_HEADER_SIZE)
+        return IMAGESTREAM_BAD_FILE_FORMAT;
+    const smi_ext_file_header_t *f = (const smi_ext_file_header_t *)base;
+    if (f->version != SMI_EXT_VERSION)
+        return IMAGESTREAM_VERSION_MISMATCH;
+    uint64_t bs = f->buffer_size, total;
+    if (f->header_size != SMI_EXT_HEADER_SIZE || f->buffer_count < 1 ||
+        f->buffer_count > SMI_EXT_MAX_BUFFERS || f->slot_count < 1 ||
+        f->slot_count > SMI_EXT_MAX_SLOTS || bs == 0 || bs % SMI_EXT_ALIGN != 0 ||
+        __builtin_mul_overflow(bs, (uint64_t)f->buffer_count, &total) ||
+        __builtin_add_overflow(total, (uint64_t)SMI_EXT_HEADER_SIZE, &total) ||
+        total != f->file_size || f->file_size > size)
+        return IMAGESTREAM_BAD_FILE_FORMAT;
+    const smi_ext_page_t *p = (const smi_ext_page_t *)base;
+    for (uint32_t b = 0; b < f->buffer_count; b++)
+        if (p->buffers[b].data_offset != SMI_EXT_HEADER_SIZE + b * bs)
+            return IMAGESTREAM_BAD_FILE_FORMAT;
+    return IMAGESTREAM_NOERROR;
+}
+
+/* Check the header of a buffer this side has pinned (or owns). */
+static int smi_ext_check_buffer(const smi_ext_page_t *p, uint32_t b)
+{
+    const smi_ext_buffer_header_t *h = &p->buffers[b];
+    uint64_t bpp = SharedMemoryImageStream_formatsize(h->format), n;
+    if (bpp == 0 || h->width == 0 || h->height == 0 || h->depth == 0 ||
+        __builtin_mul_overflow((uint64_t)h->width, (uint64_t)h->height, &n) ||
+        __builtin_mul_overflow(n, (uint64_t)h->depth, &n) || __builtin_mul_overflow(n, bpp, &n) ||
+        n != h->data_size || n > p->file.buffer_size ||
+        h->data_offset != SMI_EXT_HEADER_SIZE + b * p->file.buffer_size)
+        return IMAGESTREAM_BAD_FILE_FORMAT;
+    return IMAGESTREAM_NOERROR;
+}
+
+static void smi_ext_take_geometry(SharedMemoryImageStream s)
+{
+    s->page = (smi_ext_page_t *)s->base;
+    s->buffer_count = s->page->file.buffer_count;
+    s->slot_count = s->page->file.slot_count;
+    s->buffer_size = s->page->file.buffer_size;
+    s->file_size = s->page->file.file_size;
+}
+
+/* ---- server -------------------------------------------------------------- */
+
+static void smi_ext_layout_buffers(smi_ext_page_t *p, uint64_t buffer_size, uint32_t count)
+{
+    p->file.buffer_count = count;
+    p->file.buffer_size = buffer_size;
+    p->file.file_size = SMI_EXT_HEADER_SIZE + (uint64_t)count * buffer_size;
+    for (uint32_t b = 0; b < SMI_EXT_MAX_BUFFERS; b++) {
+        smi_ext_buffer_header_t *h = &p->buffers[b];
+        SMI_STORE(&h->state, SMI_EXT_EMPTY);
+        memset((uint8_t *)h + sizeof h->state, 0, sizeof *h - sizeof h->state);
+        if (b < count)
+            h->data_offset = SMI_EXT_HEADER_SIZE + b * buffer_size;
+    }
+}
+
+static uint64_t smi_ext_fit_buffer_size(uint64_t file_size)
+{
+    if (file_size < SMI_EXT_HEADER_SIZE)
+        return 0;
+    return (file_size - SMI_EXT_HEADER_SIZE) / SMI_EXT_BUFFERS / SMI_EXT_ALIGN * SMI_EXT_ALIGN;
+}
+
+static int smi_slot_alive(SharedMemoryImageStream s, uint32_t j)
+{
+    if (s && !s->server && s->slot == (int)j)
+        return 1;
+    return smi_bytelock_held(s->fd, SMI_LOCK_SLOT(j)) != 0; /* errors count as alive */
+}
+
+/* Free the slots of dead clients; returns how many were freed. */
+static int smi_ext_sweep(SharedMemoryImageStream s, int only_holders)
+{
+    int freed = 0;
+    for (uint32_t j = 0; j < s->slot_count; j++) {
+        smi_ext_slot_t *slot = &s->page->slots[j];
+        uint32_t claim = SMI_LOAD(&slot->claim);
+        if (claim == 0 || (only_holders && SMI_LOAD(&slot->hold) == 0))
+            continue;
+        if (smi_bytelock_held(s->fd, SMI_LOCK_SLOT(j)) == 0 &&
+            __atomic_compare_exchange_n(&slot->claim, &claim, 0, 0, __ATOMIC_SEQ_CST,
+                                        __ATOMIC_SEQ_CST))
+            freed++;
+    }
+    s->next_sweep_ns = smi_now_ns() + SMI_SWEEP_INTERVAL_NS;
+    return freed;
+}
+
+static int smi_ext_connected(SharedMemoryImageStream s)
+{
+    for (uint32_t j = 0; j < s->slot_count; j++)
+        if (SMI_LOAD_RLX(&s->page->slots[j].claim) != 0)
+            return 1;
+    return 0;
+}
+
+int smi_ext_server_start(SharedMemoryImageStream s)
+{
+    smi_ext_page_t *p = s->page;
+    if (s->map_size < SMI_EXT_HEADER_SIZE + SMI_EXT_BUFFERS * SMI_EXT_ALIGN)
+        return IMAGESTREAM_BAD_FILE_SIZE;
+    if (smi_ext_has_magic(s->base, s->map_size)) {
+        int rc = smi_ext_validate(s->base, s->map_size);
+        if (rc == IMAGESTREAM_VERSION_MISMATCH)
+            return rc; /* a newer library's stream: do not destroy it */
+        if (rc == IMAGESTREAM_NOERROR) {
+            /* Take the stream over; attached clients keep their slots. */
+            smi_ext_take_geometry(s);
+            uint64_t seq = p->file.last_sequence;
+            uint32_t frame = p->file.last_frame;
+            for (uint32_t b = 0; b < s->buffer_count; b++) {
+                smi_ext_buffer_header_t *h = &p->buffers[b];
+                if (SMI_LOAD(&h->state) == SMI_EXT_WRITING) /* died mid-frame */
+                    SMI_STORE(&h->state, SMI_EXT_EMPTY);
+                if (h->sequence > seq)
+                    seq = h->sequence;
+                if (h->frame_number > frame)
+                    frame = h->frame_number;
+            }
+            /* A grown file gets bigger buffers, when no client is attached. */
+            uint64_t fit = smi_ext_fit_buffer_size(s->map_size);
+            smi_ext_sweep(s, 0);
+            if (fit > s->buffer_size && !smi_ext_connected(s)) {
+                smi_ext_layout_buffers(p, fit, SMI_EXT_BUFFERS);
+                smi_ext_take_geometry(s);
+            }
+            SMI_STORE(&p->file.last_sequence, seq);
+            SMI_STORE(&p->file.last_frame, frame);
+            p->file.server_generation++;
+            return IMAGESTREAM_RECONNECTING;
+        }
+    }
+    /* A new stream: write everything, the magic last. */
+    uint64_t bs = smi_ext_fit_buffer_size(s->map_size);
+    SMI_STORE((uint64_t *)p->file.magic, 0);
+    memset((uint8_t *)p + 8, 0, SMI_EXT_HEADER_SIZE - 8);
+    p->file.version = SMI_EXT_VERSION;
+    p->file.header_size = SMI_EXT_HEADER_SIZE;
+    memset(p->file.ensight_guard, 0xFF, sizeof p->file.ensight_guard);
+    p->file.slot_count = SMI_EXT_MAX_SLOTS;
+    p->file.server_generation = 1;
+    smi_ext_layout_buffers(p, bs, SMI_EXT_BUFFERS);
+    uint64_t magic;
+    memcpy(&magic, smi_magic, sizeof magic);
+    SMI_STORE_REL((uint64_t *)p->file.magic, magic);
+    smi_ext_take_geometry(s);
+    s->next_sweep_ns = smi_now_ns() + SMI_SWEEP_INTERVAL_NS;
+    return IMAGESTREAM_NOERROR;
+}
+
+/* Does a claimed slot hold buffer b? Called after the server's store of state. */
+static int smi_ext_held(SharedMemoryImageStream s, uint32_t b)
+{
+    for (uint32_t j = 0; j < s->slot_count; j++) {
+        smi_ext_slot_t *slot = &s->page->slots[j];
+        if (SMI_LOAD(&slot->claim) != 0 && SMI_LOAD(&slot->hold) == b + 1)
+            return 1;
+    }
+    return 0;
+}
+
+/* Pick a buffer no client holds and mark it "writing"; -1 when all are held. */
+static int smi_ext_take_buffer(SharedMemoryImageStream s)
+{
+    smi_ext_page_t *p = s->page;
+    uint32_t order[SMI_EXT_MAX_BUFFERS], n = s->buffer_count;
+    /* Empty buffers first, then ready ones oldest first (n <= 8: insertion sort). */
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t j = i;
+        uint64_t key = p->buffers[i].state == SMI_EXT_READY ? p->buffers[i].sequence : 0;
+        while (j > 0) {
+            uint32_t o = order[j - 1];
+            uint64_t ko = p->buffers[o].state == SMI_EXT_READY ? p->buffers[o].sequence : 0;
+            if (ko <= key)
+                break;
+            order[j] = o;
+            j--;
+        }
+        order[j] = i;
+    }
+    for (int attempt = 0; attempt < 2; attempt++) {
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t b = order[i];
+            smi_ext_buffer_header_t *h = &p->buffers[b];
+            uint32_t old = SMI_LOAD_RLX(&h->state);
+            SMI_STORE(&h->state, SMI_EXT_WRITING);
+            if (!smi_ext_held(s, b))
+                return (int)b;
+            SMI_STORE(&h->state, old); /* a client holds it: contents untouched */
+        }
+        /* Every buffer is held: are all the holders still alive? */
+        if (attempt == 0 && smi_ext_sweep(s, 1) == 0)
+            break;
+    }
+    return -1;
+}
+
+int smi_ext_acquire(SharedMemoryImageStream s, uint64_t bytes)
+{
+    if (bytes > s->buffer_size)
+        return IMAGESTREAM_FRAME_TOO_LARGE;
+    if (smi_now_ns() >= s->next_sweep_ns)
+        smi_ext_sweep(s, 0);
+    int b = smi_ext_take_buffer(s);
+    if (b < 0)
+        return IMAGESTREAM_NO_BUFFERAVAILABLE;
+    s->buffer = b;
+    s->frame.iFrame = SMI_LOAD_RLX(&s->page->file.last_frame) + 1;
+    s->frame.buffer = s->base + s->page->buffers[b].data_offset;
+    return IMAGESTREAM_NOERROR;
+}
+
+int smi_ext_publish(SharedMemoryImageStream s)
+{
+    smi_ext_page_t *p = s->page;
+    smi_ext_buffer_header_t *h = &p->buffers[s->buffer];
+    const SharedMemoryImageDesc *d = &s->desc;
+    uint32_t last = SMI_LOAD_RLX(&p->file.last_frame);
+    uint64_t seq = SMI_LOAD_RLX(&p->file.last_sequence) + 1;
+    uint32_t number = s->frame.iFrame > last ? s->frame.iFrame : last + 1;
+
+    h->format = d->format;
+    h->width = d->width;
+    h->height = d->height;
+    h->depth = d->depth;
+    h->data_size = (uint64_t)d->width * d->height * d->depth *
+                   SharedMemoryImageStream_formatsize(d->format);
+    h->timestamp = d->timestamp;
+    memcpy(h->spacing, d->spacing, sizeof h->spacing);
+    memcpy(h->origin, d->origin, sizeof h->origin);
+    h->frame_number = number;
+    SMI_STORE_RLX(&h->sequence, seq);
+    SMI_STORE(&h->state, SMI_EXT_READY);
+    SMI_STORE(&p->file.last_sequence, seq);
+    SMI_STORE(&p->file.last_frame, number);
+    s->frame.iFrame = number;
+    s->buffer = -1;
+
+    __atomic_fetch_add(&p->file.publish_count, 1, __ATOMIC_SEQ_CST);
+    int connected = 0, waiting = 0;
+    for (uint32_t j = 0; j < s->slot_count; j++) {
+        if (SMI_LOAD(&p->slots[j].claim) != 0) {
+            connected = 1;
+            waiting |= SMI_LOAD(&p->slots[j].waiting) != 0;
+        }
+    }
+    if (waiting)
+        smi_futex_wake(&p->file.publish_count);
+    return connected ? IMAGESTREAM_NOERROR : IMAGESTREAM_UNCONNECTED;
+}
+
+void smi_ext_abandon(SharedMemoryImageStream s)
+{
+    if (s->buffer >= 0)
+        SMI_STORE(&s->page->buffers[s->buffer].state, SMI_EXT_EMPTY);
+    s->buffer = -1;
+    s->held = 0;
+}
+
+/* ---- client -------------------------------------------------------------- */
+
+int smi_ext_client_attach(SharedMemoryImageStream s)
+{
+    if (smi_protect_writable(s->base, 0, SMI_EXT_HEADER_SIZE) != 0)
+        return IMAGESTREAM_UNABLE_TO_MAP_FILE;
+    smi_ext_take_geometry(s);
+    for (uint32_t j = 0; j < s->slot_count; j++) {
+        int busy = smi_bytelock_try(s->fd, SMI_LOCK_SLOT(j));
+        if (busy < 0)
+            return IMAGESTREAM_UNABLE_TO_OPEN_FILE;
+        if (busy)
+            continue;
+        smi_ext_slot_t *slot = &s->page->slots[j];
+        /* Reset the slot, then claim it: the server ignores unclaimed slots. */
+        SMI_STORE(&slot->hold, 0);
+        SMI_STORE(&slot->waiting, 0);
+        SMI_STORE_RLX(&slot->last_sequence, 0);
+        SMI_STORE_RLX(&slot->frames_locked, 0);
+        uint32_t claim;
+        do {
+            claim = __atomic_add_fetch(&s->page->file.claim_counter, 1, __ATOMIC_SEQ_CST);
+        } while (claim == 0);
+        SMI_STORE(&slot->claim, claim);
+        s->slot = (int)j;
+        s->last_sequence = 0;
+        return IMAGESTREAM_NOERROR;
+    }
+    return IMAGESTREAM_TOO_MANY_CLIENTS;
+}
+
+void smi_ext_detach(SharedMemoryImageStream s)
+{
+    if (s->slot < 0)
+        return;
+    smi_ext_slot_t *slot = &s->page->slots[s->slot];
+    SMI_STORE(&slot->hold, 0);
+    SMI_STORE(&slot->waiting, 0);
+    SMI_STORE(&slot->claim, 0);
+    smi_bytelock_release(s->fd, SMI_LOCK_SLOT(s->slot));
+    s->slot = -1;
+}
+
+/* The server re-laid the buffers out (a grown file): map again. */
+static int smi_ext_refresh(SharedMemoryImageStream s)
+{
+    const smi_ext_file_header_t *f = &s->page->file;
+    if (SMI_LOAD_RLX(&f->buffer_size) == s->buffer_size &&
+        SMI_LOAD_RLX(&f->buffer_count) == s->buffer_count &&
+        SMI_LOAD_RLX(&f->file_size) == s->file_size)
+        return IMAGESTREAM_NOERROR;
+    int rc = smi_map_client(s);
+    if (rc < 0)
+        return rc;
+    if (!smi_ext_has_magic(s->base, s->map_size))
+        return IMAGESTREAM_BAD_FILE_FORMAT;
+    rc = smi_ext_validate(s->base, s->map_size);
+    if (rc < 0)
+        return rc;
+    if (smi_protect_writable(s->base, 0, SMI_EXT_HEADER_SIZE) != 0)
+        return IMAGESTREAM_UNABLE_TO_MAP_FILE;
+    smi_ext_take_geometry(s);
+    return IMAGESTREAM_NOERROR;
+}
+
+/* The ready buffer with the largest sequence above this client's last, or -1
+   (or a negative code for a corrupted state). */
+static int smi_ext_newest(SharedMemoryImageStream s, int *best)
+{
+    uint64_t best_seq = s->last_sequence;
+    *best = -1;
+    for (uint32_t b = 0; b < s->buffer_count; b++) {
+        const smi_ext_buffer_header_t *h = &s->page->buffers[b];
+        uint32_t st = SMI_LOAD_ACQ(&h->state);
+        if (st > SMI_EXT_READY)
+            return IMAGESTREAM_BAD_FILE_FORMAT;
+        if (st != SMI_EXT_READY)
+            continue;
+        uint64_t seq = SMI_LOAD_RLX(&h->sequence);
+        if (seq > best_seq) {
+            best_seq = seq;
+            *best = (int)b;
+        }
+    }
+    return IMAGESTREAM_NOERROR;
+}
+
+int smi_ext_lock(SharedMemoryImageStream s)
+{
+    int rc = smi_ext_refresh(s);
+    if (rc < 0)
+        return rc;
+    smi_ext_slot_t *slot = &s->page->slots[s->slot];
+    for (int attempt = 0; attempt < SMI_LOCK_RETRIES; attempt++) {
+        int b;
+        rc = smi_ext_newest(s, &b);
+        if (rc < 0)
+            return rc;
+        if (b < 0)
+            return IMAGESTREAM_NO_FRAMEAVAILABLE;
+        smi_ext_buffer_header_t *h = &s->page->buffers[b];
+        SMI_STORE(&slot->hold, (uint32_t)b + 1);
+        if (SMI_LOAD(&h->state) != SMI_EXT_READY) {
+            SMI_STORE(&slot->hold, 0); /* the server got there first */
+            continue;
+        }
+        /* Pinned: the server will not write this buffer until hold is 0. */
+        uint64_t seq = SMI_LOAD_RLX(&h->sequence);
+        if (seq <= s->last_sequence) {
+            SMI_STORE(&slot->hold, 0);
+            continue;
+        }
+        if (smi_ext_check_buffer(s->page, (uint32_t)b) < 0) {
+            SMI_STORE(&slot->hold, 0);
+            return IMAGESTREAM_BAD_FILE_FORMAT;
+        }
+        s->last_sequence = seq;
+        SMI_STORE_RLX(&slot->last_sequence, seq);
+        SMI_STORE_RLX(&slot->frames_locked, SMI_LOAD_RLX(&slot->frames_locked) + 1);
+        if (!(s->options & IMAGESTREAM_OPTIONS_ANYFORMAT) &&
+            (h->format != IMAGESTREAM_FORMAT_RGB8 || h->depth != 1)) {
+            SMI_STORE(&slot->hold, 0);
+            return IMAGESTREAM_FORMAT_SKIPPED;
+        }
+        SharedMemoryImageDesc *d = &s->desc;
+        d->format = h->format;
+        d->width = h->width;
+        d->height = h->height;
+        d->depth = h->depth;
+        d->timestamp = h->timestamp;
+        memcpy(d->spacing, h->spacing, sizeof d->spacing);
+        memcpy(d->origin, h->origin, sizeof d->origin);
+        s->buffer = b;
+        s->frame.iFrame = h->frame_number;
+        s->frame.iWidth = h->width;
+        s->frame.iHeight = h->height;
+        s->frame.buffer = s->base + h->data_offset;
+        return IMAGESTREAM_NOERROR;
+    }
+    return IMAGESTREAM_NO_FRAMEAVAILABLE;
+}
+
+int smi_ext_unlock(SharedMemoryImageStream s)
+{
+    SMI_STORE(&s->page->slots[s->slot].hold, 0);
+    s->buffer = -1;
+    return IMAGESTREAM_NOERROR;
+}
+
+int smi_ext_wait(SharedMemoryImageStream s, int64_t timeout_ns)
+{
+    int rc = smi_ext_refresh(s);
+    if (rc < 0)
+        return rc;
+    smi_ext_slot_t *slot = &s->page->slots[s->slot];
+    uint32_t *word = &s->page->file.publish_count;
+    int64_t deadline = timeout_ns < 0 ? 0 : smi_now_ns() + timeout_ns;
+    for (;;) {
+        int b;
+        if ((rc = smi_ext_newest(s, &b)) < 0)
+            return rc;
+        if (b >= 0)
+            return IMAGESTREAM_NOERROR;
+        /* Announce the sleep, then look again: the server bumps the word
+           before it reads `waiting`, so no publish is missed. */
+        SMI_STORE(&slot->waiting, 1);
+        uint32_t seen = SMI_LOAD(word);
+        if ((rc = smi_ext_newest(s, &b)) < 0 || b >= 0) {
+            SMI_STORE(&slot->waiting, 0);
+            return rc < 0 ? rc : IMAGESTREAM_NOERROR;
+        }
+        int64_t left = -1;
+        if (timeout_ns >= 0 && (left = deadline - smi_now_ns()) <= 0) {
+            SMI_STORE(&slot->waiting, 0);
+            return IMAGESTREAM_NO_FRAMEAVAILABLE;
+        }
+        smi_futex_wait(word, seen, left);
+        SMI_STORE(&slot->waiting, 0);
+    }
+}
+
+/* ---- inspection ---------------------------------------------------------- */
+
+int smi_ext_inspect(const uint8_t *base, uint64_t size, int fd, SharedMemoryImageStream self,
+                    SharedMemoryStreamInfo *info)
+{
+    info->layout = IMAGESTREAM_LAYOUT_EXTENDED;
+    if (size >= 12)
+        memcpy(&info->version, base + 8, sizeof info->version);
+    int rc = smi_ext_validate(base, size);
+    if (rc < 0)
+        return rc;
+    const smi_ext_page_t *p = (const smi_ext_page_t *)base;
+    struct _SharedMemoryImageStream probe = {.fd = fd, .slot = -1};
+    if (self)
+        probe.slot = self->server ? -1 : self->slot;
+    info->buffer_count = p->file.buffer_count;
+    info->buffer_size = p->file.buffer_size;
+    info->max_clients = p->file.slot_count;
+    info->server_generation = SMI_LOAD_RLX(&p->file.server_generation);
+    info->last_sequence = SMI_LOAD_RLX(&p->file.last_sequence);
+    info->last_frame = SMI_LOAD_RLX(&p->file.last_frame);
+    info->server_alive = (self && self->server) || smi_bytelock_held(fd, SMI_LOCK_SERVER) == 1;
+    uint32_t live_hold[SMI_EXT_MAX_SLOTS] = {0};
+    for (uint32_t j = 0; j < p->file.slot_count; j++) {
+        if (SMI_LOAD_RLX(&p->slots[j].claim) != 0 && smi_slot_alive(&probe, j)) {
+            info->clients++;
+            live_hold[j] = SMI_LOAD_RLX(&p->slots[j].hold);
+        }
+    }
+    for (uint32_t b = 0; b < p->file.buffer_count; b++) {
+        const smi_ext_buffer_header_t *h = &p->buffers[b];
+        SharedMemoryBufferInfo *bi = &info->buffers[b];
+        bi->state = SMI_LOAD_RLX(&h->state);
+        bi->format = h->format;
+        bi->frame = h->frame_number;
+        bi->width = h->width;
+        bi->height = h->height;
+        bi->depth = h->depth;
+        bi->sequence = SMI_LOAD_RLX(&h->sequence);
+        bi->timestamp = h->timestamp;
+        for (uint32_t j = 0; j < p->file.slot_count; j++)
+            bi->holders += live_hold[j] == b + 1;
+        if (bi->state > SMI_EXT_READY)
+            rc = IMAGESTREAM_BAD_FILE_FORMAT;
+    }
+    return rc;
+}

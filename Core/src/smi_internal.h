@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * smi_internal.h -- the stream object and the per-layout operations that
+ * smi_stream.c dispatches to (smi_ensight.c, smi_extended.c).
+ */
+#ifndef SMI_INTERNAL_H
+#define SMI_INTERNAL_H
+
+#include "shared_memory_image_client_priv.h"
+#include "smi_layout.h"
+
+#define SMI_HIDDEN __attribute__((visibility("hidden")))
+
+/* Atomic access to fields of the shared mapping. */
+#define SMI_LOAD(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
+#define SMI_LOAD_ACQ(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define SMI_LOAD_RLX(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define SMI_STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
+#define SMI_STORE_REL(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define SMI_STORE_RLX(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+
+struct _SharedMemoryImageStream {
+    int fd;
+    uint8_t *base;          /* the mapping of the whole file */
+    uint64_t map_size;      /* bytes mapped */
+    uint32_t options;
+    int server;             /* 1: server end, 0: client end */
+    int layout;             /* IMAGESTREAM_LAYOUT_* */
+    int held;               /* client: a frame is locked; server: a frame is acquired */
+    struct _SharedMemoryFrame frame; /* what lock/acquire hand out */
+    SharedMemoryImageDesc desc;      /* format and metadata of that frame */
+
+    /* EnSight layout */
+    uint64_t es_payload;    /* P: payload bytes of each block */
+    int es_block;           /* block locked or acquired */
+    uint32_t es_last_frame; /* server: last published frame number */
+
+    /* Extended layout */
+    smi_ext_page_t *page;   /* == base */
+    uint32_t buffer_count;  /* geometry validated at attach */
+    uint32_t slot_count;
+    uint64_t buffer_size;
+    uint64_t file_size;
+    int slot;               /* client slot, -1 when none */
+    int buffer;             /* buffer locked or acquired */
+    uint64_t last_sequence; /* client: sequence of the last locked frame */
+    int64_t next_sweep_ns;  /* server: when to look for dead clients next */
+};
+
+/* smi_stream.c */
+SMI_HIDDEN int smi_map_client(SharedMemoryImageStream s);
+SMI_HIDDEN void smi_fill_default_desc(SharedMemoryImageDesc *d, uint32_t w, uint32_t h);
+
+/* smi_ensight.c */
+SMI_HIDDEN int smi_es_payload(uint64_t file_size, uint64_t *payload);
+SMI_HIDDEN int smi_es_server_start(SharedMemoryImageStream s);
+SMI_HIDDEN int smi_es_client_attach(SharedMemoryImageStream s);
+SMI_HIDDEN int smi_es_client_pages(SharedMemoryImageStream s);
+SMI_HIDDEN int smi_es_lock(SharedMemoryImageStream s);
+SMI_HIDDEN int smi_es_unlock(SharedMemoryImageStream s);
+SMI_HIDDEN int smi_es_newer(SharedMemoryImageStream s);
+SMI_HIDDEN int smi_es_acquire(SharedMemoryImageStream s, uint64_t bytes);
+SMI_HIDDEN int smi_es_publish(SharedMemoryImageStream s);
+SMI_HIDDEN void smi_es_abandon(SharedMemoryImageStream s);
+SMI_HIDDEN void smi_es_detach(SharedMemoryImageStream s);
+SMI_HIDDEN int smi_es_inspect(const uint8_t *base, uint64_t size, int fd,
+                              SharedMemoryImageStream self, SharedMemoryStreamInfo *info);
+
+/* smi_extended.c */
+SMI_HIDDEN int smi_ext_has_magic(const uint8_t *base, uint64_t size);
+SMI_HIDDEN int smi_ext_validate(const uint8_t *base, uint64_t size);
+SMI_HIDDEN int smi_ext_server_start(SharedMemoryImageStream s);
+SMI_HIDDEN int smi_ext_client_attach(SharedMemoryImageStream s);
+SMI_HIDDEN int smi_ext_lock(SharedMemoryImageStream s);
+SMI_HIDDEN int smi_ext_unlock(SharedMemoryImageStream s);
+SMI_HIDDEN int smi_ext_wait(SharedMemoryImageStream s, int64_t timeout_ns);
+SMI_HIDDEN int smi_ext_acquire(SharedMemoryImageStream s, uint64_t bytes);
+SMI_HIDDEN int smi_ext_publish(SharedMemoryImageStream s);
+SMI_HIDDEN void smi_ext_abandon(SharedMemoryImageStream s);
+SMI_HIDDEN void smi_ext_detach(SharedMemoryImageStream s);
+SMI_HIDDEN int smi_ext_inspect(const uint8_t *base, uint64_t size, int fd,
+                               SharedMemoryImageStream self, SharedMemoryStreamInfo *info);
+
+#endif /* SMI_INTERNAL_H */

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * smi_layout.h -- the on-disk structures of both layouts, mirroring
+ * Core/LAYOUT.md field by field. Change the document, these structs and
+ * Testing/Layout/ together.
+ */
+#ifndef SMI_LAYOUT_H
+#define SMI_LAYOUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- EnSight layout (LAYOUT.md section 1) -------------------------------- */
+
+typedef struct smi_ensight_header_t {
+    uint32_t frame_number;
+    uint32_t width;
+    uint32_t height;
+    uint32_t offset;
+    uint32_t num_scanlines;
+    uint8_t buffer_state;
+    uint8_t pad[3];
+} smi_ensight_header_t;
+
+#define SMI_ENSIGHT_HEADER_SIZE 24u
+#define SMI_ENSIGHT_MIN_FILE (2u * SMI_ENSIGHT_HEADER_SIZE + 2u * 3u)
+
+enum {
+    SMI_ES_FREE = 0,      /* server owns */
+    SMI_ES_WRITING = 1,   /* server writing */
+    SMI_ES_READY = 2,     /* client owns a finished frame */
+    SMI_ES_LOCKED = 3,    /* client has it locked */
+    SMI_ES_INIT = 4       /* initialized, no client yet */
+};
+
+_Static_assert(sizeof(smi_ensight_header_t) == 24, "EnSight header is 24 bytes");
+_Static_assert(offsetof(smi_ensight_header_t, frame_number) == 0, "layout");
+_Static_assert(offsetof(smi_ensight_header_t, width) == 4, "layout");
+_Static_assert(offsetof(smi_ensight_header_t, height) == 8, "layout");
+_Static_assert(offsetof(smi_ensight_header_t, offset) == 12, "layout");
+_Static_assert(offsetof(smi_ensight_header_t, num_scanlines) == 16, "layout");
+_Static_assert(offsetof(smi_ensight_header_t, buffer_state) == 20, "layout");
+
+/* ---- Extended layout (LAYOUT.md section 2) ------------------------------- */
+
+#define SMI_EXT_MAGIC "\x89SMI\r\n\x1a\n"
+#define SMI_EXT_VERSION 1u
+#define SMI_EXT_HEADER_SIZE 4096u
+#define SMI_EXT_ALIGN 4096u
+#define SMI_EXT_BUFFERS 2u          /* what servers write */
+#define SMI_EXT_MAX_BUFFERS 8u
+#define SMI_EXT_MAX_SLOTS 32u
+#define SMI_EXT_BUFFER_HEADERS 256u
+#define SMI_EXT_SLOTS 1280u
+
+typedef struct smi_ext_file_header_t {
+    uint8_t magic[8];
+    uint32_t version;
+    uint32_t header_size;
+    uint32_t buffer_count;
+    uint8_t ensight_guard[4];
+    uint32_t slot_count;
+    uint32_t server_generation;
+    uint64_t file_size;
+    uint64_t buffer_size;
+    uint64_t last_sequence;
+    uint32_t last_frame;
+    uint32_t claim_counter;
+    uint32_t publish_count;
+    uint8_t reserved[188];
+} smi_ext_file_header_t;
+
+enum { SMI_EXT_EMPTY = 0, SMI_EXT_WRITING = 1, SMI_EXT_READY = 2 };
+
+typedef struct smi_ext_buffer_header_t {
+    uint32_t state;
+    uint32_t format;
+    uint64_t sequence;
+    uint32_t frame_number;
+    uint32_t width;
+    uint32_t height;
+    uint32_t depth;
+    uint64_t data_offset;
+    uint64_t data_size;
+    double timestamp;
+    double spacing[3];
+    double origin[3];
+    uint8_t reserved[24];
+} smi_ext_buffer_header_t;
+
+typedef struct smi_ext_slot_t {
+    uint32_t claim;
+    uint32_t hold;
+    uint32_t waiting;
+    uint32_t reserved0;
+    uint64_t last_sequence;
+    uint64_t frames_locked;
+    uint8_t reserved[32];
+} smi_ext_slot_t;
+
+/* The whole header page. */
+typedef struct smi_ext_page_t {
+    smi_ext_file_header_t file;
+    smi_ext_buffer_header_t buffers[SMI_EXT_MAX_BUFFERS];
+    smi_ext_slot_t slots[SMI_EXT_MAX_SLOTS];
+    uint8_t reserved[SMI_EXT_HEADER_SIZE - SMI_EXT_SLOTS - SMI_EXT_MAX_SLOTS * 64u];
+} smi_ext_page_t;
+
+_Static_assert(sizeof(smi_ext_file_header_t) == 256, "file header is 256 bytes");
+_Static_assert(offsetof(smi_ext_file_header_t, version) == 8, "layout");
+_Static_assert(offsetof(smi_ext_file_header_t, header_size) == 12, "layout");
+_Static_assert(offsetof(smi_ext_file_header_t, buffer_count) == 16, "layout");
+_Static_assert(offsetof(smi_ext_file_header_t, ensight_guard) == 20, "layout");
+_Static_assert(offsetof(smi_ext_file_header_t, slot_count) == 24, "layout");
+_Static_assert(offsetof(smi_ext_file_header_t, server_generation) == 28, "layout");
+_Static_assert(offsetof(smi_ext_file_header_t, file_size) == 32, "layout");
+_Static_assert(offsetof(smi_ext_file_header_t, buffer_size) == 40, "layout");
+_Static_assert(offsetof(smi_ext_file_header_t, last_sequence) == 48, "layout");
+_Static_assert(offsetof(smi_ext_file_header_t, last_frame) == 56, "layout");
+_Static_assert(offsetof(smi_ext_file_header_t, claim_counter) == 60, "layout");
+_Static_assert(offsetof(smi_ext_file_header_t, publish_count) == 64, "layout");
+
+_Static_assert(sizeof(smi_ext_buffer_header_t) == 128, "buffer header is 128 bytes");
+_Static_assert(offsetof(smi_ext_buffer_header_t, format) == 4, "layout");
+_Static_assert(offsetof(smi_ext_buffer_header_t, sequence) == 8, "layout");
+_Static_assert(offsetof(smi_ext_buffer_header_t, frame_number) == 16, "layout");
+_Static_assert(offsetof(smi_ext_buffer_header_t, width) == 20, "layout");
+_Static_assert(offsetof(smi_ext_buffer_header_t, height) == 24, "layout");
+_Static_assert(offsetof(smi_ext_buffer_header_t, depth) == 28, "layout");
+_Static_assert(offsetof(smi_ext_buffer_header_t, data_offset) == 32, "layout");
+_Static_assert(offsetof(smi_ext_buffer_header_t, data_size) == 40, "layout");
+_Static_assert(offsetof(smi_ext_buffer_header_t, timestamp) == 48, "layout");
+_Static_assert(offsetof(smi_ext_buffer_header_t, spacing) == 56, "layout");
+_Static_assert(offsetof(smi_ext_buffer_header_t, origin) == 80, "layout");
+
+_Static_assert(sizeof(smi_ext_slot_t) == 64, "slot is 64 bytes");
+_Static_assert(offsetof(smi_ext_slot_t, hold) == 4, "layout");
+_Static_assert(offsetof(smi_ext_slot_t, waiting) == 8, "layout");
+_Static_assert(offsetof(smi_ext_slot_t, last_sequence) == 16, "layout");
+_Static_assert(offsetof(smi_ext_slot_t, frames_locked) == 24, "layout");
+
+_Static_assert(offsetof(smi_ext_page_t, buffers) == SMI_EXT_BUFFER_HEADERS, "layout");
+_Static_assert(offsetof(smi_ext_page_t, slots) == SMI_EXT_SLOTS, "layout");
+_Static_assert(sizeof(smi_ext_page_t) == SMI_EXT_HEADER_SIZE, "header page is 4096 bytes");
+
+/* ---- Liveness byte locks (LAYOUT.md section 3) --------------------------- */
+
+#define SMI_LOCK_SERVER ((int64_t)1 << 62)
+#define SMI_LOCK_SLOT(j) (SMI_LOCK_SERVER + 1 + (int64_t)(j))
+
+#endif /* SMI_LAYOUT_H */

@@ -1,0 +1,468 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * smi_stream.c -- the public API: argument checks, opening and mapping the
+ * file, layout detection, and dispatch to smi_ensight.c / smi_extended.c.
+ *
+ * Protocol summary (details in Core/LAYOUT.md): the server writes a frame into
+ * a buffer no client holds and then marks it ready; a client marks the newest
+ * ready buffer as held and only then reads it. Clients map the pixels
+ * read-only. Liveness is kept with kernel byte locks, never with PIDs.
+ */
+#include "smi_internal.h"
+#include "smi_platform.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SMI_KNOWN_OPTIONS                                                                    \
+    (IMAGESTREAM_OPTIONS_INITBUFFERHEADERS | IMAGESTREAM_OPTIONS_NOTHREADS |                 \
+     IMAGESTREAM_OPTIONS_FLIPVERTICAL | IMAGESTREAM_OPTIONS_EXTENDED |                       \
+     IMAGESTREAM_OPTIONS_ANYFORMAT)
+
+uint32_t SharedMemoryImageStream_formatsize(uint32_t format)
+{
+    switch (format) {
+    case IMAGESTREAM_FORMAT_RGB8: return 3;
+    case IMAGESTREAM_FORMAT_RGBA8: return 4;
+    case IMAGESTREAM_FORMAT_GRAY8: return 1;
+    case IMAGESTREAM_FORMAT_GRAY16: return 2;
+    case IMAGESTREAM_FORMAT_FLOAT32: return 4;
+    default: return 0;
+    }
+}
+
+const char *SharedMemoryImageStream_formatname(uint32_t format)
+{
+    switch (format) {
+    case IMAGESTREAM_FORMAT_RGB8: return "rgb8";
+    case IMAGESTREAM_FORMAT_RGBA8: return "rgba8";
+    case IMAGESTREAM_FORMAT_GRAY8: return "gray8";
+    case IMAGESTREAM_FORMAT_GRAY16: return "gray16";
+    case IMAGESTREAM_FORMAT_FLOAT32: return "float32";
+    default: return "unknown";
+    }
+}
+
+void smi_fill_default_desc(SharedMemoryImageDesc *d, uint32_t w, uint32_t h)
+{
+    memset(d, 0, sizeof *d);
+    d->format = IMAGESTREAM_FORMAT_RGB8;
+    d->width = w;
+    d->height = h;
+    d->depth = 1;
+    d->spacing[0] = d->spacing[1] = d->spacing[2] = 1.0;
+}
+
+/* Bytes of a frame described by d, or 0 when it is invalid (unknown format,
+   zero size) or does not fit in 64 bits. */
+static uint64_t smi_desc_bytes(const SharedMemoryImageDesc *d, int *overflow)
+{
+    uint64_t bpp = SharedMemoryImageStream_formatsize(d->format), n;
+    uint32_t depth = d->depth ? d->depth : 1;
+    *overflow = 0;
+    if (bpp == 0 || d->width == 0 || d->height == 0)
+        return 0;
+    if (__builtin_mul_overflow((uint64_t)d->width, (uint64_t)d->height, &n) ||
+        __builtin_mul_overflow(n, (uint64_t)depth, &n) || __builtin_mul_overflow(n, bpp, &n)) {
+        *overflow = 1;
+        return 0;
+    }
+    return n;
+}
+
+static void smi_stream_free(SharedMemoryImageStream s)
+{
+    if (!s)
+        return;
+    smi_unmap(s->base, s->map_size);
+    smi_file_close(s->fd); /* also drops this stream's byte locks */
+    free(s);
+}
+
+/* Map the whole file read-only; the layout code then makes its header
+   pages writable. Returns a code. */
+int smi_map_client(SharedMemoryImageStream s)
+{
+    int64_t size = smi_file_size(s->fd);
+    if (size < (int64_t)SMI_ENSIGHT_MIN_FILE)
+        return IMAGESTREAM_BAD_FILE_SIZE;
+    smi_unmap(s->base, s->map_size);
+    s->base = smi_map(s->fd, (uint64_t)size, 0);
+    s->map_size = s->base ? (uint64_t)size : 0;
+    s->page = (smi_ext_page_t *)s->base;
+    return s->base ? IMAGESTREAM_NOERROR : IMAGESTREAM_UNABLE_TO_MAP_FILE;
+}
+
+static int smi_open_error(void)
+{
+    return (errno == ENOENT || errno == ENOTDIR) ? IMAGESTREAM_BAD_FILE_SIZE
+                                                 : IMAGESTREAM_UNABLE_TO_OPEN_FILE;
+}
+
+static int smi_create_server(SharedMemoryImageStream s)
+{
+    int64_t size = smi_file_size(s->fd);
+    if (size < (int64_t)SMI_ENSIGHT_MIN_FILE)
+        return IMAGESTREAM_BAD_FILE_SIZE;
+    int busy = smi_bytelock_try(s->fd, SMI_LOCK_SERVER);
+    if (busy < 0)
+        return IMAGESTREAM_UNABLE_TO_OPEN_FILE;
+    if (busy)
+        return IMAGESTREAM_SERVER_ACTIVE;
+    s->base = smi_map(s->fd, (uint64_t)size, 1);
+    if (!s->base)
+        return IMAGESTREAM_UNABLE_TO_MAP_FILE;
+    s->map_size = (uint64_t)size;
+    s->page = (smi_ext_page_t *)s->base;
+    if (s->options & IMAGESTREAM_OPTIONS_EXTENDED) {
+        s->layout = IMAGESTREAM_LAYOUT_EXTENDED;
+        return smi_ext_server_start(s);
+    }
+    s->layout = IMAGESTREAM_LAYOUT_ENSIGHT;
+    return smi_es_server_start(s);
+}
+
+static int smi_create_client(SharedMemoryImageStream s)
+{
+    int rc = smi_map_client(s);
+    if (rc < 0)
+        return rc;
+    if (smi_ext_has_magic(s->base, s->map_size)) {
+        s->layout = IMAGESTREAM_LAYOUT_EXTENDED;
+        rc = smi_ext_validate(s->base, s->map_size);
+        return rc < 0 ? rc : smi_ext_client_attach(s);
+    }
+    s->layout = IMAGESTREAM_LAYOUT_ENSIGHT;
+    return smi_es_client_attach(s);
+}
+
+SharedMemoryImageError SharedMemoryImageStream_create(const char *filename, uint32_t options,
+                                                      SharedMemoryImageStream *stream)
+{
+    if (stream)
+        *stream = NULL;
+    if (!filename || !stream || (options & ~(uint32_t)SMI_KNOWN_OPTIONS))
+        return IMAGESTREAM_BAD_ARGS;
+    SharedMemoryImageStream s = calloc(1, sizeof *s);
+    if (!s)
+        return IMAGESTREAM_MEMORY_ALLOC_ERROR;
+    s->slot = -1;
+    s->buffer = -1;
+    s->es_block = -1;
+    s->options = options;
+    s->server = (options & IMAGESTREAM_OPTIONS_INITBUFFERHEADERS) != 0;
+    s->fd = smi_file_open(filename, 1);
+    if (s->fd < 0) {
+        int rc = smi_open_error();
+        free(s);
+        return rc;
+    }
+    int rc = s->server ? smi_create_server(s) : smi_create_client(s);
+    if (rc < 0) {
+        smi_stream_free(s); /* unmaps, closes, drops byte locks */
+        return rc;
+    }
+    *stream = s;
+    return rc;
+}
+
+SharedMemoryImageError SharedMemoryImageStream_destroy(SharedMemoryImageStream s)
+{
+    if (!s)
+        return IMAGESTREAM_BAD_ARGS;
+    int ext = s->layout == IMAGESTREAM_LAYOUT_EXTENDED;
+    if (s->server) {
+        if (s->held)
+            ext ? smi_ext_abandon(s) : smi_es_abandon(s);
+    } else {
+        if (s->held)
+            ext ? smi_ext_unlock(s) : smi_es_unlock(s);
+        ext ? smi_ext_detach(s) : smi_es_detach(s);
+    }
+    smi_stream_free(s);
+    return IMAGESTREAM_NOERROR;
+}
+
+SharedMemoryImageError SharedMemoryImageStream_lock(SharedMemoryImageStream s,
+                                                    SharedMemoryFrame *frame)
+{
+    if (!s || !frame)
+        return IMAGESTREAM_BAD_ARGS;
+    if (s->server)
+        return IMAGESTREAM_IS_SERVER;
+    if (s->held)
+        return IMAGESTREAM_LOCKED;
+    int rc = s->layout == IMAGESTREAM_LAYOUT_EXTENDED ? smi_ext_lock(s) : smi_es_lock(s);
+    if (rc == IMAGESTREAM_NOERROR) {
+        s->held = 1;
+        *frame = &s->frame;
+    }
+    return rc;
+}
+
+SharedMemoryImageError SharedMemoryImageStream_unlock(SharedMemoryImageStream s)
+{
+    if (!s)
+        return IMAGESTREAM_BAD_ARGS;
+    if (s->server)
+        return IMAGESTREAM_IS_SERVER;
+    if (!s->held)
+        return IMAGESTREAM_NOT_LOCKED;
+    int rc = s->layout == IMAGESTREAM_LAYOUT_EXTENDED ? smi_ext_unlock(s) : smi_es_unlock(s);
+    s->held = 0;
+    return rc;
+}
+
+SharedMemoryImageError SharedMemoryImageStream_wait(SharedMemoryImageStream s, int32_t timeout_ms)
+{
+    if (!s)
+        return IMAGESTREAM_BAD_ARGS;
+    if (s->server)
+        return IMAGESTREAM_IS_SERVER;
+    int64_t timeout_ns = timeout_ms < 0 ? -1 : (int64_t)timeout_ms * 1000000;
+    if (s->layout == IMAGESTREAM_LAYOUT_EXTENDED)
+        return smi_ext_wait(s, timeout_ns);
+
+    /* EnSight layout: no wake word, so a bounded poll with backoff. */
+    int64_t deadline = timeout_ns < 0 ? 0 : smi_now_ns() + timeout_ns;
+    int64_t step = 20000;
+    for (;;) {
+        int rc = smi_es_newer(s);
+        if (rc < 0)
+            return rc;
+        if (rc == 1)
+            return IMAGESTREAM_NOERROR;
+        if (s->layout == IMAGESTREAM_LAYOUT_EXTENDED) /* an extended server took the file */
+            return smi_ext_wait(s, timeout_ns < 0 ? -1 : deadline - smi_now_ns());
+        int64_t left = timeout_ns < 0 ? step : deadline - smi_now_ns();
+        if (left <= 0)
+            return IMAGESTREAM_NO_FRAMEAVAILABLE;
+        smi_sleep_ns(left < step ? left : step);
+        if (step < 1000000)
+            step *= 2;
+    }
+}
+
+/* Validate a server-side frame request; returns its byte count through *bytes. */
+static int smi_check_server_desc(SharedMemoryImageStream s, const SharedMemoryImageDesc *d,
+                                 uint64_t *bytes)
+{
+    if (!s->server)
+        return IMAGESTREAM_IS_NOTSERVER;
+    if (s->held)
+        return IMAGESTREAM_LOCKED;
+    int overflow;
+    if (d->width == 0 || d->height == 0)
+        return IMAGESTREAM_BAD_ARGS;
+    *bytes = smi_desc_bytes(d, &overflow);
+    if (overflow)
+        return IMAGESTREAM_FRAME_TOO_LARGE;
+    if (*bytes == 0)
+        return IMAGESTREAM_BAD_FORMAT;
+    if (s->layout == IMAGESTREAM_LAYOUT_ENSIGHT &&
+        (d->format != IMAGESTREAM_FORMAT_RGB8 || (d->depth != 0 && d->depth != 1)))
+        return IMAGESTREAM_BAD_FORMAT;
+    return IMAGESTREAM_NOERROR;
+}
+
+SharedMemoryImageError SharedMemoryImageStream_acquireformat(SharedMemoryImageStream s,
+                                                             const SharedMemoryImageDesc *desc,
+                                                             SharedMemoryFrame *frame)
+{
+    if (!s || !desc || !frame)
+        return IMAGESTREAM_BAD_ARGS;
+    uint64_t bytes;
+    int rc = smi_check_server_desc(s, desc, &bytes);
+    if (rc != IMAGESTREAM_NOERROR)
+        return rc;
+    s->desc = *desc;
+    if (s->desc.depth == 0)
+        s->desc.depth = 1;
+    for (int i = 0; i < 3; i++)
+        if (s->desc.spacing[i] == 0.0)
+            s->desc.spacing[i] = 1.0;
+    if (s->desc.timestamp == 0.0)
+        s->desc.timestamp = smi_unix_time();
+    rc = s->layout == IMAGESTREAM_LAYOUT_EXTENDED ? smi_ext_acquire(s, bytes)
+                                                  : smi_es_acquire(s, bytes);
+    if (rc == IMAGESTREAM_NOERROR) {
+        s->held = 1;
+        s->frame.iWidth = desc->width;
+        s->frame.iHeight = desc->height;
+        *frame = &s->frame;
+    }
+    return rc;
+}
+
+SharedMemoryImageError SharedMemoryImageStream_acquire(SharedMemoryImageStream s, uint32_t width,
+                                                       uint32_t height, SharedMemoryFrame *frame)
+{
+    SharedMemoryImageDesc d;
+    smi_fill_default_desc(&d, width, height);
+    return SharedMemoryImageStream_acquireformat(s, &d, frame);
+}
+
+SharedMemoryImageError SharedMemoryImageStream_publish(SharedMemoryImageStream s)
+{
+    if (!s)
+        return IMAGESTREAM_BAD_ARGS;
+    if (!s->server)
+        return IMAGESTREAM_IS_NOTSERVER;
+    if (!s->held)
+        return IMAGESTREAM_NOT_LOCKED;
+    s->held = 0;
+    return s->layout == IMAGESTREAM_LAYOUT_EXTENDED ? smi_ext_publish(s) : smi_es_publish(s);
+}
+
+/* Copy `pixels` into the acquired buffer, reversing the rows of each slice
+   when the stream flips. */
+static void smi_copy_in(SharedMemoryImageStream s, const void *pixels)
+{
+    const SharedMemoryImageDesc *d = &s->desc;
+    size_t row = (size_t)d->width * SharedMemoryImageStream_formatsize(d->format);
+    size_t slice = row * d->height;
+    uint8_t *dst = s->frame.buffer;
+    const uint8_t *src = pixels;
+    if (!(s->options & IMAGESTREAM_OPTIONS_FLIPVERTICAL)) {
+        memcpy(dst, src, slice * d->depth);
+        return;
+    }
+    for (uint32_t z = 0; z < d->depth; z++) {
+        const uint8_t *sz = src + slice * z;
+        uint8_t *dz = dst + slice * z;
+        for (uint32_t y = 0; y < d->height; y++)
+            memcpy(dz + row * y, sz + row * (d->height - 1 - y), row);
+    }
+}
+
+SharedMemoryImageError SharedMemoryImageStream_putframeformat(SharedMemoryImageStream s,
+                                                              const SharedMemoryImageDesc *desc,
+                                                              uint32_t frame_number,
+                                                              const void *pixels)
+{
+    if (!s || !desc || !pixels)
+        return IMAGESTREAM_BAD_ARGS;
+    SharedMemoryFrame f;
+    int rc = SharedMemoryImageStream_acquireformat(s, desc, &f);
+    if (rc != IMAGESTREAM_NOERROR)
+        return rc;
+    smi_copy_in(s, pixels);
+    if (frame_number != 0)
+        f->iFrame = frame_number;
+    return SharedMemoryImageStream_publish(s);
+}
+
+SharedMemoryImageError SharedMemoryImageStream_putframe(SharedMemoryImageStream s,
+                                                        SharedMemoryFrame frame)
+{
+    if (!s || !frame || !frame->buffer)
+        return IMAGESTREAM_BAD_ARGS;
+    SharedMemoryImageDesc d;
+    smi_fill_default_desc(&d, frame->iWidth, frame->iHeight);
+    SharedMemoryFrame f;
+    int rc = SharedMemoryImageStream_acquireformat(s, &d, &f);
+    if (rc != IMAGESTREAM_NOERROR)
+        return rc;
+    smi_copy_in(s, frame->buffer);
+    f->iFrame = frame->iFrame;
+    return SharedMemoryImageStream_publish(s);
+}
+
+SharedMemoryImageError SharedMemoryImageStream_describe(SharedMemoryImageStream s,
+                                                        SharedMemoryImageDesc *desc)
+{
+    if (!s || !desc)
+        return IMAGESTREAM_BAD_ARGS;
+    if (!s->held)
+        return IMAGESTREAM_NOT_LOCKED;
+    *desc = s->desc;
+    return IMAGESTREAM_NOERROR;
+}
+
+static SharedMemoryImageError smi_createfile_bytes(const char *filename, uint64_t frame_bytes)
+{
+    /* Two buffers of the extended layout (page-rounded) plus its header page;
+       that is also more than the EnSight layout needs (48 + 2 frames). */
+    uint64_t rounded = (frame_bytes + SMI_EXT_ALIGN - 1) / SMI_EXT_ALIGN * SMI_EXT_ALIGN;
+    if (rounded < frame_bytes || rounded > (UINT64_MAX - SMI_EXT_HEADER_SIZE) / 2 ||
+        SMI_EXT_HEADER_SIZE + 2 * rounded > (uint64_t)INT64_MAX)
+        return IMAGESTREAM_BAD_ARGS;
+    uint64_t need = SMI_EXT_HEADER_SIZE + 2 * rounded;
+    int fd = smi_file_create(filename);
+    if (fd < 0)
+        return IMAGESTREAM_UNABLE_TO_OPEN_FILE;
+    int64_t size = smi_file_size(fd);
+    int rc = IMAGESTREAM_NOERROR;
+    if (size < 0)
+        rc = IMAGESTREAM_BAD_FILE_SIZE;
+    else if ((uint64_t)size < need && smi_file_grow(fd, need) != 0)
+        rc = IMAGESTREAM_BAD_FILE_SIZE;
+    smi_file_close(fd);
+    return rc;
+}
+
+SharedMemoryImageError SharedMemoryImageStream_createfileformat(const char *filename,
+                                                                const SharedMemoryImageDesc *max)
+{
+    if (!filename || !max)
+        return IMAGESTREAM_BAD_ARGS;
+    int overflow;
+    uint64_t bytes = smi_desc_bytes(max, &overflow);
+    if (bytes == 0)
+        return IMAGESTREAM_BAD_ARGS;
+    return smi_createfile_bytes(filename, bytes);
+}
+
+SharedMemoryImageError SharedMemoryImageStream_createfile(const char *filename, uint32_t max_width,
+                                                          uint32_t max_height)
+{
+    SharedMemoryImageDesc d;
+    smi_fill_default_desc(&d, max_width, max_height);
+    return SharedMemoryImageStream_createfileformat(filename, &d);
+}
+
+static int smi_inspect_mapping(const uint8_t *base, uint64_t size, int fd,
+                               SharedMemoryImageStream self, SharedMemoryStreamInfo *info)
+{
+    memset(info, 0, sizeof *info);
+    info->file_size = size;
+    if (smi_ext_has_magic(base, size))
+        return smi_ext_inspect(base, size, fd, self, info);
+    return smi_es_inspect(base, size, fd, self, info);
+}
+
+SharedMemoryImageError SharedMemoryImageStream_inspect(const char *filename,
+                                                       SharedMemoryStreamInfo *info)
+{
+    if (!filename || !info)
+        return IMAGESTREAM_BAD_ARGS;
+    memset(info, 0, sizeof *info);
+    int fd = smi_file_open(filename, 0);
+    if (fd < 0)
+        return smi_open_error();
+    int64_t size = smi_file_size(fd);
+    int rc;
+    if (size < (int64_t)SMI_ENSIGHT_MIN_FILE) {
+        info->file_size = size < 0 ? 0 : (uint64_t)size;
+        rc = IMAGESTREAM_BAD_FILE_SIZE;
+    } else {
+        uint8_t *base = smi_map(fd, (uint64_t)size, 0);
+        if (!base) {
+            rc = IMAGESTREAM_UNABLE_TO_MAP_FILE;
+        } else {
+            rc = smi_inspect_mapping(base, (uint64_t)size, fd, NULL, info);
+            smi_unmap(base, (uint64_t)size);
+        }
+    }
+    smi_file_close(fd);
+    return rc;
+}
+
+SharedMemoryImageError SharedMemoryImageStream_info(SharedMemoryImageStream s,
+                                                    SharedMemoryStreamInfo *info)
+{
+    if (!s || !info)
+        return IMAGESTREAM_BAD_ARGS;
+    return smi_inspect_mapping(s->base, s->map_size, s->fd, s, info);
+}
