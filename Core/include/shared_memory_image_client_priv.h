@@ -165,9 +165,10 @@ SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_putframeformat(
  * published, or timeout_ms passes; a negative timeout waits for ever.
  * Extended layout: the kernel wakes the waiter (futex), no polling. EnSight
  * layout: a bounded poll. Signals do not end the wait early.
+ * A client may wait while it holds a lock (for the frame after it).
  * @return NOERROR (lock() will find a frame, unless the server drops it
- *   first); NO_FRAMEAVAILABLE on timeout; LOCKED while a frame is locked;
- *   IS_SERVER; BAD_ARGS.
+ *   first); NO_FRAMEAVAILABLE on timeout; IS_SERVER; BAD_ARGS; a negative
+ *   code when the file became invalid.
  */
 SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_wait(SharedMemoryImageStream stream,
                                                                int32_t timeout_ms);
