@@ -122,9 +122,10 @@ static int smi_es_switch_to_extended(SharedMemoryImageStream s)
 static int smi_es_check_block(SharedMemoryImageStream s, int b)
 {
     const smi_ensight_header_t *h = smi_es_header(s, b);
-    uint64_t rows = (uint64_t)h->offset + h->num_scanlines;
+    uint64_t rows = (uint64_t)h->offset + h->num_scanlines, bytes;
     if (h->width == 0 || h->height == 0 || rows > h->height ||
-        (uint64_t)h->width * h->num_scanlines * 3 > s->es_payload)
+        __builtin_mul_overflow((uint64_t)h->width * h->num_scanlines, (uint64_t)3, &bytes) ||
+        bytes > s->es_payload)
         return IMAGESTREAM_BAD_FILE_FORMAT;
     return h->offset == 0 && h->num_scanlines == h->height;
 }
@@ -138,6 +139,12 @@ static int smi_es_ready_blocks(SharedMemoryImageStream s, int order[2])
         uint8_t st = smi_es_state(s, b);
         if (st > SMI_ES_INIT)
             return IMAGESTREAM_BAD_FILE_FORMAT;
+        if (st == SMI_ES_INIT) {
+            /* A server (re)started after this client attached: 4 is the
+               client's to move, so attach again, as create() does. */
+            smi_es_set_state(s, b, SMI_ES_FREE);
+            continue;
+        }
         if (st != SMI_ES_READY)
             continue;
         int whole = smi_es_check_block(s, b);
@@ -286,5 +293,8 @@ int smi_es_inspect(const uint8_t *base, uint64_t size, int fd, SharedMemoryImage
         if (h.buffer_state <= SMI_ES_LOCKED && h.frame_number > info->last_frame)
             info->last_frame = h.frame_number;
     }
+    /* A server's create() clears the headers but numbers on from its own count. */
+    if (self && self->server && self->es_last_frame > info->last_frame)
+        info->last_frame = self->es_last_frame;
     return rc;
 }

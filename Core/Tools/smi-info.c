@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * smi-info -- show the state of a shared-memory image stream: layout, version,
+ * sizes, whether a server is alive, attached clients, every buffer (state,
+ * frame, size, format, holders) and the last frame.
+ *
+ * It reads the file through SharedMemoryImageStream_inspect(), which never
+ * writes a byte of it and never attaches, so it is safe on a live stream (and
+ * on one served by EnSight).
+ *
+ * Exit status: 0 every FILE is a valid stream; 1 a FILE is missing or not a
+ * valid stream (the library's error string says why); 2 usage error.
+ */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "smi_tool_common.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: smi-info [--json] FILE...\n"
+            "Show the state of shared-memory image stream FILE without changing it:\n"
+            "layout, version, file size, server alive, clients, buffers, last frame.\n"
+            "\n"
+            "  -j, --json   print one JSON object per FILE (one per line)\n"
+            "  -h, --help   show this help and exit\n"
+            "\n"
+            "Exit status: 0 valid stream(s), 1 missing or invalid file, 2 usage error.\n");
+}
+
+static const char *layout_name(uint32_t layout)
+{
+    switch (layout) {
+    case IMAGESTREAM_LAYOUT_ENSIGHT: return "ensight";
+    case IMAGESTREAM_LAYOUT_EXTENDED: return "extended";
+    default: return "unknown";
+    }
+}
+
+static const char *state_name(uint32_t layout, uint32_t state)
+{
+    if (layout == IMAGESTREAM_LAYOUT_EXTENDED) {
+        switch (state) {
+        case 0: return "empty";
+        case 1: return "writing";
+        case 2: return "ready";
+        default: return "invalid";
+        }
+    }
+    switch (state) { /* EnSight buffer_state, LAYOUT.md section 1 */
+    case 0: return "free";
+    case 1: return "writing";
+    case 2: return "ready";
+    case 3: return "locked";
+    case 4: return "no-client";
+    default: return "invalid";
+    }
+}
+
+/* The buffer holds a frame worth describing. */
+static int buffer_has_frame(uint32_t layout, const SharedMemoryBufferInfo *b)
+{
+    if (b->width == 0 || b->height == 0)
+        return 0;
+    if (layout == IMAGESTREAM_LAYOUT_EXTENDED)
+        return b->state == 2 || b->sequence != 0;
+    return b->state <= 3; /* a free EnSight block still describes its last frame */
+}
+
+static void json_string(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"': fputs("\\\"", out); break;
+        case '\\': fputs("\\\\", out); break;
+        case '\n': fputs("\\n", out); break;
+        case '\r': fputs("\\r", out); break;
+        case '\t': fputs("\\t", out); break;
+        default:
+            if (*p < 0x20)
+                fprintf(out, "\\u%04x", *p);
+            else
+                fputc(*p, out);
+        }
+    }
+    fputc('"', out);
+}
+
+static void print_text(const char *path, const SharedMemoryStreamInfo *info)
+{
+    const int extended = info->layout == IMAGESTREAM_LAYOUT_EXTENDED;
+    printf("file:         %s\n", path);
+    if (extended)
+        printf("layout:       extended (version %u)\n", info->version);
+    else
+        printf("layout:       ensight\n");
+    printf("file size:    %llu bytes\n", (unsigned long long)info->file_size);
+    if (info->server_alive)
+        printf("server:       alive");
+    else if (extended)
+        printf("server:       not running");
+    else
+        printf("server:       none of this library (an EnSight server cannot be detected)");
+    if (extended)
+        printf(" (generation %u)", info->server_generation);
+    printf("\n");
+    printf("clients:      %u attached (%u max)\n", info->clients, info->max_clients);
+    printf("buffers:      %u x %llu bytes\n", info->buffer_count,
+           (unsigned long long)info->buffer_size);
+    if (extended)
+        printf("last frame:   %u (sequence %llu)\n", info->last_frame,
+               (unsigned long long)info->last_sequence);
+    else
+        printf("last frame:   %u\n", info->last_frame);
+
+    const double now = smi_tool_unix_time();
+    uint32_t count = info->buffer_count;
+    if (count > IMAGESTREAM_MAX_BUFFERS)
+        count = IMAGESTREAM_MAX_BUFFERS;
+    for (uint32_t i = 0; i < count; i++) {
+        const SharedMemoryBufferInfo *b = &info->buffers[i];
+        printf("buffer %u:     %s", i, state_name(info->layout, b->state));
+        if (buffer_has_frame(info->layout, b)) {
+            printf(", frame %u, %ux%u", b->frame, b->width, b->height);
+            if (b->depth > 1)
+                printf("x%u", b->depth);
+            printf(" %s", smi_tool_format_name(b->format));
+            if (extended)
+                printf(", sequence %llu", (unsigned long long)b->sequence);
+            if (isfinite(b->timestamp) && b->timestamp > 0.0)
+                printf(", %.3f s old", now - b->timestamp);
+        }
+        printf(", %u holder%s\n", b->holders, b->holders == 1 ? "" : "s");
+    }
+}
+
+static void print_json(const char *path, const SharedMemoryStreamInfo *info)
+{
+    printf("{\"file\": ");
+    json_string(stdout, path);
+    printf(", \"layout\": \"%s\", \"version\": %u, \"file_size\": %llu, "
+           "\"server_alive\": %s, \"server_generation\": %u, \"clients\": %u, "
+           "\"max_clients\": %u, \"buffer_count\": %u, \"buffer_size\": %llu, "
+           "\"last_frame\": %u, \"last_sequence\": %llu, \"buffers\": [",
+           layout_name(info->layout), info->version, (unsigned long long)info->file_size,
+           info->server_alive ? "true" : "false", info->server_generation, info->clients,
+           info->max_clients, info->buffer_count, (unsigned long long)info->buffer_size,
+           info->last_frame, (unsigned long long)info->last_sequence);
+    uint32_t count = info->buffer_count;
+    if (count > IMAGESTREAM_MAX_BUFFERS)
+        count = IMAGESTREAM_MAX_BUFFERS;
+    for (uint32_t i = 0; i < count; i++) {
+        const SharedMemoryBufferInfo *b = &info->buffers[i];
+        printf("%s{\"index\": %u, \"state\": %u, \"state_name\": \"%s\", \"frame\": %u, "
+               "\"width\": %u, \"height\": %u, \"depth\": %u, \"format\": \"%s\", "
+               "\"holders\": %u, \"sequence\": %llu, \"timestamp\": %.6f}",
+               i ? ", " : "", i, b->state, state_name(info->layout, b->state), b->frame,
+               b->width, b->height, b->depth, smi_tool_format_name(b->format), b->holders,
+               (unsigned long long)b->sequence, isfinite(b->timestamp) ? b->timestamp : 0.0);
+    }
+    printf("]}\n");
+}
+
+static int show(const char *path, int json)
+{
+    SharedMemoryStreamInfo info;
+    memset(&info, 0, sizeof info);
+    SharedMemoryImageError rc = SharedMemoryImageStream_inspect(path, &info);
+    if (rc < IMAGESTREAM_NOERROR) {
+        char detail[96] = "";
+        if (rc == IMAGESTREAM_VERSION_MISMATCH && info.version != 0)
+            snprintf(detail, sizeof detail, " (extended layout version %u found)", info.version);
+        else if (rc == IMAGESTREAM_BAD_FILE_FORMAT && info.layout == IMAGESTREAM_LAYOUT_EXTENDED)
+            snprintf(detail, sizeof detail, " (extended-layout magic found, header invalid)");
+        else if (rc == IMAGESTREAM_BAD_FILE_FORMAT)
+            snprintf(detail, sizeof detail,
+                     " (no extended-layout magic, and not a valid EnSight-layout stream)");
+        fprintf(stderr, "smi-info: %s: %s%s\n", path, SharedMemoryImageStream_errorstring(rc),
+                detail);
+        if (json) {
+            printf("{\"file\": ");
+            json_string(stdout, path);
+            printf(", \"error\": %d, \"message\": ", rc);
+            json_string(stdout, SharedMemoryImageStream_errorstring(rc));
+            printf("}\n");
+        }
+        return 1;
+    }
+    if (json)
+        print_json(path, &info);
+    else
+        print_text(path, &info);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int json = 0;
+    opterr = 0;
+    for (;;) {
+        int c = getopt_long(argc, argv, ":jh", options, NULL);
+        if (c == -1)
+            break;
+        switch (c) {
+        case 'j':
+            json = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            smi_tool_option_error("smi-info", c, argv);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "smi-info: no FILE given\n");
+        usage(stderr);
+        return 2;
+    }
+    int status = 0;
+    for (int i = optind; i < argc; i++) {
+        if (!json && i > optind)
+            printf("\n");
+        if (show(argv[i], json) != 0)
+            status = 1;
+    }
+    if (fflush(stdout) != 0) {
+        perror("smi-info: stdout");
+        return 1;
+    }
+    return status;
+}

@@ -1,0 +1,459 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * smi-publish -- serve a shared-memory image stream: publish the moving test
+ * pattern (smi_tool_common.h), or a PPM image over and over, at a fixed rate.
+ *
+ * It creates FILE, or grows it, to hold two frames, opens it as the server
+ * (extended layout unless --ensight) and publishes zero-copy (acquire, fill,
+ * publish) or, with --copy, through putframe. The pattern of each frame is
+ * drawn for the frame number clients will see: with acquire it is the number
+ * the library presets; with --copy the tool numbers frames on from the
+ * stream's last frame (so a restarted server never goes backwards and the
+ * library never has to raise a number).
+ *
+ * Exit status: 0 done (also after SIGINT/SIGTERM); 1 error (message on
+ * stderr with the library's error string); 2 usage error.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "smi_tool_common.h"
+
+typedef struct options_t {
+    const char *path;
+    const char *image;
+    uint32_t width, height, format;
+    double rate;       /* Hz; 0 = as fast as possible */
+    double seconds;    /* 0 = no limit */
+    uint64_t frames;   /* with has_frames */
+    int has_frames;
+    int ensight, copy, flip, quiet;
+} options_t;
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: smi-publish [OPTION]... FILE\n"
+            "Serve the shared-memory image stream FILE (created or grown as needed) and\n"
+            "publish a moving test pattern, or a PPM image, at a fixed rate.\n"
+            "\n"
+            "  -s, --size WxH       frame size (default 640x480)\n"
+            "  -r, --rate HZ        frames per second (default 60; 0 = as fast as possible)\n"
+            "  -n, --frames N       stop after N frames (published, dropped or unconnected)\n"
+            "  -t, --seconds S      stop after S seconds (default: run until SIGINT/SIGTERM)\n"
+            "  -f, --format FMT     rgb8 (default), rgba8, gray8, gray16, float32\n"
+            "                       (other than rgb8: extended layout only)\n"
+            "  -e, --ensight        write EnSight's layout (one client, RGB8) instead of\n"
+            "                       the extended layout\n"
+            "  -c, --copy           publish with putframe (a copy) instead of zero-copy\n"
+            "                       acquire/publish\n"
+            "  -F, --flip           with --copy: hand putframe the rows bottom first and let\n"
+            "                       IMAGESTREAM_OPTIONS_FLIPVERTICAL turn them upright\n"
+            "  -i, --image FILE     publish this binary PPM (P6) instead of the pattern;\n"
+            "                       its size replaces --size\n"
+            "  -q, --quiet          no status lines or notes on stderr (errors still)\n"
+            "  -h, --help           show this help and exit\n"
+            "\n"
+            "Every second a status line goes to stderr: frames published, dropped (no free\n"
+            "buffer: clients hold them all) and unconnected (no client attached). The summary\n"
+            "goes to stdout.\n"
+            "\n"
+            "Test pattern of frame n (the number clients see), pixel (x, y), y = 0 at the\n"
+            "top, RGB8: R = (x + n) & 255, G = (3y + n) & 255,\n"
+            "B = ((x >> 8) ^ ((y >> 8) << 4) ^ 7n) & 255. Other formats: smi_tool_common.h.\n"
+            "\n"
+            "Exit status: 0 done (also on SIGINT/SIGTERM), 1 error, 2 usage error.\n");
+}
+
+static int usage_error(const char *message, const char *arg)
+{
+    if (arg != NULL)
+        fprintf(stderr, "smi-publish: %s: '%s'\n", message, arg);
+    else
+        fprintf(stderr, "smi-publish: %s\n", message);
+    fprintf(stderr, "Try 'smi-publish --help'.\n");
+    return 2;
+}
+
+/* Returns 0 to go on, or the exit status. */
+static int parse_options(int argc, char **argv, options_t *o)
+{
+    static const struct option options[] = {
+        {"size", required_argument, NULL, 's'},
+        {"rate", required_argument, NULL, 'r'},
+        {"frames", required_argument, NULL, 'n'},
+        {"seconds", required_argument, NULL, 't'},
+        {"format", required_argument, NULL, 'f'},
+        {"ensight", no_argument, NULL, 'e'},
+        {"copy", no_argument, NULL, 'c'},
+        {"flip", no_argument, NULL, 'F'},
+        {"image", required_argument, NULL, 'i'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    memset(o, 0, sizeof *o);
+    o->width = 640;
+    o->height = 480;
+    o->rate = 60.0;
+    o->format = IMAGESTREAM_FORMAT_RGB8;
+    int size_given = 0;
+    opterr = 0;
+    for (;;) {
+        int c = getopt_long(argc, argv, ":s:r:n:t:f:ecFi:qh", options, NULL);
+        if (c == -1)
+            break;
+        switch (c) {
+        case 's':
+            if (smi_tool_parse_size(optarg, &o->width, &o->height) != 0)
+                return usage_error("--size wants WIDTHxHEIGHT, each 1..65536", optarg);
+            size_given = 1;
+            break;
+        case 'r':
+            if (smi_tool_parse_nonneg(optarg, &o->rate) != 0)
+                return usage_error("--rate wants a number of frames per second >= 0", optarg);
+            break;
+        case 'n':
+            if (smi_tool_parse_u64(optarg, &o->frames) != 0)
+                return usage_error("--frames wants a whole number >= 0", optarg);
+            o->has_frames = 1;
+            break;
+        case 't':
+            if (smi_tool_parse_nonneg(optarg, &o->seconds) != 0 || o->seconds <= 0.0)
+                return usage_error("--seconds wants a number of seconds > 0", optarg);
+            break;
+        case 'f':
+            if (smi_tool_parse_format(optarg, &o->format) != 0)
+                return usage_error("--format wants rgb8, rgba8, gray8, gray16 or float32",
+                                   optarg);
+            break;
+        case 'e': o->ensight = 1; break;
+        case 'c': o->copy = 1; break;
+        case 'F': o->flip = 1; break;
+        case 'i': o->image = optarg; break;
+        case 'q': o->quiet = 1; break;
+        case 'h':
+            usage(stdout);
+            return -1;
+        default:
+            smi_tool_option_error("smi-publish", c, argv);
+            fprintf(stderr, "Try 'smi-publish --help'.\n");
+            return 2;
+        }
+    }
+    if (optind >= argc)
+        return usage_error("no FILE given", NULL);
+    if (optind + 1 < argc)
+        return usage_error("only one FILE, please; extra argument", argv[optind + 1]);
+    o->path = argv[optind];
+    if (o->flip && !o->copy)
+        return usage_error("--flip applies to putframe only: add --copy", NULL);
+    if (o->ensight && o->format != IMAGESTREAM_FORMAT_RGB8)
+        return usage_error("the EnSight layout carries rgb8 only; drop --format or --ensight",
+                           NULL);
+    if (o->image != NULL && o->format != IMAGESTREAM_FORMAT_RGB8)
+        return usage_error("--image publishes rgb8 only; drop --format", NULL);
+    if (o->image != NULL && size_given)
+        fprintf(stderr, "smi-publish: note: --size is ignored, the image sets the size\n");
+    return 0;
+}
+
+typedef struct publisher_t {
+    const options_t *o;
+    SharedMemoryImageStream server;
+    SharedMemoryImageDesc desc;   /* format and size of every frame */
+    size_t frame_bytes;
+    uint8_t *local;               /* copy mode: the frame handed to putframe */
+    uint8_t *image;               /* --image: the frame as clients see it (top row first) */
+    uint32_t next_frame;          /* copy mode: number of the next frame */
+    int numbering_checked;        /* copy mode: first publish compared with the file */
+    uint32_t last_frame;          /* number of the last frame published */
+    uint64_t published, dropped, unconnected;
+} publisher_t;
+
+/* Publish one frame. Returns the library's code; *was_published tells whether
+   the frame reached the file. */
+static SharedMemoryImageError publish_one(publisher_t *p, int *was_published)
+{
+    const options_t *o = p->o;
+    const int rgb8 = o->format == IMAGESTREAM_FORMAT_RGB8;
+    const size_t stride = (size_t)o->width * smi_tool_format_bytes(o->format);
+    SharedMemoryImageError rc;
+    uint32_t n;
+    *was_published = 0;
+    p->desc.timestamp = smi_tool_unix_time();
+
+    if (!o->copy) {
+        SharedMemoryFrame frame = NULL;
+        rc = rgb8 ? SharedMemoryImageStream_acquire(p->server, o->width, o->height, &frame)
+                  : SharedMemoryImageStream_acquireformat(p->server, &p->desc, &frame);
+        if (rc != IMAGESTREAM_NOERROR)
+            return rc;
+        n = frame->iFrame; /* the number clients will see: draw exactly that frame */
+        if (p->image != NULL)
+            memcpy(frame->buffer, p->image, p->frame_bytes);
+        else
+            smi_pattern_fill(o->format, o->width, o->height, n, frame->buffer, stride, 0);
+        rc = SharedMemoryImageStream_publish(p->server);
+        if (rc == IMAGESTREAM_NOERROR || rc == IMAGESTREAM_UNCONNECTED) {
+            *was_published = 1;
+            p->last_frame = n;
+        }
+        return rc;
+    }
+
+    n = p->next_frame;
+    const uint8_t *pixels = p->local;
+    if (p->image != NULL) {
+        pixels = p->image; /* already in putframe's row order (see main) */
+    } else {
+        /* With --flip the library reverses the rows: hand it the pattern bottom
+           row first, so clients see it upright. */
+        smi_pattern_fill(o->format, o->width, o->height, n, p->local, stride, o->flip);
+    }
+    if (rgb8) {
+        struct _SharedMemoryFrame frame = {n, o->width, o->height, (uint8_t *)pixels};
+        rc = SharedMemoryImageStream_putframe(p->server, &frame);
+    } else {
+        rc = SharedMemoryImageStream_putframeformat(p->server, &p->desc, n, pixels);
+    }
+    /* The EnSight layout drops a frame nobody listens to; the extended one keeps it. */
+    if (rc == IMAGESTREAM_NOERROR || (rc == IMAGESTREAM_UNCONNECTED && !o->ensight)) {
+        *was_published = 1;
+        if (!p->numbering_checked) {
+            /* The library raises a number that is not above the last one it
+               knows (say, left in the file by another layout's server). Our
+               start number comes from the file, so this should not happen;
+               if it does, follow the library from now on. */
+            SharedMemoryStreamInfo info;
+            p->numbering_checked = 1;
+            if (SharedMemoryImageStream_info(p->server, &info) == IMAGESTREAM_NOERROR &&
+                info.last_frame != n) {
+                fprintf(stderr,
+                        "smi-publish: frame %u was published as frame %u; numbering on from "
+                        "there\n",
+                        n, info.last_frame);
+                n = info.last_frame;
+            }
+        }
+        p->last_frame = n;
+        p->next_frame = n + 1 ? n + 1 : 1;
+    }
+    return rc;
+}
+
+static void print_status(const publisher_t *p, double elapsed, uint64_t published_last_second)
+{
+    SharedMemoryStreamInfo info;
+    char clients[32] = "";
+    if (SharedMemoryImageStream_info(p->server, &info) == IMAGESTREAM_NOERROR)
+        snprintf(clients, sizeof clients, ", %u client%s", info.clients,
+                 info.clients == 1 ? "" : "s");
+    fprintf(stderr,
+            "smi-publish: %.1f s: %llu published (%llu/s), %llu dropped, %llu unconnected, "
+            "last frame %u%s\n",
+            elapsed, (unsigned long long)p->published, (unsigned long long)published_last_second,
+            (unsigned long long)p->dropped, (unsigned long long)p->unconnected, p->last_frame,
+            clients);
+}
+
+int main(int argc, char **argv)
+{
+    options_t o;
+    int status = parse_options(argc, argv, &o);
+    if (status != 0)
+        return status < 0 ? 0 : status;
+
+    publisher_t p;
+    memset(&p, 0, sizeof p);
+    p.o = &o;
+    char err[512];
+    int exit_status = 1;
+    SharedMemoryImageError rc;
+
+    uint8_t *image = NULL;
+    if (o.image != NULL) {
+        if (smi_image_read_ppm(o.image, &o.width, &o.height, &image, err, sizeof err) != 0) {
+            fprintf(stderr, "smi-publish: %s\n", err);
+            return 1;
+        }
+    }
+    const uint64_t frame_bytes =
+        (uint64_t)o.width * o.height * smi_tool_format_bytes(o.format);
+    if (frame_bytes > SIZE_MAX / 2) {
+        fprintf(stderr, "smi-publish: a %ux%u frame is too large\n", o.width, o.height);
+        free(image);
+        return 1;
+    }
+    p.frame_bytes = (size_t)frame_bytes;
+    p.desc.format = o.format;
+    p.desc.width = o.width;
+    p.desc.height = o.height;
+    p.desc.depth = 1;
+    p.desc.spacing[0] = p.desc.spacing[1] = p.desc.spacing[2] = 1.0;
+
+    if (image != NULL && o.copy && o.flip) {
+        /* putframe will reverse the rows: store them reversed once. */
+        const size_t stride = (size_t)o.width * 3;
+        uint8_t *flipped = malloc(p.frame_bytes);
+        if (flipped == NULL) {
+            fprintf(stderr, "smi-publish: out of memory\n");
+            free(image);
+            return 1;
+        }
+        for (uint32_t y = 0; y < o.height; y++)
+            memcpy(flipped + (size_t)(o.height - 1 - y) * stride, image + (size_t)y * stride,
+                   stride);
+        free(image);
+        image = flipped;
+    }
+    p.image = image;
+    if (o.copy && image == NULL) {
+        p.local = malloc(p.frame_bytes);
+        if (p.local == NULL) {
+            fprintf(stderr, "smi-publish: out of memory for a %ux%u frame\n", o.width,
+                    o.height);
+            goto done;
+        }
+    }
+
+    if (smi_tool_install_stop_handler() != 0) {
+        perror("smi-publish: sigaction");
+        goto done;
+    }
+
+    /* Never resize the file under a live server (it would move EnSight blocks). */
+    SharedMemoryStreamInfo info;
+    memset(&info, 0, sizeof info);
+    uint32_t previous_last_frame = 0;
+    if (SharedMemoryImageStream_inspect(o.path, &info) == IMAGESTREAM_NOERROR) {
+        if (info.server_alive) {
+            fprintf(stderr, "smi-publish: %s: %s\n", o.path,
+                    SharedMemoryImageStream_errorstring(IMAGESTREAM_SERVER_ACTIVE));
+            goto done;
+        }
+        /* Read before create(): an EnSight-layout server clears the block
+           headers, yet numbers on from the frames a previous server left. */
+        previous_last_frame = info.last_frame;
+    }
+    rc = SharedMemoryImageStream_createfileformat(o.path, &p.desc);
+    if (rc < IMAGESTREAM_NOERROR) {
+        fprintf(stderr, "smi-publish: cannot create %s for %ux%u %s frames: %s\n", o.path,
+                o.width, o.height, smi_tool_format_name(o.format),
+                SharedMemoryImageStream_errorstring(rc));
+        goto done;
+    }
+    uint32_t create_options = IMAGESTREAM_OPTIONS_SERVER;
+    if (!o.ensight)
+        create_options |= IMAGESTREAM_OPTIONS_EXTENDED;
+    if (o.flip)
+        create_options |= IMAGESTREAM_OPTIONS_FLIPVERTICAL;
+    rc = SharedMemoryImageStream_create(o.path, create_options, &p.server);
+    if (rc < IMAGESTREAM_NOERROR) {
+        fprintf(stderr, "smi-publish: cannot serve %s: %s\n", o.path,
+                SharedMemoryImageStream_errorstring(rc));
+        p.server = NULL;
+        goto done;
+    }
+    if (rc == IMAGESTREAM_RECONNECTING && !o.quiet)
+        fprintf(stderr, "smi-publish: %s: taking over the stream (%s)\n", o.path,
+                SharedMemoryImageStream_errorstring(rc));
+    p.last_frame = previous_last_frame;
+    if (SharedMemoryImageStream_info(p.server, &info) == IMAGESTREAM_NOERROR &&
+        info.last_frame > p.last_frame)
+        p.last_frame = info.last_frame;
+    p.next_frame = p.last_frame + 1 ? p.last_frame + 1 : 1;
+    if (!o.quiet)
+        fprintf(stderr, "smi-publish: serving %s (%s layout, %ux%u %s, %s, %g Hz)\n", o.path,
+                o.ensight ? "EnSight" : "extended", o.width, o.height,
+                smi_tool_format_name(o.format),
+                o.copy ? (o.flip ? "putframe with FLIPVERTICAL" : "putframe") : "zero-copy",
+                o.rate);
+
+    const uint64_t start = smi_tool_now_ns();
+    const uint64_t period = o.rate > 0.0 ? (uint64_t)(1e9 / o.rate) : 0;
+    const uint64_t end = o.seconds > 0.0 ? start + (uint64_t)(o.seconds * 1e9) : UINT64_MAX;
+    uint64_t deadline = start;
+    uint64_t next_report = start + 1000000000u;
+    uint64_t published_at_report = 0;
+    uint64_t attempts = 0;
+    exit_status = 0;
+    while (!smi_tool_stop && (!o.has_frames || attempts < o.frames)) {
+        if (period > 0) {
+            uint64_t now = smi_tool_now_ns();
+            if (deadline > now) {
+                smi_tool_sleep_until_ns(deadline < end ? deadline : end);
+                if (smi_tool_stop)
+                    break;
+                now = smi_tool_now_ns();
+                if (now >= end)
+                    break;
+                if (now < deadline)
+                    continue; /* woken by a signal that does not stop us */
+            } else if (now - deadline > period) {
+                deadline = now; /* too far behind: do not burst to catch up */
+            }
+            deadline += period;
+        }
+        uint64_t now = smi_tool_now_ns();
+        if (now >= end)
+            break;
+
+        int was_published;
+        rc = publish_one(&p, &was_published);
+        attempts++;
+        if (was_published)
+            p.published++;
+        if (rc == IMAGESTREAM_NO_BUFFERAVAILABLE) {
+            p.dropped++;
+        } else if (rc == IMAGESTREAM_UNCONNECTED) {
+            p.unconnected++;
+        } else if (rc < IMAGESTREAM_NOERROR) {
+            fprintf(stderr, "smi-publish: %s: cannot publish a %ux%u %s frame: %s\n", o.path,
+                    o.width, o.height, smi_tool_format_name(o.format),
+                    SharedMemoryImageStream_errorstring(rc));
+            if (rc == IMAGESTREAM_FRAME_TOO_LARGE &&
+                SharedMemoryImageStream_info(p.server, &info) == IMAGESTREAM_NOERROR)
+                fprintf(stderr,
+                        "smi-publish: the stream's buffers hold %llu bytes, a frame needs "
+                        "%zu; remove %s to start afresh\n",
+                        (unsigned long long)info.buffer_size, p.frame_bytes, o.path);
+            exit_status = 1;
+            break;
+        }
+
+        now = smi_tool_now_ns();
+        if (now >= next_report) {
+            if (!o.quiet)
+                print_status(&p, (double)(now - start) * 1e-9,
+                             p.published - published_at_report);
+            published_at_report = p.published;
+            next_report += 1000000000u;
+            if (next_report <= now)
+                next_report = now + 1000000000u;
+        }
+    }
+
+    double elapsed = (double)(smi_tool_now_ns() - start) * 1e-9;
+    printf("smi-publish: %llu frames published, %llu dropped, %llu unconnected, "
+           "%.1f frames/s, last frame %u\n",
+           (unsigned long long)p.published, (unsigned long long)p.dropped,
+           (unsigned long long)p.unconnected,
+           elapsed > 0.0 ? (double)p.published / elapsed : 0.0, p.last_frame);
+    fflush(stdout);
+
+done:
+    if (p.server != NULL) {
+        rc = SharedMemoryImageStream_destroy(p.server);
+        if (rc < IMAGESTREAM_NOERROR) {
+            fprintf(stderr, "smi-publish: closing %s: %s\n", o.path,
+                    SharedMemoryImageStream_errorstring(rc));
+            exit_status = 1;
+        }
+    }
+    free(p.local);
+    free(p.image);
+    return exit_status;
+}

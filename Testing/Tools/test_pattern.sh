@@ -1,0 +1,26 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# The Python reference of the test pattern (smi_pattern.py, which Python tests
+# reuse) agrees with the C one (smi_tool_common.c) in every format: frames
+# published by smi-publish, read straight from the file as Core/LAYOUT.md
+# describes, are the Python pattern of their frame number. Frame numbers
+# above 256 and 65536 check the wrapping arithmetic.
+. "$(dirname "$0")/tools_test_lib.sh"
+
+for fmt in rgb8 rgba8 gray8 gray16 float32; do
+    for frames in 3 300; do
+        rm -f "$STREAM"
+        expect_rc "publish_$fmt" 0 "$SMI_PUBLISH" --format $fmt --size 263x258 --rate 0 \
+            --frames $frames --quiet "$STREAM"
+        "$PYTHON" "$CHECK" check-stream "$STREAM" $fmt 263 258 || fail "$fmt, $frames frames"
+    done
+done
+# Far frame numbers: let a copy-mode server number on from a file whose last
+# frame is high (the library keeps numbers increasing across servers).
+rm -f "$STREAM"
+expect_rc publish_many 0 "$SMI_PUBLISH" --size 16x16 --rate 0 --frames 66000 --quiet "$STREAM"
+expect_rc publish_after 0 "$SMI_PUBLISH" --format gray16 --copy --size 16x16 --rate 0 --frames 2 --quiet "$STREAM"
+"$PYTHON" "$CHECK" check-stream "$STREAM" gray16 16 16 || fail "gray16 past frame 65536"
+expect_rc publish_after2 0 "$SMI_PUBLISH" --format float32 --size 16x16 --rate 0 --frames 2 --quiet "$STREAM"
+"$PYTHON" "$CHECK" check-stream "$STREAM" float32 16 16 || fail "float32 past frame 65536"
+echo "PASS"
