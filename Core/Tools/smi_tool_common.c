@@ -588,6 +588,10 @@ int smi_image_write_png(const char *path, uint32_t width, uint32_t height, uint3
     }
     const size_t bytes_per_pixel = (size_t)channels * (bit_depth / 8);
     const size_t row_bytes = (size_t)width * bytes_per_pixel;
+    if (row_bytes > (size_t)PTRDIFF_MAX - 1) { /* also tells gcc -O3 the copy is bounded */
+        snprintf(err, errsize, "cannot write %s: rows too long", path);
+        return -1;
+    }
     smi_png_t *png = calloc(1, sizeof *png);
     uint8_t *row = malloc(row_bytes + 1);
     if (png == NULL || row == NULL) {
