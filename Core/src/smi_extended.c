@@ -298,6 +298,22 @@ void smi_ext_abandon(SharedMemoryImageStream s)
 
 /* ---- client -------------------------------------------------------------- */
 
+/* Reset a slot whose byte lock this client holds, then claim it: the server
+   ignores unclaimed slots, so the reset cannot be seen half done. */
+static void smi_ext_claim_slot(SharedMemoryImageStream s, smi_ext_slot_t *slot)
+{
+    SMI_STORE(&slot->hold, 0);
+    SMI_STORE(&slot->waiting, 0);
+    SMI_STORE_RLX(&slot->last_sequence, s->last_sequence);
+    SMI_STORE_RLX(&slot->frames_locked, 0);
+    uint32_t claim;
+    do {
+        claim = __atomic_add_fetch(&s->page->file.claim_counter, 1, __ATOMIC_SEQ_CST);
+    } while (claim == 0);
+    s->claim = claim;
+    SMI_STORE(&slot->claim, claim);
+}
+
 int smi_ext_client_attach(SharedMemoryImageStream s)
 {
     if (smi_protect_writable(s->base, 0, SMI_EXT_HEADER_SIZE) != 0)
@@ -309,55 +325,73 @@ int smi_ext_client_attach(SharedMemoryImageStream s)
             return IMAGESTREAM_UNABLE_TO_OPEN_FILE;
         if (busy)
             continue;
-        smi_ext_slot_t *slot = &s->page->slots[j];
-        /* Reset the slot, then claim it: the server ignores unclaimed slots. */
-        SMI_STORE(&slot->hold, 0);
-        SMI_STORE(&slot->waiting, 0);
-        SMI_STORE_RLX(&slot->last_sequence, 0);
-        SMI_STORE_RLX(&slot->frames_locked, 0);
-        uint32_t claim;
-        do {
-            claim = __atomic_add_fetch(&s->page->file.claim_counter, 1, __ATOMIC_SEQ_CST);
-        } while (claim == 0);
-        SMI_STORE(&slot->claim, claim);
         s->slot = (int)j;
         s->last_sequence = 0;
+        smi_ext_claim_slot(s, &s->page->slots[j]);
         return IMAGESTREAM_NOERROR;
     }
     return IMAGESTREAM_TOO_MANY_CLIENTS;
 }
 
+/* This client's slot, or NULL when the mapping no longer has a writable
+   header page (the file changed under the client and could not be re-read). */
+static smi_ext_slot_t *smi_ext_my_slot(SharedMemoryImageStream s)
+{
+    if (s->slot < 0 || !s->base || s->map_size < SMI_EXT_HEADER_SIZE)
+        return NULL;
+    return &s->page->slots[s->slot];
+}
+
 void smi_ext_detach(SharedMemoryImageStream s)
 {
-    if (s->slot < 0)
-        return;
-    smi_ext_slot_t *slot = &s->page->slots[s->slot];
-    SMI_STORE(&slot->hold, 0);
-    SMI_STORE(&slot->waiting, 0);
-    SMI_STORE(&slot->claim, 0);
-    smi_bytelock_release(s->fd, SMI_LOCK_SLOT(s->slot));
+    smi_ext_slot_t *slot = smi_ext_my_slot(s);
+    if (slot) {
+        SMI_STORE(&slot->hold, 0);
+        SMI_STORE(&slot->waiting, 0);
+        SMI_STORE(&slot->claim, 0);
+    }
+    if (s->slot >= 0)
+        smi_bytelock_release(s->fd, SMI_LOCK_SLOT(s->slot));
     s->slot = -1;
 }
 
-/* The server re-laid the buffers out (a grown file): map again. */
+/* The header's geometry changed (a server re-laid out a grown file, or the
+   file was overwritten): map the file again and check it. On failure the
+   stream stays safe to unlock and destroy, and every lock reports the error. */
 static int smi_ext_refresh(SharedMemoryImageStream s)
 {
+    if (!smi_ext_my_slot(s))
+        return IMAGESTREAM_BAD_FILE_FORMAT;
     const smi_ext_file_header_t *f = &s->page->file;
     if (SMI_LOAD_RLX(&f->buffer_size) == s->buffer_size &&
         SMI_LOAD_RLX(&f->buffer_count) == s->buffer_count &&
-        SMI_LOAD_RLX(&f->file_size) == s->file_size)
+        SMI_LOAD_RLX(&f->file_size) == s->file_size) {
+        smi_ext_slot_t *slot = smi_ext_my_slot(s);
+        if (SMI_LOAD_RLX(&slot->claim) != s->claim) /* a new header wiped the slots */
+            smi_ext_claim_slot(s, slot);
         return IMAGESTREAM_NOERROR;
+    }
     int rc = smi_map_client(s);
     if (rc < 0)
         return rc;
+    if (s->map_size < SMI_EXT_HEADER_SIZE ||
+        smi_protect_writable(s->base, 0, SMI_EXT_HEADER_SIZE) != 0) {
+        smi_unmap(s->base, s->map_size);
+        s->base = NULL;
+        s->map_size = 0;
+        return IMAGESTREAM_BAD_FILE_FORMAT;
+    }
     if (!smi_ext_has_magic(s->base, s->map_size))
         return IMAGESTREAM_BAD_FILE_FORMAT;
     rc = smi_ext_validate(s->base, s->map_size);
     if (rc < 0)
         return rc;
-    if (smi_protect_writable(s->base, 0, SMI_EXT_HEADER_SIZE) != 0)
-        return IMAGESTREAM_UNABLE_TO_MAP_FILE;
     smi_ext_take_geometry(s);
+    if ((uint32_t)s->slot >= s->slot_count)
+        return IMAGESTREAM_BAD_FILE_FORMAT;
+    smi_ext_slot_t *slot = smi_ext_my_slot(s);
+    if (SMI_LOAD(&slot->claim) != s->claim) /* a new header wiped the slots */
+        smi_ext_claim_slot(s, slot);
     return IMAGESTREAM_NOERROR;
 }
 
@@ -440,7 +474,9 @@ int smi_ext_lock(SharedMemoryImageStream s)
 
 int smi_ext_unlock(SharedMemoryImageStream s)
 {
-    SMI_STORE(&s->page->slots[s->slot].hold, 0);
+    smi_ext_slot_t *slot = smi_ext_my_slot(s);
+    if (slot)
+        SMI_STORE(&slot->hold, 0);
     s->buffer = -1;
     return IMAGESTREAM_NOERROR;
 }

@@ -42,6 +42,7 @@ struct _SharedMemoryImageStream {
     uint64_t buffer_size;
     uint64_t file_size;
     int slot;               /* client slot, -1 when none */
+    uint32_t claim;         /* client: claim id stored in that slot */
     int buffer;             /* buffer locked or acquired */
     uint64_t last_sequence; /* client: sequence of the last locked frame */
     int64_t next_sweep_ns;  /* server: when to look for dead clients next */

@@ -1,0 +1,167 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""ensight_grpc_shmem, used the way pyensight uses it: pyensight writes a
+zero-filled 25 MB file, EnSight serves it (OPTIONS_SERVER), and a polling
+thread of pyensight loops stream_lock / stream_unlock."""
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import ensight_grpc_shmem as shm
+import shared_memory_image as smi
+from smi_testutil import pattern
+
+W, H = 1920, 1080
+
+
+@pytest.fixture
+def zero_file(stream_path):
+    with open(stream_path, "wb") as f:
+        f.write(b"\0" * (1024 * 1024 * 25))  # as pyensight's _find_filename()
+    return stream_path
+
+
+def test_constants():
+    assert shm.version == "1.0"
+    assert shm.OPTIONS_NONE == 0 and shm.OPTIONS_FLIPVERTICAL == 0x100
+    assert shm.OPTIONS_SERVER == 3 == shm.IMAGESTREAM_OPTIONS_SERVER
+    assert (shm.ERROR_NOERROR, shm.ERROR_NO_BUFFERAVAILABLE, shm.ERROR_NO_FRAMEAVAILABLE,
+            shm.ERROR_RECONNECTING, shm.ERROR_UNCONNECTED) == (0, 1, 2, 3, 4)
+    assert shm.ERROR_BAD_ARGS == -1 and shm.ERROR_LOCKED == -11
+    assert shm.stream_putframe.__doc__ and shm.__doc__
+
+
+def test_pyensight_polling_thread(zero_file):
+    server = shm.stream_create(zero_file, shm.OPTIONS_SERVER)  # EnSight's side
+    client = shm.stream_create(zero_file)                      # pyensight's side
+    assert server and client and server != client               # ids are true values
+    images = []
+    stop = threading.Event()
+    failure = []
+
+    def poll_images():  # pyensight's _poll_images, shared-memory branch
+        try:
+            while not stop.is_set():
+                img = shm.stream_lock(client)
+                if type(img) is dict:
+                    images.append((img["framenumber"], img["width"], img["height"],
+                                   img["pixeldata"]))
+                    shm.stream_unlock(client)
+        except Exception as e:  # pragma: no cover - reported below
+            failure.append(e)
+
+    thread = threading.Thread(target=poll_images, daemon=True)
+    thread.start()
+    try:
+        sent = 0
+        deadline = time.monotonic() + 10
+        while len(images) < 5 and time.monotonic() < deadline:
+            sent += 1
+            frame = pattern(smi.FORMAT_RGB8, W, H, sent).tobytes()
+            rc = shm.stream_putframe(server, W, H, sent, frame)
+            assert rc in (shm.ERROR_NOERROR, shm.ERROR_NO_BUFFERAVAILABLE)
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+    assert not failure, failure
+    assert len(images) >= 5
+    numbers = [n for n, _, _, _ in images]
+    assert numbers == sorted(set(numbers))
+    for n, w, h, data in images:
+        assert (w, h) == (W, H) and isinstance(data, bytes)
+        assert data == pattern(smi.FORMAT_RGB8, W, H, n).tobytes()
+    assert shm.stream_destroy(client) == shm.ERROR_NOERROR
+    assert shm.stream_destroy(server) == shm.ERROR_NOERROR
+
+
+def test_destroy_while_the_thread_polls(zero_file):
+    """pyensight's close() destroys the stream under its polling thread: the
+    thread gets a RuntimeError and ends; nothing crashes."""
+    server = shm.stream_create(zero_file, shm.OPTIONS_SERVER)
+    client = shm.stream_create(zero_file)
+    ended = []
+
+    def poll():
+        try:
+            while True:
+                img = shm.stream_lock(client)
+                if type(img) is dict:
+                    shm.stream_unlock(client)
+        except RuntimeError as e:
+            ended.append(e)
+
+    thread = threading.Thread(target=poll, daemon=True)
+    thread.start()
+    for n in range(1, 20):
+        shm.stream_putframe(server, 64, 48, n, bytes(64 * 48 * 3))
+    shm.stream_destroy(client)
+    thread.join(timeout=5)
+    assert not thread.is_alive() and ended
+    shm.stream_destroy(server)
+
+
+def test_return_codes_and_errors(zero_file):
+    server = shm.stream_create(zero_file, shm.OPTIONS_SERVER)
+    assert shm.stream_putframe(server, 4, 2, 1, bytes(24)) == shm.ERROR_UNCONNECTED
+    client = shm.stream_create(zero_file)
+    assert shm.stream_lock(client) == shm.ERROR_NO_FRAMEAVAILABLE
+    assert shm.stream_putframe(server, 4, 2, 1, bytearray(range(24))) == shm.ERROR_NOERROR
+    img = shm.stream_lock(client)
+    assert img == {"width": 4, "height": 2, "framenumber": 1, "pixeldata": bytes(range(24))}
+    with pytest.raises(RuntimeError, match="locked"):
+        shm.stream_lock(client)
+    assert shm.stream_unlock(client) == shm.ERROR_NOERROR
+    with pytest.raises(RuntimeError, match="no frame is locked"):
+        shm.stream_unlock(client)
+    with pytest.raises(RuntimeError, match="server"):
+        shm.stream_lock(server)
+    with pytest.raises(RuntimeError, match="client"):
+        shm.stream_putframe(client, 4, 2, 2, bytes(24))
+    with pytest.raises(RuntimeError, match="pixeldata holds 10 bytes"):
+        shm.stream_putframe(server, 4, 2, 2, bytes(10))
+    with pytest.raises(RuntimeError, match="larger than"):
+        shm.stream_putframe(server, 8000, 8000, 3, bytes(8000 * 8000 * 3))
+    shm.stream_destroy(client)
+    shm.stream_destroy(server)
+    with pytest.raises(RuntimeError):
+        shm.stream_destroy(server)
+    with pytest.raises(RuntimeError):
+        shm.stream_lock(12345)
+    with pytest.raises(RuntimeError, match="missing"):
+        shm.stream_create(zero_file + ".missing")
+
+
+def test_flip_and_ensight_example_names(zero_file):
+    # EnSight's own example spells the option IMAGESTREAM_OPTIONS_SERVER.
+    server = shm.stream_create(zero_file, shm.IMAGESTREAM_OPTIONS_SERVER | shm.OPTIONS_FLIPVERTICAL)
+    client = shm.stream_create(zero_file)
+    image = pattern(smi.FORMAT_RGB8, 32, 16, 1)
+    shm.stream_putframe(server, 32, 16, 1, np.ascontiguousarray(image[::-1]))
+    img = shm.stream_lock(client)
+    assert img["pixeldata"] == image.tobytes()
+    shm.stream_unlock(client)
+    shm.stream_destroy(client)
+    shm.stream_destroy(server)
+
+
+def test_interop_with_shared_memory_image(zero_file):
+    """An EnSight-style server read by smi.Client, and smi.Server(ensight_layout)
+    read through ensight_grpc_shmem: the same file format."""
+    server = shm.stream_create(zero_file, shm.OPTIONS_SERVER)
+    with smi.Client(zero_file) as client:
+        image = pattern(smi.FORMAT_RGB8, 64, 32, 5)
+        assert shm.stream_putframe(server, 64, 32, 5, image.tobytes()) == shm.ERROR_NOERROR
+        assert client.wait(timeout=2.0)
+        with client.lock() as frame:
+            assert frame.number == 5 and np.array_equal(np.asarray(frame), image)
+    shm.stream_destroy(server)
+
+    with smi.Server(zero_file, ensight_layout=True) as sserver:
+        reader = shm.stream_create(zero_file)
+        sserver.send(image, frame_number=9)
+        img = shm.stream_lock(reader)
+        assert img["framenumber"] == 9 and img["pixeldata"] == image.tobytes()
+        shm.stream_unlock(reader)
+        shm.stream_destroy(reader)

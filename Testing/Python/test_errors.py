@@ -1,0 +1,193 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Errors are clear exceptions: library codes raise smi.Error with the code
+and the library's string; unusable arrays raise TypeError or ValueError."""
+import os
+import pickle
+
+import numpy as np
+import pytest
+
+import shared_memory_image as smi
+from smi_testutil import pattern
+
+W, H = 64, 48
+
+
+def test_missing_file(stream_path):
+    for make in (smi.Client, smi.Server, smi.inspect):
+        with pytest.raises(smi.Error) as err:
+            make(stream_path)
+        e = err.value
+        assert isinstance(e, RuntimeError)
+        assert e.code == smi.IMAGESTREAM_BAD_FILE_SIZE
+        assert e.name == "IMAGESTREAM_BAD_FILE_SIZE"
+        assert stream_path in str(e)
+        assert smi.errorstring(e.code) in str(e)
+    with pytest.raises(smi.Error) as err:
+        smi.read_frame(stream_path, timeout=0.1)
+    assert err.value.code == smi.IMAGESTREAM_BAD_FILE_SIZE
+
+
+def test_garbage_file(stream_path):
+    rng = np.random.default_rng(1)
+    junk = rng.integers(0, 256, 65536, dtype=np.uint8)
+    junk[20] = 200  # an EnSight buffer_state no stream ever has
+    junk.tofile(stream_path)
+    with pytest.raises(smi.Error) as err:
+        smi.Client(stream_path)
+    assert err.value.code == smi.IMAGESTREAM_BAD_FILE_FORMAT
+    with pytest.raises(smi.Error) as err:
+        smi.inspect(stream_path)
+    assert err.value.code == smi.IMAGESTREAM_BAD_FILE_FORMAT
+
+
+def test_truncated_and_wrong_version_files(stream_path):
+    with open(stream_path, "wb") as f:
+        f.write(b"\x89SMI")
+    with pytest.raises(smi.Error) as err:
+        smi.Client(stream_path)
+    assert err.value.code == smi.IMAGESTREAM_BAD_FILE_SIZE
+    os.unlink(stream_path)
+    smi.create_file(stream_path, W, H)
+    smi.Server(stream_path).close()  # writes an extended header
+    with open(stream_path, "r+b") as f:
+        f.seek(8)
+        f.write((99).to_bytes(4, "little"))
+    with pytest.raises(smi.Error) as err:
+        smi.Client(stream_path)
+    assert err.value.code == smi.IMAGESTREAM_VERSION_MISMATCH
+
+
+def test_zero_filled_file_is_an_empty_ensight_stream(stream_path):
+    with open(stream_path, "wb") as f:
+        f.write(bytes(1 << 16))
+    with smi.Client(stream_path) as client:
+        assert client.lock() is None
+        assert not client.wait(timeout=0.05)
+
+
+def test_error_object():
+    e = smi.Error(smi.IMAGESTREAM_LOCKED)
+    assert e.code == -11 and e.message == smi.errorstring(-11) and str(e) == e.message
+    e = smi.Error(-4, "cannot open 'x'")
+    assert e.name == "IMAGESTREAM_UNABLE_TO_OPEN_FILE" and str(e) == "cannot open 'x'"
+    back = pickle.loads(pickle.dumps(e))  # crosses process boundaries intact
+    assert type(back) is smi.Error and back.code == -4 and str(back) == "cannot open 'x'"
+    with pytest.raises(TypeError):
+        smi.Error("not a code")
+
+
+def test_second_server_is_refused(stream_path):
+    smi.create_file(stream_path, W, H)
+    with smi.Server(stream_path):
+        with pytest.raises(smi.Error) as err:
+            smi.Server(stream_path)
+        assert err.value.code == smi.IMAGESTREAM_SERVER_ACTIVE
+    with smi.Server(stream_path) as again:  # the file is free again
+        assert again.open_code == smi.IMAGESTREAM_RECONNECTING
+
+
+@pytest.mark.parametrize("bad,exc,words", [
+    (np.zeros((H, W, 3), np.float64), TypeError, "struct format 'd'"),
+    (np.zeros((H, W), np.int32), TypeError, "cannot send"),
+    (np.zeros((H, W), np.bool_), TypeError, "cannot send"),
+    (np.zeros((H, W), ">u2"), TypeError, "cannot send"),
+    (np.zeros((H, W, 5, 2), np.uint8), ValueError, "shape"),
+    (np.zeros((H, W, 5), np.uint8), ValueError, "ambiguous"),
+    (np.zeros(W * H * 3, np.uint8), ValueError, "width= and height="),
+    (np.zeros((H, W, 3), np.uint8)[:, ::2], ValueError, "contiguous"),
+    (np.asfortranarray(np.zeros((H, W, 3), np.uint8)), ValueError, "contiguous"),
+    (np.zeros((0, W, 3), np.uint8), ValueError, "empty"),
+    ([[0, 0, 0]], TypeError, "numpy array or another buffer"),
+    ("text", TypeError, "numpy array or another buffer"),
+])
+def test_send_rejects_unusable_arrays(stream_path, bad, exc, words):
+    smi.create_file(stream_path, W, H)
+    with smi.Server(stream_path) as server:
+        with pytest.raises(exc, match=words):
+            server.send(bad)
+        assert server.send(pattern(smi.FORMAT_RGB8, W, H, 0)) == smi.IMAGESTREAM_UNCONNECTED
+
+
+def test_send_checks_sizes_and_arguments(stream_path):
+    smi.create_file(stream_path, W, H)
+    with smi.Server(stream_path) as server:
+        with pytest.raises(ValueError, match="holds 10 bytes"):
+            server.send(bytes(10), W, H)
+        with pytest.raises(TypeError, match="both width and height"):
+            server.send(bytes(W * H * 3), W)
+        with pytest.raises(TypeError, match="uint16"):
+            server.send(np.zeros((H, W), np.uint16), format=smi.FORMAT_FLOAT32)
+        with pytest.raises(TypeError, match="needs a float32"):
+            server.send(np.zeros((H, W), np.uint8), format=smi.FORMAT_FLOAT32)
+        with pytest.raises(ValueError, match="unknown pixel format"):
+            server.send(np.zeros((H, W), np.uint8), format=42)
+        with pytest.raises(ValueError, match="depth=2"):
+            server.send(np.zeros((3, H, W), np.uint16), depth=2)
+        with pytest.raises(ValueError, match="spacing"):
+            server.send(pattern(smi.FORMAT_RGB8, W, H, 0), spacing=(1,))
+        with pytest.raises(ValueError, match="frame_number"):
+            server.send(pattern(smi.FORMAT_RGB8, W, H, 0), frame_number=-1)
+        with pytest.raises(smi.Error) as err:
+            server.send(np.zeros((H * 2, W * 2, 3), np.uint8))
+        assert err.value.code == smi.IMAGESTREAM_FRAME_TOO_LARGE
+        with pytest.raises(ValueError, match="width"):
+            server.acquire(0, H)
+        with pytest.raises(TypeError, match="integer"):
+            server.acquire(1.5, H)
+
+
+def test_lock_and_unlock_misuse(stream_path):
+    smi.create_file(stream_path, W, H)
+    with smi.Server(stream_path) as server, smi.Client(stream_path) as client:
+        with pytest.raises(smi.Error) as err:
+            client.unlock()
+        assert err.value.code == smi.IMAGESTREAM_NOT_LOCKED
+        server.send(pattern(smi.FORMAT_RGB8, W, H, 1))
+        frame = client.lock()
+        server.send(pattern(smi.FORMAT_RGB8, W, H, 2))
+        with pytest.raises(smi.Error) as err:
+            client.lock()
+        assert err.value.code == smi.IMAGESTREAM_LOCKED
+        assert client.frame is frame
+        client.unlock()  # unlocks the frame it holds
+        assert not frame.locked and client.frame is None
+        frame.unlock()  # a second unlock does nothing
+        with pytest.raises(smi.Error) as err:
+            server.publish()
+        assert err.value.code == smi.IMAGESTREAM_NOT_LOCKED
+
+
+def test_closed_objects(stream_path):
+    smi.create_file(stream_path, W, H)
+    server = smi.Server(stream_path)
+    client = smi.Client(stream_path)
+    client.close()
+    server.close()
+    client.close()  # twice is fine
+    for call in (client.lock, client.unlock, client.info, lambda: client.wait(0),
+                 lambda: server.send(pattern(smi.FORMAT_RGB8, W, H, 0)),
+                 lambda: server.acquire(W, H), server.info):
+        with pytest.raises(ValueError, match="closed"):
+            call()
+    with pytest.raises(ValueError):
+        with client:
+            pass
+
+
+def test_bad_arguments_elsewhere(stream_path, tmp_path):
+    with pytest.raises(smi.Error) as err:
+        smi.create_file(str(tmp_path / "no" / "such" / "dir.smi"), W, H)
+    assert err.value.code == smi.IMAGESTREAM_UNABLE_TO_OPEN_FILE
+    with pytest.raises(ValueError):
+        smi.create_file(stream_path, 0, H)
+    with pytest.raises(ValueError):
+        smi.create_file(stream_path, W, H, format=9)
+    smi.create_file(stream_path, W, H)
+    with smi.Client(stream_path) as client:
+        with pytest.raises(ValueError, match="timeout"):
+            client.wait(timeout=-1)
+        with pytest.raises(TypeError):
+            client.wait(timeout="soon")
+    with pytest.raises(TypeError):
+        smi.Client(12.5)
