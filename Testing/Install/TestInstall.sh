@@ -17,6 +17,12 @@ for f in include/shared_memory_image_client.h include/shared_memory_image_client
 done
 ls "$prefix"/lib/libshared-memory-image.so* >/dev/null
 
+# The Python modules, when the build has them.
+if ls "$build"/python/shared_memory_image*.so >/dev/null 2>&1; then
+  PYTHONPATH="$prefix/lib/python3/dist-packages" /usr/bin/python3 -c \
+    'import shared_memory_image, ensight_grpc_shmem; print("python modules import from the prefix")'
+fi
+
 # The README's example must be this file, byte for byte.
 python3 - "$src/README.md" "$src/Testing/Install/consumer/example.c" <<'PY'
 import sys
