@@ -31,6 +31,10 @@
  * guard a shared handle with a mutex. Different handles (even on the same file,
  * in the same process) are independent clients.
  *
+ * fork(): a stream's liveness locks belong to its open file, which a child
+ * shares. Create streams after fork(), or a child that lives on keeps its
+ * parent's server (or client slot) counted as alive.
+ *
  * The server side, the file layouts and our extensions (blocking wait, pixel
  * formats, zero-copy publishing) are in shared_memory_image_client_priv.h;
  * the byte layout of the file is documented in Core/LAYOUT.md.

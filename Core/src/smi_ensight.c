@@ -14,24 +14,40 @@
 
 #include <string.h>
 
-static smi_ensight_header_t *smi_es_header(SharedMemoryImageStream s, int b)
+/* Block headers are addressed as bytes: block 1's header sits at 24 + P,
+   which need not be 4-byte aligned, so its fields go through memcpy. */
+static uint8_t *smi_es_header(SharedMemoryImageStream s, int b)
 {
-    return (smi_ensight_header_t *)(s->base + (b ? SMI_ENSIGHT_HEADER_SIZE + s->es_payload : 0));
+    return s->base + (b ? SMI_ENSIGHT_HEADER_SIZE + s->es_payload : 0);
 }
+
+static uint32_t smi_es_get(const uint8_t *h, size_t field)
+{
+    uint32_t v;
+    memcpy(&v, h + field, sizeof v);
+    return v;
+}
+
+static void smi_es_put(uint8_t *h, size_t field, uint32_t v)
+{
+    memcpy(h + field, &v, sizeof v);
+}
+
+#define SMI_ES_FIELD(name) offsetof(smi_ensight_header_t, name)
 
 static uint8_t *smi_es_pixels(SharedMemoryImageStream s, int b)
 {
-    return (uint8_t *)smi_es_header(s, b) + SMI_ENSIGHT_HEADER_SIZE;
+    return smi_es_header(s, b) + SMI_ENSIGHT_HEADER_SIZE;
 }
 
 static uint8_t smi_es_state(SharedMemoryImageStream s, int b)
 {
-    return SMI_LOAD_ACQ(&smi_es_header(s, b)->buffer_state);
+    return SMI_LOAD_ACQ(smi_es_header(s, b) + SMI_ES_FIELD(buffer_state));
 }
 
 static void smi_es_set_state(SharedMemoryImageStream s, int b, uint8_t state)
 {
-    SMI_STORE_REL(&smi_es_header(s, b)->buffer_state, state);
+    SMI_STORE_REL(smi_es_header(s, b) + SMI_ES_FIELD(buffer_state), state);
 }
 
 int smi_es_payload(uint64_t file_size, uint64_t *payload)
@@ -49,14 +65,14 @@ int smi_es_server_start(SharedMemoryImageStream s)
         return rc;
     /* Frame numbers go on from those a previous server left in the headers. */
     for (int b = 0; b < 2; b++) {
-        smi_ensight_header_t *h = smi_es_header(s, b);
-        if (h->frame_number > s->es_last_frame && h->buffer_state <= SMI_ES_INIT)
-            s->es_last_frame = h->frame_number;
+        uint32_t number = smi_es_get(smi_es_header(s, b), SMI_ES_FIELD(frame_number));
+        if (number > s->es_last_frame && smi_es_state(s, b) <= SMI_ES_INIT)
+            s->es_last_frame = number;
     }
     for (int b = 0; b < 2; b++) {
-        smi_ensight_header_t *h = smi_es_header(s, b);
-        memset(h, 0, offsetof(smi_ensight_header_t, buffer_state));
-        memset(h->pad, 0, sizeof h->pad);
+        uint8_t *h = smi_es_header(s, b);
+        memset(h, 0, SMI_ES_FIELD(buffer_state));
+        memset(h + SMI_ES_FIELD(pad), 0, 3);
         smi_es_set_state(s, b, SMI_ES_INIT);
     }
     return IMAGESTREAM_NOERROR;
@@ -121,13 +137,17 @@ static int smi_es_switch_to_extended(SharedMemoryImageStream s)
 /* Check a block at state 2: 1 whole frame, 0 partial frame (skip), < 0 bad. */
 static int smi_es_check_block(SharedMemoryImageStream s, int b)
 {
-    const smi_ensight_header_t *h = smi_es_header(s, b);
-    uint64_t rows = (uint64_t)h->offset + h->num_scanlines, bytes;
-    if (h->width == 0 || h->height == 0 || rows > h->height ||
-        __builtin_mul_overflow((uint64_t)h->width * h->num_scanlines, (uint64_t)3, &bytes) ||
+    const uint8_t *h = smi_es_header(s, b);
+    uint32_t width = smi_es_get(h, SMI_ES_FIELD(width));
+    uint32_t height = smi_es_get(h, SMI_ES_FIELD(height));
+    uint32_t offset = smi_es_get(h, SMI_ES_FIELD(offset));
+    uint32_t scanlines = smi_es_get(h, SMI_ES_FIELD(num_scanlines));
+    uint64_t rows = (uint64_t)offset + scanlines, bytes;
+    if (width == 0 || height == 0 || rows > height ||
+        __builtin_mul_overflow((uint64_t)width * scanlines, (uint64_t)3, &bytes) ||
         bytes > s->es_payload)
         return IMAGESTREAM_BAD_FILE_FORMAT;
-    return h->offset == 0 && h->num_scanlines == h->height;
+    return offset == 0 && scanlines == height;
 }
 
 /* Blocks holding finished whole frames, newest first. Partial blocks are
@@ -156,8 +176,8 @@ static int smi_es_ready_blocks(SharedMemoryImageStream s, int order[2])
         }
         order[n++] = b;
     }
-    if (n == 2 && smi_es_header(s, order[1])->frame_number >
-                      smi_es_header(s, order[0])->frame_number) {
+    if (n == 2 && smi_es_get(smi_es_header(s, order[1]), SMI_ES_FIELD(frame_number)) >
+                      smi_es_get(smi_es_header(s, order[0]), SMI_ES_FIELD(frame_number))) {
         int t = order[0];
         order[0] = order[1];
         order[1] = t;
@@ -190,13 +210,13 @@ int smi_es_lock(SharedMemoryImageStream s)
     smi_es_set_state(s, b, SMI_ES_LOCKED);
     if (n == 2)
         smi_es_set_state(s, order[1], SMI_ES_FREE); /* superseded: back to the server */
-    const smi_ensight_header_t *h = smi_es_header(s, b);
+    const uint8_t *h = smi_es_header(s, b);
     s->es_block = b;
-    s->frame.iFrame = h->frame_number;
-    s->frame.iWidth = h->width;
-    s->frame.iHeight = h->height;
+    s->frame.iFrame = smi_es_get(h, SMI_ES_FIELD(frame_number));
+    s->frame.iWidth = smi_es_get(h, SMI_ES_FIELD(width));
+    s->frame.iHeight = smi_es_get(h, SMI_ES_FIELD(height));
     s->frame.buffer = smi_es_pixels(s, b);
-    smi_fill_default_desc(&s->desc, h->width, h->height);
+    smi_fill_default_desc(&s->desc, s->frame.iWidth, s->frame.iHeight);
     return IMAGESTREAM_NOERROR;
 }
 
@@ -221,7 +241,8 @@ int smi_es_acquire(SharedMemoryImageStream s, uint64_t bytes)
         return IMAGESTREAM_UNCONNECTED;
     int b = -1;
     if (st[0] == SMI_ES_FREE && st[1] == SMI_ES_FREE)
-        b = smi_es_header(s, 1)->frame_number < smi_es_header(s, 0)->frame_number;
+        b = smi_es_get(smi_es_header(s, 1), SMI_ES_FIELD(frame_number)) <
+            smi_es_get(smi_es_header(s, 0), SMI_ES_FIELD(frame_number));
     else if (st[0] == SMI_ES_FREE)
         b = 0;
     else if (st[1] == SMI_ES_FREE)
@@ -238,16 +259,16 @@ int smi_es_acquire(SharedMemoryImageStream s, uint64_t bytes)
 int smi_es_publish(SharedMemoryImageStream s)
 {
     int b = s->es_block;
-    smi_ensight_header_t *h = smi_es_header(s, b);
+    uint8_t *h = smi_es_header(s, b);
     uint32_t number = s->frame.iFrame;
     if (number <= s->es_last_frame)
         number = s->es_last_frame + 1;
-    h->frame_number = number;
-    h->width = s->desc.width;
-    h->height = s->desc.height;
-    h->offset = 0;
-    h->num_scanlines = s->desc.height;
-    memset(h->pad, 0, sizeof h->pad);
+    smi_es_put(h, SMI_ES_FIELD(frame_number), number);
+    smi_es_put(h, SMI_ES_FIELD(width), s->desc.width);
+    smi_es_put(h, SMI_ES_FIELD(height), s->desc.height);
+    smi_es_put(h, SMI_ES_FIELD(offset), 0);
+    smi_es_put(h, SMI_ES_FIELD(num_scanlines), s->desc.height);
+    memset(h + SMI_ES_FIELD(pad), 0, 3);
     s->frame.iFrame = number;
     s->es_last_frame = number;
     s->es_block = -1;

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * TestClientFirst -- a client that attaches before any server, as a viewer
+ * started before its publisher does: the file from createfile() is
+ * zero-filled, so the client sees an EnSight stream with no frame
+ * (LAYOUT.md section 1). An extended-layout server then takes the file; the
+ * client, without re-attaching, is woken by wait() and locks the server's
+ * frames, of any format (ANYFORMAT), with every byte intact. Then the server
+ * goes and a new one comes: the client goes on.
+ */
+#include "smi_test.h"
+
+#define W 64u
+#define H 48u
+
+typedef struct {
+    uint32_t attached;
+    uint32_t done;
+} shared_t;
+
+static void client(const char *path, shared_t *sh)
+{
+    SharedMemoryImageStream c = NULL;
+    ASSERT_RC2(IMAGESTREAM_NOERROR, IMAGESTREAM_RECONNECTING,
+               SharedMemoryImageStream_create(path, IMAGESTREAM_OPTIONS_ANYFORMAT, &c));
+    SharedMemoryFrame f;
+    ASSERT_RC(IMAGESTREAM_NO_FRAMEAVAILABLE, SharedMemoryImageStream_lock(c, &f));
+    SMI_T_STORE(&sh->attached, 1);
+
+    /* Frame 1: RGB8, then frame 2: FLOAT32 2-slice volume; then, from the
+       second server, frame 3 (RGB8). */
+    for (uint32_t tag = 1; tag <= 3; tag++) {
+        ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_wait(c, 10000));
+        int rc;
+        double until = smi_test_now_ms() + 5000;
+        while ((rc = SharedMemoryImageStream_lock(c, &f)) == IMAGESTREAM_NO_FRAMEAVAILABLE) {
+            ASSERT(smi_test_now_ms() < until);
+            smi_test_sleep_ms(1);
+        }
+        ASSERT_RC(IMAGESTREAM_NOERROR, rc);
+        SharedMemoryImageDesc d;
+        ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_describe(c, &d));
+        uint64_t n = (uint64_t)d.width * d.height * d.depth * SharedMemoryImageStream_formatsize(d.format);
+        ASSERT_EQ(d.format, tag == 2 ? IMAGESTREAM_FORMAT_FLOAT32 : IMAGESTREAM_FORMAT_RGB8);
+        ASSERT_EQ(d.depth, tag == 2 ? 2 : 1);
+        ASSERT_EQ(f->iFrame, tag);
+        ASSERT_EQ(smi_check(f->buffer, n, tag), -1);
+        ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_unlock(c));
+        SMI_T_STORE(&sh->done, tag);
+    }
+    SharedMemoryStreamInfo info;
+    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_info(c, &info));
+    ASSERT_EQ(info.layout, IMAGESTREAM_LAYOUT_EXTENDED);
+    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_destroy(c));
+}
+
+static SharedMemoryImageStream server_up(const char *path, int expected)
+{
+    SharedMemoryImageStream s = NULL;
+    ASSERT_RC(expected, SharedMemoryImageStream_create(
+                            path, IMAGESTREAM_OPTIONS_SERVER | IMAGESTREAM_OPTIONS_EXTENDED, &s));
+    return s;
+}
+
+int main(void)
+{
+    smi_test_watchdog(40);
+    const char *path = smi_test_path("clientfirst");
+    SharedMemoryImageDesc max;
+    memset(&max, 0, sizeof max);
+    max.format = IMAGESTREAM_FORMAT_FLOAT32;
+    max.width = W;
+    max.height = H;
+    max.depth = 2;
+    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_createfileformat(path, &max));
+    shared_t *sh = smi_test_shared_alloc(sizeof(shared_t));
+    pid_t pid = smi_test_fork("early client");
+    if (pid == 0) {
+        client(path, sh);
+        exit(0);
+    }
+    WAIT_UNTIL(SMI_T_LOAD(&sh->attached), 10000);
+    smi_test_sleep_ms(50); /* the client is in wait() now, polling an EnSight file */
+
+    SharedMemoryImageStream s = server_up(path, IMAGESTREAM_NOERROR);
+    uint8_t *px = malloc((size_t)W * H * 4 * 2);
+    ASSERT(px != NULL);
+    smi_fill(px, (uint64_t)W * H * 3, 1);
+    struct _SharedMemoryFrame in = {1, W, H, px};
+    /* The client has not found the extended header yet: UNCONNECTED is fine. */
+    ASSERT_RC2(IMAGESTREAM_NOERROR, IMAGESTREAM_UNCONNECTED, SharedMemoryImageStream_putframe(s, &in));
+    WAIT_UNTIL(SMI_T_LOAD(&sh->done) == 1, 10000);
+
+    SharedMemoryImageDesc d;
+    memset(&d, 0, sizeof d);
+    d.format = IMAGESTREAM_FORMAT_FLOAT32;
+    d.width = W;
+    d.height = H;
+    d.depth = 2;
+    smi_fill(px, (uint64_t)W * H * 4 * 2, 2);
+    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_putframeformat(s, &d, 2, px));
+    WAIT_UNTIL(SMI_T_LOAD(&sh->done) == 2, 10000);
+    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_destroy(s));
+
+    s = server_up(path, IMAGESTREAM_RECONNECTING);
+    smi_fill(px, (uint64_t)W * H * 3, 3);
+    in.iFrame = 3;
+    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_putframe(s, &in));
+    ASSERT_CHILD_OK(pid, 15000);
+    free(px);
+    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_destroy(s));
+    return 0;
+}
