@@ -69,12 +69,7 @@ static void usage(FILE *out)
 
 static int usage_error(const char *message, const char *arg)
 {
-    if (arg != NULL)
-        fprintf(stderr, "smi-publish: %s: '%s'\n", message, arg);
-    else
-        fprintf(stderr, "smi-publish: %s\n", message);
-    fprintf(stderr, "Try 'smi-publish --help'.\n");
-    return 2;
+    return smi_tool_usage_error("smi-publish", message, arg);
 }
 
 /* Returns 0 to go on, or the exit status. */

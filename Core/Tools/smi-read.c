@@ -64,12 +64,7 @@ static void usage(FILE *out)
 
 static int usage_error(const char *message, const char *arg)
 {
-    if (arg != NULL)
-        fprintf(stderr, "smi-read: %s: '%s'\n", message, arg);
-    else
-        fprintf(stderr, "smi-read: %s\n", message);
-    fprintf(stderr, "Try 'smi-read --help'.\n");
-    return EXIT_USAGE;
+    return smi_tool_usage_error("smi-read", message, arg);
 }
 
 static int has_suffix(const char *s, const char *suffix)

@@ -775,3 +775,13 @@ int smi_image_read_ppm(const char *path, uint32_t *width, uint32_t *height, uint
     *rgb = pixels;
     return 0;
 }
+
+int smi_tool_usage_error(const char *tool, const char *message, const char *arg)
+{
+    if (arg != NULL)
+        fprintf(stderr, "%s: %s: '%s'\n", tool, message, arg);
+    else
+        fprintf(stderr, "%s: %s\n", tool, message);
+    fprintf(stderr, "Try '%s --help'.\n", tool);
+    return 2;
+}

@@ -46,6 +46,10 @@
 /* ---- Time ----------------------------------------------------------------- */
 
 /** Nanoseconds on CLOCK_MONOTONIC (never jumps; start point unspecified). */
+/* Print "TOOL: MESSAGE[: 'ARG']" and a --help hint to stderr; returns 2,
+   the usage-error exit status. */
+int smi_tool_usage_error(const char *tool, const char *message, const char *arg);
+
 uint64_t smi_tool_now_ns(void);
 /** Seconds on CLOCK_MONOTONIC, as a double. */
 double smi_tool_now_s(void);

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -80,8 +81,14 @@ int smi_protect_writable(void *base, uint64_t offset, uint64_t len)
                : -1;
 }
 
-static int smi_fcntl_lock(int fd, int cmd, struct flock *fl)
+/* One fcntl() byte-lock call on `offset`; `fl` gets the kernel's answer. */
+static int smi_byte_fcntl(int fd, int cmd, short type, int64_t offset, struct flock *fl)
 {
+    memset(fl, 0, sizeof *fl);
+    fl->l_type = type;
+    fl->l_whence = SEEK_SET;
+    fl->l_start = (off_t)offset;
+    fl->l_len = 1;
     int rc;
     do {
         rc = fcntl(fd, cmd, fl);
@@ -91,34 +98,22 @@ static int smi_fcntl_lock(int fd, int cmd, struct flock *fl)
 
 int smi_bytelock_try(int fd, int64_t offset)
 {
-    struct flock fl = {0};
-    fl.l_type = F_WRLCK;
-    fl.l_whence = SEEK_SET;
-    fl.l_start = (off_t)offset;
-    fl.l_len = 1;
-    if (smi_fcntl_lock(fd, F_OFD_SETLK, &fl) == 0)
+    struct flock fl;
+    if (smi_byte_fcntl(fd, F_OFD_SETLK, F_WRLCK, offset, &fl) == 0)
         return 0;
     return (errno == EAGAIN || errno == EACCES) ? 1 : -1;
 }
 
 void smi_bytelock_release(int fd, int64_t offset)
 {
-    struct flock fl = {0};
-    fl.l_type = F_UNLCK;
-    fl.l_whence = SEEK_SET;
-    fl.l_start = (off_t)offset;
-    fl.l_len = 1;
-    (void)smi_fcntl_lock(fd, F_OFD_SETLK, &fl);
+    struct flock fl;
+    (void)smi_byte_fcntl(fd, F_OFD_SETLK, F_UNLCK, offset, &fl);
 }
 
 int smi_bytelock_held(int fd, int64_t offset)
 {
-    struct flock fl = {0};
-    fl.l_type = F_WRLCK;
-    fl.l_whence = SEEK_SET;
-    fl.l_start = (off_t)offset;
-    fl.l_len = 1;
-    if (smi_fcntl_lock(fd, F_OFD_GETLK, &fl) != 0)
+    struct flock fl;
+    if (smi_byte_fcntl(fd, F_OFD_GETLK, F_WRLCK, offset, &fl) != 0)
         return -1;
     return fl.l_type != F_UNLCK;
 }
