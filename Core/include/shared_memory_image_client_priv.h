@@ -151,6 +151,13 @@ SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_acquireformat(
 SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_publish(SharedMemoryImageStream stream);
 
 /**
+ * Server: give back the acquired buffer without publishing it (rendering
+ * failed, say). Clients never see its contents; the next acquire() works.
+ * @return NOERROR; NOT_LOCKED when nothing is acquired; IS_NOTSERVER; BAD_ARGS.
+ */
+SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_abandon(SharedMemoryImageStream stream);
+
+/**
  * Server: copy a frame of any format (rows flipped within each slice with
  * FLIPVERTICAL) and publish it. `pixels` holds desc's width*height*depth
  * pixels. Frame numbering as putframe(); `frame_number` 0 means "next".

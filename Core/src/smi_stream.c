@@ -315,6 +315,18 @@ SharedMemoryImageError SharedMemoryImageStream_publish(SharedMemoryImageStream s
     return s->layout == IMAGESTREAM_LAYOUT_EXTENDED ? smi_ext_publish(s) : smi_es_publish(s);
 }
 
+SharedMemoryImageError SharedMemoryImageStream_abandon(SharedMemoryImageStream s)
+{
+    if (!s)
+        return IMAGESTREAM_BAD_ARGS;
+    if (!s->server)
+        return IMAGESTREAM_IS_NOTSERVER;
+    if (!s->held)
+        return IMAGESTREAM_NOT_LOCKED;
+    s->layout == IMAGESTREAM_LAYOUT_EXTENDED ? smi_ext_abandon(s) : smi_es_abandon(s);
+    return IMAGESTREAM_NOERROR;
+}
+
 /* Frames at least this large are copied with non-temporal stores: they do
    not fit in the cache next to the other buffer anyway, and streaming them
    past it is faster than memcpy (see smi-bench). */
