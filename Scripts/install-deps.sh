@@ -4,7 +4,17 @@
 # Only missing packages are installed; nothing is done when all are present.
 set -euo pipefail
 
+# The core and the Python module.
 packages=(build-essential cmake pkg-config python3-numpy python3-pytest)
+# The ParaView plugin: ParaView 5.11's SDK, what its CMake files look for, and
+# Xvfb for the rendering tests (Debian's ParaView renders only through X).
+packages+=(paraview paraview-dev python3-paraview xvfb xauth
+  mpi-default-dev libutfcpp-dev liblz4-dev libdouble-conversion-dev
+  qtbase5-dev libqt5svg5-dev qttools5-dev libqt5opengl5-dev qtxmlpatterns5-dev-tools
+  libxml2-dev libhdf5-openmpi-dev libtheora-dev libavformat-dev libavcodec-dev
+  libavutil-dev libswscale-dev libswresample-dev libgl2ps-dev libpng-dev
+  libnetcdf-dev libgdal-dev libx11-dev libxt-dev libglew-dev libgl-dev
+  libjpeg-dev libtiff-dev libfreetype-dev libboost-dev)
 
 missing=()
 for p in "${packages[@]}"; do

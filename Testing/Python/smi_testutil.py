@@ -15,6 +15,7 @@ unsigned 32-bit arithmetic:
     FLOAT32  0.25 * ((x + 2y + n) & 65535)
 """
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -64,8 +65,20 @@ def child_env():
     return env
 
 
+def child_interpreter():
+    """This interpreter's program, to run children the same way. pvpython
+    reports a sys.executable that does not exist (.../vtkpython), so under
+    pvpython children run with pvpython itself."""
+    if sys.executable and os.path.exists(sys.executable):
+        return sys.executable
+    pvpython = shutil.which("pvpython")
+    if pvpython is None:
+        raise RuntimeError("cannot find an interpreter for child processes")
+    return pvpython
+
+
 def run_python(script_path, *args, **kwargs):
     """Start `script_path` with this interpreter (python3 or pvpython)."""
-    return subprocess.Popen([sys.executable, script_path] + [str(a) for a in args],
+    return subprocess.Popen([child_interpreter(), script_path] + [str(a) for a in args],
                             env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, **kwargs)
