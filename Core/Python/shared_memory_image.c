@@ -859,10 +859,34 @@ static PyObject *AcquiredFrame_publish(FrameObject *f, PyObject *unused)
     return server_publish(f->owner, f);
 }
 
+/* Give the acquired buffer back unpublished, when no view of it is left
+   (a writable view must never outlive the buffer being ours). */
+static void server_abandon_quietly(StreamObject *s, FrameObject *f)
+{
+    if (f->exports > 0 || stream_enter(s) < 0) {
+        PyErr_Clear();
+        return;
+    }
+    int rc = SharedMemoryImageStream_abandon(s->stream);
+    stream_mutex_unlock(s);
+    if (rc == IMAGESTREAM_NOERROR) {
+        s->pending = 0;
+        f->valid = 0;
+        if (s->frame == f)
+            s->frame = NULL;
+    }
+}
+
 static PyObject *AcquiredFrame_exit(FrameObject *f, PyObject *args)
 {
-    if (exit_with_exception(args) || !f->valid)
-        Py_RETURN_FALSE; /* an exception: never show clients a half-written frame */
+    if (!f->valid)
+        Py_RETURN_FALSE;
+    if (exit_with_exception(args)) {
+        /* Never show clients a half-written frame: drop it, unless views of
+           the buffer still exist (then it stays acquired, as documented). */
+        server_abandon_quietly(f->owner, f);
+        Py_RETURN_FALSE;
+    }
     PyObject *r = server_publish(f->owner, f);
     if (!r)
         return NULL;
@@ -889,8 +913,9 @@ static PyMethodDef AcquiredFrame_methods[] = {
     {"__enter__", (PyCFunction)Frame_enter, METH_NOARGS, "Returns the frame itself."},
     {"__exit__", (PyCFunction)AcquiredFrame_exit, METH_VARARGS,
      "Publishes the frame when the block ends normally (BufferError while\n"
-     "views of it exist). When the block raises, nothing is published and\n"
-     "the buffer stays acquired: Server.publish() or Server.close()."},
+     "views of it exist). When the block raises, nothing is published: the\n"
+     "buffer is given back, or, while views of it exist, stays acquired\n"
+     "until Server.publish() or Server.close()."},
     {NULL},
 };
 

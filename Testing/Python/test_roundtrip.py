@@ -153,12 +153,29 @@ def test_acquire_block_that_raises_publishes_nothing(stream_path):
             with server.acquire(W, H) as frame:
                 np.asarray(frame)[...] = 1
                 1 / 0
-        assert server.acquired
+        # No view is left: the half-made buffer was given back, unpublished.
+        assert not server.acquired
         assert client.lock() is None  # clients never see the half-made frame
+        assert server.send(pattern(smi.FORMAT_RGB8, W, H, 5)) == smi.IMAGESTREAM_NOERROR
+        with client.lock() as got:
+            assert np.array_equal(got.copy(), pattern(smi.FORMAT_RGB8, W, H, 5))
+
+
+def test_acquire_block_that_raises_with_a_live_view_stays_acquired(stream_path):
+    smi.create_file(stream_path, W, H)
+    with smi.Server(stream_path) as server, smi.Client(stream_path) as client:
+        with pytest.raises(ZeroDivisionError):
+            with server.acquire(W, H) as frame:
+                view = np.asarray(frame)
+                view[...] = 1
+                1 / 0
+        # A writable view still points into the buffer: it stays acquired.
+        assert server.acquired
+        assert client.lock() is None
         with pytest.raises(smi.Error) as err:
             server.send(pattern(smi.FORMAT_RGB8, W, H, 1))
         assert err.value.code == smi.IMAGESTREAM_LOCKED
-        del frame
+        del view, frame
         assert server.publish() == smi.IMAGESTREAM_NOERROR  # published on purpose
         with client.lock() as got:
             assert np.asarray(got).min() == 1
