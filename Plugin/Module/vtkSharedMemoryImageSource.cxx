@@ -1,0 +1,523 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "vtkSharedMemoryImageSource.h"
+
+#include "vtkDataArray.h"
+#include "vtkDoubleArray.h"
+#include "vtkFieldData.h"
+#include "vtkImageData.h"
+#include "vtkInformation.h"
+#include "vtkInformationVector.h"
+#include "vtkNew.h"
+#include "vtkObjectFactory.h"
+#include "vtkPointData.h"
+#include "vtkSmartPointer.h"
+#include "vtkStreamingDemandDrivenPipeline.h"
+#include "vtkTypeUInt32Array.h"
+
+#include "shared_memory_image_client_priv.h"
+
+#include <sys/stat.h>
+
+#include <cstring>
+#include <string>
+
+vtkStandardNewMacro(vtkSharedMemoryImageSource);
+
+namespace
+{
+// VTK scalar type and components of a stream format; false when unknown.
+bool SMIScalarsOf(uint32_t format, int* type, int* comps)
+{
+  switch (format)
+  {
+    case IMAGESTREAM_FORMAT_RGB8:
+      *type = VTK_UNSIGNED_CHAR;
+      *comps = 3;
+      return true;
+    case IMAGESTREAM_FORMAT_RGBA8:
+      *type = VTK_UNSIGNED_CHAR;
+      *comps = 4;
+      return true;
+    case IMAGESTREAM_FORMAT_GRAY8:
+      *type = VTK_UNSIGNED_CHAR;
+      *comps = 1;
+      return true;
+    case IMAGESTREAM_FORMAT_GRAY16:
+      *type = VTK_UNSIGNED_SHORT;
+      *comps = 1;
+      return true;
+    case IMAGESTREAM_FORMAT_FLOAT32:
+      *type = VTK_FLOAT;
+      *comps = 1;
+      return true;
+    default:
+      return false;
+  }
+}
+
+uint32_t SMIDepth(const SharedMemoryImageDesc& desc)
+{
+  return desc.depth ? desc.depth : 1;
+}
+}
+
+// Protocol note: the client locks the newest frame in RequestInformation (so
+// that the extent it announces is exactly what RequestData delivers), copies
+// it in RequestData and unlocks at once; meanwhile the server uses its other
+// buffers. Attaching is retried on every poll and update, and each problem is
+// reported once, so nothing blocks and the log is not flooded.
+struct vtkSharedMemoryImageSource::vtkInternals
+{
+  vtkSharedMemoryImageSource* Self;
+  explicit vtkInternals(vtkSharedMemoryImageSource* self)
+    : Self(self)
+  {
+  }
+
+  SharedMemoryImageStream Stream = nullptr;
+  std::string AttachedName; // the FileName Stream was made for
+  dev_t Device = 0;         // and the file it found there
+  ino_t Inode = 0;
+  uint32_t Layout = 0;
+  bool ServerAlive = false;
+
+  // The frame locked by RequestInformation, waiting for RequestData.
+  bool Held = false;
+  SharedMemoryFrame HeldFrame = nullptr;
+  SharedMemoryImageDesc HeldDesc = {};
+
+  // The last frame copied out: the output until a newer one arrives.
+  vtkSmartPointer<vtkImageData> Frame;
+  SharedMemoryImageDesc FrameDesc = {};
+  vtkTypeUInt32 FrameNumber = 0;
+  double Timestamp = 0.0;
+
+  // The last problem reported, so that each is said once.
+  std::string Problem;
+
+  void Report(bool error, const std::string& message)
+  {
+    if (message == this->Problem)
+    {
+      return;
+    }
+    this->Problem = message;
+    if (error)
+    {
+      vtkErrorWithObjectMacro(this->Self, << message);
+    }
+    else
+    {
+      vtkWarningWithObjectMacro(this->Self, << message);
+    }
+  }
+
+  void Unlock()
+  {
+    if (this->Held)
+    {
+      SharedMemoryImageStream_unlock(this->Stream);
+      this->Held = false;
+      this->HeldFrame = nullptr;
+    }
+  }
+
+  void Detach()
+  {
+    this->Unlock();
+    if (this->Stream)
+    {
+      SharedMemoryImageStream_destroy(this->Stream);
+      this->Stream = nullptr;
+    }
+    this->AttachedName.clear();
+    this->Device = 0;
+    this->Inode = 0;
+    this->Layout = 0;
+    this->ServerAlive = false;
+  }
+
+  // Forget everything about the previous file (FileName changed).
+  void Reset()
+  {
+    this->Detach();
+    this->Frame = nullptr;
+    this->FrameDesc = SharedMemoryImageDesc();
+    this->FrameNumber = 0;
+    this->Timestamp = 0.0;
+    this->Problem.clear();
+  }
+
+  // Attach to fileName if not attached yet, or again when the file was
+  // replaced or removed. Cheap when attached: one stat(). True when attached.
+  bool Attach(const char* fileName)
+  {
+    if (!fileName || !*fileName)
+    {
+      this->Reset();
+      return false;
+    }
+    if (this->AttachedName != fileName)
+    {
+      this->Reset();
+    }
+    struct stat st;
+    if (stat(fileName, &st) != 0)
+    {
+      if (this->Stream)
+      {
+        this->Detach();
+        this->AttachedName = fileName;
+        this->Report(false,
+          std::string("the stream file ") + fileName +
+            " was removed; keeping the last frame, waiting for a server to create it again");
+      }
+      else
+      {
+        this->AttachedName = fileName;
+        this->Report(false,
+          std::string("no stream in ") + fileName +
+            " yet (the file does not exist); waiting for a server to create it");
+      }
+      return false;
+    }
+    if (this->Stream && st.st_dev == this->Device && st.st_ino == this->Inode)
+    {
+      return true;
+    }
+    if (this->Stream)
+    {
+      this->Detach(); // the file was replaced: attach to the new one
+    }
+    this->AttachedName = fileName;
+    SharedMemoryImageStream stream = nullptr;
+    const SharedMemoryImageError rc =
+      SharedMemoryImageStream_create(fileName, IMAGESTREAM_OPTIONS_ANYFORMAT, &stream);
+    if (rc < IMAGESTREAM_NOERROR)
+    {
+      const std::string why = SharedMemoryImageStream_errorstring(rc);
+      if (rc == IMAGESTREAM_BAD_FILE_SIZE)
+      {
+        this->Report(false,
+          std::string("no stream in ") + fileName + " yet (" + why +
+            "); waiting for a server to set it up");
+      }
+      else if (rc == IMAGESTREAM_BAD_FILE_FORMAT || rc == IMAGESTREAM_VERSION_MISMATCH)
+      {
+        this->Report(true,
+          std::string("cannot attach to ") + fileName + ": " + why +
+            " (not a shared-memory image stream?); will try again if it changes");
+      }
+      else
+      {
+        this->Report(true, std::string("cannot attach to ") + fileName + ": " + why);
+      }
+      return false;
+    }
+    this->Stream = stream;
+    this->Device = st.st_dev;
+    this->Inode = st.st_ino;
+    SharedMemoryStreamInfo info;
+    if (SharedMemoryImageStream_info(stream, &info) == IMAGESTREAM_NOERROR)
+    {
+      this->Layout = info.layout;
+      this->ServerAlive = info.server_alive != 0;
+    }
+    this->Problem.clear();
+    return true;
+  }
+
+  // With no newer frame: tell when the server went away, and re-attach an
+  // EnSight-layout client when a new server came (it does not survive one).
+  // Returns true when it re-attached.
+  bool CheckServer(const char* fileName)
+  {
+    SharedMemoryStreamInfo info;
+    if (SharedMemoryImageStream_info(this->Stream, &info) != IMAGESTREAM_NOERROR)
+    {
+      return false;
+    }
+    const bool alive = info.server_alive != 0;
+    if (alive == this->ServerAlive)
+    {
+      return false;
+    }
+    this->ServerAlive = alive;
+    if (!alive)
+    {
+      this->Report(false,
+        std::string("the server of ") + fileName +
+          " is gone; keeping the last frame, waiting for a server to come back");
+      return false;
+    }
+    this->Problem.clear();
+    if (this->Layout == IMAGESTREAM_LAYOUT_ENSIGHT)
+    {
+      this->Detach();
+      return this->Attach(fileName);
+    }
+    return false;
+  }
+
+  // Lock the newest frame not seen yet, if any (and none is held already).
+  void LockNewest(const char* fileName)
+  {
+    if (!this->Stream || this->Held)
+    {
+      return;
+    }
+    SharedMemoryFrame frame = nullptr;
+    SharedMemoryImageError rc = SharedMemoryImageStream_lock(this->Stream, &frame);
+    if (rc == IMAGESTREAM_NO_FRAMEAVAILABLE && this->CheckServer(fileName))
+    {
+      rc = SharedMemoryImageStream_lock(this->Stream, &frame);
+    }
+    if (rc < IMAGESTREAM_NOERROR)
+    {
+      this->Report(true,
+        std::string("cannot read a frame from ") + fileName + ": " +
+          SharedMemoryImageStream_errorstring(rc) + "; keeping the last frame");
+      this->Detach();
+      this->AttachedName = fileName;
+      return;
+    }
+    if (rc != IMAGESTREAM_NOERROR)
+    {
+      return; // no newer frame: keep the last one
+    }
+    SharedMemoryImageDesc desc = {};
+    int type = 0;
+    int comps = 0;
+    rc = SharedMemoryImageStream_describe(this->Stream, &desc);
+    if (rc != IMAGESTREAM_NOERROR || !SMIScalarsOf(desc.format, &type, &comps) ||
+      desc.width == 0 || desc.height == 0)
+    {
+      SharedMemoryImageStream_unlock(this->Stream);
+      this->Report(true,
+        std::string("frame ") + std::to_string(frame->iFrame) + " of " + fileName +
+          " has an unknown format or size; skipped");
+      return;
+    }
+    this->Held = true;
+    this->HeldFrame = frame;
+    this->HeldDesc = desc;
+    this->ServerAlive = true;
+  }
+
+  // Copy the held frame into Frame (rows flipped: VTK wants the bottom row
+  // first) and unlock it. The one copy of each frame.
+  void CopyHeld()
+  {
+    if (!this->Held)
+    {
+      return;
+    }
+    const SharedMemoryImageDesc& desc = this->HeldDesc;
+    int type = 0;
+    int comps = 0;
+    SMIScalarsOf(desc.format, &type, &comps);
+    const uint32_t depth = SMIDepth(desc);
+    const vtkIdType tuples = static_cast<vtkIdType>(desc.width) * desc.height * depth;
+
+    // Reuse the last frame's array when nobody else holds it (no page faults
+    // on fresh memory); otherwise downstream still uses it: take a new one.
+    vtkSmartPointer<vtkDataArray> pixels;
+    if (this->Frame)
+    {
+      vtkDataArray* old = this->Frame->GetPointData()->GetScalars();
+      if (old && old->GetReferenceCount() == 1 && old->GetDataType() == type &&
+        old->GetNumberOfComponents() == comps && old->GetNumberOfTuples() == tuples)
+      {
+        pixels = old;
+      }
+    }
+    if (!pixels)
+    {
+      pixels = vtkSmartPointer<vtkDataArray>::Take(vtkDataArray::CreateDataArray(type));
+      pixels->SetNumberOfComponents(comps);
+      pixels->SetNumberOfTuples(tuples);
+      pixels->SetName("Pixels");
+    }
+
+    // Stream data is little-endian, as is every host this library supports.
+    const size_t row = static_cast<size_t>(desc.width) * comps * pixels->GetDataTypeSize();
+    const uint8_t* src = this->HeldFrame->buffer;
+    uint8_t* dst = static_cast<uint8_t*>(pixels->GetVoidPointer(0));
+    for (uint32_t z = 0; z < depth; ++z)
+    {
+      const size_t slice = static_cast<size_t>(z) * desc.height;
+      for (uint32_t y = 0; y < desc.height; ++y)
+      {
+        std::memcpy(dst + (slice + desc.height - 1 - y) * row, src + (slice + y) * row, row);
+      }
+    }
+    const vtkTypeUInt32 number = this->HeldFrame->iFrame;
+    this->Unlock();
+    pixels->Modified();
+
+    vtkNew<vtkImageData> image;
+    image->SetExtent(0, static_cast<int>(desc.width) - 1, 0, static_cast<int>(desc.height) - 1,
+      0, static_cast<int>(depth) - 1);
+    image->SetSpacing(desc.spacing[0] != 0.0 ? desc.spacing[0] : 1.0,
+      desc.spacing[1] != 0.0 ? desc.spacing[1] : 1.0,
+      desc.spacing[2] != 0.0 ? desc.spacing[2] : 1.0);
+    image->SetOrigin(desc.origin);
+    image->GetPointData()->SetScalars(pixels);
+
+    vtkNew<vtkTypeUInt32Array> frameNumber;
+    frameNumber->SetName("FrameNumber");
+    frameNumber->InsertNextValue(number);
+    vtkNew<vtkDoubleArray> timestamp;
+    timestamp->SetName("Timestamp");
+    timestamp->InsertNextValue(desc.timestamp);
+    image->GetFieldData()->AddArray(frameNumber);
+    image->GetFieldData()->AddArray(timestamp);
+
+    this->Frame = image;
+    this->FrameDesc = desc;
+    this->FrameNumber = number;
+    this->Timestamp = desc.timestamp;
+  }
+};
+
+//------------------------------------------------------------------------------
+vtkSharedMemoryImageSource::vtkSharedMemoryImageSource()
+  : Internals(new vtkInternals(this))
+{
+  this->SetNumberOfInputPorts(0);
+}
+
+//------------------------------------------------------------------------------
+vtkSharedMemoryImageSource::~vtkSharedMemoryImageSource()
+{
+  this->Internals->Reset();
+  this->SetFileName(nullptr);
+}
+
+//------------------------------------------------------------------------------
+bool vtkSharedMemoryImageSource::IsAttached()
+{
+  return this->Internals->Stream != nullptr;
+}
+
+//------------------------------------------------------------------------------
+vtkTypeUInt32 vtkSharedMemoryImageSource::GetFrameNumber()
+{
+  return this->Internals->FrameNumber;
+}
+
+//------------------------------------------------------------------------------
+bool vtkSharedMemoryImageSource::GetNeedsUpdate()
+{
+  vtkInternals& internals = *this->Internals;
+  if (!internals.Attach(this->FileName))
+  {
+    return false;
+  }
+  if (internals.Held)
+  {
+    this->Modified();
+    return true;
+  }
+  SharedMemoryImageError rc = SharedMemoryImageStream_wait(internals.Stream, 0);
+  if (rc == IMAGESTREAM_NO_FRAMEAVAILABLE && internals.CheckServer(this->FileName))
+  {
+    rc = SharedMemoryImageStream_wait(internals.Stream, 0);
+  }
+  if (rc == IMAGESTREAM_NOERROR)
+  {
+    this->Modified();
+    return true;
+  }
+  if (rc < IMAGESTREAM_NOERROR)
+  {
+    internals.Report(true,
+      std::string("cannot poll ") + this->FileName + ": " +
+        SharedMemoryImageStream_errorstring(rc) + "; keeping the last frame");
+    internals.Detach();
+    internals.AttachedName = this->FileName;
+  }
+  return false;
+}
+
+//------------------------------------------------------------------------------
+int vtkSharedMemoryImageSource::RequestInformation(
+  vtkInformation*, vtkInformationVector**, vtkInformationVector* outputVector)
+{
+  vtkInternals& internals = *this->Internals;
+  vtkInformation* outInfo = outputVector->GetInformationObject(0);
+  if (internals.Attach(this->FileName))
+  {
+    internals.LockNewest(this->FileName);
+  }
+
+  const SharedMemoryImageDesc* desc = nullptr;
+  if (internals.Held)
+  {
+    desc = &internals.HeldDesc;
+  }
+  else if (internals.Frame)
+  {
+    desc = &internals.FrameDesc;
+  }
+  int type = VTK_UNSIGNED_CHAR;
+  int comps = 3;
+  if (!desc || !SMIScalarsOf(desc->format, &type, &comps))
+  {
+    int empty[6] = { 0, -1, 0, -1, 0, -1 };
+    outInfo->Set(vtkStreamingDemandDrivenPipeline::WHOLE_EXTENT(), empty, 6);
+    vtkDataObject::SetPointDataActiveScalarInfo(outInfo, VTK_UNSIGNED_CHAR, 3);
+    return 1;
+  }
+  const int whole[6] = { 0, static_cast<int>(desc->width) - 1, 0,
+    static_cast<int>(desc->height) - 1, 0, static_cast<int>(SMIDepth(*desc)) - 1 };
+  double spacing[3];
+  for (int i = 0; i < 3; ++i)
+  {
+    spacing[i] = desc->spacing[i] != 0.0 ? desc->spacing[i] : 1.0;
+  }
+  outInfo->Set(vtkStreamingDemandDrivenPipeline::WHOLE_EXTENT(), whole, 6);
+  outInfo->Set(vtkDataObject::SPACING(), spacing, 3);
+  outInfo->Set(vtkDataObject::ORIGIN(), desc->origin, 3);
+  vtkDataObject::SetPointDataActiveScalarInfo(outInfo, type, comps);
+  return 1;
+}
+
+//------------------------------------------------------------------------------
+int vtkSharedMemoryImageSource::RequestData(
+  vtkInformation*, vtkInformationVector**, vtkInformationVector* outputVector)
+{
+  vtkInternals& internals = *this->Internals;
+  vtkImageData* output = vtkImageData::GetData(outputVector);
+  internals.CopyHeld();
+  if (!output)
+  {
+    return 0;
+  }
+  if (internals.Frame)
+  {
+    output->ShallowCopy(internals.Frame);
+  }
+  else
+  {
+    output->Initialize();
+  }
+  return 1;
+}
+
+//------------------------------------------------------------------------------
+void vtkSharedMemoryImageSource::PrintSelf(ostream& os, vtkIndent indent)
+{
+  this->Superclass::PrintSelf(os, indent);
+  const vtkInternals& internals = *this->Internals;
+  os << indent << "FileName: " << (this->FileName ? this->FileName : "(none)") << "\n";
+  os << indent << "Attached: " << (internals.Stream ? "yes" : "no") << "\n";
+  os << indent << "Layout: "
+     << (internals.Layout == IMAGESTREAM_LAYOUT_ENSIGHT
+            ? "EnSight"
+            : (internals.Layout == IMAGESTREAM_LAYOUT_EXTENDED ? "extended" : "(unknown)"))
+     << "\n";
+  os << indent << "ServerAlive: " << (internals.ServerAlive ? "yes" : "no") << "\n";
+  os << indent << "FrameNumber: " << internals.FrameNumber << "\n";
+  os << indent << "Timestamp: " << internals.Timestamp << "\n";
+}

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/**
+ * @class   vtkSharedMemoryImageSource
+ * @brief   Live source: the newest frame of a shared-memory image stream as vtkImageData.
+ *
+ * vtkSharedMemoryImageSource attaches as a client to the stream in FileName
+ * (either file layout: EnSight's or the extended one) and produces its newest
+ * frame. Pixels are copied once out of the shared mapping, rows flipped on the
+ * way (streams are top row first, vtkImageData bottom row first), so the image
+ * is upright in a render view.
+ *
+ * | stream format | scalars                               |
+ * |---------------|---------------------------------------|
+ * | rgb8          | unsigned char, 3 components           |
+ * | rgba8         | unsigned char, 4 components           |
+ * | gray8         | unsigned char, 1 component            |
+ * | gray16        | unsigned short, 1 component           |
+ * | float32       | float, 1 component                    |
+ *
+ * A frame of width w, height h and depth d has the extent
+ * (0, w-1, 0, h-1, 0, d-1), and the spacing and origin the server gave it.
+ * The field data arrays `FrameNumber` (vtkTypeUInt32) and `Timestamp` (double,
+ * seconds) describe the frame.
+ *
+ * It is a live source: GetNeedsUpdate() tells, cheaply and without blocking,
+ * whether a newer frame has been published. ParaView's GUI polls it (the
+ * `LiveSource` hint). A program calls GetNeedsUpdate() (or Modified()) and
+ * then Update(); a pvpython script calls
+ * `source.SMProxy.InvokeCommand("Refresh")` and then `UpdatePipeline()`
+ * (the proxy's function is `SharedMemoryImageStream`, after its label).
+ *
+ * Nothing blocks. When the file does not exist yet, is not a stream, or its
+ * server is gone, the source says so once (a warning, or an error for a file
+ * that is not a stream), keeps producing the last frame it got, and tries to
+ * attach again on the next GetNeedsUpdate() or update, so that a server that
+ * starts (or restarts) later is picked up.
+ *
+ * @sa vtkSharedMemoryImageWriter
+ */
+
+#ifndef vtkSharedMemoryImageSource_h
+#define vtkSharedMemoryImageSource_h
+
+#include "vtkImageAlgorithm.h"
+#include "vtkSharedMemoryImageModule.h" // For export macro
+
+#include <memory> // For std::unique_ptr
+
+class VTKSHAREDMEMORYIMAGE_EXPORT vtkSharedMemoryImageSource : public vtkImageAlgorithm
+{
+public:
+  static vtkSharedMemoryImageSource* New();
+  vtkTypeMacro(vtkSharedMemoryImageSource, vtkImageAlgorithm);
+  void PrintSelf(ostream& os, vtkIndent indent) override;
+
+  ///@{
+  /**
+   * Stream file to attach to (for example /dev/shm/view.smi). Changing it
+   * detaches from the previous stream and forgets its last frame.
+   * Default: nullptr (no stream: an empty output).
+   */
+  vtkSetFilePathMacro(FileName);
+  vtkGetFilePathMacro(FileName);
+  ///@}
+
+  /**
+   * True when a frame newer than the one last produced is waiting (or when the
+   * stream could be attached again after it was missing): then Modified() has
+   * been called and the next Update() produces it. Never blocks; called by
+   * ParaView's live-source polling about every 100 ms.
+   */
+  bool GetNeedsUpdate();
+
+  /**
+   * True while attached to a stream whose file is a valid stream. A stream
+   * with no live server still counts as attached (frames may come later).
+   */
+  bool IsAttached();
+
+  /**
+   * Number of the frame in the current output, or 0 before the first frame.
+   */
+  vtkTypeUInt32 GetFrameNumber();
+
+protected:
+  vtkSharedMemoryImageSource();
+  ~vtkSharedMemoryImageSource() override;
+
+  int RequestInformation(vtkInformation* request, vtkInformationVector** inputVector,
+    vtkInformationVector* outputVector) override;
+  int RequestData(vtkInformation* request, vtkInformationVector** inputVector,
+    vtkInformationVector* outputVector) override;
+
+  char* FileName = nullptr;
+
+private:
+  vtkSharedMemoryImageSource(const vtkSharedMemoryImageSource&) = delete;
+  void operator=(const vtkSharedMemoryImageSource&) = delete;
+
+  struct vtkInternals;
+  std::unique_ptr<vtkInternals> Internals;
+};
+
+#endif

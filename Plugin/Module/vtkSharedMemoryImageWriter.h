@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/**
+ * @class   vtkSharedMemoryImageWriter
+ * @brief   Serves vtkImageData as a shared-memory image stream.
+ *
+ * vtkSharedMemoryImageWriter is the server end of a stream: each Write()
+ * publishes its input as the stream's newest frame, for any number of clients
+ * (vtkSharedMemoryImageSource, the C API, the Python module, `smi-read`).
+ * The stream stays open between writes, so calling Write() once per time step
+ * (or per render) publishes a live stream; ReleaseStream() (or deleting the
+ * writer, or changing FileName) ends it.
+ *
+ * Accepted input scalars (point data):
+ *
+ * | scalars                          | stream format |
+ * |----------------------------------|---------------|
+ * | unsigned char, 3 components      | rgb8          |
+ * | unsigned char, 4 components      | rgba8         |
+ * | unsigned char, 1 component       | gray8         |
+ * | unsigned short, 1 component      | gray16        |
+ * | float, 1 component               | float32       |
+ *
+ * 3-D images (more than one slice) are published as one frame of that depth.
+ * Spacing and origin go with each frame. Anything else (other scalar types,
+ * other component counts, no scalars) is refused with an error that says why.
+ *
+ * By default the stream uses the extended layout (many clients, every format
+ * above). With EnSightLayout on, it uses EnSight's layout instead, which
+ * EnSight's own client reads: rgb8 images of one slice only, one client.
+ *
+ * The file is created, or grown, to fit the frame when it is too small, as
+ * long as this writer does not already serve it. Rows are handed over bottom
+ * first (VTK's order) with IMAGESTREAM_OPTIONS_FLIPVERTICAL, so clients get
+ * them top row first with no extra copy.
+ *
+ * @sa vtkSharedMemoryImageSource
+ */
+
+#ifndef vtkSharedMemoryImageWriter_h
+#define vtkSharedMemoryImageWriter_h
+
+#include "vtkImageAlgorithm.h"
+#include "vtkSharedMemoryImageModule.h" // For export macro
+
+#include <memory> // For std::unique_ptr
+
+class VTKSHAREDMEMORYIMAGE_EXPORT vtkSharedMemoryImageWriter : public vtkImageAlgorithm
+{
+public:
+  static vtkSharedMemoryImageWriter* New();
+  vtkTypeMacro(vtkSharedMemoryImageWriter, vtkImageAlgorithm);
+  void PrintSelf(ostream& os, vtkIndent indent) override;
+
+  ///@{
+  /**
+   * Stream file to serve (for example /dev/shm/view.smi). Changing it closes
+   * the stream served so far. Default: nullptr (Write() fails).
+   */
+  vtkSetFilePathMacro(FileName);
+  vtkGetFilePathMacro(FileName);
+  ///@}
+
+  ///@{
+  /**
+   * Write EnSight's file layout instead of the extended one, so that EnSight's
+   * own client can read the stream (rgb8, one slice, one client). Takes effect
+   * when the stream is next opened. Default: false.
+   */
+  vtkSetMacro(EnSightLayout, bool);
+  vtkGetMacro(EnSightLayout, bool);
+  vtkBooleanMacro(EnSightLayout, bool);
+  ///@}
+
+  /**
+   * Publish the input as the newest frame. Returns 1 on success (also when no
+   * client listens or every buffer is held: the frame is then dropped, which
+   * is normal for a live stream), 0 on error.
+   */
+  virtual int Write();
+
+  /**
+   * Stop serving: close the stream (the file stays). The next Write() serves
+   * it again.
+   */
+  void ReleaseStream();
+
+  /**
+   * Number of the last frame published, or 0 before the first one.
+   */
+  vtkTypeUInt32 GetLastFrameNumber();
+
+protected:
+  vtkSharedMemoryImageWriter();
+  ~vtkSharedMemoryImageWriter() override;
+
+  int FillInputPortInformation(int port, vtkInformation* info) override;
+  int RequestData(vtkInformation* request, vtkInformationVector** inputVector,
+    vtkInformationVector* outputVector) override;
+
+  char* FileName = nullptr;
+  bool EnSightLayout = false;
+
+private:
+  vtkSharedMemoryImageWriter(const vtkSharedMemoryImageWriter&) = delete;
+  void operator=(const vtkSharedMemoryImageWriter&) = delete;
+
+  struct vtkInternals;
+  std::unique_ptr<vtkInternals> Internals;
+};
+
+#endif

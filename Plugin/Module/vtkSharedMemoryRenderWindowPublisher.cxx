@@ -1,0 +1,471 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include "vtkSharedMemoryRenderWindowPublisher.h"
+
+#include "vtkCallbackCommand.h"
+#include "vtkCommand.h"
+#include "vtkNew.h"
+#include "vtkObjectFactory.h"
+#include "vtkOpenGLRenderWindow.h"
+#include "vtkRenderWindow.h"
+#include "vtkRenderer.h"
+#include "vtkRendererCollection.h"
+#include "vtkUnsignedCharArray.h"
+#include "vtk_glew.h"
+
+#include "shared_memory_image_client_priv.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#ifndef GL_PACK_INVERT_MESA
+#define GL_PACK_INVERT_MESA 0x8758 // GL_MESA_pack_invert
+#endif
+
+vtkStandardNewMacro(vtkSharedMemoryRenderWindowPublisher);
+
+namespace
+{
+using Clock = std::chrono::steady_clock;
+
+// The first file leaves room for windows up to this size, so that resizing a
+// window does not need a file that clients would have to re-map.
+const uint32_t MinimumFileWidth = 1920;
+const uint32_t MinimumFileHeight = 1080;
+
+// Whether the current OpenGL context reads rows top first on request
+// (GL_MESA_pack_invert: Mesa, llvmpipe, Xvfb). SMI_PUBLISHER_NO_PACK_INVERT=1
+// forces the portable path (tests use it to cover both).
+bool SMIHasPackInvert()
+{
+  const char* off = std::getenv("SMI_PUBLISHER_NO_PACK_INVERT");
+  if (off && *off && std::strcmp(off, "0") != 0)
+  {
+    return false;
+  }
+  GLint count = 0;
+  glGetIntegerv(GL_NUM_EXTENSIONS, &count);
+  for (GLint i = 0; i < count; ++i)
+  {
+    const char* name = reinterpret_cast<const char*>(glGetStringi(GL_EXTENSIONS, i));
+    if (name && std::strcmp(name, "GL_MESA_pack_invert") == 0)
+    {
+      return true;
+    }
+  }
+  return false;
+}
+}
+
+struct vtkSharedMemoryRenderWindowPublisher::vtkInternals
+{
+  SharedMemoryImageStream Stream = nullptr;
+  std::string ServedFile; // the file Stream serves
+  bool ServedEnSight = false;
+  uint64_t BufferBytes = 0; // largest frame the stream's buffers hold
+
+  vtkNew<vtkCallbackCommand> Observer;
+  vtkRenderWindow* ObservedWindow = nullptr; // holds Observer (RenderWindow keeps it alive)
+  unsigned long ObserverTag = 0;
+
+  int PackInvert = -1; // -1: not asked yet for ObservedWindow's context
+  vtkNew<vtkUnsignedCharArray> Wrapper; // points into the acquired buffer, owns nothing
+  std::vector<unsigned char> Row;       // one row, for the portable flip
+
+  Clock::time_point NextPublish;        // MaximumRate: no publish before this
+  Clock::time_point NextGrowAttempt;    // growing a file that clients map: once a second
+  bool WarnedTooLarge = false;
+  bool InPublish = false;
+
+  void Close()
+  {
+    if (this->Stream)
+    {
+      SharedMemoryImageStream_destroy(this->Stream);
+      this->Stream = nullptr;
+    }
+    this->ServedFile.clear();
+    this->BufferBytes = 0;
+  }
+};
+
+//------------------------------------------------------------------------------
+vtkSharedMemoryRenderWindowPublisher::vtkSharedMemoryRenderWindowPublisher()
+  : Internals(new vtkInternals)
+{
+  this->Internals->Observer->SetClientData(this);
+  this->Internals->Observer->SetCallback(
+    [](vtkObject*, unsigned long, void* clientData, void*)
+    {
+      auto* self = static_cast<vtkSharedMemoryRenderWindowPublisher*>(clientData);
+      vtkInternals& internals = *self->Internals;
+      vtkRenderWindow* window = self->RenderWindow;
+      if (!internals.Stream || !window || internals.InPublish || window->GetAbortRender())
+      {
+        return;
+      }
+      // A hardware selector renders ids, not an image: never publish it.
+      vtkRendererCollection* renderers = window->GetRenderers();
+      vtkCollectionSimpleIterator it;
+      renderers->InitTraversal(it);
+      while (vtkRenderer* renderer = renderers->GetNextRenderer(it))
+      {
+        if (renderer->GetSelector())
+        {
+          return;
+        }
+      }
+      if (self->MaximumRate > 0)
+      {
+        const Clock::time_point now = Clock::now();
+        if (now < internals.NextPublish)
+        {
+          ++self->NumberOfSkippedFrames;
+          return;
+        }
+        // Keep the cadence while renders keep up with it; start afresh after a pause.
+        const auto period = std::chrono::duration_cast<Clock::duration>(
+          std::chrono::duration<double>(1.0 / self->MaximumRate));
+        internals.NextPublish =
+          (now - internals.NextPublish < period) ? internals.NextPublish + period : now + period;
+      }
+      self->Publish();
+    });
+}
+
+//------------------------------------------------------------------------------
+vtkSharedMemoryRenderWindowPublisher::~vtkSharedMemoryRenderWindowPublisher()
+{
+  this->Enabled = false;
+  this->Reconcile();
+  this->SetRenderWindow(nullptr);
+  delete[] this->FileName;
+  this->FileName = nullptr;
+}
+
+//------------------------------------------------------------------------------
+void vtkSharedMemoryRenderWindowPublisher::SetRenderWindow(vtkRenderWindow* window)
+{
+  if (window == this->RenderWindow)
+  {
+    return;
+  }
+  vtkRenderWindow* old = this->RenderWindow;
+  this->RenderWindow = window;
+  if (window)
+  {
+    window->Register(this);
+  }
+  this->Reconcile(); // moves the observer off `old` before it may go away
+  if (old)
+  {
+    old->UnRegister(this);
+  }
+  this->Modified();
+}
+
+//------------------------------------------------------------------------------
+void vtkSharedMemoryRenderWindowPublisher::SetFileName(const char* name)
+{
+  if ((!name && !this->FileName) || (name && this->FileName && !std::strcmp(name, this->FileName)))
+  {
+    return;
+  }
+  delete[] this->FileName;
+  this->FileName = nullptr;
+  if (name)
+  {
+    const size_t n = std::strlen(name) + 1;
+    this->FileName = new char[n];
+    std::memcpy(this->FileName, name, n);
+  }
+  this->Reconcile();
+  this->Modified();
+}
+
+//------------------------------------------------------------------------------
+void vtkSharedMemoryRenderWindowPublisher::SetEnSightLayout(bool enSight)
+{
+  if (enSight != this->EnSightLayout)
+  {
+    this->EnSightLayout = enSight;
+    this->Reconcile();
+    this->Modified();
+  }
+}
+
+//------------------------------------------------------------------------------
+void vtkSharedMemoryRenderWindowPublisher::SetEnabled(bool enabled)
+{
+  if (enabled != this->Enabled)
+  {
+    this->Enabled = enabled;
+    this->Reconcile();
+    this->Modified();
+  }
+}
+
+//------------------------------------------------------------------------------
+bool vtkSharedMemoryRenderWindowPublisher::Start()
+{
+  if (!this->RenderWindow)
+  {
+    vtkErrorMacro("Cannot publish: no render window (SetRenderWindow()).");
+    return false;
+  }
+  if (!this->FileName || !*this->FileName)
+  {
+    vtkErrorMacro("Cannot publish: no file name (SetFileName()).");
+    return false;
+  }
+  this->SetEnabled(true);
+  return this->IsPublishing();
+}
+
+//------------------------------------------------------------------------------
+void vtkSharedMemoryRenderWindowPublisher::Stop()
+{
+  this->SetEnabled(false);
+}
+
+//------------------------------------------------------------------------------
+bool vtkSharedMemoryRenderWindowPublisher::IsPublishing() const
+{
+  return this->Internals->Stream != nullptr && this->Internals->ObservedWindow != nullptr;
+}
+
+//------------------------------------------------------------------------------
+void vtkSharedMemoryRenderWindowPublisher::Reconcile()
+{
+  vtkInternals& internals = *this->Internals;
+  const bool want =
+    this->Enabled && this->RenderWindow && this->FileName && *this->FileName;
+
+  // Observer: on the current window while enabled, nowhere otherwise.
+  vtkRenderWindow* observe = want ? this->RenderWindow : nullptr;
+  if (internals.ObservedWindow != observe)
+  {
+    if (internals.ObservedWindow)
+    {
+      internals.ObservedWindow->RemoveObserver(internals.ObserverTag);
+    }
+    internals.ObservedWindow = observe;
+    internals.PackInvert = -1;
+    if (observe)
+    {
+      internals.ObserverTag = observe->AddObserver(vtkCommand::EndEvent, internals.Observer);
+    }
+  }
+
+  // Stream: open on the wanted file and layout, closed otherwise.
+  if (!want)
+  {
+    internals.Close();
+    return;
+  }
+  if (internals.Stream && internals.ServedFile == this->FileName &&
+    internals.ServedEnSight == this->EnSightLayout)
+  {
+    return;
+  }
+  internals.Close();
+  int* size = this->RenderWindow->GetActualSize();
+  const uint32_t width = std::max<uint32_t>(MinimumFileWidth, size[0] > 0 ? size[0] : 0);
+  const uint32_t height = std::max<uint32_t>(MinimumFileHeight, size[1] > 0 ? size[1] : 0);
+  SharedMemoryImageError err = SharedMemoryImageStream_createfile(this->FileName, width, height);
+  if (err == IMAGESTREAM_NOERROR)
+  {
+    const uint32_t options = IMAGESTREAM_OPTIONS_SERVER |
+      (this->EnSightLayout ? 0u : static_cast<uint32_t>(IMAGESTREAM_OPTIONS_EXTENDED));
+    err = SharedMemoryImageStream_create(this->FileName, options, &internals.Stream);
+  }
+  if (err < IMAGESTREAM_NOERROR)
+  {
+    internals.Stream = nullptr;
+    vtkErrorMacro("Cannot publish to " << this->FileName << ": "
+                                       << SharedMemoryImageStream_errorstring(err));
+    return;
+  }
+  SharedMemoryStreamInfo info;
+  if (SharedMemoryImageStream_info(internals.Stream, &info) == IMAGESTREAM_NOERROR)
+  {
+    internals.BufferBytes = info.buffer_size;
+  }
+  internals.ServedFile = this->FileName;
+  internals.ServedEnSight = this->EnSightLayout;
+  internals.NextPublish = Clock::time_point();
+  internals.WarnedTooLarge = false;
+}
+
+//------------------------------------------------------------------------------
+bool vtkSharedMemoryRenderWindowPublisher::Publish()
+{
+  vtkInternals& internals = *this->Internals;
+  vtkRenderWindow* window = this->RenderWindow;
+  if (!internals.Stream || !window)
+  {
+    return false;
+  }
+  int* size = window->GetActualSize();
+  if (size[0] <= 0 || size[1] <= 0)
+  {
+    return false;
+  }
+  const uint32_t width = static_cast<uint32_t>(size[0]);
+  const uint32_t height = static_cast<uint32_t>(size[1]);
+  const uint64_t bytes = uint64_t(width) * height * 3;
+
+  // A window larger than the buffers: serve a grown file (possible while no
+  // client maps the old size; tried at most once a second otherwise).
+  if (bytes > internals.BufferBytes)
+  {
+    const Clock::time_point now = Clock::now();
+    if (now >= internals.NextGrowAttempt)
+    {
+      internals.NextGrowAttempt = now + std::chrono::seconds(1);
+      internals.Close();
+      SharedMemoryImageError err = SharedMemoryImageStream_createfile(this->FileName, width, height);
+      if (err == IMAGESTREAM_NOERROR)
+      {
+        const uint32_t options = IMAGESTREAM_OPTIONS_SERVER |
+          (this->EnSightLayout ? 0u : static_cast<uint32_t>(IMAGESTREAM_OPTIONS_EXTENDED));
+        err = SharedMemoryImageStream_create(this->FileName, options, &internals.Stream);
+      }
+      if (err < IMAGESTREAM_NOERROR)
+      {
+        internals.Stream = nullptr;
+        vtkErrorMacro("Cannot serve " << this->FileName << " again after a resize: "
+                                      << SharedMemoryImageStream_errorstring(err)
+                                      << "; publishing stopped.");
+        this->Enabled = false;
+        this->Reconcile();
+        return false;
+      }
+      SharedMemoryStreamInfo info;
+      if (SharedMemoryImageStream_info(internals.Stream, &info) == IMAGESTREAM_NOERROR)
+      {
+        internals.BufferBytes = info.buffer_size;
+      }
+      internals.ServedFile = this->FileName;
+      internals.ServedEnSight = this->EnSightLayout;
+    }
+    if (bytes > internals.BufferBytes)
+    {
+      if (!internals.WarnedTooLarge)
+      {
+        internals.WarnedTooLarge = true;
+        vtkWarningMacro("A " << width << "x" << height << " window does not fit the buffers of "
+                             << this->FileName
+                             << " while clients map them; frames are dropped until they detach.");
+      }
+      ++this->NumberOfSkippedFrames;
+      return false;
+    }
+  }
+
+  SharedMemoryFrame frame = nullptr;
+  SharedMemoryImageError err =
+    SharedMemoryImageStream_acquire(internals.Stream, width, height, &frame);
+  if (err != IMAGESTREAM_NOERROR)
+  {
+    if (err < IMAGESTREAM_NOERROR)
+    {
+      vtkErrorMacro("Cannot publish a " << width << "x" << height << " frame to "
+                                        << this->FileName << ": "
+                                        << SharedMemoryImageStream_errorstring(err));
+    }
+    ++this->NumberOfSkippedFrames; // no free buffer, or no client (EnSight layout)
+    return false;
+  }
+
+  // Read the window straight into the shared buffer, top row first.
+  internals.InPublish = true;
+  bool flipped = false;
+  vtkOpenGLRenderWindow* glWindow = vtkOpenGLRenderWindow::SafeDownCast(window);
+  if (glWindow)
+  {
+    glWindow->MakeCurrent();
+    if (internals.PackInvert < 0)
+    {
+      internals.PackInvert = SMIHasPackInvert() ? 1 : 0;
+    }
+    if (internals.PackInvert == 1)
+    {
+      glPixelStorei(GL_PACK_INVERT_MESA, GL_TRUE);
+      flipped = true;
+    }
+  }
+  vtkUnsignedCharArray* wrapper = internals.Wrapper;
+  wrapper->SetNumberOfComponents(3);
+  wrapper->SetArray(frame->buffer, static_cast<vtkIdType>(bytes), 1 /* not ours to free */);
+  // After a swap the finished image is in the front (display) buffer; without
+  // swaps it stays in the back (render) buffer.
+  const int front = window->GetSwapBuffers() ? 1 : 0;
+  const int ok = window->GetPixelData(
+    0, 0, static_cast<int>(width) - 1, static_cast<int>(height) - 1, front, wrapper, 0);
+  const bool wrapped = wrapper->GetPointer(0) == frame->buffer; // not reallocated
+  wrapper->SetArray(nullptr, 0, 1);
+  if (flipped)
+  {
+    glPixelStorei(GL_PACK_INVERT_MESA, GL_FALSE);
+  }
+  internals.InPublish = false;
+
+  if (ok != VTK_OK || !wrapped)
+  {
+    SharedMemoryImageStream_abandon(internals.Stream);
+    vtkErrorMacro("Reading the pixels of the render window failed; frame not published.");
+    return false;
+  }
+  if (!flipped)
+  {
+    // OpenGL gives the bottom row first: reverse the rows in place.
+    const size_t rowBytes = size_t(width) * 3;
+    internals.Row.resize(rowBytes);
+    unsigned char* top = frame->buffer;
+    unsigned char* bottom = frame->buffer + (size_t(height) - 1) * rowBytes;
+    for (; top < bottom; top += rowBytes, bottom -= rowBytes)
+    {
+      std::memcpy(internals.Row.data(), top, rowBytes);
+      std::memcpy(top, bottom, rowBytes);
+      std::memcpy(bottom, internals.Row.data(), rowBytes);
+    }
+  }
+  const vtkIdType number = frame->iFrame;
+  err = SharedMemoryImageStream_publish(internals.Stream);
+  if (err < IMAGESTREAM_NOERROR)
+  {
+    vtkErrorMacro("Cannot publish to " << this->FileName << ": "
+                                       << SharedMemoryImageStream_errorstring(err));
+    return false;
+  }
+  this->LastFrameNumber = number;
+  ++this->NumberOfPublishedFrames;
+  return true;
+}
+
+//------------------------------------------------------------------------------
+void vtkSharedMemoryRenderWindowPublisher::PrintSelf(ostream& os, vtkIndent indent)
+{
+  this->Superclass::PrintSelf(os, indent);
+  os << indent << "RenderWindow: ";
+  if (this->RenderWindow)
+  {
+    os << this->RenderWindow << "\n";
+  }
+  else
+  {
+    os << "(none)\n";
+  }
+  os << indent << "FileName: " << (this->FileName ? this->FileName : "(none)") << "\n";
+  os << indent << "MaximumRate: " << this->MaximumRate << "\n";
+  os << indent << "EnSightLayout: " << (this->EnSightLayout ? "On" : "Off") << "\n";
+  os << indent << "Enabled: " << (this->Enabled ? "On" : "Off") << "\n";
+  os << indent << "Publishing: " << (this->IsPublishing() ? "yes" : "no") << "\n";
+  os << indent << "NumberOfPublishedFrames: " << this->NumberOfPublishedFrames << "\n";
+  os << indent << "NumberOfSkippedFrames: " << this->NumberOfSkippedFrames << "\n";
+  os << indent << "LastFrameNumber: " << this->LastFrameNumber << "\n";
+}

@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// vtkSharedMemoryImageSource against a server in another process (forked,
+// publishing with the C API): every format, every pixel and the orientation
+// (the tools' asymmetric test pattern), FrameNumber and Timestamp, the
+// GetNeedsUpdate() transitions, spacing/origin/depth of a volume, and the
+// messages for a missing file and a server that went away.
+
+#include "vtkSharedMemoryImageSource.h"
+
+#include "vtkDataArray.h"
+#include "vtkDoubleArray.h"
+#include "vtkFieldData.h"
+#include "vtkImageData.h"
+#include "vtkNew.h"
+#include "vtkPointData.h"
+#include "vtkTestErrorObserver.h"
+
+#include "shared_memory_image_client_priv.h"
+extern "C"
+{
+#include "smi_tool_common.h" // the tools' test pattern (a C header)
+}
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace
+{
+#define CHECK(cond, ...)                                                                           \
+  do                                                                                               \
+  {                                                                                                \
+    if (!(cond))                                                                                   \
+    {                                                                                              \
+      std::fprintf(stderr, "FAILED line %d: %s: ", __LINE__, #cond);                              \
+      std::fprintf(stderr, __VA_ARGS__);                                                           \
+      std::fprintf(stderr, "\n");                                                                  \
+      return false;                                                                                \
+    }                                                                                              \
+  } while (0)
+
+// One request from the test to its publisher child, over a pipe.
+struct Request
+{
+  uint32_t format;
+  uint32_t width, height, depth;
+  uint32_t number;
+  double spacing[3];
+  double origin[3];
+};
+
+// The value of voxel (x, y, z), y from the top, of the volume test frames.
+float VolumeValue(uint32_t x, uint32_t y, uint32_t z)
+{
+  return static_cast<float>(x) + 10.0f * static_cast<float>(y) + 1000.0f * static_cast<float>(z);
+}
+
+// The child: serve `path`, publish one frame per request, ack each with a byte.
+int RunPublisher(const char* path, int requests, int acks)
+{
+  SharedMemoryImageDesc largest = {};
+  largest.format = IMAGESTREAM_FORMAT_RGBA8;
+  largest.width = 256;
+  largest.height = 256;
+  largest.depth = 4;
+  if (SharedMemoryImageStream_createfileformat(path, &largest) != IMAGESTREAM_NOERROR)
+  {
+    return 1;
+  }
+  SharedMemoryImageStream server = nullptr;
+  if (SharedMemoryImageStream_create(path,
+        IMAGESTREAM_OPTIONS_SERVER | IMAGESTREAM_OPTIONS_EXTENDED, &server) < 0)
+  {
+    return 1;
+  }
+  Request req;
+  while (read(requests, &req, sizeof(req)) == static_cast<ssize_t>(sizeof(req)))
+  {
+    SharedMemoryImageDesc desc = {};
+    desc.format = req.format;
+    desc.width = req.width;
+    desc.height = req.height;
+    desc.depth = req.depth;
+    desc.timestamp = 1000.0 + req.number;
+    std::memcpy(desc.spacing, req.spacing, sizeof(desc.spacing));
+    std::memcpy(desc.origin, req.origin, sizeof(desc.origin));
+    const size_t bpp = SharedMemoryImageStream_formatsize(req.format);
+    std::vector<uint8_t> pixels(bpp * req.width * req.height * req.depth);
+    if (req.depth == 1)
+    {
+      smi_pattern_fill(req.format, req.width, req.height, req.number, pixels.data(),
+        bpp * req.width, 0);
+    }
+    else
+    {
+      float* v = reinterpret_cast<float*>(pixels.data());
+      for (uint32_t z = 0; z < req.depth; ++z)
+        for (uint32_t y = 0; y < req.height; ++y)
+          for (uint32_t x = 0; x < req.width; ++x)
+            *v++ = VolumeValue(x, y, z);
+    }
+    const char ack =
+      SharedMemoryImageStream_putframeformat(server, &desc, req.number, pixels.data()) >= 0 ? 'y'
+                                                                                           : 'n';
+    if (write(acks, &ack, 1) != 1)
+    {
+      break;
+    }
+  }
+  SharedMemoryImageStream_destroy(server);
+  return 0;
+}
+
+struct Publisher
+{
+  pid_t Pid = -1;
+  int Requests = -1;
+  int Acks = -1;
+
+  bool Start(const char* path)
+  {
+    int req[2], ack[2];
+    if (pipe(req) != 0 || pipe(ack) != 0)
+    {
+      return false;
+    }
+    this->Pid = fork();
+    if (this->Pid == 0)
+    {
+      close(req[1]);
+      close(ack[0]);
+      _exit(RunPublisher(path, req[0], ack[1]));
+    }
+    close(req[0]);
+    close(ack[1]);
+    this->Requests = req[1];
+    this->Acks = ack[0];
+    return this->Pid > 0;
+  }
+
+  bool Publish(const Request& req)
+  {
+    char ack = 0;
+    return write(this->Requests, &req, sizeof(req)) == static_cast<ssize_t>(sizeof(req)) &&
+      read(this->Acks, &ack, 1) == 1 && ack == 'y';
+  }
+
+  // Close the pipe: the child destroys its server and exits.
+  bool Stop()
+  {
+    close(this->Requests);
+    close(this->Acks);
+    int status = 0;
+    return waitpid(this->Pid, &status, 0) == this->Pid && WIFEXITED(status) &&
+      WEXITSTATUS(status) == 0;
+  }
+};
+
+Request Frame2D(uint32_t format, uint32_t width, uint32_t height, uint32_t number)
+{
+  Request req = {};
+  req.format = format;
+  req.width = width;
+  req.height = height;
+  req.depth = 1;
+  req.number = number;
+  req.spacing[0] = req.spacing[1] = req.spacing[2] = 1.0;
+  return req;
+}
+
+// Check the source's output against pattern frame `n` of `format`.
+bool CheckPattern(vtkImageData* image, uint32_t format, uint32_t width, uint32_t height,
+  uint32_t n, int type, int comps)
+{
+  int dims[3];
+  image->GetDimensions(dims);
+  CHECK(dims[0] == static_cast<int>(width) && dims[1] == static_cast<int>(height) && dims[2] == 1,
+    "dimensions %d x %d x %d, expected %u x %u x 1", dims[0], dims[1], dims[2], width, height);
+  vtkDataArray* scalars = image->GetPointData()->GetScalars();
+  CHECK(scalars != nullptr, "no scalars");
+  CHECK(scalars->GetDataType() == type, "scalar type %s", scalars->GetDataTypeAsString());
+  CHECK(scalars->GetNumberOfComponents() == comps, "%d components, expected %d",
+    scalars->GetNumberOfComponents(), comps);
+
+  // VTK's rows are bottom first: the pattern filled bottom-up is what VTK holds.
+  const size_t bpp = SharedMemoryImageStream_formatsize(format);
+  const size_t row = bpp * width;
+  std::vector<uint8_t> expected(row * height);
+  smi_pattern_fill(format, width, height, n, expected.data(), row, 1);
+  const uint8_t* got = static_cast<const uint8_t*>(scalars->GetVoidPointer(0));
+  for (uint32_t j = 0; j < height; ++j)
+  {
+    if (std::memcmp(got + j * row, expected.data() + j * row, row) != 0)
+    {
+      // Name the stream row (from the top) and guess: flipped or stale.
+      std::vector<uint8_t> flipped(row * height);
+      smi_pattern_fill(format, width, height, n, flipped.data(), row, 0);
+      const bool isFlipped = std::memcmp(got, flipped.data(), row * height) == 0;
+      CHECK(false, "frame %u (%s): VTK row %u (stream row %u from the top) differs%s", n,
+        SharedMemoryImageStream_formatname(format), j, height - 1 - j,
+        isFlipped ? ": the image is upside down" : "");
+    }
+  }
+  // And the orientation in plain words, for RGB: the top row (largest y in
+  // VTK) has G = n, the bottom row G = 3*(h-1) + n.
+  if (format == IMAGESTREAM_FORMAT_RGB8)
+  {
+    const double gTop = scalars->GetComponent(static_cast<vtkIdType>(height - 1) * width, 1);
+    const double gBottom = scalars->GetComponent(0, 1);
+    CHECK(gTop == (n & 255) && gBottom == ((3 * (height - 1) + n) & 255),
+      "green at the top %g, at the bottom %g", gTop, gBottom);
+  }
+  return true;
+}
+
+bool CheckFieldData(vtkImageData* image, uint32_t n)
+{
+  vtkDataArray* number = image->GetFieldData()->GetArray("FrameNumber");
+  vtkDataArray* timestamp = image->GetFieldData()->GetArray("Timestamp");
+  CHECK(number && number->GetNumberOfTuples() == 1, "no FrameNumber array");
+  CHECK(timestamp && timestamp->GetNumberOfTuples() == 1, "no Timestamp array");
+  CHECK(number->GetTuple1(0) == n, "FrameNumber %g, expected %u", number->GetTuple1(0), n);
+  CHECK(timestamp->GetTuple1(0) == 1000.0 + n, "Timestamp %g, expected %g",
+    timestamp->GetTuple1(0), 1000.0 + n);
+  return true;
+}
+
+bool Run(const std::string& path)
+{
+  vtkNew<vtkTest::ErrorObserver> observer;
+  vtkNew<vtkSharedMemoryImageSource> source;
+  source->AddObserver(vtkCommand::ErrorEvent, observer);
+  source->AddObserver(vtkCommand::WarningEvent, observer);
+  source->SetFileName(path.c_str());
+
+  // No server yet: a warning, an empty image, no update wanted, no blocking.
+  CHECK(!source->GetNeedsUpdate(), "GetNeedsUpdate() with no file");
+  CHECK(observer->GetWarning(), "no warning for a missing file");
+  CHECK(observer->GetWarningMessage().find("does not exist") != std::string::npos,
+    "warning: %s", observer->GetWarningMessage().c_str());
+  observer->Clear();
+  source->Update();
+  CHECK(!observer->GetError(), "error for a missing file: %s",
+    observer->GetErrorMessage().c_str());
+  CHECK(!observer->GetWarning(), "the missing file was reported twice");
+  CHECK(source->GetOutput()->GetNumberOfPoints() == 0, "points with no stream");
+
+  Publisher publisher;
+  CHECK(publisher.Start(path.c_str()), "cannot start the publisher");
+
+  // Every 2-D format, sizes not multiples of anything; numbers increase.
+  struct
+  {
+    uint32_t format;
+    int type, comps;
+  } formats[] = {
+    { IMAGESTREAM_FORMAT_RGB8, VTK_UNSIGNED_CHAR, 3 },
+    { IMAGESTREAM_FORMAT_RGBA8, VTK_UNSIGNED_CHAR, 4 },
+    { IMAGESTREAM_FORMAT_GRAY8, VTK_UNSIGNED_CHAR, 1 },
+    { IMAGESTREAM_FORMAT_GRAY16, VTK_UNSIGNED_SHORT, 1 },
+    { IMAGESTREAM_FORMAT_FLOAT32, VTK_FLOAT, 1 },
+  };
+  uint32_t n = 5;
+  for (const auto& f : formats)
+  {
+    const uint32_t w = 67 + n, h = 41;
+    CHECK(publisher.Publish(Frame2D(f.format, w, h, n)), "publishing frame %u failed", n);
+    CHECK(source->GetNeedsUpdate(), "GetNeedsUpdate() false after frame %u", n);
+    source->Update();
+    CHECK(!observer->GetError(), "error: %s", observer->GetErrorMessage().c_str());
+    if (!CheckPattern(source->GetOutput(), f.format, w, h, n, f.type, f.comps) ||
+      !CheckFieldData(source->GetOutput(), n))
+    {
+      return false;
+    }
+    CHECK(source->GetFrameNumber() == n, "GetFrameNumber() %u", source->GetFrameNumber());
+    CHECK(!source->GetNeedsUpdate(), "GetNeedsUpdate() true with no newer frame than %u", n);
+    n += 3;
+  }
+
+  // Two frames published between updates: the newest one is produced.
+  CHECK(publisher.Publish(Frame2D(IMAGESTREAM_FORMAT_RGB8, 64, 48, n)), "publish");
+  CHECK(publisher.Publish(Frame2D(IMAGESTREAM_FORMAT_RGB8, 64, 48, n + 1)), "publish");
+  CHECK(source->GetNeedsUpdate(), "GetNeedsUpdate() false after two frames");
+  source->Update();
+  if (!CheckPattern(source->GetOutput(), IMAGESTREAM_FORMAT_RGB8, 64, 48, n + 1,
+        VTK_UNSIGNED_CHAR, 3))
+  {
+    return false;
+  }
+  n += 2;
+
+  // A float volume with spacing and origin: depth becomes the z extent, and
+  // rows flip within each slice.
+  Request volume = Frame2D(IMAGESTREAM_FORMAT_FLOAT32, 5, 4, n);
+  volume.depth = 3;
+  volume.spacing[0] = 0.5;
+  volume.spacing[1] = 0.25;
+  volume.spacing[2] = 2.0;
+  volume.origin[0] = -1.0;
+  volume.origin[1] = 2.0;
+  volume.origin[2] = 3.5;
+  CHECK(publisher.Publish(volume), "publishing the volume failed");
+  CHECK(source->GetNeedsUpdate(), "GetNeedsUpdate() false after the volume");
+  source->Update();
+  vtkImageData* image = source->GetOutput();
+  int extent[6];
+  image->GetExtent(extent);
+  CHECK(extent[0] == 0 && extent[1] == 4 && extent[2] == 0 && extent[3] == 3 && extent[4] == 0 &&
+      extent[5] == 2,
+    "volume extent %d %d %d %d %d %d", extent[0], extent[1], extent[2], extent[3], extent[4],
+    extent[5]);
+  double spacing[3], origin[3];
+  image->GetSpacing(spacing);
+  image->GetOrigin(origin);
+  CHECK(spacing[0] == 0.5 && spacing[1] == 0.25 && spacing[2] == 2.0, "spacing %g %g %g",
+    spacing[0], spacing[1], spacing[2]);
+  CHECK(origin[0] == -1.0 && origin[1] == 2.0 && origin[2] == 3.5, "origin %g %g %g", origin[0],
+    origin[1], origin[2]);
+  vtkDataArray* scalars = image->GetPointData()->GetScalars();
+  CHECK(scalars && scalars->GetDataType() == VTK_FLOAT, "volume scalars are not float");
+  for (int z = 0; z < 3; ++z)
+    for (int j = 0; j < 4; ++j)
+      for (int i = 0; i < 5; ++i)
+      {
+        const double got = scalars->GetTuple1(image->GetScalarIndex(i, j, z));
+        const double want = VolumeValue(i, 3 - j, z);
+        CHECK(got == want, "voxel (%d, %d, %d) is %g, expected %g", i, j, z, got, want);
+      }
+  if (!CheckFieldData(image, n))
+  {
+    return false;
+  }
+
+  // The server goes away: a warning once, the last frame stays.
+  CHECK(publisher.Stop(), "the publisher did not exit cleanly");
+  observer->Clear();
+  CHECK(!source->GetNeedsUpdate(), "GetNeedsUpdate() true after the server left");
+  CHECK(observer->GetWarning() &&
+      observer->GetWarningMessage().find("is gone") != std::string::npos,
+    "no warning that the server is gone (%s)", observer->GetWarningMessage().c_str());
+  source->Modified();
+  source->Update();
+  CHECK(source->GetOutput()->GetNumberOfPoints() == 60, "the last frame was not kept");
+  CHECK(source->GetFrameNumber() == n, "frame number %u after the server left",
+    source->GetFrameNumber());
+
+  // A new server on the same file: picked up, frames go on.
+  Publisher second;
+  CHECK(second.Start(path.c_str()), "cannot start the second publisher");
+  CHECK(second.Publish(Frame2D(IMAGESTREAM_FORMAT_RGB8, 32, 16, n + 10)), "publish");
+  CHECK(source->GetNeedsUpdate(), "GetNeedsUpdate() false after a new server published");
+  source->Update();
+  if (!CheckPattern(source->GetOutput(), IMAGESTREAM_FORMAT_RGB8, 32, 16, n + 10,
+        VTK_UNSIGNED_CHAR, 3))
+  {
+    return false;
+  }
+  CHECK(second.Stop(), "the second publisher did not exit cleanly");
+  return true;
+}
+}
+
+int TestSharedMemoryImageSource(int, char*[])
+{
+  const std::string path =
+    "/dev/shm/smi-test-source-" + std::to_string(static_cast<long>(getpid())) + ".smi";
+  unlink(path.c_str());
+  const bool ok = Run(path);
+  unlink(path.c_str());
+  if (!ok)
+  {
+    std::fprintf(stderr, "TestSharedMemoryImageSource failed\n");
+    return EXIT_FAILURE;
+  }
+  std::printf("TestSharedMemoryImageSource passed\n");
+  return EXIT_SUCCESS;
+}
+
+int main(int argc, char* argv[])
+{
+  return TestSharedMemoryImageSource(argc, argv);
+}

@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// vtkSharedMemoryImageWriter -> vtkSharedMemoryImageSource round trips (RGB,
+// RGBA, gray8, gray16, a float volume with spacing and origin), exact values;
+// the orientation a C client sees; one server across writes with increasing
+// frame numbers; a file grown for a larger frame; EnSight's layout; and the
+// errors: refused scalars, no file name, a garbage file, a missing file.
+
+#include "vtkSharedMemoryImageSource.h"
+#include "vtkSharedMemoryImageWriter.h"
+
+#include "vtkDataArray.h"
+#include "vtkFieldData.h"
+#include "vtkImageData.h"
+#include "vtkNew.h"
+#include "vtkPointData.h"
+#include "vtkSmartPointer.h"
+#include "vtkTestErrorObserver.h"
+
+#include "shared_memory_image_client_priv.h"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+namespace
+{
+#define CHECK(cond, ...)                                                                           \
+  do                                                                                               \
+  {                                                                                                \
+    if (!(cond))                                                                                   \
+    {                                                                                              \
+      std::fprintf(stderr, "FAILED line %d: %s: ", __LINE__, #cond);                              \
+      std::fprintf(stderr, __VA_ARGS__);                                                           \
+      std::fprintf(stderr, "\n");                                                                  \
+      return false;                                                                                \
+    }                                                                                              \
+  } while (0)
+
+std::string TestFile(const char* name)
+{
+  return "/dev/shm/smi-test-writer-" + std::to_string(static_cast<long>(getpid())) + "-" + name +
+    ".smi";
+}
+
+// An image whose every component differs from its neighbours' and from its
+// mirror images: value = (7*i + 31*j + 101*k + 13*c + seed) mod modulus.
+vtkSmartPointer<vtkImageData> MakeImage(int type, int comps, int w, int h, int d, int seed)
+{
+  auto image = vtkSmartPointer<vtkImageData>::New();
+  image->SetDimensions(w, h, d);
+  image->AllocateScalars(type, comps);
+  vtkDataArray* scalars = image->GetPointData()->GetScalars();
+  const double modulus = type == VTK_UNSIGNED_CHAR ? 256.0 : 65536.0;
+  for (int k = 0; k < d; ++k)
+    for (int j = 0; j < h; ++j)
+      for (int i = 0; i < w; ++i)
+        for (int c = 0; c < comps; ++c)
+        {
+          double v = std::fmod(7.0 * i + 31.0 * j + 101.0 * k + 13.0 * c + seed, modulus);
+          if (type == VTK_FLOAT)
+          {
+            v = v * 0.25 - 100.0;
+          }
+          scalars->SetComponent(image->GetScalarIndex(i, j, k), c, v);
+        }
+  return image;
+}
+
+bool SameImage(vtkImageData* got, vtkImageData* want, const char* what)
+{
+  int g[3], w[3];
+  got->GetDimensions(g);
+  want->GetDimensions(w);
+  CHECK(g[0] == w[0] && g[1] == w[1] && g[2] == w[2], "%s: dimensions %d %d %d, expected %d %d %d",
+    what, g[0], g[1], g[2], w[0], w[1], w[2]);
+  vtkDataArray* a = got->GetPointData()->GetScalars();
+  vtkDataArray* b = want->GetPointData()->GetScalars();
+  CHECK(a && a->GetDataType() == b->GetDataType() &&
+      a->GetNumberOfComponents() == b->GetNumberOfComponents(),
+    "%s: scalars %s x %d", what, a ? a->GetDataTypeAsString() : "(none)",
+    a ? a->GetNumberOfComponents() : 0);
+  const size_t bytes =
+    static_cast<size_t>(b->GetNumberOfValues()) * static_cast<size_t>(b->GetDataTypeSize());
+  if (std::memcmp(a->GetVoidPointer(0), b->GetVoidPointer(0), bytes) != 0)
+  {
+    for (vtkIdType t = 0; t < b->GetNumberOfTuples(); ++t)
+      for (int c = 0; c < b->GetNumberOfComponents(); ++c)
+        CHECK(a->GetComponent(t, c) == b->GetComponent(t, c), "%s: tuple %lld comp %d is %g, expected %g",
+          what, static_cast<long long>(t), c, a->GetComponent(t, c), b->GetComponent(t, c));
+  }
+  double gs[3], ws[3], go[3], wo[3];
+  got->GetSpacing(gs);
+  want->GetSpacing(ws);
+  got->GetOrigin(go);
+  want->TransformIndexToPhysicalPoint(want->GetExtent()[0], want->GetExtent()[2],
+    want->GetExtent()[4], wo);
+  for (int i = 0; i < 3; ++i)
+  {
+    CHECK(gs[i] == ws[i], "%s: spacing[%d] %g, expected %g", what, i, gs[i], ws[i]);
+    CHECK(go[i] == wo[i], "%s: origin[%d] %g, expected %g", what, i, go[i], wo[i]);
+  }
+  return true;
+}
+
+bool RoundTrips()
+{
+  const std::string path = TestFile("roundtrip");
+  unlink(path.c_str());
+  vtkNew<vtkTest::ErrorObserver> observer;
+  vtkNew<vtkSharedMemoryImageWriter> writer;
+  writer->AddObserver(vtkCommand::ErrorEvent, observer);
+  writer->AddObserver(vtkCommand::WarningEvent, observer);
+  writer->SetFileName(path.c_str());
+  vtkNew<vtkSharedMemoryImageSource> source;
+  source->AddObserver(vtkCommand::ErrorEvent, observer);
+  source->AddObserver(vtkCommand::WarningEvent, observer);
+  source->SetFileName(path.c_str());
+
+  struct
+  {
+    const char* what;
+    int type, comps, w, h, d;
+  } cases[] = {
+    { "rgb", VTK_UNSIGNED_CHAR, 3, 7, 5, 1 },
+    { "rgba", VTK_UNSIGNED_CHAR, 4, 9, 6, 1 },
+    { "gray8", VTK_UNSIGNED_CHAR, 1, 33, 17, 1 },
+    { "gray16", VTK_UNSIGNED_SHORT, 1, 300, 200, 1 }, // larger: the file grows
+    { "float volume", VTK_FLOAT, 1, 6, 5, 4 },
+    { "rgb again", VTK_UNSIGNED_CHAR, 3, 7, 5, 1 },
+  };
+  uint32_t lastFrame = 0;
+  uint32_t generation = 0;
+  int seed = 1;
+  for (const auto& c : cases)
+  {
+    vtkSmartPointer<vtkImageData> image = MakeImage(c.type, c.comps, c.w, c.h, c.d, seed++);
+    if (c.d > 1)
+    {
+      image->SetSpacing(0.5, 0.25, 2.0);
+      image->SetOrigin(-1.0, 2.0, 3.5);
+      image->SetExtent(2, 2 + c.w - 1, 0, c.h - 1, 1, c.d); // offset extent moves the origin
+    }
+    writer->SetInputData(image);
+    CHECK(writer->Write() == 1, "%s: Write() failed: %s", c.what,
+      observer->GetErrorMessage().c_str());
+    const uint32_t frame = writer->GetLastFrameNumber();
+    CHECK(frame > lastFrame, "%s: frame number %u after %u", c.what, frame, lastFrame);
+    lastFrame = frame;
+
+    CHECK(source->GetNeedsUpdate(), "%s: GetNeedsUpdate() false after a write", c.what);
+    source->Update();
+    CHECK(!observer->GetError(), "%s: %s", c.what, observer->GetErrorMessage().c_str());
+    if (!SameImage(source->GetOutput(), image, c.what))
+    {
+      return false;
+    }
+    vtkDataArray* number = source->GetOutput()->GetFieldData()->GetArray("FrameNumber");
+    CHECK(number && number->GetTuple1(0) == frame, "%s: FrameNumber", c.what);
+
+    SharedMemoryStreamInfo info;
+    CHECK(SharedMemoryImageStream_inspect(path.c_str(), &info) == IMAGESTREAM_NOERROR,
+      "inspect failed");
+    CHECK(info.server_alive == 1, "%s: no live server between writes", c.what);
+    if (c.w == 300)
+    {
+      // Too large for the buffers while the source is attached: the writer
+      // replaced the file, said so, and the source followed.
+      CHECK(observer->GetWarning() &&
+          observer->GetWarningMessage().find("replacing it") != std::string::npos,
+        "%s: no warning about the replaced file", c.what);
+      observer->Clear();
+    }
+    else if (generation != 0)
+    {
+      CHECK(info.server_generation == generation,
+        "%s: the writer took a new server (generation %u -> %u)", c.what, generation,
+        info.server_generation);
+    }
+    generation = info.server_generation;
+  }
+
+  // What a C client sees: top row first, so VTK's last row comes first.
+  vtkSmartPointer<vtkImageData> rgb = MakeImage(VTK_UNSIGNED_CHAR, 3, 4, 3, 1, 77);
+  writer->SetInputData(rgb);
+  CHECK(writer->Write() == 1, "write for the C client");
+  SharedMemoryImageStream client = nullptr;
+  CHECK(SharedMemoryImageStream_create(path.c_str(), IMAGESTREAM_OPTIONS_NONE, &client) >= 0,
+    "C client");
+  SharedMemoryFrame frame = nullptr;
+  CHECK(SharedMemoryImageStream_lock(client, &frame) == IMAGESTREAM_NOERROR, "C client lock");
+  const uint8_t* vtkRows = static_cast<const uint8_t*>(rgb->GetScalarPointer());
+  bool upright = frame->iWidth == 4 && frame->iHeight == 3;
+  for (int y = 0; upright && y < 3; ++y)
+  {
+    upright = std::memcmp(frame->buffer + y * 12, vtkRows + (2 - y) * 12, 12) == 0;
+  }
+  SharedMemoryImageStream_unlock(client);
+  SharedMemoryImageStream_destroy(client);
+  CHECK(upright, "a C client does not see VTK's top row first");
+
+  writer->ReleaseStream();
+  SharedMemoryStreamInfo info;
+  CHECK(SharedMemoryImageStream_inspect(path.c_str(), &info) == IMAGESTREAM_NOERROR &&
+      info.server_alive == 0,
+    "ReleaseStream() left the server alive");
+  unlink(path.c_str());
+  return true;
+}
+
+bool EnSightLayout()
+{
+  const std::string path = TestFile("ensight");
+  unlink(path.c_str());
+  vtkNew<vtkTest::ErrorObserver> observer;
+  vtkNew<vtkSharedMemoryImageWriter> writer;
+  writer->AddObserver(vtkCommand::ErrorEvent, observer);
+  writer->SetFileName(path.c_str());
+  writer->EnSightLayoutOn();
+
+  // Refused: gray in EnSight's layout.
+  writer->SetInputData(MakeImage(VTK_UNSIGNED_CHAR, 1, 8, 8, 1, 0));
+  CHECK(writer->Write() == 0, "gray accepted in EnSight's layout");
+  CHECK(observer->GetErrorMessage().find("EnSight") != std::string::npos, "message: %s",
+    observer->GetErrorMessage().c_str());
+  observer->Clear();
+
+  // EnSight's layout drops frames while no client is attached: attach first.
+  vtkSmartPointer<vtkImageData> first = MakeImage(VTK_UNSIGNED_CHAR, 3, 8, 6, 1, 3);
+  writer->SetInputData(first);
+  CHECK(writer->Write() == 1, "first EnSight write: %s", observer->GetErrorMessage().c_str());
+  vtkNew<vtkSharedMemoryImageSource> source;
+  source->AddObserver(vtkCommand::ErrorEvent, observer);
+  source->SetFileName(path.c_str());
+  source->Update();
+  CHECK(source->IsAttached(), "the source did not attach to EnSight's layout");
+  vtkSmartPointer<vtkImageData> image = MakeImage(VTK_UNSIGNED_CHAR, 3, 8, 6, 1, 9);
+  writer->SetInputData(image);
+  CHECK(writer->Write() == 1, "EnSight write: %s", observer->GetErrorMessage().c_str());
+  CHECK(source->GetNeedsUpdate(), "GetNeedsUpdate() false on EnSight's layout");
+  source->Update();
+  if (!SameImage(source->GetOutput(), image, "EnSight rgb"))
+  {
+    return false;
+  }
+  SharedMemoryStreamInfo info;
+  CHECK(SharedMemoryImageStream_inspect(path.c_str(), &info) == IMAGESTREAM_NOERROR &&
+      info.layout == IMAGESTREAM_LAYOUT_ENSIGHT,
+    "the file is not in EnSight's layout");
+  unlink(path.c_str());
+  return true;
+}
+
+bool Refusals()
+{
+  const std::string path = TestFile("refused");
+  unlink(path.c_str());
+  vtkNew<vtkTest::ErrorObserver> observer;
+  vtkNew<vtkSharedMemoryImageWriter> writer;
+  writer->AddObserver(vtkCommand::ErrorEvent, observer);
+
+  writer->SetInputData(MakeImage(VTK_UNSIGNED_CHAR, 3, 4, 4, 1, 0));
+  CHECK(writer->Write() == 0, "Write() with no FileName succeeded");
+  CHECK(observer->CheckErrorMessage("no FileName") == 0, "message: %s",
+    observer->GetErrorMessage().c_str());
+  observer->Clear();
+
+  writer->SetFileName(path.c_str());
+  struct
+  {
+    int type, comps;
+    const char* expected;
+  } refused[] = {
+    { VTK_DOUBLE, 1, "scalar type must be" },
+    { VTK_SHORT, 1, "scalar type must be" },
+    { VTK_UNSIGNED_CHAR, 2, "1, 3 or 4 components" },
+    { VTK_FLOAT, 3, "must have 1 component" },
+  };
+  for (const auto& r : refused)
+  {
+    writer->SetInputData(MakeImage(r.type, r.comps, 4, 4, 1, 0));
+    CHECK(writer->Write() == 0, "%s x %d accepted", vtkImageScalarTypeNameMacro(r.type), r.comps);
+    CHECK(observer->GetErrorMessage().find(r.expected) != std::string::npos,
+      "message for %s x %d: %s", vtkImageScalarTypeNameMacro(r.type), r.comps,
+      observer->GetErrorMessage().c_str());
+    observer->Clear();
+  }
+  CHECK(access(path.c_str(), F_OK) != 0, "a refused write created the file");
+  return true;
+}
+
+bool BadFiles()
+{
+  vtkNew<vtkTest::ErrorObserver> observer;
+  vtkNew<vtkSharedMemoryImageSource> source;
+  source->AddObserver(vtkCommand::ErrorEvent, observer);
+  source->AddObserver(vtkCommand::WarningEvent, observer);
+
+  // Missing: a warning, an empty output.
+  const std::string missing = TestFile("missing");
+  unlink(missing.c_str());
+  source->SetFileName(missing.c_str());
+  source->Update();
+  CHECK(observer->GetWarning() && !observer->GetError(), "missing file: no warning (or an error)");
+  CHECK(observer->GetWarningMessage().find(missing) != std::string::npos,
+    "the warning does not name the file: %s", observer->GetWarningMessage().c_str());
+  CHECK(source->GetOutput()->GetNumberOfPoints() == 0, "points from a missing file");
+  observer->Clear();
+
+  // Garbage: an error naming the file and the cause, once.
+  const std::string garbage = TestFile("garbage");
+  FILE* f = std::fopen(garbage.c_str(), "wb");
+  CHECK(f != nullptr, "cannot write %s", garbage.c_str());
+  for (int i = 0; i < 65536; ++i)
+  {
+    std::fputc((i * 7919 + 13) & 255, f);
+  }
+  std::fclose(f);
+  source->SetFileName(garbage.c_str());
+  source->Update();
+  CHECK(observer->GetError(), "garbage file: no error");
+  CHECK(observer->GetErrorMessage().find(garbage) != std::string::npos &&
+      observer->GetErrorMessage().find("not a shared-memory image stream") != std::string::npos,
+    "garbage message: %s", observer->GetErrorMessage().c_str());
+  CHECK(source->GetOutput()->GetNumberOfPoints() == 0, "points from a garbage file");
+  observer->Clear();
+  CHECK(!source->GetNeedsUpdate(), "GetNeedsUpdate() true on a garbage file");
+  CHECK(!observer->GetError(), "the garbage file was reported twice");
+
+  // A writer turned onto the garbage file fails cleanly too.
+  vtkNew<vtkSharedMemoryImageWriter> writer;
+  writer->AddObserver(vtkCommand::ErrorEvent, observer);
+  writer->SetFileName(garbage.c_str());
+  writer->SetInputData(MakeImage(VTK_UNSIGNED_CHAR, 3, 4, 4, 1, 0));
+  const int written = writer->Write();
+  CHECK(written == 1 || observer->GetError(), "a failed write said nothing");
+  unlink(garbage.c_str());
+  return true;
+}
+}
+
+int TestSharedMemoryImageWriter(int, char*[])
+{
+  const bool ok = RoundTrips() && EnSightLayout() && Refusals() && BadFiles();
+  if (!ok)
+  {
+    std::fprintf(stderr, "TestSharedMemoryImageWriter failed\n");
+    return EXIT_FAILURE;
+  }
+  std::printf("TestSharedMemoryImageWriter passed\n");
+  return EXIT_SUCCESS;
+}
+
+int main(int argc, char* argv[])
+{
+  return TestSharedMemoryImageWriter(argc, argv);
+}
