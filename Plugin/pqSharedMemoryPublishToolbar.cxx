@@ -56,6 +56,14 @@ QString publisherGroup(vtkSMSessionProxyManager* pxm)
   }
   return QString();
 }
+
+QString unavailableMessage()
+{
+  return pqSharedMemoryPublishToolbar::tr(
+    "The %1 proxy is not available: is the SharedMemoryImage plugin loaded "
+    "(on the server too, in a client/server session)?")
+    .arg(PublisherProxyName);
+}
 }
 
 const char* pqSharedMemoryPublishToolbar::DefaultFileName = "/dev/shm/paraview-view.smi";
@@ -124,9 +132,7 @@ void pqSharedMemoryPublishToolbar::onTriggered(bool checked)
   }
   else if (publisherGroup(view->getServer()->proxyManager()).isEmpty())
   {
-    error = tr("The %1 proxy is not available: is the SharedMemoryImage plugin loaded "
-               "(on the server too, in a client/server session)?")
-              .arg(PublisherProxyName);
+    error = unavailableMessage();
   }
   else
   {
@@ -192,9 +198,7 @@ bool pqSharedMemoryPublishToolbar::startPublishing(
   }
   else if (!pxm || group.isEmpty())
   {
-    why = tr("The %1 proxy is not available: is the SharedMemoryImage plugin loaded "
-             "(on the server too, in a client/server session)?")
-            .arg(PublisherProxyName);
+    why = unavailableMessage();
   }
   else
   {

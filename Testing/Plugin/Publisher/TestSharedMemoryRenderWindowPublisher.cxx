@@ -5,6 +5,9 @@
 // own read-back, resizes (also past the file's first size), MaximumRate and
 // Stop().
 //   TestSharedMemoryRenderWindowPublisher [STREAM_FILE]
+// With --bench WxH [FRAMES] it measures instead (for bench_plugin.py): the
+// bare read-back of the window into memory (GetPixelData) against a publish
+// (acquire, read-back into the shared buffer, publish), without rendering.
 #include "vtkSharedMemoryRenderWindowPublisher.h"
 
 #include "vtkActor2D.h"
@@ -21,7 +24,9 @@
 
 #include "shared_memory_image_client_priv.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -215,8 +220,76 @@ int Run(const std::string& file)
 }
 }
 
+// Median-free but warm: the mean of `frames` calls after 5 untimed ones, in ms.
+template <typename F>
+double TimeMs(int frames, F&& call)
+{
+  for (int i = 0; i < 5; ++i)
+  {
+    call();
+  }
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < frames; ++i)
+  {
+    call();
+  }
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+           .count() /
+    frames;
+}
+
+int Bench(int w, int h, int frames, const std::string& file)
+{
+  vtkNew<vtkRenderer> renderer;
+  AddQuad(renderer, 0.0, 0.5, 1.0, 1.0, 1, 0, 0);
+  vtkNew<vtkRenderWindow> window;
+  window->SetOffScreenRendering(1);
+  window->SetMultiSamples(0);
+  window->AddRenderer(renderer);
+  window->SetSize(w, h);
+  window->Render();
+  vtkNew<vtkSharedMemoryRenderWindowPublisher> publisher;
+  publisher->SetRenderWindow(window);
+  publisher->SetFileName(file.c_str());
+  if (!publisher->Start())
+  {
+    return EXIT_FAILURE;
+  }
+  const int front = window->GetSwapBuffers() ? 1 : 0;
+  vtkNew<vtkUnsignedCharArray> pixels;
+  pixels->SetNumberOfComponents(3);
+  pixels->SetNumberOfTuples(vtkIdType(w) * h);
+  double readback = 0, publish = 0;
+  for (int round = 0; round < 3; ++round) // interleaved rounds, best of each
+  {
+    const double r =
+      TimeMs(frames, [&] { window->GetPixelData(0, 0, w - 1, h - 1, front, pixels, 0); });
+    const double p = TimeMs(frames, [&] { publisher->Publish(); });
+    readback = round ? std::min(readback, r) : r;
+    publish = round ? std::min(publish, p) : p;
+  }
+  std::printf("bench %dx%d readback_ms %.3f publish_ms %.3f overhead_pct %.1f published %lld\n", w,
+    h, readback, publish, 100.0 * (publish - readback) / readback,
+    static_cast<long long>(publisher->GetNumberOfPublishedFrames()));
+  return EXIT_SUCCESS;
+}
+
 int TestSharedMemoryRenderWindowPublisher(int argc, char* argv[])
 {
+  if (argc > 2 && std::strcmp(argv[1], "--bench") == 0)
+  {
+    int w = 0, h = 0;
+    if (std::sscanf(argv[2], "%dx%d", &w, &h) != 2 || w <= 0 || h <= 0)
+    {
+      std::fprintf(stderr, "--bench WxH [FRAMES]\n");
+      return EXIT_FAILURE;
+    }
+    const int frames = argc > 3 ? std::atoi(argv[3]) : 30;
+    const std::string file = "/dev/shm/smi-bench-publisher-" + std::to_string(getpid()) + ".smi";
+    const int rc = Bench(w, h, frames > 0 ? frames : 30, file);
+    unlink(file.c_str());
+    return rc;
+  }
   std::string file;
   if (argc > 1)
   {
