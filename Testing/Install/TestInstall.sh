@@ -23,6 +23,15 @@ if ls "$build"/python/shared_memory_image*.so >/dev/null 2>&1; then
     'import shared_memory_image, ensight_grpc_shmem; print("python modules import from the prefix")'
 fi
 
+# The plugin's VTK module from a C++ VTK program, when the build has the plugin.
+if [ -f "$prefix/lib/cmake/SharedMemoryImage/SharedMemoryImage-targets.cmake" ]; then
+  cmake -S "$src/Testing/Install/vtkconsumer" -B "$work/vtk" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+  cmake --build "$work/vtk" >/dev/null
+  vstream="/dev/shm/smi-install-vtk-$$.smi"; [ -d /dev/shm ] || vstream="/tmp/smi-install-vtk-$$.smi"
+  "$work/vtk/publish_window" "$vstream"
+  rm -f "$vstream"
+fi
+
 # The README's example must be this file, byte for byte.
 python3 - "$src/README.md" "$src/Testing/Install/consumer/example.c" <<'PY'
 import sys
