@@ -20,18 +20,7 @@ import os
 import sys
 import time
 
-
-def find_plugin():
-    """SMI_PLUGIN, or the plugin of a build or install tree next to this script."""
-    if os.environ.get("SMI_PLUGIN"):
-        return os.environ["SMI_PLUGIN"]
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    for tree in ("build/install", "build"):
-        path = os.path.join(root, tree, "lib", "paraview-5.11", "plugins",
-                            "SharedMemoryImage", "SharedMemoryImage.so")
-        if os.path.exists(path):
-            return path
-    return None
+from demo_common import find_plugin  # this script's folder is on sys.path
 
 
 def main():
