@@ -16,7 +16,6 @@ view takes two lines once the plugin is loaded:
       View=view, FileName="/dev/shm/view.smi", MaximumRate=30)
 """
 import argparse
-import os
 import sys
 import time
 

@@ -16,7 +16,6 @@ frames received, the rate and the frames the publisher numbered in between
 the last frame in a render view, with its own colors, and saves it as a PNG.
 """
 import argparse
-import os
 import sys
 import time
 
