@@ -189,6 +189,18 @@ SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_wait(SharedMemoryImage
 SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_describe(SharedMemoryImageStream stream,
                                                                    SharedMemoryImageDesc *desc);
 
+/**
+ * Client: copy the locked frame's pixels into `dst` (at least the frame's
+ * width*height*depth*pixel-size bytes, given as dst_bytes), reversing the
+ * rows of each slice when flip_vertical is non-zero (VTK images, for one,
+ * are bottom row first). The one copy a client that keeps pixels needs;
+ * large frames are copied with non-temporal stores.
+ * @return NOERROR; NOT_LOCKED when no frame is locked; IS_SERVER; BAD_ARGS
+ *   for NULL or a dst_bytes smaller than the frame.
+ */
+SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_copyframe(
+    SharedMemoryImageStream stream, void *dst, uint64_t dst_bytes, int flip_vertical);
+
 /** Maximum number of buffers and of client slots in the extended layout. */
 #define IMAGESTREAM_MAX_BUFFERS 8
 #define IMAGESTREAM_MAX_CLIENTS 32

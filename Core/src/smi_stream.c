@@ -327,10 +327,18 @@ SharedMemoryImageError SharedMemoryImageStream_abandon(SharedMemoryImageStream s
     return IMAGESTREAM_NOERROR;
 }
 
-/* Frames at least this large are copied with non-temporal stores: they do
-   not fit in the cache next to the other buffer anyway, and streaming them
-   past it is faster than memcpy (see smi-bench). */
-#define SMI_STREAMING_COPY_BYTES (8u << 20)
+/* Frames at least this large are copied with non-temporal stores, which is
+   faster than memcpy for them (measured by smi-bench for copies into the
+   file, by Testing/Plugin/Publisher/bench_plugin.py for copies out of it).
+   Into the file the gain starts later: a 1080p frame written with ordinary
+   stores is still in the cache when a client reads it. */
+#define SMI_STREAMING_COPY_IN_BYTES (8u << 20)
+#define SMI_STREAMING_COPY_OUT_BYTES (4u << 20)
+
+static void smi_copy_plain(uint8_t *dst, const uint8_t *src, size_t n)
+{
+    memcpy(dst, src, n);
+}
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -341,7 +349,8 @@ static void smi_copy_streaming(uint8_t *dst, const uint8_t *src, size_t n)
         head = n;
     memcpy(dst, src, head);
     dst += head, src += head, n -= head;
-    for (; n >= 64; n -= 64, src += 64, dst += 64) {
+    size_t blocks = n / 64;
+    for (size_t i = 0; i < blocks; i++, src += 64, dst += 64) {
         __m128i a = _mm_loadu_si128((const __m128i *)src);
         __m128i b = _mm_loadu_si128((const __m128i *)(src + 16));
         __m128i c = _mm_loadu_si128((const __m128i *)(src + 32));
@@ -351,48 +360,73 @@ static void smi_copy_streaming(uint8_t *dst, const uint8_t *src, size_t n)
         _mm_stream_si128((__m128i *)(dst + 32), c);
         _mm_stream_si128((__m128i *)(dst + 48), e);
     }
-    memcpy(dst, src, n);
+    memcpy(dst, src, n - blocks * 64);
 }
-/* Streaming stores are weakly ordered: fence them before the state store. */
+/* Streaming stores are weakly ordered: fence them before the state store
+   (or the unlock) that lets the other side use the buffer. */
 static void smi_copy_fence(void)
 {
     _mm_sfence();
 }
 #else
 #define smi_copy_streaming smi_copy_plain
-static void smi_copy_plain(uint8_t *dst, const uint8_t *src, size_t n);
 static void smi_copy_fence(void)
 {
 }
 #endif
 
-static void smi_copy_plain(uint8_t *dst, const uint8_t *src, size_t n)
+/* Copy a frame described by d from src to dst, reversing the rows of each
+   slice when flip is set; streaming stores from `streaming_bytes` on. */
+static void smi_copy_frame(uint8_t *dst, const uint8_t *src, const SharedMemoryImageDesc *d,
+                           int flip, uint64_t streaming_bytes)
 {
-    memcpy(dst, src, n);
+    size_t row = (size_t)d->width * SharedMemoryImageStream_formatsize(d->format);
+    size_t slice = row * d->height;
+    int streaming = slice * d->depth >= streaming_bytes;
+    if (!flip) {
+        (streaming ? smi_copy_streaming : smi_copy_plain)(dst, src, slice * d->depth);
+    } else {
+        for (uint32_t z = 0; z < d->depth; z++) {
+            const uint8_t *sz = src + slice * z;
+            uint8_t *dz = dst + slice * z;
+            /* Read the source in order (the prefetcher follows it); the
+               reversal is on the writing side. */
+            for (uint32_t y = 0; y < d->height; y++) {
+                uint8_t *to = dz + row * (d->height - 1 - y);
+                if (streaming)
+                    smi_copy_streaming(to, sz + row * y, row);
+                else
+                    memcpy(to, sz + row * y, row);
+            }
+        }
+    }
+    smi_copy_fence();
 }
 
 /* Copy `pixels` into the acquired buffer, reversing the rows of each slice
    when the stream flips. */
 static void smi_copy_in(SharedMemoryImageStream s, const void *pixels)
 {
-    const SharedMemoryImageDesc *d = &s->desc;
-    size_t row = (size_t)d->width * SharedMemoryImageStream_formatsize(d->format);
-    size_t slice = row * d->height;
-    uint8_t *dst = s->frame.buffer;
-    const uint8_t *src = pixels;
-    void (*copy)(uint8_t *, const uint8_t *, size_t) =
-        slice * d->depth >= SMI_STREAMING_COPY_BYTES ? smi_copy_streaming : smi_copy_plain;
-    if (!(s->options & IMAGESTREAM_OPTIONS_FLIPVERTICAL)) {
-        copy(dst, src, slice * d->depth);
-    } else {
-        for (uint32_t z = 0; z < d->depth; z++) {
-            const uint8_t *sz = src + slice * z;
-            uint8_t *dz = dst + slice * z;
-            for (uint32_t y = 0; y < d->height; y++)
-                copy(dz + row * y, sz + row * (d->height - 1 - y), row);
-        }
-    }
-    smi_copy_fence();
+    smi_copy_frame(s->frame.buffer, pixels, &s->desc,
+                   (s->options & IMAGESTREAM_OPTIONS_FLIPVERTICAL) != 0,
+                   SMI_STREAMING_COPY_IN_BYTES);
+}
+
+SharedMemoryImageError SharedMemoryImageStream_copyframe(SharedMemoryImageStream s, void *dst,
+                                                         uint64_t dst_bytes, int flip_vertical)
+{
+    if (!s || !dst)
+        return IMAGESTREAM_BAD_ARGS;
+    if (s->server)
+        return IMAGESTREAM_IS_SERVER;
+    if (!s->held)
+        return IMAGESTREAM_NOT_LOCKED;
+    uint64_t bytes = (uint64_t)s->desc.width * s->desc.height * s->desc.depth *
+                     SharedMemoryImageStream_formatsize(s->desc.format);
+    if (dst_bytes < bytes)
+        return IMAGESTREAM_BAD_ARGS;
+    smi_copy_frame(dst, s->frame.buffer, &s->desc, flip_vertical, SMI_STREAMING_COPY_OUT_BYTES);
+    return IMAGESTREAM_NOERROR;
 }
 
 SharedMemoryImageError SharedMemoryImageStream_putframeformat(SharedMemoryImageStream s,

@@ -18,10 +18,6 @@
 
 #include <sys/stat.h>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -58,45 +54,6 @@ bool SMIScalarsOf(uint32_t format, int* type, int* comps)
     default:
       return false;
   }
-}
-
-// Frames at least this big are copied with non-temporal (streaming) stores:
-// the rows are copied one by one (the flip), and per-row memcpy of a large
-// frame runs at about half the speed of one big memcpy, which glibc does with
-// streaming stores. Smaller frames stay in the cache with plain memcpy.
-constexpr size_t SMIStreamingCopyBytes = 4u << 20;
-
-// Copy one row of n bytes; streaming stores when `streaming`.
-inline void SMICopyRow(uint8_t* dst, const uint8_t* src, size_t n, bool streaming)
-{
-#if defined(__SSE2__)
-  if (streaming)
-  {
-    size_t head = (16 - (reinterpret_cast<uintptr_t>(dst) & 15)) & 15;
-    head = head < n ? head : n;
-    std::memcpy(dst, src, head);
-    dst += head;
-    src += head;
-    n -= head;
-    const size_t blocks = n / 64;
-    for (size_t i = 0; i < blocks; ++i, dst += 64, src += 64)
-    {
-      const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
-      const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 16));
-      const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 32));
-      const __m128i d = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 48));
-      _mm_stream_si128(reinterpret_cast<__m128i*>(dst), a);
-      _mm_stream_si128(reinterpret_cast<__m128i*>(dst + 16), b);
-      _mm_stream_si128(reinterpret_cast<__m128i*>(dst + 32), c);
-      _mm_stream_si128(reinterpret_cast<__m128i*>(dst + 48), d);
-    }
-    std::memcpy(dst, src, n - blocks * 64);
-    return;
-  }
-#else
-  (void)streaming;
-#endif
-  std::memcpy(dst, src, n);
 }
 
 uint32_t SMIDepth(const SharedMemoryImageDesc& desc)
@@ -384,25 +341,18 @@ struct vtkSharedMemoryImageSource::vtkInternals
     }
 
     // Stream data is little-endian, as is every host this library supports.
-    const size_t row = static_cast<size_t>(desc.width) * comps * pixels->GetDataTypeSize();
-    const uint8_t* src = this->HeldFrame->buffer;
-    uint8_t* dst = static_cast<uint8_t*>(pixels->GetVoidPointer(0));
-    const bool streaming = row * desc.height * depth >= SMIStreamingCopyBytes;
-    for (uint32_t z = 0; z < depth; ++z)
+    // The one copy of the frame, rows flipped (VTK wants the bottom row first).
+    const SharedMemoryImageError rc = SharedMemoryImageStream_copyframe(this->Stream,
+      pixels->GetVoidPointer(0),
+      static_cast<uint64_t>(tuples) * comps * pixels->GetDataTypeSize(), 1);
+    if (rc != IMAGESTREAM_NOERROR)
     {
-      const size_t slice = static_cast<size_t>(z) * desc.height;
-      for (uint32_t y = 0; y < desc.height; ++y)
-      {
-        SMICopyRow(dst + (slice + desc.height - 1 - y) * row, src + (slice + y) * row, row,
-          streaming);
-      }
+      this->Unlock();
+      this->Report(true,
+        std::string("cannot copy a frame of ") + this->AttachedName + ": " +
+          SharedMemoryImageStream_errorstring(rc));
+      return;
     }
-#if defined(__SSE2__)
-    if (streaming)
-    {
-      _mm_sfence(); // the streaming stores are done before the frame is unlocked
-    }
-#endif
     const vtkTypeUInt32 number = this->HeldFrame->iFrame;
     this->Unlock();
     pixels->Modified();
