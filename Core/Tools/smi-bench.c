@@ -503,6 +503,21 @@ static void session_close(session_t *ss, int *status)
     ss->ctl = NULL;
 }
 
+/* Close a throughput session whose client checked every frame it locked:
+   a torn or out-of-order frame fails the run. Returns the status. */
+static int session_close_checked(session_t *ss, int status, const char *what,
+                                 const frame_size_t *sz, int extended)
+{
+    uint64_t bad = ss->ctl ? atomic_load(&ss->ctl->bad) : 0;
+    session_close(ss, &status);
+    if (bad) {
+        fprintf(stderr, "smi-bench: %s %s %s: client saw %" PRIu64
+                " bad frames (torn or out of order)\n", what, sz->name, layout_name(extended), bad);
+        status = 1;
+    }
+    return status;
+}
+
 /* Create the file and the server, fork a client and wait until it has attached. */
 static int session_open(session_t *ss, const char *tag, int extended, uint32_t w, uint32_t h,
                         enum client_mode mode, uint32_t check)
@@ -736,14 +751,7 @@ static int bench_putframe(const frame_size_t *sz, int extended, uint8_t *src, sh
         r->shm2_s = tally_rate(&t_shm2);
         r->locked = atomic_load(&ss.ctl->locked) - locked0;
     }
-    uint64_t bad = ss.ctl ? atomic_load(&ss.ctl->bad) : 0;
-    session_close(&ss, &status);
-    if (bad) {
-        fprintf(stderr, "smi-bench: putframe %s %s: client saw %" PRIu64
-                " bad frames (torn or out of order)\n", sz->name, layout_name(extended), bad);
-        status = 1;
-    }
-    return status;
+    return session_close_checked(&ss, status, "putframe", sz, extended);
 }
 
 /* ---- 3. acquire/publish ---------------------------------------------------- */
@@ -812,14 +820,7 @@ static int bench_acquire(const frame_size_t *sz, int extended, uint8_t *src, shm
         r->shm2_s = tally_rate(&t_shm2);
         r->locked = atomic_load(&ss.ctl->locked) - locked0;
     }
-    uint64_t bad = ss.ctl ? atomic_load(&ss.ctl->bad) : 0;
-    session_close(&ss, &status);
-    if (bad) {
-        fprintf(stderr, "smi-bench: acquire/publish %s %s: client saw %" PRIu64
-                " bad frames (torn or out of order)\n", sz->name, layout_name(extended), bad);
-        status = 1;
-    }
-    return status;
+    return session_close_checked(&ss, status, "acquire/publish", sz, extended);
 }
 
 typedef struct {
