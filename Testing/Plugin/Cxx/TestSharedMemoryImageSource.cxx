@@ -31,20 +31,10 @@ extern "C"
 #include <string>
 #include <vector>
 
+#include "smi_plugin_test.h"
+
 namespace
 {
-#define CHECK(cond, ...)                                                                           \
-  do                                                                                               \
-  {                                                                                                \
-    if (!(cond))                                                                                   \
-    {                                                                                              \
-      std::fprintf(stderr, "FAILED line %d: %s: ", __LINE__, #cond);                              \
-      std::fprintf(stderr, __VA_ARGS__);                                                           \
-      std::fprintf(stderr, "\n");                                                                  \
-      return false;                                                                                \
-    }                                                                                              \
-  } while (0)
-
 // One request from the test to its publisher child, over a pipe.
 struct Request
 {

@@ -26,20 +26,10 @@
 #include <cstring>
 #include <string>
 
+#include "smi_plugin_test.h"
+
 namespace
 {
-#define CHECK(cond, ...)                                                                           \
-  do                                                                                               \
-  {                                                                                                \
-    if (!(cond))                                                                                   \
-    {                                                                                              \
-      std::fprintf(stderr, "FAILED line %d: %s: ", __LINE__, #cond);                              \
-      std::fprintf(stderr, __VA_ARGS__);                                                           \
-      std::fprintf(stderr, "\n");                                                                  \
-      return false;                                                                                \
-    }                                                                                              \
-  } while (0)
-
 std::string TestFile(const char* name)
 {
   return "/dev/shm/smi-test-writer-" + std::to_string(static_cast<long>(getpid())) + "-" + name +
