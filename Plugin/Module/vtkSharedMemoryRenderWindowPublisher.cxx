@@ -90,6 +90,33 @@ struct vtkSharedMemoryRenderWindowPublisher::vtkInternals
     this->ServedFile.clear();
     this->BufferBytes = 0;
   }
+
+  // Close, then serve `fileName` (created, or grown to hold width x height)
+  // in the EnSight or the extended layout. NOERROR or the failing code.
+  SharedMemoryImageError Serve(const char* fileName, bool enSight, uint32_t width, uint32_t height)
+  {
+    this->Close();
+    SharedMemoryImageError err = SharedMemoryImageStream_createfile(fileName, width, height);
+    if (err == IMAGESTREAM_NOERROR)
+    {
+      const uint32_t options = IMAGESTREAM_OPTIONS_SERVER |
+        (enSight ? 0u : static_cast<uint32_t>(IMAGESTREAM_OPTIONS_EXTENDED));
+      err = SharedMemoryImageStream_create(fileName, options, &this->Stream);
+    }
+    if (err < IMAGESTREAM_NOERROR)
+    {
+      this->Stream = nullptr;
+      return err;
+    }
+    SharedMemoryStreamInfo info;
+    if (SharedMemoryImageStream_info(this->Stream, &info) == IMAGESTREAM_NOERROR)
+    {
+      this->BufferBytes = info.buffer_size;
+    }
+    this->ServedFile = fileName;
+    this->ServedEnSight = enSight;
+    return IMAGESTREAM_NOERROR;
+  }
 };
 
 //------------------------------------------------------------------------------
@@ -271,31 +298,17 @@ void vtkSharedMemoryRenderWindowPublisher::Reconcile()
   {
     return;
   }
-  internals.Close();
   int* size = this->RenderWindow->GetActualSize();
   const uint32_t width = std::max<uint32_t>(MinimumFileWidth, size[0] > 0 ? size[0] : 0);
   const uint32_t height = std::max<uint32_t>(MinimumFileHeight, size[1] > 0 ? size[1] : 0);
-  SharedMemoryImageError err = SharedMemoryImageStream_createfile(this->FileName, width, height);
-  if (err == IMAGESTREAM_NOERROR)
-  {
-    const uint32_t options = IMAGESTREAM_OPTIONS_SERVER |
-      (this->EnSightLayout ? 0u : static_cast<uint32_t>(IMAGESTREAM_OPTIONS_EXTENDED));
-    err = SharedMemoryImageStream_create(this->FileName, options, &internals.Stream);
-  }
+  const SharedMemoryImageError err =
+    internals.Serve(this->FileName, this->EnSightLayout, width, height);
   if (err < IMAGESTREAM_NOERROR)
   {
-    internals.Stream = nullptr;
     vtkErrorMacro("Cannot publish to " << this->FileName << ": "
                                        << SharedMemoryImageStream_errorstring(err));
     return;
   }
-  SharedMemoryStreamInfo info;
-  if (SharedMemoryImageStream_info(internals.Stream, &info) == IMAGESTREAM_NOERROR)
-  {
-    internals.BufferBytes = info.buffer_size;
-  }
-  internals.ServedFile = this->FileName;
-  internals.ServedEnSight = this->EnSightLayout;
   internals.NextPublish = Clock::time_point();
   internals.WarnedTooLarge = false;
 }
@@ -326,17 +339,10 @@ bool vtkSharedMemoryRenderWindowPublisher::Publish()
     if (now >= internals.NextGrowAttempt)
     {
       internals.NextGrowAttempt = now + std::chrono::seconds(1);
-      internals.Close();
-      SharedMemoryImageError err = SharedMemoryImageStream_createfile(this->FileName, width, height);
-      if (err == IMAGESTREAM_NOERROR)
-      {
-        const uint32_t options = IMAGESTREAM_OPTIONS_SERVER |
-          (this->EnSightLayout ? 0u : static_cast<uint32_t>(IMAGESTREAM_OPTIONS_EXTENDED));
-        err = SharedMemoryImageStream_create(this->FileName, options, &internals.Stream);
-      }
+      const SharedMemoryImageError err =
+        internals.Serve(this->FileName, this->EnSightLayout, width, height);
       if (err < IMAGESTREAM_NOERROR)
       {
-        internals.Stream = nullptr;
         vtkErrorMacro("Cannot serve " << this->FileName << " again after a resize: "
                                       << SharedMemoryImageStream_errorstring(err)
                                       << "; publishing stopped.");
@@ -344,13 +350,6 @@ bool vtkSharedMemoryRenderWindowPublisher::Publish()
         this->Reconcile();
         return false;
       }
-      SharedMemoryStreamInfo info;
-      if (SharedMemoryImageStream_info(internals.Stream, &info) == IMAGESTREAM_NOERROR)
-      {
-        internals.BufferBytes = info.buffer_size;
-      }
-      internals.ServedFile = this->FileName;
-      internals.ServedEnSight = this->EnSightLayout;
     }
     if (bytes > internals.BufferBytes)
     {
