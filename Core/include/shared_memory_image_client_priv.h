@@ -193,8 +193,8 @@ SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_describe(SharedMemoryI
  * Client: copy the locked frame's pixels into `dst` (at least the frame's
  * width*height*depth*pixel-size bytes, given as dst_bytes), reversing the
  * rows of each slice when flip_vertical is non-zero (VTK images, for one,
- * are bottom row first). The one copy a client that keeps pixels needs;
- * large frames are copied with non-temporal stores.
+ * are bottom row first). The one copy a client that keeps pixels needs:
+ * memcpy, row by row when flipping.
  * @return NOERROR; NOT_LOCKED when no frame is locked; IS_SERVER; BAD_ARGS
  *   for NULL or a dst_bytes smaller than the frame.
  */

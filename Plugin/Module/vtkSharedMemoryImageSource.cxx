@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <utility>
 
 vtkStandardNewMacro(vtkSharedMemoryImageSource);
 
@@ -60,6 +61,21 @@ uint32_t SMIDepth(const SharedMemoryImageDesc& desc)
 {
   return desc.depth ? desc.depth : 1;
 }
+
+// Set the one-value array `array` (named `name`) to `value`: in place when
+// nothing else holds it, otherwise in a new array (downstream keeps the old).
+template <typename ArrayT, typename ValueT>
+void SetValue(vtkSmartPointer<ArrayT>& array, const char* name, ValueT value)
+{
+  if (!array || array->GetReferenceCount() != 1)
+  {
+    array = vtkSmartPointer<ArrayT>::New();
+    array->SetName(name);
+    array->SetNumberOfTuples(1);
+  }
+  array->SetValue(0, value);
+  array->Modified();
+}
 }
 
 // Protocol note: the client locks the newest frame in RequestInformation (so
@@ -87,8 +103,12 @@ struct vtkSharedMemoryImageSource::vtkInternals
   SharedMemoryFrame HeldFrame = nullptr;
   SharedMemoryImageDesc HeldDesc = {};
 
-  // The last frame copied out: the output until a newer one arrives.
-  vtkSmartPointer<vtkImageData> Frame;
+  // The last frame copied out (its arrays and geometry): the output until a
+  // newer one arrives.
+  vtkSmartPointer<vtkDataArray> Pixels;
+  vtkSmartPointer<vtkDataArray> Spare; // the frame before, for reuse (see CopyHeld)
+  vtkSmartPointer<vtkTypeUInt32Array> FrameNumberArray;
+  vtkSmartPointer<vtkDoubleArray> TimestampArray;
   SharedMemoryImageDesc FrameDesc = {};
   vtkTypeUInt32 FrameNumber = 0;
   double Timestamp = 0.0;
@@ -142,7 +162,10 @@ struct vtkSharedMemoryImageSource::vtkInternals
   void Reset()
   {
     this->Detach();
-    this->Frame = nullptr;
+    this->Pixels = nullptr;
+    this->Spare = nullptr;
+    this->FrameNumberArray = nullptr;
+    this->TimestampArray = nullptr;
     this->FrameDesc = SharedMemoryImageDesc();
     this->FrameNumber = 0;
     this->Timestamp = 0.0;
@@ -320,31 +343,41 @@ struct vtkSharedMemoryImageSource::vtkInternals
     const uint32_t depth = SMIDepth(desc);
     const vtkIdType tuples = static_cast<vtkIdType>(desc.width) * desc.height * depth;
 
-    // Reuse the last frame's array when nobody else holds it (no page faults
-    // on fresh memory); otherwise downstream still uses it: take a new one.
-    vtkSmartPointer<vtkDataArray> pixels;
-    if (this->Frame)
+    // Reuse the last frame's array when nothing else holds it (RequestData
+    // let go of the output's reference first): a frame-sized array allocated
+    // afresh page-faults on every update. When downstream still holds it
+    // (ParaView's post filter and representations keep the previous frame
+    // until they update), use the spare array, which an earlier frame left
+    // and downstream has let go of by now; so two arrays take turns.
+    auto reusable = [&](vtkDataArray* a)
     {
-      vtkDataArray* old = this->Frame->GetPointData()->GetScalars();
-      if (old && old->GetReferenceCount() == 1 && old->GetDataType() == type &&
-        old->GetNumberOfComponents() == comps && old->GetNumberOfTuples() == tuples)
+      return a && a->GetReferenceCount() == 1 && a->GetDataType() == type &&
+        a->GetNumberOfComponents() == comps && a->GetNumberOfTuples() == tuples;
+    };
+    if (!reusable(this->Pixels))
+    {
+      if (reusable(this->Spare))
       {
-        pixels = old;
+        std::swap(this->Pixels, this->Spare);
       }
-    }
-    if (!pixels)
-    {
-      pixels = vtkSmartPointer<vtkDataArray>::Take(vtkDataArray::CreateDataArray(type));
-      pixels->SetNumberOfComponents(comps);
-      pixels->SetNumberOfTuples(tuples);
-      pixels->SetName("Pixels");
+      else
+      {
+        const bool sameShape = this->Pixels && this->Pixels->GetDataType() == type &&
+          this->Pixels->GetNumberOfComponents() == comps &&
+          this->Pixels->GetNumberOfTuples() == tuples;
+        this->Spare = sameShape ? this->Pixels : nullptr;
+        this->Pixels = vtkSmartPointer<vtkDataArray>::Take(vtkDataArray::CreateDataArray(type));
+        this->Pixels->SetNumberOfComponents(comps);
+        this->Pixels->SetNumberOfTuples(tuples);
+        this->Pixels->SetName("Pixels");
+      }
     }
 
     // Stream data is little-endian, as is every host this library supports.
     // The one copy of the frame, rows flipped (VTK wants the bottom row first).
     const SharedMemoryImageError rc = SharedMemoryImageStream_copyframe(this->Stream,
-      pixels->GetVoidPointer(0),
-      static_cast<uint64_t>(tuples) * comps * pixels->GetDataTypeSize(), 1);
+      this->Pixels->GetVoidPointer(0),
+      static_cast<uint64_t>(tuples) * comps * this->Pixels->GetDataTypeSize(), 1);
     if (rc != IMAGESTREAM_NOERROR)
     {
       this->Unlock();
@@ -355,30 +388,45 @@ struct vtkSharedMemoryImageSource::vtkInternals
     }
     const vtkTypeUInt32 number = this->HeldFrame->iFrame;
     this->Unlock();
-    pixels->Modified();
-
-    vtkNew<vtkImageData> image;
-    image->SetExtent(0, static_cast<int>(desc.width) - 1, 0, static_cast<int>(desc.height) - 1,
-      0, static_cast<int>(depth) - 1);
-    image->SetSpacing(desc.spacing[0] != 0.0 ? desc.spacing[0] : 1.0,
-      desc.spacing[1] != 0.0 ? desc.spacing[1] : 1.0,
-      desc.spacing[2] != 0.0 ? desc.spacing[2] : 1.0);
-    image->SetOrigin(desc.origin);
-    image->GetPointData()->SetScalars(pixels);
-
-    vtkNew<vtkTypeUInt32Array> frameNumber;
-    frameNumber->SetName("FrameNumber");
-    frameNumber->InsertNextValue(number);
-    vtkNew<vtkDoubleArray> timestamp;
-    timestamp->SetName("Timestamp");
-    timestamp->InsertNextValue(desc.timestamp);
-    image->GetFieldData()->AddArray(frameNumber);
-    image->GetFieldData()->AddArray(timestamp);
-
-    this->Frame = image;
+    this->Pixels->Modified();
+    SetValue(this->FrameNumberArray, "FrameNumber", number);
+    SetValue(this->TimestampArray, "Timestamp", desc.timestamp);
     this->FrameDesc = desc;
     this->FrameNumber = number;
     this->Timestamp = desc.timestamp;
+  }
+
+  // Make `output` the last frame: its geometry, and its arrays shared (no
+  // copy; cheaper than a ShallowCopy of a whole image). Empty with no frame.
+  void ShareInto(vtkImageData* output)
+  {
+    if (!this->Pixels)
+    {
+      output->Initialize();
+      return;
+    }
+    const SharedMemoryImageDesc& desc = this->FrameDesc;
+    output->SetExtent(0, static_cast<int>(desc.width) - 1, 0, static_cast<int>(desc.height) - 1,
+      0, static_cast<int>(SMIDepth(desc)) - 1);
+    output->SetSpacing(desc.spacing[0] != 0.0 ? desc.spacing[0] : 1.0,
+      desc.spacing[1] != 0.0 ? desc.spacing[1] : 1.0,
+      desc.spacing[2] != 0.0 ? desc.spacing[2] : 1.0);
+    output->SetOrigin(desc.origin[0], desc.origin[1], desc.origin[2]);
+    vtkPointData* points = output->GetPointData();
+    if (points->GetScalars() != this->Pixels || points->GetNumberOfArrays() != 1)
+    {
+      points->Initialize();
+      points->SetScalars(this->Pixels);
+    }
+    vtkFieldData* fields = output->GetFieldData();
+    if (fields->GetAbstractArray("FrameNumber") != this->FrameNumberArray ||
+      fields->GetAbstractArray("Timestamp") != this->TimestampArray ||
+      fields->GetNumberOfArrays() != 2)
+    {
+      fields->Initialize();
+      fields->AddArray(this->FrameNumberArray);
+      fields->AddArray(this->TimestampArray);
+    }
   }
 };
 
@@ -458,7 +506,7 @@ int vtkSharedMemoryImageSource::RequestInformation(
   {
     desc = &internals.HeldDesc;
   }
-  else if (internals.Frame)
+  else if (internals.Pixels)
   {
     desc = &internals.FrameDesc;
   }
@@ -491,27 +539,21 @@ int vtkSharedMemoryImageSource::RequestData(
 {
   vtkInternals& internals = *this->Internals;
   vtkImageData* output = vtkImageData::GetData(outputVector);
-  if (output && internals.Held && internals.Frame)
+  if (output && internals.Held)
   {
-    // The output shares the last frame's array (ShallowCopy below). Let go
-    // of it first, so that CopyHeld can reuse that array when nothing
-    // downstream holds it any more, instead of allocating (and page
-    // faulting in) a fresh frame-sized array on every update.
-    output->Initialize();
+    // The output shares the last frame's arrays. Let go of them first, so
+    // that CopyHeld can reuse them when nothing downstream holds them any
+    // more, instead of allocating (and page faulting in) a fresh frame-sized
+    // array on every update.
+    output->GetPointData()->Initialize();
+    output->GetFieldData()->Initialize();
   }
   internals.CopyHeld();
   if (!output)
   {
     return 0;
   }
-  if (internals.Frame)
-  {
-    output->ShallowCopy(internals.Frame);
-  }
-  else
-  {
-    output->Initialize();
-  }
+  internals.ShareInto(output);
   return 1;
 }
 

@@ -2,7 +2,7 @@
 /*
  * TestCopyFrame -- SharedMemoryImageStream_copyframe copies the locked frame
  * exactly, as is or with the rows of each slice reversed, for a small image
- * and for a volume large enough to take the streaming-store path; and it
+ * and for a multi-megabyte volume (memcpy's large-copy paths); and it
  * refuses NULL, a short destination, a server and an unlocked client.
  */
 #include "smi_test.h"
@@ -59,7 +59,7 @@ int main(void)
 {
     smi_test_watchdog(60);
     check(IMAGESTREAM_FORMAT_RGB8, 37, 21, 1);
-    check(IMAGESTREAM_FORMAT_GRAY16, 1001, 1003, 3); /* 6 MB: streaming stores */
+    check(IMAGESTREAM_FORMAT_GRAY16, 1001, 1003, 3); /* 6 MB, 3 slices */
     puts("TestCopyFrame: passed");
     return 0;
 }

@@ -4,6 +4,11 @@
 // (the tools' asymmetric test pattern), FrameNumber and Timestamp, the
 // GetNeedsUpdate() transitions, spacing/origin/depth of a volume, and the
 // messages for a missing file and a server that went away.
+//
+// With --bench WxH [FRAMES] it measures instead (for bench_plugin.py): the
+// source's Update() on a just-published RGB frame against one memcpy of that
+// frame out of the stream by a plain C client (lock, memcpy, unlock), in one
+// process, frame by frame (medians).
 
 #include "vtkSharedMemoryImageSource.h"
 
@@ -14,6 +19,7 @@
 #include "vtkNew.h"
 #include "vtkPointData.h"
 #include "vtkTestErrorObserver.h"
+#include "vtkWeakPointer.h"
 
 #include "shared_memory_image_client_priv.h"
 extern "C"
@@ -24,6 +30,7 @@ extern "C"
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -31,6 +38,7 @@ extern "C"
 #include <string>
 #include <vector>
 
+#include "smi_plugin_bench.h"
 #include "smi_plugin_test.h"
 
 namespace
@@ -286,6 +294,67 @@ bool Run(const std::string& path)
   }
   n += 2;
 
+  // Same-size frames reuse the output's arrays in place while nothing else
+  // holds them; a consumer that keeps a frame keeps its pixels, FrameNumber
+  // and Timestamp (the next frame goes into new arrays).
+  const void* before = source->GetOutput()->GetPointData()->GetScalars()->GetVoidPointer(0);
+  CHECK(publisher.Publish(Frame2D(IMAGESTREAM_FORMAT_RGB8, 64, 48, n)), "publish");
+  CHECK(source->GetNeedsUpdate(), "GetNeedsUpdate() false after frame %u", n);
+  source->Update();
+  CHECK(source->GetOutput()->GetPointData()->GetScalars()->GetVoidPointer(0) == before,
+    "the pixel array was not reused for a same-size frame");
+  if (!CheckPattern(source->GetOutput(), IMAGESTREAM_FORMAT_RGB8, 64, 48, n, VTK_UNSIGNED_CHAR,
+        3) ||
+    !CheckFieldData(source->GetOutput(), n))
+  {
+    return false;
+  }
+  vtkNew<vtkImageData> kept;
+  kept->ShallowCopy(source->GetOutput());
+  CHECK(publisher.Publish(Frame2D(IMAGESTREAM_FORMAT_RGB8, 64, 48, n + 1)), "publish");
+  CHECK(source->GetNeedsUpdate(), "GetNeedsUpdate() false after frame %u", n + 1);
+  source->Update();
+  if (!CheckPattern(source->GetOutput(), IMAGESTREAM_FORMAT_RGB8, 64, 48, n + 1,
+        VTK_UNSIGNED_CHAR, 3) ||
+    !CheckFieldData(source->GetOutput(), n + 1) ||
+    !CheckPattern(kept, IMAGESTREAM_FORMAT_RGB8, 64, 48, n, VTK_UNSIGNED_CHAR, 3) ||
+    !CheckFieldData(kept, n))
+  {
+    std::fprintf(stderr, "a kept frame was overwritten by the next one\n");
+    return false;
+  }
+  // A consumer that always holds the previous frame until the next update
+  // (as ParaView's post filter does): two arrays take turns, none is
+  // allocated per frame, and the held frame is never written to.
+  // (Weak pointers: a freed array's address may come back for a new one.)
+  std::vector<vtkWeakPointer<vtkDataArray>> seen;
+  for (uint32_t k = n + 2; k < n + 8; ++k)
+  {
+    CHECK(publisher.Publish(Frame2D(IMAGESTREAM_FORMAT_RGB8, 64, 48, k)), "publish");
+    CHECK(source->GetNeedsUpdate(), "GetNeedsUpdate() false after frame %u", k);
+    source->Update();
+    if (!CheckPattern(kept, IMAGESTREAM_FORMAT_RGB8, 64, 48, k - 1 == n + 1 ? n : k - 1,
+          VTK_UNSIGNED_CHAR, 3) ||
+      !CheckPattern(source->GetOutput(), IMAGESTREAM_FORMAT_RGB8, 64, 48, k, VTK_UNSIGNED_CHAR,
+        3))
+    {
+      std::fprintf(stderr, "a held frame was overwritten (frame %u)\n", k);
+      return false;
+    }
+    kept->ShallowCopy(source->GetOutput());
+    vtkDataArray* pixels = kept->GetPointData()->GetScalars();
+    if (std::find(seen.begin(), seen.end(), pixels) == seen.end())
+    {
+      seen.push_back(pixels);
+    }
+  }
+  CHECK(seen.size() == 2 && seen[0] && seen[1],
+    "%zu pixel arrays for 6 frames with a consumer holding one (two should take turns)",
+    seen.size());
+  kept->Initialize();
+  n += 8;
+  n += 2;
+
   // A float volume with spacing and origin: depth becomes the z extent, and
   // rows flip within each slice.
   Request volume = Frame2D(IMAGESTREAM_FORMAT_FLOAT32, 5, 4, n);
@@ -357,8 +426,91 @@ bool Run(const std::string& path)
 }
 }
 
-int TestSharedMemoryImageSource(int, char*[])
+// The benchmark: both sides read the same stream, each frame just published
+// (publishing is not timed); prints one line of figures.
+int Bench(int width, int height, int frames, const std::string& path)
 {
+  const uint32_t w = static_cast<uint32_t>(width);
+  const uint32_t h = static_cast<uint32_t>(height);
+  SharedMemoryImageStream server = nullptr;
+  SharedMemoryImageStream client = nullptr;
+  if (SharedMemoryImageStream_createfile(path.c_str(), w, h) != IMAGESTREAM_NOERROR ||
+    SharedMemoryImageStream_create(path.c_str(),
+      IMAGESTREAM_OPTIONS_SERVER | IMAGESTREAM_OPTIONS_EXTENDED, &server) < 0 ||
+    SharedMemoryImageStream_create(path.c_str(), 0, &client) < 0)
+  {
+    std::fprintf(stderr, "cannot set up %s\n", path.c_str());
+    return EXIT_FAILURE;
+  }
+  const size_t bytes = size_t(w) * h * 3;
+  std::vector<uint8_t> frame(bytes);
+  std::vector<uint8_t> copy(bytes, 1); // warm, as the source's reused array is
+  smi_pattern_fill(IMAGESTREAM_FORMAT_RGB8, w, h, 1, frame.data(), size_t(w) * 3, 0);
+  SharedMemoryImageDesc desc = {};
+  desc.format = IMAGESTREAM_FORMAT_RGB8;
+  desc.width = w;
+  desc.height = h;
+  desc.depth = 1;
+
+  vtkNew<vtkSharedMemoryImageSource> source;
+  source->SetFileName(path.c_str());
+  bool ok = true;
+  int reused = 0;
+  const void* last = nullptr;
+  const SMIMedians m = SMIInterleavedMedians(
+    frames,
+    [&] { ok &= SharedMemoryImageStream_putframeformat(server, &desc, 0, frame.data()) >= 0; },
+    [&]
+    {
+      SharedMemoryFrame locked = nullptr;
+      ok &= SharedMemoryImageStream_lock(client, &locked) == IMAGESTREAM_NOERROR;
+      if (locked)
+      {
+        if (getenv("FLIPA")) SharedMemoryImageStream_copyframe(client, copy.data(), bytes, 1); else std::memcpy(copy.data(), locked->buffer, bytes);
+        SharedMemoryImageStream_unlock(client);
+      }
+    },
+    [&]
+    {
+      source->Modified();
+      source->Update();
+      vtkDataArray* scalars = source->GetOutput()->GetPointData()->GetScalars();
+      const void* now = scalars ? scalars->GetVoidPointer(0) : nullptr;
+      reused += now && now == last;
+      last = now;
+    });
+  // The pipeline alone: an update that finds no newer frame (nothing copied).
+  const SMIMedians idle = SMIInterleavedMedians(
+    frames, [] {},
+    [&]
+    {
+      source->Modified();
+      source->Update();
+    },
+    [] {});
+  int dims[3];
+  source->GetOutput()->GetDimensions(dims);
+  ok &= dims[0] == static_cast<int>(w) && dims[1] == static_cast<int>(h);
+  SharedMemoryImageStream_destroy(client);
+  SharedMemoryImageStream_destroy(server);
+  if (!ok)
+  {
+    std::fprintf(stderr, "the benchmark's frames did not go through\n");
+    return EXIT_FAILURE;
+  }
+  std::printf("bench %ux%u memcpy_ms %.3f update_ms %.3f ratio %.2f idle_update_ms %.3f "
+              "array_reused %d/%d\n",
+    w, h, m.A, m.B, m.A / m.B, idle.A, reused, frames + 4);
+  return EXIT_SUCCESS;
+}
+
+int TestSharedMemoryImageSource(int argc, char* argv[])
+{
+  const int bench = SMIRunBenchMode(argc, argv, "source", Bench);
+  if (bench >= 0)
+  {
+    return bench;
+  }
   const std::string path =
     "/dev/shm/smi-test-source-" + std::to_string(static_cast<long>(getpid())) + ".smi";
   unlink(path.c_str());

@@ -23,6 +23,7 @@
 #include "vtkUnsignedCharArray.h"
 
 #include "shared_memory_image_client_priv.h"
+#include "smi_plugin_bench.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -220,24 +221,6 @@ int Run(const std::string& file)
 }
 }
 
-// Median-free but warm: the mean of `frames` calls after 5 untimed ones, in ms.
-template <typename F>
-double TimeMs(int frames, F&& call)
-{
-  for (int i = 0; i < 5; ++i)
-  {
-    call();
-  }
-  const auto start = std::chrono::steady_clock::now();
-  for (int i = 0; i < frames; ++i)
-  {
-    call();
-  }
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-           .count() /
-    frames;
-}
-
 int Bench(int w, int h, int frames, const std::string& file)
 {
   vtkNew<vtkRenderer> renderer;
@@ -259,15 +242,11 @@ int Bench(int w, int h, int frames, const std::string& file)
   vtkNew<vtkUnsignedCharArray> pixels;
   pixels->SetNumberOfComponents(3);
   pixels->SetNumberOfTuples(vtkIdType(w) * h);
-  double readback = 0, publish = 0;
-  for (int round = 0; round < 3; ++round) // interleaved rounds, best of each
-  {
-    const double r =
-      TimeMs(frames, [&] { window->GetPixelData(0, 0, w - 1, h - 1, front, pixels, 0); });
-    const double p = TimeMs(frames, [&] { publisher->Publish(); });
-    readback = round ? std::min(readback, r) : r;
-    publish = round ? std::min(publish, p) : p;
-  }
+  const SMIMedians m = SMIInterleavedMedians(
+    frames, [] {}, [&] { window->GetPixelData(0, 0, w - 1, h - 1, front, pixels, 0); },
+    [&] { publisher->Publish(); });
+  const double readback = m.A;
+  const double publish = m.B;
   std::printf("bench %dx%d readback_ms %.3f publish_ms %.3f overhead_pct %.1f published %lld\n", w,
     h, readback, publish, 100.0 * (publish - readback) / readback,
     static_cast<long long>(publisher->GetNumberOfPublishedFrames()));
@@ -276,19 +255,10 @@ int Bench(int w, int h, int frames, const std::string& file)
 
 int TestSharedMemoryRenderWindowPublisher(int argc, char* argv[])
 {
-  if (argc > 2 && std::strcmp(argv[1], "--bench") == 0)
+  const int bench = SMIRunBenchMode(argc, argv, "publisher", Bench);
+  if (bench >= 0)
   {
-    int w = 0, h = 0;
-    if (std::sscanf(argv[2], "%dx%d", &w, &h) != 2 || w <= 0 || h <= 0)
-    {
-      std::fprintf(stderr, "--bench WxH [FRAMES]\n");
-      return EXIT_FAILURE;
-    }
-    const int frames = argc > 3 ? std::atoi(argv[3]) : 30;
-    const std::string file = "/dev/shm/smi-bench-publisher-" + std::to_string(getpid()) + ".smi";
-    const int rc = Bench(w, h, frames > 0 ? frames : 30, file);
-    unlink(file.c_str());
-    return rc;
+    return bench;
   }
   std::string file;
   if (argc > 1)

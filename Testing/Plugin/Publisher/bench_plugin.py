@@ -4,23 +4,30 @@
 Run with pvpython, under an X server (xvfb-run) for part 2:
 
   pvpython Testing/Plugin/Publisher/bench_plugin.py --plugin BUILD/lib/paraview-5.11/plugins/SharedMemoryImage/SharedMemoryImage.so \\
-      --python-dir BUILD/python --publisher-exe BUILD/Testing/Plugin/Publisher/TestSharedMemoryRenderWindowPublisher
+      --python-dir BUILD/python --source-exe BUILD/Testing/Plugin/Cxx/TestSharedMemoryImageSource \\
+      --publisher-exe BUILD/Testing/Plugin/Publisher/TestSharedMemoryRenderWindowPublisher
+
+Every figure is a median over frames, the compared operations timed frame by
+frame in rotating order (see interleaved_medians).
 
 1. SharedMemoryImageSource update rate at 1080p and 4K, as a ratio to one
-   memcpy of the frame (a numpy copy of a just-published frame out of the
-   mapping through the shared_memory_image client; 1.0 = as fast as one copy,
-   the target is at least 0.8; a hot copy between private arrays is printed
-   too). Frames are published by the
-   shared_memory_image module in this process between updates (not timed).
-   "vtk": the VTK algorithm's Update() (lock, one copy with the flip, unlock);
-   "proxy": what a pvpython script does (Refresh + UpdatePipeline, which also
-   gathers data information for the client).
+   memcpy of the frame out of the stream (1.0 = as fast as one copy; target
+   at least 0.8). In pvpython: a numpy copy of a just-published frame out of
+   the mapping through the shared_memory_image client, against
+   "vtk": the VTK algorithm's Update() (lock, one copy with the flip, unlock),
+   and "proxy": what a pvpython script does (Refresh + UpdatePipeline, which
+   also gathers data information, scalar ranges included, for the client).
+   Frames are published by the shared_memory_image module in this process
+   before each timed call (not timed); a hot copy between private arrays is
+   printed too. With --source-exe, the same in C++ (a plain C client's
+   lock + memcpy + unlock against Update(); idle_update_ms: an update that
+   finds no newer frame, i.e. the pipeline alone).
 2. Render-window publishing overhead per frame over the bare pixel read-back:
    vtkSharedMemoryRenderWindowPublisher::Publish() (acquire, read-back into
    the shared buffer, publish) against vtkRenderWindow::GetPixelData() into a
    private array, same window, no rendering (target under 10 percent); with
-   GL_MESA_pack_invert (rows read top first) and with the portable in-place
-   row reversal.
+   GL_MESA_pack_invert (rows read top first) and with the portable path
+   (SMI_PUBLISHER_NO_PACK_INVERT=1, for drivers without it).
 """
 import argparse
 import os
@@ -29,15 +36,20 @@ import sys
 import time
 
 
-def best_ms(call, frames, rounds=3):
-    best = None
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for _ in range(frames):
-            call()
-        ms = (time.perf_counter() - start) * 1000.0 / frames
-        best = ms if best is None else min(best, ms)
-    return best
+def interleaved_medians(frames, prepare, calls):
+    """Median ms of each call over `frames` frames, `prepare` (untimed) before
+    each call, the calls' order rotated every frame: on a shared, noisy machine
+    a slow spell then hits every side alike (means of blocks moved 20-40 %)."""
+    times = [[] for _ in calls]
+    for i in range(-3, frames):
+        for k in range(len(calls)):
+            j = (k + i) % len(calls)
+            prepare()
+            start = time.perf_counter()
+            calls[j]()
+            if i >= 0:
+                times[j].append((time.perf_counter() - start) * 1000.0)
+    return [sorted(t)[len(t) // 2] for t in times]
 
 
 def bench_source(args, simple, plugin, np, smi, width, height):
@@ -53,31 +65,26 @@ def bench_source(args, simple, plugin, np, smi, width, height):
             source.UpdatePipeline()
 
             def vtk_update():
-                server.send(frame)  # publish (a copy, counted below and taken out)
                 algorithm.Modified()
                 algorithm.Update()
 
             def proxy_update():
-                server.send(frame)
                 source.SMProxy.InvokeCommand("Refresh")
                 source.UpdatePipeline()
 
-            send = best_ms(lambda: server.send(frame), args.frames)
             # One memcpy of a just-published frame out of the mapping, as the
             # source does (a hot copy between two private arrays is faster).
             with smi.Client(path) as client:
                 def client_copy():
-                    server.send(frame)
-                    client.wait(timeout=1.0)
                     locked = client.lock()
                     with locked:
                         view = np.asarray(locked)
                         np.copyto(copy, view)
                         del view
-                memcpy = best_ms(client_copy, args.frames) - send
-            hot = best_ms(lambda: np.copyto(copy, frame), args.frames)
-            vtk = best_ms(vtk_update, args.frames) - send
-            proxy = best_ms(proxy_update, args.frames) - send
+
+                memcpy, vtk, proxy = interleaved_medians(
+                    args.frames, lambda: server.send(frame), (client_copy, vtk_update, proxy_update))
+            hot, = interleaved_medians(args.frames, lambda: None, (lambda: np.copyto(copy, frame),))
             out = algorithm.GetOutput()
             dims = out.GetDimensions()
             assert (dims[0], dims[1]) == (width, height), dims
@@ -90,10 +97,18 @@ def bench_source(args, simple, plugin, np, smi, width, height):
              proxy, 1000 / proxy, memcpy / proxy), flush=True)
 
 
+def run_bench(exe, size, frames, env):
+    """The last line of a C++ test's --bench mode (or what went wrong)."""
+    out = subprocess.run([exe, "--bench", size, str(frames)], env=dict(os.environ, **env),
+                         capture_output=True, text=True, timeout=120)
+    return out.stdout.strip().splitlines()[-1] if out.stdout.strip() else out.stderr.strip()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--plugin", required=True, help="SharedMemoryImage.so")
     parser.add_argument("--python-dir", help="folder of the shared_memory_image module")
+    parser.add_argument("--source-exe", help="TestSharedMemoryImageSource (part 1, C++ figures)")
     parser.add_argument("--publisher-exe", help="TestSharedMemoryRenderWindowPublisher (part 2)")
     parser.add_argument("--frames", type=int, default=30)
     args = parser.parse_args()
@@ -108,16 +123,16 @@ def main():
     print("1. SharedMemoryImageSource update vs one memcpy of the frame (ratio = memcpy/update)")
     for width, height in ((1920, 1080), (3840, 2160)):
         bench_source(args, simple, plugin, np, smi, width, height)
+    if args.source_exe:
+        for size in ("1920x1080", "3840x2160"):
+            print("   C++ " + run_bench(args.source_exe, size, args.frames, {}), flush=True)
 
     if args.publisher_exe:
         print("2. Render-window publishing vs bare pixel read-back (no rendering)")
         for size in ("1920x1080", "3840x2160"):
-            for env, label in (({}, "pack_invert"), ({"SMI_PUBLISHER_NO_PACK_INVERT": "1"}, "row swap")):
-                out = subprocess.run([args.publisher_exe, "--bench", size, str(args.frames)],
-                                     env=dict(os.environ, **env), capture_output=True, text=True,
-                                     timeout=120)
-                line = out.stdout.strip().splitlines()[-1] if out.stdout.strip() else out.stderr
-                print("   %-11s %s" % (label, line), flush=True)
+            for env, label in (({}, "pack_invert"), ({"SMI_PUBLISHER_NO_PACK_INVERT": "1"}, "portable")):
+                print("   %-11s %s" % (label, run_bench(args.publisher_exe, size, args.frames, env)),
+                      flush=True)
     return 0
 
 
