@@ -97,6 +97,7 @@ struct vtkSharedMemoryImageSource::vtkInternals
   ino_t Inode = 0;
   uint32_t Layout = 0;
   bool ServerAlive = false;
+  unsigned Attachments = 0; // streams attached so far
 
   // The frame locked by RequestInformation, waiting for RequestData.
   bool Held = false;
@@ -172,9 +173,11 @@ struct vtkSharedMemoryImageSource::vtkInternals
     this->Problem.clear();
   }
 
-  // Attach to fileName if not attached yet, or again when the file was
-  // replaced or removed. Cheap when attached: one stat(). True when attached.
-  bool Attach(const char* fileName)
+  // Attach to fileName if not attached yet; with `verify`, also again when
+  // the file was replaced or removed (one stat()). True when attached.
+  // Frames flowing prove the file alive, so the stat() waits for a poll that
+  // finds no newer frame (Recheck).
+  bool Attach(const char* fileName, bool verify)
   {
     if (!fileName || !*fileName)
     {
@@ -184,6 +187,10 @@ struct vtkSharedMemoryImageSource::vtkInternals
     if (this->AttachedName != fileName)
     {
       this->Reset();
+    }
+    if (!verify && this->Stream)
+    {
+      return true;
     }
     struct stat st;
     if (stat(fileName, &st) != 0)
@@ -239,6 +246,7 @@ struct vtkSharedMemoryImageSource::vtkInternals
       return false;
     }
     this->Stream = stream;
+    ++this->Attachments;
     this->Device = st.st_dev;
     this->Inode = st.st_ino;
     SharedMemoryStreamInfo info;
@@ -278,9 +286,22 @@ struct vtkSharedMemoryImageSource::vtkInternals
     if (this->Layout == IMAGESTREAM_LAYOUT_ENSIGHT)
     {
       this->Detach();
-      return this->Attach(fileName);
+      return this->Attach(fileName, true);
     }
     return false;
+  }
+
+  // A poll found no newer frame: was the file replaced or removed, or did the
+  // server go or come? Re-attaches as needed; true when a newly attached
+  // stream is worth polling again.
+  bool Recheck(const char* fileName)
+  {
+    const unsigned before = this->Attachments;
+    if (!this->Attach(fileName, true))
+    {
+      return false;
+    }
+    return this->Attachments != before || this->CheckServer(fileName);
   }
 
   // Lock the newest frame not seen yet, if any (and none is held already).
@@ -292,7 +313,7 @@ struct vtkSharedMemoryImageSource::vtkInternals
     }
     SharedMemoryFrame frame = nullptr;
     SharedMemoryImageError rc = SharedMemoryImageStream_lock(this->Stream, &frame);
-    if (rc == IMAGESTREAM_NO_FRAMEAVAILABLE && this->CheckServer(fileName))
+    if (rc == IMAGESTREAM_NO_FRAMEAVAILABLE && this->Recheck(fileName))
     {
       rc = SharedMemoryImageStream_lock(this->Stream, &frame);
     }
@@ -460,7 +481,7 @@ vtkTypeUInt32 vtkSharedMemoryImageSource::GetFrameNumber()
 bool vtkSharedMemoryImageSource::GetNeedsUpdate()
 {
   vtkInternals& internals = *this->Internals;
-  if (!internals.Attach(this->FileName))
+  if (!internals.Attach(this->FileName, false))
   {
     return false;
   }
@@ -470,7 +491,7 @@ bool vtkSharedMemoryImageSource::GetNeedsUpdate()
     return true;
   }
   SharedMemoryImageError rc = SharedMemoryImageStream_wait(internals.Stream, 0);
-  if (rc == IMAGESTREAM_NO_FRAMEAVAILABLE && internals.CheckServer(this->FileName))
+  if (rc == IMAGESTREAM_NO_FRAMEAVAILABLE && internals.Recheck(this->FileName))
   {
     rc = SharedMemoryImageStream_wait(internals.Stream, 0);
   }
@@ -496,7 +517,7 @@ int vtkSharedMemoryImageSource::RequestInformation(
 {
   vtkInternals& internals = *this->Internals;
   vtkInformation* outInfo = outputVector->GetInformationObject(0);
-  if (internals.Attach(this->FileName))
+  if (internals.Attach(this->FileName, false))
   {
     internals.LockNewest(this->FileName);
   }

@@ -422,6 +422,28 @@ bool Run(const std::string& path)
     return false;
   }
   CHECK(second.Stop(), "the second publisher did not exit cleanly");
+
+  // The file removed: said once, the last frame kept. Then a new file (a new
+  // inode) by a third server: attached and read.
+  observer->Clear();
+  unlink(path.c_str());
+  CHECK(!source->GetNeedsUpdate(), "GetNeedsUpdate() true after the file was removed");
+  CHECK(observer->GetWarningMessage().find("was removed") != std::string::npos,
+    "warning for a removed file: %s", observer->GetWarningMessage().c_str());
+  source->Modified();
+  source->Update();
+  CHECK(source->GetOutput()->GetNumberOfPoints() == 32 * 16, "the last frame was not kept");
+  Publisher third;
+  CHECK(third.Start(path.c_str()), "cannot start the third publisher");
+  CHECK(third.Publish(Frame2D(IMAGESTREAM_FORMAT_GRAY8, 24, 8, n + 20)), "publish");
+  CHECK(source->GetNeedsUpdate(), "GetNeedsUpdate() false after a new file was published");
+  source->Update();
+  if (!CheckPattern(source->GetOutput(), IMAGESTREAM_FORMAT_GRAY8, 24, 8, n + 20,
+        VTK_UNSIGNED_CHAR, 1))
+  {
+    return false;
+  }
+  CHECK(third.Stop(), "the third publisher did not exit cleanly");
   return true;
 }
 }
