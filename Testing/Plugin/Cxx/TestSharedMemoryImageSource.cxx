@@ -35,6 +35,7 @@ extern "C"
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -229,6 +230,35 @@ bool CheckFieldData(vtkImageData* image, uint32_t n)
   return true;
 }
 
+// The VTK scalars each stream format must become.
+struct FormatScalars
+{
+  uint32_t format;
+  int type, comps;
+};
+const FormatScalars Formats[] = {
+  { IMAGESTREAM_FORMAT_RGB8, VTK_UNSIGNED_CHAR, 3 },
+  { IMAGESTREAM_FORMAT_RGBA8, VTK_UNSIGNED_CHAR, 4 },
+  { IMAGESTREAM_FORMAT_GRAY8, VTK_UNSIGNED_CHAR, 1 },
+  { IMAGESTREAM_FORMAT_GRAY16, VTK_UNSIGNED_SHORT, 1 },
+  { IMAGESTREAM_FORMAT_FLOAT32, VTK_FLOAT, 1 },
+};
+
+// Publish pattern frame n (format, w x h), then: the source wants an update
+// and produces exactly that frame, FrameNumber and Timestamp included.
+bool PublishAndRead(Publisher& publisher, vtkSharedMemoryImageSource* source, uint32_t format,
+  uint32_t w, uint32_t h, uint32_t n)
+{
+  CHECK(publisher.Publish(Frame2D(format, w, h, n)), "publishing frame %u failed", n);
+  CHECK(source->GetNeedsUpdate(), "GetNeedsUpdate() false after frame %u", n);
+  source->Update();
+  const FormatScalars* f = std::find_if(std::begin(Formats), std::end(Formats),
+    [format](const FormatScalars& e) { return e.format == format; });
+  CHECK(f != std::end(Formats), "format %u is not in the table", format);
+  return CheckPattern(source->GetOutput(), format, w, h, n, f->type, f->comps) &&
+    CheckFieldData(source->GetOutput(), n);
+}
+
 bool Run(const std::string& path)
 {
   vtkNew<vtkTest::ErrorObserver> observer;
@@ -253,30 +283,14 @@ bool Run(const std::string& path)
   CHECK(publisher.Start(path.c_str()), "cannot start the publisher");
 
   // Every 2-D format, sizes not multiples of anything; numbers increase.
-  struct
-  {
-    uint32_t format;
-    int type, comps;
-  } formats[] = {
-    { IMAGESTREAM_FORMAT_RGB8, VTK_UNSIGNED_CHAR, 3 },
-    { IMAGESTREAM_FORMAT_RGBA8, VTK_UNSIGNED_CHAR, 4 },
-    { IMAGESTREAM_FORMAT_GRAY8, VTK_UNSIGNED_CHAR, 1 },
-    { IMAGESTREAM_FORMAT_GRAY16, VTK_UNSIGNED_SHORT, 1 },
-    { IMAGESTREAM_FORMAT_FLOAT32, VTK_FLOAT, 1 },
-  };
   uint32_t n = 5;
-  for (const auto& f : formats)
+  for (const FormatScalars& f : Formats)
   {
-    const uint32_t w = 67 + n, h = 41;
-    CHECK(publisher.Publish(Frame2D(f.format, w, h, n)), "publishing frame %u failed", n);
-    CHECK(source->GetNeedsUpdate(), "GetNeedsUpdate() false after frame %u", n);
-    source->Update();
-    CHECK(!observer->GetError(), "error: %s", observer->GetErrorMessage().c_str());
-    if (!CheckPattern(source->GetOutput(), f.format, w, h, n, f.type, f.comps) ||
-      !CheckFieldData(source->GetOutput(), n))
+    if (!PublishAndRead(publisher, source, f.format, 67 + n, 41, n))
     {
       return false;
     }
+    CHECK(!observer->GetError(), "error: %s", observer->GetErrorMessage().c_str());
     CHECK(source->GetFrameNumber() == n, "GetFrameNumber() %u", source->GetFrameNumber());
     CHECK(!source->GetNeedsUpdate(), "GetNeedsUpdate() true with no newer frame than %u", n);
     n += 3;
@@ -298,25 +312,15 @@ bool Run(const std::string& path)
   // holds them; a consumer that keeps a frame keeps its pixels, FrameNumber
   // and Timestamp (the next frame goes into new arrays).
   const void* before = source->GetOutput()->GetPointData()->GetScalars()->GetVoidPointer(0);
-  CHECK(publisher.Publish(Frame2D(IMAGESTREAM_FORMAT_RGB8, 64, 48, n)), "publish");
-  CHECK(source->GetNeedsUpdate(), "GetNeedsUpdate() false after frame %u", n);
-  source->Update();
-  CHECK(source->GetOutput()->GetPointData()->GetScalars()->GetVoidPointer(0) == before,
-    "the pixel array was not reused for a same-size frame");
-  if (!CheckPattern(source->GetOutput(), IMAGESTREAM_FORMAT_RGB8, 64, 48, n, VTK_UNSIGNED_CHAR,
-        3) ||
-    !CheckFieldData(source->GetOutput(), n))
+  if (!PublishAndRead(publisher, source, IMAGESTREAM_FORMAT_RGB8, 64, 48, n))
   {
     return false;
   }
+  CHECK(source->GetOutput()->GetPointData()->GetScalars()->GetVoidPointer(0) == before,
+    "the pixel array was not reused for a same-size frame");
   vtkNew<vtkImageData> kept;
   kept->ShallowCopy(source->GetOutput());
-  CHECK(publisher.Publish(Frame2D(IMAGESTREAM_FORMAT_RGB8, 64, 48, n + 1)), "publish");
-  CHECK(source->GetNeedsUpdate(), "GetNeedsUpdate() false after frame %u", n + 1);
-  source->Update();
-  if (!CheckPattern(source->GetOutput(), IMAGESTREAM_FORMAT_RGB8, 64, 48, n + 1,
-        VTK_UNSIGNED_CHAR, 3) ||
-    !CheckFieldData(source->GetOutput(), n + 1) ||
+  if (!PublishAndRead(publisher, source, IMAGESTREAM_FORMAT_RGB8, 64, 48, n + 1) ||
     !CheckPattern(kept, IMAGESTREAM_FORMAT_RGB8, 64, 48, n, VTK_UNSIGNED_CHAR, 3) ||
     !CheckFieldData(kept, n))
   {
@@ -330,13 +334,9 @@ bool Run(const std::string& path)
   std::vector<vtkWeakPointer<vtkDataArray>> seen;
   for (uint32_t k = n + 2; k < n + 8; ++k)
   {
-    CHECK(publisher.Publish(Frame2D(IMAGESTREAM_FORMAT_RGB8, 64, 48, k)), "publish");
-    CHECK(source->GetNeedsUpdate(), "GetNeedsUpdate() false after frame %u", k);
-    source->Update();
-    if (!CheckPattern(kept, IMAGESTREAM_FORMAT_RGB8, 64, 48, k - 1 == n + 1 ? n : k - 1,
-          VTK_UNSIGNED_CHAR, 3) ||
-      !CheckPattern(source->GetOutput(), IMAGESTREAM_FORMAT_RGB8, 64, 48, k, VTK_UNSIGNED_CHAR,
-        3))
+    if (!PublishAndRead(publisher, source, IMAGESTREAM_FORMAT_RGB8, 64, 48, k) ||
+      !CheckPattern(kept, IMAGESTREAM_FORMAT_RGB8, 64, 48, k - 1 == n + 1 ? n : k - 1,
+        VTK_UNSIGNED_CHAR, 3))
     {
       std::fprintf(stderr, "a held frame was overwritten (frame %u)\n", k);
       return false;
@@ -413,11 +413,7 @@ bool Run(const std::string& path)
   // A new server on the same file: picked up, frames go on.
   Publisher second;
   CHECK(second.Start(path.c_str()), "cannot start the second publisher");
-  CHECK(second.Publish(Frame2D(IMAGESTREAM_FORMAT_RGB8, 32, 16, n + 10)), "publish");
-  CHECK(source->GetNeedsUpdate(), "GetNeedsUpdate() false after a new server published");
-  source->Update();
-  if (!CheckPattern(source->GetOutput(), IMAGESTREAM_FORMAT_RGB8, 32, 16, n + 10,
-        VTK_UNSIGNED_CHAR, 3))
+  if (!PublishAndRead(second, source, IMAGESTREAM_FORMAT_RGB8, 32, 16, n + 10))
   {
     return false;
   }
@@ -435,11 +431,7 @@ bool Run(const std::string& path)
   CHECK(source->GetOutput()->GetNumberOfPoints() == 32 * 16, "the last frame was not kept");
   Publisher third;
   CHECK(third.Start(path.c_str()), "cannot start the third publisher");
-  CHECK(third.Publish(Frame2D(IMAGESTREAM_FORMAT_GRAY8, 24, 8, n + 20)), "publish");
-  CHECK(source->GetNeedsUpdate(), "GetNeedsUpdate() false after a new file was published");
-  source->Update();
-  if (!CheckPattern(source->GetOutput(), IMAGESTREAM_FORMAT_GRAY8, 24, 8, n + 20,
-        VTK_UNSIGNED_CHAR, 1))
+  if (!PublishAndRead(third, source, IMAGESTREAM_FORMAT_GRAY8, 24, 8, n + 20))
   {
     return false;
   }
