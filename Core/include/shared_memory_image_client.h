@@ -122,8 +122,9 @@ SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_create(const char *fil
  * unlock(); the server never writes into a locked buffer.
  * @return NOERROR; NO_FRAMEAVAILABLE when there is no newer frame (no unlock
  *   owed); LOCKED when this client already holds a frame; BAD_ARGS for a NULL
- *   stream or frame; IS_SERVER on a server stream; a negative code when the
- *   file's contents are invalid.
+ *   stream or frame; IS_SERVER on a server stream; BAD_FILE_SIZE when the
+ *   file was truncated under the stream; a negative code when the file's
+ *   contents are invalid.
  */
 SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_lock(SharedMemoryImageStream stream,
                                                                SharedMemoryFrame *frame);
@@ -131,13 +132,16 @@ SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_lock(SharedMemoryImage
 /**
  * Client: release the frame taken by lock(). The frame and its buffer must
  * not be used afterwards.
- * @return NOERROR; NOT_LOCKED when no frame is locked; BAD_ARGS for NULL.
+ * @return NOERROR; NOT_LOCKED when no frame is locked; BAD_ARGS for NULL;
+ *   BAD_FILE_SIZE when the file was truncated meanwhile (the frame is
+ *   released all the same).
  */
 SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_unlock(SharedMemoryImageStream stream);
 
 /**
  * Close either end of a stream and free the handle. A lock still held is
- * released first. The file itself is left in place.
+ * released first (unless the file was truncated: then it is left alone).
+ * The file itself is left in place.
  * @return NOERROR; BAD_ARGS for NULL (nothing is done).
  */
 SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_destroy(SharedMemoryImageStream stream);

@@ -127,7 +127,8 @@ SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_createfileformat(
  * next frame number (may be changed before publish). Then call publish().
  * @return NOERROR (a buffer was handed out); NO_BUFFERAVAILABLE; UNCONNECTED
  *   (EnSight layout only: no client, no buffer); LOCKED when a frame is
- *   already acquired; FRAME_TOO_LARGE; IS_NOTSERVER; BAD_ARGS.
+ *   already acquired; FRAME_TOO_LARGE; BAD_FILE_SIZE when the file was
+ *   truncated under the stream; IS_NOTSERVER; BAD_ARGS.
  */
 SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_acquire(SharedMemoryImageStream stream,
                                                                   uint32_t width, uint32_t height,
@@ -174,8 +175,10 @@ SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_putframeformat(
  * layout: a bounded poll. Signals do not end the wait early.
  * A client may wait while it holds a lock (for the frame after it).
  * @return NOERROR (lock() will find a frame, unless the server drops it
- *   first); NO_FRAMEAVAILABLE on timeout; IS_SERVER; BAD_ARGS; a negative
- *   code when the file became invalid.
+ *   first); NO_FRAMEAVAILABLE on timeout; IS_SERVER; BAD_ARGS;
+ *   BAD_FILE_SIZE when the file was truncated (seen at once in the EnSight
+ *   layout's poll, at the next wake in the extended one); a negative code
+ *   when the file became invalid.
  */
 SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_wait(SharedMemoryImageStream stream,
                                                                int32_t timeout_ms);
@@ -196,7 +199,8 @@ SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_describe(SharedMemoryI
  * are bottom row first). The one copy a client that keeps pixels needs:
  * memcpy, row by row when flipping.
  * @return NOERROR; NOT_LOCKED when no frame is locked; IS_SERVER; BAD_ARGS
- *   for NULL or a dst_bytes smaller than the frame.
+ *   for NULL or a dst_bytes smaller than the frame; BAD_FILE_SIZE when the
+ *   file was truncated meanwhile.
  */
 SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_copyframe(
     SharedMemoryImageStream stream, void *dst, uint64_t dst_bytes, int flip_vertical);

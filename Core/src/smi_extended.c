@@ -509,6 +509,8 @@ int smi_ext_wait(SharedMemoryImageStream s, int64_t timeout_ns)
             return IMAGESTREAM_NO_FRAMEAVAILABLE;
         }
         smi_futex_wait(word, seen, left);
+        if ((rc = smi_file_intact(s)) < 0) /* truncated while asleep */
+            return rc;
         SMI_STORE(&slot->waiting, 0);
     }
 }

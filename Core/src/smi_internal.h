@@ -50,6 +50,7 @@ struct _SharedMemoryImageStream {
 
 /* smi_stream.c */
 SMI_HIDDEN int smi_map_client(SharedMemoryImageStream s);
+SMI_HIDDEN int smi_file_intact(SharedMemoryImageStream s);
 SMI_HIDDEN void smi_fill_default_desc(SharedMemoryImageDesc *d, uint32_t w, uint32_t h);
 
 /* smi_ensight.c */

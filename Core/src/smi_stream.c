@@ -71,6 +71,18 @@ static uint64_t smi_desc_bytes(const SharedMemoryImageDesc *d, int *overflow)
     return n;
 }
 
+/* A file truncated under its mapping turns every access past its new end
+   into SIGBUS. So each call that touches the mapping first checks that the
+   file still covers it (one fstat): truncation gives BAD_FILE_SIZE, not a
+   crash. A truncation in the middle of a call, or while a client reads a
+   locked frame in place, can still fault (Core/LAYOUT.md, "Truncation"). */
+int smi_file_intact(SharedMemoryImageStream s)
+{
+    int64_t size = smi_file_size(s->fd);
+    return size >= 0 && (uint64_t)size >= s->map_size ? IMAGESTREAM_NOERROR
+                                                       : IMAGESTREAM_BAD_FILE_SIZE;
+}
+
 static void smi_stream_free(SharedMemoryImageStream s)
 {
     if (!s)
@@ -172,7 +184,9 @@ SharedMemoryImageError SharedMemoryImageStream_destroy(SharedMemoryImageStream s
     if (!s)
         return IMAGESTREAM_BAD_ARGS;
     int ext = s->layout == IMAGESTREAM_LAYOUT_EXTENDED;
-    if (s->server) {
+    if (smi_file_intact(s) != IMAGESTREAM_NOERROR) {
+        /* Truncated: leave the file alone; closing drops the byte locks. */
+    } else if (s->server) {
         if (s->held)
             ext ? smi_ext_abandon(s) : smi_es_abandon(s);
     } else {
@@ -193,7 +207,10 @@ SharedMemoryImageError SharedMemoryImageStream_lock(SharedMemoryImageStream s,
         return IMAGESTREAM_IS_SERVER;
     if (s->held)
         return IMAGESTREAM_LOCKED;
-    int rc = s->layout == IMAGESTREAM_LAYOUT_EXTENDED ? smi_ext_lock(s) : smi_es_lock(s);
+    int rc = smi_file_intact(s);
+    if (rc < 0)
+        return rc;
+    rc = s->layout == IMAGESTREAM_LAYOUT_EXTENDED ? smi_ext_lock(s) : smi_es_lock(s);
     if (rc == IMAGESTREAM_NOERROR) {
         s->held = 1;
         *frame = &s->frame;
@@ -209,7 +226,9 @@ SharedMemoryImageError SharedMemoryImageStream_unlock(SharedMemoryImageStream s)
         return IMAGESTREAM_IS_SERVER;
     if (!s->held)
         return IMAGESTREAM_NOT_LOCKED;
-    int rc = s->layout == IMAGESTREAM_LAYOUT_EXTENDED ? smi_ext_unlock(s) : smi_es_unlock(s);
+    int rc = smi_file_intact(s);
+    if (rc == IMAGESTREAM_NOERROR)
+        rc = s->layout == IMAGESTREAM_LAYOUT_EXTENDED ? smi_ext_unlock(s) : smi_es_unlock(s);
     s->held = 0;
     return rc;
 }
@@ -221,6 +240,9 @@ SharedMemoryImageError SharedMemoryImageStream_wait(SharedMemoryImageStream s, i
     if (s->server)
         return IMAGESTREAM_IS_SERVER;
     int64_t timeout_ns = timeout_ms < 0 ? -1 : (int64_t)timeout_ms * 1000000;
+    int rc = smi_file_intact(s);
+    if (rc < 0)
+        return rc;
     if (s->layout == IMAGESTREAM_LAYOUT_EXTENDED)
         return smi_ext_wait(s, timeout_ns);
 
@@ -228,7 +250,9 @@ SharedMemoryImageError SharedMemoryImageStream_wait(SharedMemoryImageStream s, i
     int64_t deadline = timeout_ns < 0 ? 0 : smi_now_ns() + timeout_ns;
     int64_t step = 20000;
     for (;;) {
-        int rc = smi_es_newer(s);
+        rc = smi_file_intact(s);
+        if (rc == IMAGESTREAM_NOERROR)
+            rc = smi_es_newer(s);
         if (rc < 0)
             return rc;
         if (rc == 1)
@@ -274,6 +298,8 @@ SharedMemoryImageError SharedMemoryImageStream_acquireformat(SharedMemoryImageSt
         return IMAGESTREAM_BAD_ARGS;
     uint64_t bytes;
     int rc = smi_check_server_desc(s, desc, &bytes);
+    if (rc == IMAGESTREAM_NOERROR)
+        rc = smi_file_intact(s);
     if (rc != IMAGESTREAM_NOERROR)
         return rc;
     s->desc = *desc;
@@ -311,7 +337,7 @@ SharedMemoryImageError SharedMemoryImageStream_publish(SharedMemoryImageStream s
         return IMAGESTREAM_IS_NOTSERVER;
     if (!s->held)
         return IMAGESTREAM_NOT_LOCKED;
-    s->held = 0;
+    s->held = 0; /* (acquire checked the file size: no second fstat per frame) */
     return s->layout == IMAGESTREAM_LAYOUT_EXTENDED ? smi_ext_publish(s) : smi_es_publish(s);
 }
 
@@ -323,6 +349,11 @@ SharedMemoryImageError SharedMemoryImageStream_abandon(SharedMemoryImageStream s
         return IMAGESTREAM_IS_NOTSERVER;
     if (!s->held)
         return IMAGESTREAM_NOT_LOCKED;
+    int rc = smi_file_intact(s);
+    if (rc < 0) {
+        s->held = 0;
+        return rc;
+    }
     s->layout == IMAGESTREAM_LAYOUT_EXTENDED ? smi_ext_abandon(s) : smi_es_abandon(s);
     return IMAGESTREAM_NOERROR;
 }
@@ -374,6 +405,9 @@ SharedMemoryImageError SharedMemoryImageStream_copyframe(SharedMemoryImageStream
                      SharedMemoryImageStream_formatsize(s->desc.format);
     if (dst_bytes < bytes)
         return IMAGESTREAM_BAD_ARGS;
+    int rc = smi_file_intact(s);
+    if (rc < 0)
+        return rc;
     smi_copy_frame(dst, s->frame.buffer, &s->desc, flip_vertical);
     return IMAGESTREAM_NOERROR;
 }
@@ -506,5 +540,8 @@ SharedMemoryImageError SharedMemoryImageStream_info(SharedMemoryImageStream s,
 {
     if (!s || !info)
         return IMAGESTREAM_BAD_ARGS;
+    int rc = smi_file_intact(s);
+    if (rc < 0)
+        return rc;
     return smi_inspect_mapping(s->base, s->map_size, s->fd, s, info);
 }
