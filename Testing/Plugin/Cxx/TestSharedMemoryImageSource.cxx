@@ -435,6 +435,17 @@ bool Run(const std::string& path)
   {
     return false;
   }
+
+  // The file shrunk under the source and its server: an error, no SIGBUS,
+  // the last frame kept.
+  observer->Clear();
+  CHECK(truncate(path.c_str(), 4096) == 0, "truncate failed");
+  CHECK(!source->GetNeedsUpdate(), "GetNeedsUpdate() true on a truncated file");
+  source->Modified();
+  source->Update();
+  CHECK(observer->GetError() || observer->GetWarning(), "no message for a truncated file");
+  CHECK(source->GetOutput()->GetNumberOfPoints() == 24 * 8,
+    "the last frame was not kept after truncation");
   CHECK(third.Stop(), "the third publisher did not exit cleanly");
   return true;
 }
