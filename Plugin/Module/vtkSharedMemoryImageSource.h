@@ -38,8 +38,8 @@
  *
  * Memory: the frame's array is reused in place while nothing downstream
  * holds it; when something does (ParaView keeps the previous frame until
- * its own filters update), a second array takes turns with it, so at most
- * two frame-sized arrays live and none is allocated per frame. Frames kept
+ * its own filters update), a second array takes turns with it: the source
+ * holds at most two frame-sized arrays and allocates none per frame. Frames kept
  * by a consumer are never written to.
  *
  * @sa vtkSharedMemoryImageWriter
