@@ -33,14 +33,15 @@
  * server is gone, the source says so once (a warning, or an error for a file
  * that is not a stream), keeps producing the last frame it got, and tries to
  * attach again on the next GetNeedsUpdate() or update, so that a server that
- * starts (or restarts) later is picked up. A stream file removed, replaced
- * or truncated is noticed at the first poll that finds no newer frame.
+ * starts (or restarts) later is picked up. A stream file removed or replaced
+ * is noticed at the first poll that finds no newer frame, a truncated one at
+ * the next poll (an error, never a crash).
  *
  * Memory: the frame's array is reused in place while nothing downstream
  * holds it; when something does (ParaView keeps the previous frame until
  * its own filters update), a second array takes turns with it: the source
- * holds at most two frame-sized arrays and allocates none per frame. Frames kept
- * by a consumer are never written to.
+ * holds at most two frame-sized arrays and allocates none per frame.
+ * Frames kept by a consumer are never written to.
  *
  * @sa vtkSharedMemoryImageWriter
  */
