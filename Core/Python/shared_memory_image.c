@@ -471,19 +471,41 @@ static PyBufferProcs Frame_as_buffer = {
     .bf_releasebuffer = (releasebufferproc)Frame_releasebuffer,
 };
 
-/* Copy the frame's bytes to dst, with the GIL released for large frames; the
-   frame counts as exported meanwhile, so no thread can unlock or close it. */
-static void frame_copy_out(FrameObject *f, void *dst)
+/* One copy of the frame's bytes: a client frame through the library's
+   copyframe, which first checks that the file was not truncated under the
+   mapping (smi.Error BAD_FILE_SIZE, not SIGBUS); an acquired server frame
+   (checked by acquire) with memcpy. */
+static int frame_copy_bytes(FrameObject *f, void *dst)
 {
+    if (f->writable) {
+        memcpy(dst, f->data, (size_t)f->nbytes);
+        return IMAGESTREAM_NOERROR;
+    }
+    return SharedMemoryImageStream_copyframe(f->owner->stream, dst, (uint64_t)f->nbytes, 0);
+}
+
+/* Copy the frame's bytes to dst, with the GIL released for large frames; the
+   frame counts as exported meanwhile, so no thread can unlock or close it, and
+   the stream's mutex is held. Returns 0, or -1 with smi.Error set. */
+static int frame_copy_out(FrameObject *f, void *dst)
+{
+    int rc;
     f->exports++;
+    stream_mutex_lock(f->owner);
     if (f->nbytes >= SMI_NOGIL_COPY_BYTES) {
         Py_BEGIN_ALLOW_THREADS
-        memcpy(dst, f->data, (size_t)f->nbytes);
+        rc = frame_copy_bytes(f, dst);
         Py_END_ALLOW_THREADS
     } else {
-        memcpy(dst, f->data, (size_t)f->nbytes);
+        rc = frame_copy_bytes(f, dst);
     }
+    stream_mutex_unlock(f->owner);
     f->exports--;
+    if (rc < 0) {
+        smi_raise(rc, "cannot copy frame %u of %R", f->number, f->owner->path);
+        return -1;
+    }
+    return 0;
 }
 
 static PyObject *frame_shape_tuple(FrameObject *f)
@@ -538,8 +560,12 @@ static PyObject *frame_to_numpy(FrameObject *f)
         PyErr_SetString(PyExc_SystemError, "numpy array of unexpected size");
         return NULL;
     }
-    frame_copy_out(f, dst.buf);
+    int rc = frame_copy_out(f, dst.buf);
     PyBuffer_Release(&dst);
+    if (rc < 0) {
+        Py_DECREF(arr);
+        return NULL;
+    }
     return arr;
 }
 
@@ -565,8 +591,8 @@ static PyObject *Frame_tobytes(FrameObject *f, PyObject *unused)
     if (frame_check_valid(f) < 0)
         return NULL;
     PyObject *b = PyBytes_FromStringAndSize(NULL, f->nbytes);
-    if (b)
-        frame_copy_out(f, PyBytes_AS_STRING(b));
+    if (b && frame_copy_out(f, PyBytes_AS_STRING(b)) < 0)
+        Py_CLEAR(b);
     return b;
 }
 
@@ -1462,10 +1488,17 @@ static PyObject *client_read(StreamObject *s, double timeout)
             continue;
         }
         PyObject *arr = frame_to_numpy((FrameObject *)f);
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb); /* the copy's error, if any, wins */
         PyObject *u = Frame_unlock((FrameObject *)f, NULL);
         Py_DECREF(f);
+        if (!arr) {
+            Py_XDECREF(u);
+            PyErr_Restore(type, value, tb);
+            return NULL;
+        }
         if (!u) {
-            Py_XDECREF(arr);
+            Py_DECREF(arr);
             return NULL;
         }
         Py_DECREF(u);

@@ -58,6 +58,25 @@ def test_truncated_and_wrong_version_files(stream_path):
     assert err.value.code == smi.IMAGESTREAM_VERSION_MISMATCH
 
 
+@pytest.mark.parametrize("extended", [True, False])
+def test_file_truncated_under_live_streams(stream_path, extended):
+    """A file shrunk under a server and a client: smi.Error, not SIGBUS."""
+    smi.create_file(stream_path, W, H)
+    frame = pattern(smi.FORMAT_RGB8, W, H, 1)
+    with smi.Server(stream_path, ensight_layout=not extended) as server, \
+            smi.Client(stream_path) as client:
+        server.send(frame)
+        assert client.wait(timeout=1.0)
+        locked = client.lock()
+        os.truncate(stream_path, 4096)
+        for call in (locked.copy, locked.unlock, lambda: client.wait(timeout=0.1), client.lock,
+                     lambda: server.send(frame), client.info):
+            with pytest.raises(smi.Error) as err:
+                call()
+            assert err.value.code == smi.IMAGESTREAM_BAD_FILE_SIZE, call
+            assert "too small" in str(err.value)
+
+
 def test_zero_filled_file_is_an_empty_ensight_stream(stream_path):
     with open(stream_path, "wb") as f:
         f.write(bytes(1 << 16))
