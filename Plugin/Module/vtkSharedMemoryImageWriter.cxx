@@ -206,8 +206,8 @@ int vtkSharedMemoryImageWriter::RequestData(
 
   // Rows are bottom first in VTK: FLIPVERTICAL turns them upright while copying.
   const void* pixels = scalars->GetVoidPointer(0);
-  // Attempt 0 publishes on the open stream; when the frame is too large,
-  // attempt 1 grows the file and serves it again (that gives bigger buffers
+  // Attempt 0 publishes on the open stream; when the frame is too large (or
+  // the file was truncated), attempt 1 grows the file and serves it again (that gives bigger buffers
   // only while no client is attached); failing that, attempt 2 replaces the
   // file by a new one (clients attached to the old file must attach again, as
   // vtkSharedMemoryImageSource does by itself).
@@ -241,6 +241,15 @@ int vtkSharedMemoryImageWriter::RequestData(
 
     const SharedMemoryImageError rc =
       SharedMemoryImageStream_putframeformat(internals.Stream, &desc, internals.LastFrame + 1, pixels);
+    if (rc == IMAGESTREAM_BAD_FILE_SIZE && attempt == 0)
+    {
+      // The file was truncated under the stream: set it up anew (clients
+      // that still map it see the new server, as after a restart).
+      vtkWarningMacro(<< "the stream file " << this->FileName
+                      << " was truncated under its server; setting it up again");
+      internals.Close();
+      continue;
+    }
     if (rc == IMAGESTREAM_FRAME_TOO_LARGE && attempt < 2)
     {
       internals.Close();

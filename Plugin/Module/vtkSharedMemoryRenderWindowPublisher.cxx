@@ -368,6 +368,25 @@ bool vtkSharedMemoryRenderWindowPublisher::Publish()
   SharedMemoryFrame frame = nullptr;
   SharedMemoryImageError err =
     SharedMemoryImageStream_acquire(internals.Stream, width, height, &frame);
+  if (err == IMAGESTREAM_BAD_FILE_SIZE)
+  {
+    // The file was truncated under the stream: serve it anew (a failure stops
+    // publishing); clients attached to the old size must attach again.
+    vtkWarningMacro("The stream file " << this->FileName
+                                       << " was truncated under its server; serving it again.");
+    err = internals.Serve(this->FileName, this->EnSightLayout, std::max(MinimumFileWidth, width),
+      std::max(MinimumFileHeight, height));
+    if (err < IMAGESTREAM_NOERROR)
+    {
+      vtkErrorMacro("Cannot serve " << this->FileName << " again after it was truncated: "
+                                    << SharedMemoryImageStream_errorstring(err)
+                                    << "; publishing stopped.");
+      this->Enabled = false;
+      this->Reconcile();
+      return false;
+    }
+    err = SharedMemoryImageStream_acquire(internals.Stream, width, height, &frame);
+  }
   if (err != IMAGESTREAM_NOERROR)
   {
     if (err < IMAGESTREAM_NOERROR)

@@ -198,6 +198,33 @@ int Run(const std::string& file)
   }
   ok = CheckFrame(client, window, "2050x1100") && ok;
 
+  // The file truncated under the publisher and the client: the client's
+  // handle gives an error (no SIGBUS); the next render serves the file anew
+  // and a client attached again reads it.
+  if (truncate(file.c_str(), 4096) != 0)
+  {
+    std::fprintf(stderr, "truncate failed\n");
+    return EXIT_FAILURE;
+  }
+  SharedMemoryFrame dead = nullptr;
+  if (SharedMemoryImageStream_lock(client, &dead) != IMAGESTREAM_BAD_FILE_SIZE)
+  {
+    std::fprintf(stderr, "lock on a truncated file did not say BAD_FILE_SIZE\n");
+    ok = false;
+  }
+  SharedMemoryImageStream_destroy(client);
+  client = nullptr;
+  window->SetSize(200, 150);
+  window->Render();
+  err = SharedMemoryImageStream_create(file.c_str(), IMAGESTREAM_OPTIONS_NONE, &client);
+  if (err < IMAGESTREAM_NOERROR || !publisher->IsPublishing())
+  {
+    std::fprintf(stderr, "after truncation: client %s, publishing %d\n",
+      SharedMemoryImageStream_errorstring(err), publisher->IsPublishing() ? 1 : 0);
+    return EXIT_FAILURE;
+  }
+  ok = CheckFrame(client, window, "after truncation") && ok;
+
   // Stop(): renders publish nothing more.
   publisher->Stop();
   if (publisher->IsPublishing())
