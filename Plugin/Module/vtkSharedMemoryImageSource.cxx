@@ -375,37 +375,48 @@ struct vtkSharedMemoryImageSource::vtkInternals
       return a && a->GetReferenceCount() == 1 && a->GetDataType() == type &&
         a->GetNumberOfComponents() == comps && a->GetNumberOfTuples() == tuples;
     };
-    if (!reusable(this->Pixels))
+    // The members change only once the copy succeeded, so that a failed copy
+    // keeps the last frame (copyframe checks everything before writing).
+    vtkSmartPointer<vtkDataArray> target;
+    const bool inPlace = reusable(this->Pixels);
+    const bool fromSpare = !inPlace && reusable(this->Spare);
+    if (inPlace)
     {
-      if (reusable(this->Spare))
-      {
-        std::swap(this->Pixels, this->Spare);
-      }
-      else
-      {
-        const bool sameShape = this->Pixels && this->Pixels->GetDataType() == type &&
-          this->Pixels->GetNumberOfComponents() == comps &&
-          this->Pixels->GetNumberOfTuples() == tuples;
-        this->Spare = sameShape ? this->Pixels : nullptr;
-        this->Pixels = vtkSmartPointer<vtkDataArray>::Take(vtkDataArray::CreateDataArray(type));
-        this->Pixels->SetNumberOfComponents(comps);
-        this->Pixels->SetNumberOfTuples(tuples);
-        this->Pixels->SetName("Pixels");
-      }
+      target = this->Pixels;
+    }
+    else if (fromSpare)
+    {
+      target = this->Spare;
+    }
+    else
+    {
+      target = vtkSmartPointer<vtkDataArray>::Take(vtkDataArray::CreateDataArray(type));
+      target->SetNumberOfComponents(comps);
+      target->SetNumberOfTuples(tuples);
+      target->SetName("Pixels");
     }
 
     // Stream data is little-endian, as is every host this library supports.
     // The one copy of the frame, rows flipped (VTK wants the bottom row first).
     const SharedMemoryImageError rc = SharedMemoryImageStream_copyframe(this->Stream,
-      this->Pixels->GetVoidPointer(0),
-      static_cast<uint64_t>(tuples) * comps * this->Pixels->GetDataTypeSize(), 1);
+      target->GetVoidPointer(0), static_cast<uint64_t>(tuples) * comps * target->GetDataTypeSize(),
+      1);
     if (rc != IMAGESTREAM_NOERROR)
     {
       this->Unlock();
       this->Report(true,
         std::string("cannot copy a frame of ") + this->AttachedName + ": " +
-          SharedMemoryImageStream_errorstring(rc));
+          SharedMemoryImageStream_errorstring(rc) + "; keeping the last frame");
       return;
+    }
+    if (!inPlace)
+    {
+      // The previous frame's array becomes the spare, if it has this shape.
+      const bool sameShape = this->Pixels && this->Pixels->GetDataType() == type &&
+        this->Pixels->GetNumberOfComponents() == comps &&
+        this->Pixels->GetNumberOfTuples() == tuples;
+      this->Spare = sameShape ? this->Pixels : nullptr;
+      this->Pixels = target;
     }
     const vtkTypeUInt32 number = this->HeldFrame->iFrame;
     this->Unlock();
