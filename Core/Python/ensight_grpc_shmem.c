@@ -130,12 +130,28 @@ static PyObject *stream_lock(PyObject *m, PyObject *args, PyObject *kwds)
     if (SharedMemoryImageStream_describe(s, &desc) == IMAGESTREAM_NOERROR)
         bytes = (uint64_t)desc.width * desc.height * (desc.depth ? desc.depth : 1) *
                 SharedMemoryImageStream_formatsize(desc.format);
+    /* The copy goes through the library, which first checks that the file was
+       not truncated under the mapping (an error, not SIGBUS). */
+    PyObject *pixels = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)bytes);
+    if (!pixels) {
+        SharedMemoryImageStream_unlock(s);
+        return NULL;
+    }
+    rc = SharedMemoryImageStream_copyframe(s, PyBytes_AS_STRING(pixels), bytes, 0);
+    if (rc != IMAGESTREAM_NOERROR) {
+        Py_DECREF(pixels);
+        SharedMemoryImageStream_unlock(s); /* nothing was handed out */
+        return eshm_result(rc);
+    }
     PyObject *d = PyDict_New();
-    if (!d || eshm_dict_set(d, "width", PyLong_FromUnsignedLong(frame->iWidth)) < 0 ||
-        eshm_dict_set(d, "height", PyLong_FromUnsignedLong(frame->iHeight)) < 0 ||
-        eshm_dict_set(d, "framenumber", PyLong_FromUnsignedLong(frame->iFrame)) < 0 ||
-        eshm_dict_set(d, "pixeldata",
-                      PyBytes_FromStringAndSize((const char *)frame->buffer, (Py_ssize_t)bytes)) < 0) {
+    int bad = !d || eshm_dict_set(d, "width", PyLong_FromUnsignedLong(frame->iWidth)) < 0 ||
+              eshm_dict_set(d, "height", PyLong_FromUnsignedLong(frame->iHeight)) < 0 ||
+              eshm_dict_set(d, "framenumber", PyLong_FromUnsignedLong(frame->iFrame)) < 0;
+    if (bad)
+        Py_DECREF(pixels);
+    else
+        bad = eshm_dict_set(d, "pixeldata", pixels) < 0; /* takes pixels */
+    if (bad) {
         Py_XDECREF(d);
         SharedMemoryImageStream_unlock(s); /* nothing was handed out */
         return NULL;

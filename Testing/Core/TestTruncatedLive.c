@@ -24,7 +24,8 @@
 typedef struct {
     uint32_t a_holds;
     uint32_t b_waits;
-    uint32_t truncated;
+    uint32_t truncating; /* set just before truncate(2) */
+    uint32_t truncated;  /* set once it returned */
 } shared_t;
 
 static void client_a(const char *path, shared_t *sh)
@@ -65,7 +66,7 @@ static void client_b(const char *path, shared_t *sh, int ensight)
     double start = smi_test_now_ms();
     ASSERT_RC(IMAGESTREAM_BAD_FILE_SIZE, SharedMemoryImageStream_wait(c, 1500));
     double took = smi_test_now_ms() - start;
-    ASSERT(SMI_T_LOAD(&sh->truncated));
+    ASSERT(SMI_T_LOAD(&sh->truncating)); /* no early return before it */
     if (ensight) /* the poll sees the truncation within its 1 ms step (and noise) */
         ASSERT_LE(took, 1000);
     ASSERT_RC(IMAGESTREAM_BAD_FILE_SIZE, SharedMemoryImageStream_lock(c, &f));
@@ -118,6 +119,7 @@ static void run(int ensight, double fraction, int clients)
     }
     smi_test_sleep_ms(50); /* B is asleep in wait() by now */
 
+    SMI_T_STORE(&sh->truncating, 1);
     ASSERT_MSG(truncate(path, to) == 0, "truncate: %s", strerror(errno));
     SMI_T_STORE(&sh->truncated, 1);
     ASSERT_RC(IMAGESTREAM_BAD_FILE_SIZE, SharedMemoryImageStream_putframe(server, &in));

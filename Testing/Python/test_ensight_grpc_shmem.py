@@ -165,3 +165,23 @@ def test_interop_with_shared_memory_image(zero_file):
         assert img["framenumber"] == 9 and img["pixeldata"] == image.tobytes()
         shm.stream_unlock(reader)
         shm.stream_destroy(reader)
+
+
+def test_truncated_file_raises_not_crashes(stream_path):
+    """The file shrunk under EnSight's server and pyensight's client: the
+    calls raise RuntimeError (BAD_FILE_SIZE); the process lives on."""
+    import os
+    with open(stream_path, "wb") as f:
+        f.write(b"\0" * (1024 * 1024))
+    server = shm.stream_create(stream_path, shm.OPTIONS_SERVER)
+    client = shm.stream_create(stream_path)
+    w, h = 64, 48
+    frame = pattern(smi.FORMAT_RGB8, w, h, 1).tobytes()
+    assert shm.stream_putframe(server, w, h, 1, frame) == shm.ERROR_NOERROR
+    os.truncate(stream_path, 100)
+    for call in (lambda: shm.stream_lock(client),
+                 lambda: shm.stream_putframe(server, w, h, 2, frame)):
+        with pytest.raises(RuntimeError, match="too small"):
+            call()
+    shm.stream_destroy(client)
+    shm.stream_destroy(server)
