@@ -240,13 +240,12 @@ SharedMemoryImageError SharedMemoryImageStream_wait(SharedMemoryImageStream s, i
     if (s->server)
         return IMAGESTREAM_IS_SERVER;
     int64_t timeout_ns = timeout_ms < 0 ? -1 : (int64_t)timeout_ms * 1000000;
-    int rc = smi_file_intact(s);
-    if (rc < 0)
-        return rc;
+    int rc;
     if (s->layout == IMAGESTREAM_LAYOUT_EXTENDED)
-        return smi_ext_wait(s, timeout_ns);
+        return (rc = smi_file_intact(s)) < 0 ? rc : smi_ext_wait(s, timeout_ns);
 
-    /* EnSight layout: no wake word, so a bounded poll with backoff. */
+    /* EnSight layout: no wake word, so a bounded poll with backoff (each
+       round first checks the file size). */
     int64_t deadline = timeout_ns < 0 ? 0 : smi_now_ns() + timeout_ns;
     int64_t step = 20000;
     for (;;) {
