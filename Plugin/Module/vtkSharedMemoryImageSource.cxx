@@ -62,6 +62,19 @@ uint32_t SMIDepth(const SharedMemoryImageDesc& desc)
   return desc.depth ? desc.depth : 1;
 }
 
+// The image geometry of a frame: its extent, and its spacing (0 means 1).
+void SMIGeometry(const SharedMemoryImageDesc& desc, int extent[6], double spacing[3])
+{
+  extent[0] = extent[2] = extent[4] = 0;
+  extent[1] = static_cast<int>(desc.width) - 1;
+  extent[3] = static_cast<int>(desc.height) - 1;
+  extent[5] = static_cast<int>(SMIDepth(desc)) - 1;
+  for (int i = 0; i < 3; ++i)
+  {
+    spacing[i] = desc.spacing[i] != 0.0 ? desc.spacing[i] : 1.0;
+  }
+}
+
 // Set the one-value array `array` (named `name`) to `value`: in place when
 // nothing else holds it, otherwise in a new array (downstream keeps the old).
 template <typename ArrayT, typename ValueT>
@@ -370,11 +383,12 @@ struct vtkSharedMemoryImageSource::vtkInternals
     // (ParaView's post filter and representations keep the previous frame
     // until they update), use the spare array, which an earlier frame left
     // and downstream has let go of by now; so two arrays take turns.
-    auto reusable = [&](vtkDataArray* a)
+    auto sameShape = [&](vtkDataArray* a)
     {
-      return a && a->GetReferenceCount() == 1 && a->GetDataType() == type &&
-        a->GetNumberOfComponents() == comps && a->GetNumberOfTuples() == tuples;
+      return a && a->GetDataType() == type && a->GetNumberOfComponents() == comps &&
+        a->GetNumberOfTuples() == tuples;
     };
+    auto reusable = [&](vtkDataArray* a) { return sameShape(a) && a->GetReferenceCount() == 1; };
     // The members change only once the copy succeeded, so that a failed copy
     // keeps the last frame (copyframe checks everything before writing).
     vtkSmartPointer<vtkDataArray> target;
@@ -412,10 +426,7 @@ struct vtkSharedMemoryImageSource::vtkInternals
     if (!inPlace)
     {
       // The previous frame's array becomes the spare, if it has this shape.
-      const bool sameShape = this->Pixels && this->Pixels->GetDataType() == type &&
-        this->Pixels->GetNumberOfComponents() == comps &&
-        this->Pixels->GetNumberOfTuples() == tuples;
-      this->Spare = sameShape ? this->Pixels : nullptr;
+      this->Spare = sameShape(this->Pixels) ? this->Pixels : nullptr;
       this->Pixels = target;
     }
     const vtkTypeUInt32 number = this->HeldFrame->iFrame;
@@ -437,13 +448,13 @@ struct vtkSharedMemoryImageSource::vtkInternals
       output->Initialize();
       return;
     }
-    const SharedMemoryImageDesc& desc = this->FrameDesc;
-    output->SetExtent(0, static_cast<int>(desc.width) - 1, 0, static_cast<int>(desc.height) - 1,
-      0, static_cast<int>(SMIDepth(desc)) - 1);
-    output->SetSpacing(desc.spacing[0] != 0.0 ? desc.spacing[0] : 1.0,
-      desc.spacing[1] != 0.0 ? desc.spacing[1] : 1.0,
-      desc.spacing[2] != 0.0 ? desc.spacing[2] : 1.0);
-    output->SetOrigin(desc.origin[0], desc.origin[1], desc.origin[2]);
+    int extent[6];
+    double spacing[3];
+    SMIGeometry(this->FrameDesc, extent, spacing);
+    output->SetExtent(extent);
+    output->SetSpacing(spacing);
+    output->SetOrigin(this->FrameDesc.origin[0], this->FrameDesc.origin[1],
+      this->FrameDesc.origin[2]);
     vtkPointData* points = output->GetPointData();
     if (points->GetScalars() != this->Pixels || points->GetNumberOfArrays() != 1)
     {
@@ -551,13 +562,9 @@ int vtkSharedMemoryImageSource::RequestInformation(
     vtkDataObject::SetPointDataActiveScalarInfo(outInfo, VTK_UNSIGNED_CHAR, 3);
     return 1;
   }
-  const int whole[6] = { 0, static_cast<int>(desc->width) - 1, 0,
-    static_cast<int>(desc->height) - 1, 0, static_cast<int>(SMIDepth(*desc)) - 1 };
+  int whole[6];
   double spacing[3];
-  for (int i = 0; i < 3; ++i)
-  {
-    spacing[i] = desc->spacing[i] != 0.0 ? desc->spacing[i] : 1.0;
-  }
+  SMIGeometry(*desc, whole, spacing);
   outInfo->Set(vtkStreamingDemandDrivenPipeline::WHOLE_EXTENT(), whole, 6);
   outInfo->Set(vtkDataObject::SPACING(), spacing, 3);
   outInfo->Set(vtkDataObject::ORIGIN(), desc->origin, 3);

@@ -207,8 +207,9 @@ int vtkSharedMemoryImageWriter::RequestData(
   // Rows are bottom first in VTK: FLIPVERTICAL turns them upright while copying.
   const void* pixels = scalars->GetVoidPointer(0);
   // Attempt 0 publishes on the open stream; when the frame is too large (or
-  // the file was truncated), attempt 1 grows the file and serves it again (that gives bigger buffers
-  // only while no client is attached); failing that, attempt 2 replaces the
+  // the file was truncated), attempt 1 grows the file and serves it again
+  // (that gives bigger buffers only while no client is attached); when the
+  // frame is still too large, attempt 2 replaces the
   // file by a new one (clients attached to the old file must attach again, as
   // vtkSharedMemoryImageSource does by itself).
   for (int attempt = 0; attempt < 3; ++attempt)

@@ -330,6 +330,23 @@ bool vtkSharedMemoryRenderWindowPublisher::Publish()
   const uint32_t width = static_cast<uint32_t>(size[0]);
   const uint32_t height = static_cast<uint32_t>(size[1]);
   const uint64_t bytes = uint64_t(width) * height * 3;
+  // Serve the file again (after a resize, or a truncation); a failure says
+  // so and stops publishing.
+  auto serveAgain = [&](uint32_t fileWidth, uint32_t fileHeight, const char* after)
+  {
+    const SharedMemoryImageError err =
+      internals.Serve(this->FileName, this->EnSightLayout, fileWidth, fileHeight);
+    if (err < IMAGESTREAM_NOERROR)
+    {
+      vtkErrorMacro("Cannot serve " << this->FileName << " again after " << after << ": "
+                                    << SharedMemoryImageStream_errorstring(err)
+                                    << "; publishing stopped.");
+      this->Enabled = false;
+      this->Reconcile();
+      return false;
+    }
+    return true;
+  };
 
   // A window larger than the buffers: serve a grown file (possible while no
   // client maps the old size; tried at most once a second otherwise).
@@ -339,15 +356,8 @@ bool vtkSharedMemoryRenderWindowPublisher::Publish()
     if (now >= internals.NextGrowAttempt)
     {
       internals.NextGrowAttempt = now + std::chrono::seconds(1);
-      const SharedMemoryImageError err =
-        internals.Serve(this->FileName, this->EnSightLayout, width, height);
-      if (err < IMAGESTREAM_NOERROR)
+      if (!serveAgain(width, height, "a resize"))
       {
-        vtkErrorMacro("Cannot serve " << this->FileName << " again after a resize: "
-                                      << SharedMemoryImageStream_errorstring(err)
-                                      << "; publishing stopped.");
-        this->Enabled = false;
-        this->Reconcile();
         return false;
       }
     }
@@ -374,15 +384,9 @@ bool vtkSharedMemoryRenderWindowPublisher::Publish()
     // publishing); clients attached to the old size must attach again.
     vtkWarningMacro("The stream file " << this->FileName
                                        << " was truncated under its server; serving it again.");
-    err = internals.Serve(this->FileName, this->EnSightLayout, std::max(MinimumFileWidth, width),
-      std::max(MinimumFileHeight, height));
-    if (err < IMAGESTREAM_NOERROR)
+    if (!serveAgain(
+          std::max(MinimumFileWidth, width), std::max(MinimumFileHeight, height), "a truncation"))
     {
-      vtkErrorMacro("Cannot serve " << this->FileName << " again after it was truncated: "
-                                    << SharedMemoryImageStream_errorstring(err)
-                                    << "; publishing stopped.");
-      this->Enabled = false;
-      this->Reconcile();
       return false;
     }
     err = SharedMemoryImageStream_acquire(internals.Stream, width, height, &frame);
