@@ -88,7 +88,7 @@ static PyObject *stream_create(PyObject *m, PyObject *args, PyObject *kwds)
 
 static int eshm_id_arg(PyObject *args, PyObject *kwds, const char *fname, long *id)
 {
-    static char *kwlist[] = {"id", NULL};
+    static char *kwlist[] = {"stream_id", NULL};
     char fmt[64];
     snprintf(fmt, sizeof fmt, "l:%s", fname);
     return PyArg_ParseTupleAndKeywords(args, kwds, fmt, kwlist, id);
@@ -104,10 +104,10 @@ static int eshm_dict_set(PyObject *d, const char *key, PyObject *v)
 }
 
 PyDoc_STRVAR(stream_lock_doc,
-"stream_lock(id)\n--\n\n"
+"stream_lock(stream_id)\n--\n\n"
 "Client: lock the newest new frame and return a dict with 'width',\n"
 "'height', 'framenumber' and 'pixeldata' (bytes: packed RGB, top row first,\n"
-"a copy); call stream_unlock(id) afterwards. Returns an int code instead\n"
+"a copy); call stream_unlock(stream_id) afterwards. Returns an int code instead\n"
 "when there is no new frame (ERROR_NO_FRAMEAVAILABLE). Raises RuntimeError\n"
 "for a negative code (e.g. a frame is already locked, or id is a server).");
 
@@ -160,7 +160,7 @@ static PyObject *stream_lock(PyObject *m, PyObject *args, PyObject *kwds)
 }
 
 PyDoc_STRVAR(stream_unlock_doc,
-"stream_unlock(id)\n--\n\n"
+"stream_unlock(stream_id)\n--\n\n"
 "Client: hand the frame locked by stream_lock() back to the server.\n"
 "Returns ERROR_NOERROR; raises RuntimeError when nothing is locked.");
 
@@ -177,7 +177,7 @@ static PyObject *stream_unlock(PyObject *m, PyObject *args, PyObject *kwds)
 }
 
 PyDoc_STRVAR(stream_putframe_doc,
-"stream_putframe(id, width, height, framenumber, pixeldata)\n--\n\n"
+"stream_putframe(stream_id, width, height, framenumber, pixeldata)\n--\n\n"
 "Server: copy one frame into the stream. `pixeldata` is bytes (or any\n"
 "buffer) of at least width*height*3 bytes of packed RGB, top row first\n"
 "(bottom first with OPTIONS_FLIPVERTICAL). Returns ERROR_NOERROR,\n"
@@ -188,7 +188,7 @@ PyDoc_STRVAR(stream_putframe_doc,
 static PyObject *stream_putframe(PyObject *m, PyObject *args, PyObject *kwds)
 {
     (void)m;
-    static char *kwlist[] = {"id", "width", "height", "framenumber", "pixeldata", NULL};
+    static char *kwlist[] = {"stream_id", "width", "height", "framenumber", "pixeldata", NULL};
     long id, width, height;
     unsigned long long number;
     Py_buffer pixels;
@@ -221,7 +221,7 @@ static PyObject *stream_putframe(PyObject *m, PyObject *args, PyObject *kwds)
 }
 
 PyDoc_STRVAR(stream_destroy_doc,
-"stream_destroy(id)\n--\n\n"
+"stream_destroy(stream_id)\n--\n\n"
 "Close the stream (a locked frame is unlocked first; the file stays) and\n"
 "free its id. Returns ERROR_NOERROR; raises RuntimeError for an unknown id.");
 

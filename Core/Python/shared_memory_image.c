@@ -788,7 +788,7 @@ static PyMemberDef Frame_members[] = {
 static PyGetSetDef Frame_getset[] = {
     FRAME_COMMON_GETSET,
     {"number", (getter)Frame_get_number, NULL,
-     "Frame number: always increases along a stream, may skip.", NULL},
+     "Frame number, as the server gave it (servers count up from 0; may skip).", NULL},
     {"locked", (getter)Frame_get_valid, NULL,
      "True until unlock(): only then may the buffer be read.", NULL},
     {NULL},
@@ -923,8 +923,9 @@ static PyObject *AcquiredFrame_exit(FrameObject *f, PyObject *args)
 static PyGetSetDef AcquiredFrame_getset[] = {
     FRAME_COMMON_GETSET,
     {"number", (getter)Frame_get_number, (setter)Frame_set_number,
-     "Frame number clients will see: preset to the next one, may be set before\n"
-     "publish() (a number not above the last published one is raised).", NULL},
+     "Frame number clients will see: preset to the next one (0 for a new\n"
+     "stream's first frame), may be set before publish() (after a takeover, a\n"
+     "number not above the frames in the file is raised).", NULL},
     {"acquired", (getter)Frame_get_valid, NULL,
      "True until publish(): only then may the buffer be written.", NULL},
     {NULL},
@@ -1759,7 +1760,8 @@ PyDoc_STRVAR(Server_send_doc,
 "\n"
 "or any buffer of raw bytes with width and height (and format, depth)\n"
 "given. Rows top row first (bottom first with flip_vertical=True).\n"
-"frame_number 0 numbers frames on by themselves; timestamp defaults to\n"
+"frame_number 0 numbers frames on by themselves (0, 1, 2, ... in a new\n"
+"stream); timestamp defaults to\n"
 "now; spacing/origin are 2 or 3 numbers.\n"
 "\n"
 "Returns IMAGESTREAM_NOERROR, IMAGESTREAM_UNCONNECTED (no client attached)\n"
@@ -1999,20 +2001,36 @@ static PyTypeObject ServerType = {
 /* ---- Module functions ------------------------------------------------------- */
 
 PyDoc_STRVAR(create_file_doc,
-"create_file(path, max_width, max_height, *, format=0, depth=1)\n--\n\n"
+"create_file(path, max_width, max_height, *, format=0, depth=1, layout=None)\n--\n\n"
 "Create the stream file `path` (mode 0600), or grow it, so that it holds\n"
 "two frames of max_width x max_height pixels of `format` (x depth slices)\n"
-"plus headers; either layout fits. A larger file is left as it is. Put it\n"
-"in /dev/shm for memory-speed streams. Raises Error on failure.");
+"plus headers. layout=None fits either layout: an RGB8 file is then at\n"
+"least 20 MiB, as EnSight's own client asks; layout='extended' sizes it\n"
+"for the extended layout only, layout='ensight' for EnSight's. A larger\n"
+"file is left as it is. Put it in /dev/shm for memory-speed streams.\n"
+"Raises Error on failure, ValueError for an unknown layout.");
 
 static PyObject *smi_create_file(PyObject *m, PyObject *args, PyObject *kwds)
 {
     (void)m;
-    static char *kwlist[] = {"path", "max_width", "max_height", "format", "depth", NULL};
+    static char *kwlist[] = {"path", "max_width", "max_height", "format", "depth", "layout", NULL};
     PyObject *pathb = NULL, *w_o, *h_o, *format_o = NULL, *depth_o = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O&OO|$OO:create_file", kwlist,
-                                     smi_path_converter, &pathb, &w_o, &h_o, &format_o, &depth_o))
+    const char *layout_name = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O&OO|$OOz:create_file", kwlist,
+                                     smi_path_converter, &pathb, &w_o, &h_o, &format_o, &depth_o,
+                                     &layout_name))
         return NULL;
+    uint32_t layout = 0;
+    if (layout_name && strcmp(layout_name, "extended") == 0) {
+        layout = IMAGESTREAM_LAYOUT_EXTENDED;
+    } else if (layout_name && strcmp(layout_name, "ensight") == 0) {
+        layout = IMAGESTREAM_LAYOUT_ENSIGHT;
+    } else if (layout_name) {
+        PyErr_Format(PyExc_ValueError, "layout must be None, 'extended' or 'ensight', not '%s'",
+                     layout_name);
+        Py_DECREF(pathb);
+        return NULL;
+    }
     SharedMemoryImageDesc d;
     memset(&d, 0, sizeof d);
     d.format = IMAGESTREAM_FORMAT_RGB8;
@@ -2026,7 +2044,7 @@ static PyObject *smi_create_file(PyObject *m, PyObject *args, PyObject *kwds)
     }
     int rc;
     Py_BEGIN_ALLOW_THREADS
-    rc = SharedMemoryImageStream_createfileformat(PyBytes_AS_STRING(pathb), &d);
+    rc = SharedMemoryImageStream_createfilelayout(PyBytes_AS_STRING(pathb), layout, &d);
     Py_END_ALLOW_THREADS
     if (rc < 0) {
         PyObject *p = PyUnicode_DecodeFSDefault(PyBytes_AS_STRING(pathb));

@@ -168,6 +168,14 @@ typedef struct publisher_t {
     uint64_t published, dropped, unconnected;
 } publisher_t;
 
+/* Does the stream hold frames of an earlier server? */
+static int holds_frames(const SharedMemoryStreamInfo *info)
+{
+    if (info->layout == IMAGESTREAM_LAYOUT_EXTENDED)
+        return info->last_sequence != 0;
+    return info->buffers[0].width != 0 || info->buffers[1].width != 0; /* headers keep them */
+}
+
 /* Publish one frame. Returns the library's code; *was_published tells whether
    the frame reached the file. */
 static SharedMemoryImageError publish_one(publisher_t *p, int *was_published)
@@ -218,10 +226,9 @@ static SharedMemoryImageError publish_one(publisher_t *p, int *was_published)
     if (rc == IMAGESTREAM_NOERROR || (rc == IMAGESTREAM_UNCONNECTED && !o->ensight)) {
         *was_published = 1;
         if (!p->numbering_checked) {
-            /* The library raises a number that is not above the last one it
-               knows (say, left in the file by another layout's server). Our
-               start number comes from the file, so this should not happen;
-               if it does, follow the library from now on. */
+            /* After a takeover the library raises a number that is not above
+               the last one in the file. Our start number comes from the file,
+               so this should not happen; if it does, follow the library. */
             SharedMemoryStreamInfo info;
             p->numbering_checked = 1;
             if (SharedMemoryImageStream_info(p->server, &info) == IMAGESTREAM_NOERROR &&
@@ -234,7 +241,7 @@ static SharedMemoryImageError publish_one(publisher_t *p, int *was_published)
             }
         }
         p->last_frame = n;
-        p->next_frame = n + 1 ? n + 1 : 1;
+        p->next_frame = n + 1;
     }
     return rc;
 }
@@ -322,18 +329,14 @@ int main(int argc, char **argv)
     /* Never resize the file under a live server (it would move EnSight blocks). */
     SharedMemoryStreamInfo info;
     memset(&info, 0, sizeof info);
-    uint32_t previous_last_frame = 0;
-    if (SharedMemoryImageStream_inspect(o.path, &info) == IMAGESTREAM_NOERROR) {
-        if (info.server_alive) {
-            fprintf(stderr, "smi-publish: %s: %s\n", o.path,
-                    SharedMemoryImageStream_errorstring(IMAGESTREAM_SERVER_ACTIVE));
-            goto done;
-        }
-        /* Read before create(): an EnSight-layout server clears the block
-           headers, yet numbers on from the frames a previous server left. */
-        previous_last_frame = info.last_frame;
+    if (SharedMemoryImageStream_inspect(o.path, &info) == IMAGESTREAM_NOERROR &&
+        info.server_alive) {
+        fprintf(stderr, "smi-publish: %s: %s\n", o.path,
+                SharedMemoryImageStream_errorstring(IMAGESTREAM_SERVER_ACTIVE));
+        goto done;
     }
-    rc = SharedMemoryImageStream_createfileformat(o.path, &p.desc);
+    rc = SharedMemoryImageStream_createfilelayout(
+        o.path, o.ensight ? IMAGESTREAM_LAYOUT_ENSIGHT : IMAGESTREAM_LAYOUT_EXTENDED, &p.desc);
     if (rc < IMAGESTREAM_NOERROR) {
         fprintf(stderr, "smi-publish: cannot create %s for %ux%u %s frames: %s\n", o.path,
                 o.width, o.height, smi_tool_format_name(o.format),
@@ -355,11 +358,13 @@ int main(int argc, char **argv)
     if (rc == IMAGESTREAM_RECONNECTING && !o.quiet)
         fprintf(stderr, "smi-publish: %s: taking over the stream (%s)\n", o.path,
                 SharedMemoryImageStream_errorstring(rc));
-    p.last_frame = previous_last_frame;
+    /* Number from 0 in a new file, on from the frames an earlier server left. */
+    p.next_frame = 0;
     if (SharedMemoryImageStream_info(p.server, &info) == IMAGESTREAM_NOERROR &&
-        info.last_frame > p.last_frame)
+        holds_frames(&info)) {
         p.last_frame = info.last_frame;
-    p.next_frame = p.last_frame + 1 ? p.last_frame + 1 : 1;
+        p.next_frame = info.last_frame + 1;
+    }
     if (!o.quiet)
         fprintf(stderr, "smi-publish: serving %s (%s layout, %ux%u %s, %s, %g Hz)\n", o.path,
                 o.ensight ? "EnSight" : "extended", o.width, o.height,

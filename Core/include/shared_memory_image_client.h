@@ -95,7 +95,7 @@ typedef struct _SharedMemoryImageStream *SharedMemoryImageStream;
  * both are valid until unlock() or destroy().
  */
 typedef struct _SharedMemoryFrame {
-    uint32_t iFrame;  /**< frame number: always increases, may skip */
+    uint32_t iFrame;  /**< frame number, as the server gave it (servers count up; may skip) */
     uint32_t iWidth;  /**< pixels per row */
     uint32_t iHeight; /**< rows */
     uint8_t *buffer;  /**< iWidth*iHeight*3 bytes, packed RGB, row-major, top row first */

@@ -38,7 +38,22 @@
 #ifndef SHARED_MEMORY_IMAGE_CLIENT_PRIV_H
 #define SHARED_MEMORY_IMAGE_CLIENT_PRIV_H
 
+/* The system headers EnSight's server header includes, so that code written
+   against it compiles unchanged. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "shared_memory_image_client.h"
+
+#ifndef _WIN32
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -52,13 +67,49 @@ extern "C" {
 #define IMAGESTREAM_OPTIONS_SERVER \
     (IMAGESTREAM_OPTIONS_INITBUFFERHEADERS | IMAGESTREAM_OPTIONS_NOTHREADS)
 
+/*
+ * EnSight layout (Core/LAYOUT.md section 1): a file of L bytes holds two
+ * blocks, each a BufferHeader followed by (L - 48) / 2 bytes of packed RGB
+ * rows; block 0 starts at byte 0, block 1 right after block 0's payload.
+ * Integers are little-endian. A block belongs to the server or to the
+ * client as its buffer_state says, and only its owner changes it:
+ * server INIT -> client SERVER -> server SERVER_LOCKED -> server CLIENT ->
+ * client CLIENT_LOCKED -> client SERVER.
+ */
+
+/* buffer_state values */
+#define IMAGESTREAM_BUFFER_STATE_SERVER 0        /**< the server owns the block */
+#define IMAGESTREAM_BUFFER_STATE_SERVER_LOCKED 1 /**< the server is writing a frame into it */
+#define IMAGESTREAM_BUFFER_STATE_CLIENT 2        /**< the client owns a finished frame */
+#define IMAGESTREAM_BUFFER_STATE_CLIENT_LOCKED 3 /**< the client has the frame locked */
+#define IMAGESTREAM_BUFFER_STATE_INIT 4          /**< set up by a server, no client yet */
+
+/** The 24-byte header at the start of each block of the EnSight layout. */
+typedef struct {
+    uint32_t frame_number;  /**< number of the frame in the block */
+    uint32_t width;         /**< width of the whole frame, pixels */
+    uint32_t height;        /**< height of the whole frame, rows */
+    uint32_t offset;        /**< first row of the frame held here, from the top */
+    uint32_t num_scanlines; /**< rows held here (a whole frame: height) */
+    uint8_t buffer_state;   /**< IMAGESTREAM_BUFFER_STATE_* */
+    uint8_t pad[3];         /**< zero */
+} BufferHeader;
+
+/* States of a client's frame (a stream's own bookkeeping in EnSight's client:
+   no frame, a frame ready, a frame locked); not stored in the file. */
+#define IMAGESTREAM_FRAME_STATE_UNDEFINED 0
+#define IMAGESTREAM_FRAME_STATE_IMAGE_READY 1
+#define IMAGESTREAM_FRAME_STATE_IMAGE_LOCKED 2
+
 /**
  * Server: copy one packed-RGB frame (frame->iFrame, iWidth, iHeight, buffer;
  * top row first, or bottom row first with IMAGESTREAM_OPTIONS_FLIPVERTICAL)
  * into a free buffer and publish it.
  *
- * Frame numbers shown to clients always increase: a number not above the last
- * published one is raised to last + 1.
+ * Clients see frame->iFrame as given, 0 included. Only a server that took
+ * over a file still holding frames of an earlier server raises a number that
+ * is not above the last one (to last + 1), so that clients never see the
+ * numbers go backwards.
  * @return NOERROR (published); UNCONNECTED (no client attached: the EnSight
  *   layout drops the frame, the extended layout still publishes it for clients
  *   that attach later); NO_BUFFERAVAILABLE (dropped: clients hold every
@@ -103,9 +154,11 @@ typedef struct _SharedMemoryImageDesc {
 } SharedMemoryImageDesc;
 
 /**
- * Create `filename` (mode 0600) large enough for two packed-RGB frames of
- * max_width x max_height plus headers, in either layout. An existing smaller
- * file is grown; an existing larger file is left as it is.
+ * Create `filename` (mode 0600), or grow it, so that it holds two packed-RGB
+ * frames of max_width x max_height in either layout: for the EnSight layout
+ * that means at least 20 MiB (EnSight's own client asks for 20 MB), or twice
+ * the frame plus 2 KiB when that is more. An existing larger file is left as
+ * it is. Use createfilelayout() for a file sized for the extended layout only.
  * @return NOERROR; BAD_ARGS (NULL name, zero size, overflow);
  *   UNABLE_TO_OPEN_FILE; BAD_FILE_SIZE when the file cannot be grown.
  */
@@ -115,16 +168,30 @@ SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_createfile(const char 
 
 /**
  * Like createfile(), sized for two frames as described by `max_frame`
- * (format, width, height, depth; the metadata is ignored).
+ * (format, width, height, depth; the metadata is ignored). Frames only the
+ * extended layout carries (not RGB8, or depth above 1) get a file sized for
+ * it alone.
  */
 SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_createfileformat(
     const char *filename, const SharedMemoryImageDesc *max_frame);
 
 /**
+ * Like createfileformat(), sized for one layout: IMAGESTREAM_LAYOUT_EXTENDED
+ * (a 4 KiB header page and two page-rounded buffers, nothing more),
+ * IMAGESTREAM_LAYOUT_ENSIGHT (at least 20 MiB, as createfile()), or 0 for
+ * either.
+ * @return as createfileformat(); BAD_FORMAT for frames the EnSight layout
+ *   cannot carry; BAD_ARGS for an unknown layout.
+ */
+SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_createfilelayout(
+    const char *filename, uint32_t layout, const SharedMemoryImageDesc *max_frame);
+
+/**
  * Server, zero-copy: take a writable buffer for a width x height packed-RGB
  * frame. On NOERROR, (*frame)->buffer points into the file (fill it top row
  * first; FLIPVERTICAL does not apply) and (*frame)->iFrame is preset to the
- * next frame number (may be changed before publish). Then call publish().
+ * next frame number: 0 for a new stream's first frame, then the last one + 1
+ * (may be changed before publish). Then call publish().
  * @return NOERROR (a buffer was handed out); NO_BUFFERAVAILABLE; UNCONNECTED
  *   (EnSight layout only: no client, no buffer); LOCKED when a frame is
  *   already acquired; FRAME_TOO_LARGE; BAD_FILE_SIZE when the file was

@@ -58,20 +58,34 @@ int smi_es_payload(uint64_t file_size, uint64_t *payload)
     return IMAGESTREAM_NOERROR;
 }
 
+/* Check the header of block b: 1 whole frame, 0 partial frame (skip), < 0 bad. */
+static int smi_es_check_block(SharedMemoryImageStream s, int b)
+{
+    const uint8_t *h = smi_es_header(s, b);
+    uint32_t width = smi_es_get(h, SMI_ES_FIELD(width));
+    uint32_t height = smi_es_get(h, SMI_ES_FIELD(height));
+    uint32_t offset = smi_es_get(h, SMI_ES_FIELD(offset));
+    uint32_t scanlines = smi_es_get(h, SMI_ES_FIELD(num_scanlines));
+    uint64_t rows = (uint64_t)offset + scanlines, bytes;
+    if (width == 0 || height == 0 || rows > height ||
+        __builtin_mul_overflow((uint64_t)width * scanlines, (uint64_t)3, &bytes) ||
+        bytes > s->es_payload)
+        return IMAGESTREAM_BAD_FILE_FORMAT;
+    return offset == 0 && scanlines == height;
+}
+
 int smi_es_server_start(SharedMemoryImageStream s)
 {
     int rc = smi_es_payload(s->map_size, &s->es_payload);
     if (rc < 0)
         return rc;
-    /* Frame numbers go on from those a previous server left in the headers. */
-    for (int b = 0; b < 2; b++) {
-        uint32_t number = smi_es_get(smi_es_header(s, b), SMI_ES_FIELD(frame_number));
-        if (number > s->es_last_frame && smi_es_state(s, b) <= SMI_ES_INIT)
-            s->es_last_frame = number;
-    }
+    /* Only the states are initialized: the other header fields keep the last
+       frame each block held, so that this server numbers on from frames a
+       previous server left (a header describing rows that fit holds one). */
     for (int b = 0; b < 2; b++) {
         uint8_t *h = smi_es_header(s, b);
-        memset(h, 0, SMI_ES_FIELD(buffer_state));
+        if (smi_es_check_block(s, b) >= 0 && smi_es_get(h, SMI_ES_FIELD(num_scanlines)) != 0)
+            smi_take_over_numbers(s, smi_es_get(h, SMI_ES_FIELD(frame_number)));
         memset(h + SMI_ES_FIELD(pad), 0, 3);
         smi_es_set_state(s, b, SMI_ES_INIT);
     }
@@ -132,22 +146,6 @@ static int smi_es_switch_to_extended(SharedMemoryImageStream s)
     s->layout = IMAGESTREAM_LAYOUT_EXTENDED;
     rc = smi_ext_client_attach(s);
     return rc < 0 ? rc : IMAGESTREAM_NOERROR;
-}
-
-/* Check a block at state 2: 1 whole frame, 0 partial frame (skip), < 0 bad. */
-static int smi_es_check_block(SharedMemoryImageStream s, int b)
-{
-    const uint8_t *h = smi_es_header(s, b);
-    uint32_t width = smi_es_get(h, SMI_ES_FIELD(width));
-    uint32_t height = smi_es_get(h, SMI_ES_FIELD(height));
-    uint32_t offset = smi_es_get(h, SMI_ES_FIELD(offset));
-    uint32_t scanlines = smi_es_get(h, SMI_ES_FIELD(num_scanlines));
-    uint64_t rows = (uint64_t)offset + scanlines, bytes;
-    if (width == 0 || height == 0 || rows > height ||
-        __builtin_mul_overflow((uint64_t)width * scanlines, (uint64_t)3, &bytes) ||
-        bytes > s->es_payload)
-        return IMAGESTREAM_BAD_FILE_FORMAT;
-    return offset == 0 && scanlines == height;
 }
 
 /* Blocks holding finished whole frames, newest first. Partial blocks are
@@ -251,7 +249,6 @@ int smi_es_acquire(SharedMemoryImageStream s, uint64_t bytes)
         return IMAGESTREAM_NO_BUFFERAVAILABLE;
     smi_es_set_state(s, b, SMI_ES_WRITING);
     s->es_block = b;
-    s->frame.iFrame = s->es_last_frame + 1;
     s->frame.buffer = smi_es_pixels(s, b);
     return IMAGESTREAM_NOERROR;
 }
@@ -260,17 +257,12 @@ int smi_es_publish(SharedMemoryImageStream s)
 {
     int b = s->es_block;
     uint8_t *h = smi_es_header(s, b);
-    uint32_t number = s->frame.iFrame;
-    if (number <= s->es_last_frame)
-        number = s->es_last_frame + 1;
-    smi_es_put(h, SMI_ES_FIELD(frame_number), number);
+    smi_es_put(h, SMI_ES_FIELD(frame_number), s->frame.iFrame);
     smi_es_put(h, SMI_ES_FIELD(width), s->desc.width);
     smi_es_put(h, SMI_ES_FIELD(height), s->desc.height);
     smi_es_put(h, SMI_ES_FIELD(offset), 0);
     smi_es_put(h, SMI_ES_FIELD(num_scanlines), s->desc.height);
     memset(h + SMI_ES_FIELD(pad), 0, 3);
-    s->frame.iFrame = number;
-    s->es_last_frame = number;
     s->es_block = -1;
     smi_es_set_state(s, b, SMI_ES_READY); /* release: pixels and header first */
     return IMAGESTREAM_NOERROR;
@@ -311,11 +303,11 @@ int smi_es_inspect(const uint8_t *base, uint64_t size, int fd, SharedMemoryImage
         bi->holders = h.buffer_state == SMI_ES_LOCKED;
         if (h.buffer_state > SMI_ES_INIT)
             rc = IMAGESTREAM_BAD_FILE_FORMAT;
-        if (h.buffer_state <= SMI_ES_LOCKED && h.frame_number > info->last_frame)
+        if (h.width != 0 && h.height != 0 && h.num_scanlines != 0 &&
+            h.frame_number > info->last_frame) /* the block holds a frame */
             info->last_frame = h.frame_number;
     }
-    /* A server's create() clears the headers but numbers on from its own count. */
-    if (self && self->server && self->es_last_frame > info->last_frame)
-        info->last_frame = self->es_last_frame;
+    if (self && self->server && self->numbered) /* the server knows its own last number */
+        info->last_frame = self->last_frame;
     return rc;
 }

@@ -165,6 +165,8 @@ int smi_ext_server_start(SharedMemoryImageStream s)
             }
             SMI_STORE(&p->file.last_sequence, seq);
             SMI_STORE(&p->file.last_frame, frame);
+            if (seq != 0) /* frames were published: number on from them */
+                smi_take_over_numbers(s, frame);
             p->file.server_generation++;
             return IMAGESTREAM_RECONNECTING;
         }
@@ -244,7 +246,6 @@ int smi_ext_acquire(SharedMemoryImageStream s, uint64_t bytes)
     if (b < 0)
         return IMAGESTREAM_NO_BUFFERAVAILABLE;
     s->buffer = b;
-    s->frame.iFrame = SMI_LOAD_RLX(&s->page->file.last_frame) + 1;
     s->frame.buffer = s->base + s->page->buffers[b].data_offset;
     return IMAGESTREAM_NOERROR;
 }
@@ -254,9 +255,8 @@ int smi_ext_publish(SharedMemoryImageStream s)
     smi_ext_page_t *p = s->page;
     smi_ext_buffer_header_t *h = &p->buffers[s->buffer];
     const SharedMemoryImageDesc *d = &s->desc;
-    uint32_t last = SMI_LOAD_RLX(&p->file.last_frame);
     uint64_t seq = SMI_LOAD_RLX(&p->file.last_sequence) + 1;
-    uint32_t number = s->frame.iFrame > last ? s->frame.iFrame : last + 1;
+    uint32_t number = s->frame.iFrame;
 
     h->format = d->format;
     h->width = d->width;
@@ -272,7 +272,6 @@ int smi_ext_publish(SharedMemoryImageStream s)
     SMI_STORE(&h->state, SMI_EXT_READY);
     SMI_STORE(&p->file.last_sequence, seq);
     SMI_STORE(&p->file.last_frame, number);
-    s->frame.iFrame = number;
     s->buffer = -1;
 
     __atomic_fetch_add(&p->file.publish_count, 1, __ATOMIC_SEQ_CST);

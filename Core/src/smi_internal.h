@@ -27,13 +27,18 @@ struct _SharedMemoryImageStream {
     int server;             /* 1: server end, 0: client end */
     int layout;             /* IMAGESTREAM_LAYOUT_* */
     int held;               /* client: a frame is locked; server: a frame is acquired */
+    /* Server frame numbering (smi_stream.c): numbers pass to clients as given;
+       only a server that took over a file holding frames raises a number that
+       is not above the last one (`renumber`). */
+    uint32_t last_frame;    /* server: last published frame number, when `numbered` */
+    int numbered;           /* server: last_frame is known (published, or taken over) */
+    int renumber;           /* server: took over frames; keep numbers increasing */
     struct _SharedMemoryFrame frame; /* what lock/acquire hand out */
     SharedMemoryImageDesc desc;      /* format and metadata of that frame */
 
     /* EnSight layout */
     uint64_t es_payload;    /* P: payload bytes of each block */
     int es_block;           /* block locked or acquired */
-    uint32_t es_last_frame; /* server: last published frame number */
 
     /* Extended layout */
     smi_ext_page_t *page;   /* == base */
@@ -52,6 +57,7 @@ struct _SharedMemoryImageStream {
 SMI_HIDDEN int smi_map_client(SharedMemoryImageStream s);
 SMI_HIDDEN int smi_file_intact(SharedMemoryImageStream s);
 SMI_HIDDEN void smi_fill_default_desc(SharedMemoryImageDesc *d, uint32_t w, uint32_t h);
+SMI_HIDDEN void smi_take_over_numbers(SharedMemoryImageStream s, uint32_t last_frame);
 
 /* smi_ensight.c */
 SMI_HIDDEN int smi_es_payload(uint64_t file_size, uint64_t *payload);

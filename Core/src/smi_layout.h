@@ -10,29 +10,30 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "shared_memory_image_client_priv.h"
+
 /* ---- EnSight layout (LAYOUT.md section 1) -------------------------------- */
 
-typedef struct smi_ensight_header_t {
-    uint32_t frame_number;
-    uint32_t width;
-    uint32_t height;
-    uint32_t offset;
-    uint32_t num_scanlines;
-    uint8_t buffer_state;
-    uint8_t pad[3];
-} smi_ensight_header_t;
+/* The block header is the public BufferHeader. */
+typedef BufferHeader smi_ensight_header_t;
 
 #define SMI_ENSIGHT_HEADER_SIZE 24u
 #define SMI_ENSIGHT_MIN_FILE (2u * SMI_ENSIGHT_HEADER_SIZE + 2u * 3u)
+/* Smallest EnSight-layout file this library creates: EnSight's client asks
+   for 20 MB (and refuses files under 10 MB); ours reads any that fits. */
+#define SMI_ENSIGHT_CREATE_SIZE (20u << 20)
 
 enum {
-    SMI_ES_FREE = 0,      /* server owns */
-    SMI_ES_WRITING = 1,   /* server writing */
-    SMI_ES_READY = 2,     /* client owns a finished frame */
-    SMI_ES_LOCKED = 3,    /* client has it locked */
-    SMI_ES_INIT = 4       /* initialized, no client yet */
+    SMI_ES_FREE = IMAGESTREAM_BUFFER_STATE_SERVER,           /* server owns */
+    SMI_ES_WRITING = IMAGESTREAM_BUFFER_STATE_SERVER_LOCKED, /* server writing */
+    SMI_ES_READY = IMAGESTREAM_BUFFER_STATE_CLIENT,          /* client owns a finished frame */
+    SMI_ES_LOCKED = IMAGESTREAM_BUFFER_STATE_CLIENT_LOCKED,  /* client has it locked */
+    SMI_ES_INIT = IMAGESTREAM_BUFFER_STATE_INIT              /* initialized, no client yet */
 };
 
+_Static_assert(SMI_ES_FREE == 0 && SMI_ES_WRITING == 1 && SMI_ES_READY == 2 &&
+                   SMI_ES_LOCKED == 3 && SMI_ES_INIT == 4,
+               "EnSight buffer states");
 _Static_assert(sizeof(smi_ensight_header_t) == 24, "EnSight header is 24 bytes");
 _Static_assert(offsetof(smi_ensight_header_t, frame_number) == 0, "layout");
 _Static_assert(offsetof(smi_ensight_header_t, width) == 4, "layout");
@@ -40,6 +41,7 @@ _Static_assert(offsetof(smi_ensight_header_t, height) == 8, "layout");
 _Static_assert(offsetof(smi_ensight_header_t, offset) == 12, "layout");
 _Static_assert(offsetof(smi_ensight_header_t, num_scanlines) == 16, "layout");
 _Static_assert(offsetof(smi_ensight_header_t, buffer_state) == 20, "layout");
+_Static_assert(offsetof(smi_ensight_header_t, pad) == 21, "layout");
 
 /* ---- Extended layout (LAYOUT.md section 2) ------------------------------- */
 

@@ -54,6 +54,17 @@ void smi_fill_default_desc(SharedMemoryImageDesc *d, uint32_t w, uint32_t h)
     d->spacing[0] = d->spacing[1] = d->spacing[2] = 1.0;
 }
 
+/* A server took over a file that holds frames, the newest numbered
+   `last_frame`: from now on its numbers are raised when they would not be
+   above the last one, so that clients never see numbers go backwards. */
+void smi_take_over_numbers(SharedMemoryImageStream s, uint32_t last_frame)
+{
+    if (!s->numbered || last_frame > s->last_frame)
+        s->last_frame = last_frame;
+    s->numbered = 1;
+    s->renumber = 1;
+}
+
 /* Bytes of a frame described by d, or 0 when it is invalid (unknown format,
    zero size) or does not fit in 64 bits. */
 static uint64_t smi_desc_bytes(const SharedMemoryImageDesc *d, int *overflow)
@@ -313,6 +324,7 @@ SharedMemoryImageError SharedMemoryImageStream_acquireformat(SharedMemoryImageSt
                                                   : smi_es_acquire(s, bytes);
     if (rc == IMAGESTREAM_NOERROR) {
         s->held = 1;
+        s->frame.iFrame = s->numbered ? s->last_frame + 1 : 0; /* the next number */
         s->frame.iWidth = desc->width;
         s->frame.iHeight = desc->height;
         *frame = &s->frame;
@@ -337,6 +349,12 @@ SharedMemoryImageError SharedMemoryImageStream_publish(SharedMemoryImageStream s
     if (!s->held)
         return IMAGESTREAM_NOT_LOCKED;
     s->held = 0; /* (acquire checked the file size: no second fstat per frame) */
+    /* Clients see the number the caller gave, but after a takeover never one
+       that is not above the frames already in the file. */
+    if (s->renumber && s->frame.iFrame <= s->last_frame)
+        s->frame.iFrame = s->last_frame + 1;
+    s->last_frame = s->frame.iFrame;
+    s->numbered = 1;
     return s->layout == IMAGESTREAM_LAYOUT_EXTENDED ? smi_ext_publish(s) : smi_es_publish(s);
 }
 
@@ -455,15 +473,45 @@ SharedMemoryImageError SharedMemoryImageStream_describe(SharedMemoryImageStream 
     return IMAGESTREAM_NOERROR;
 }
 
-static SharedMemoryImageError smi_createfile_bytes(const char *filename, uint64_t frame_bytes)
+/* Bytes of a file for two frames of frame_bytes in `layout`, 0 (either
+   layout) included; 0 when that does not fit in an off_t. */
+static uint64_t smi_file_bytes_for(uint32_t layout, uint64_t frame_bytes, int ensight_ok)
 {
-    /* Two buffers of the extended layout (page-rounded) plus its header page;
-       that is also more than the EnSight layout needs (48 + 2 frames). */
+    /* Extended: the header page and two page-rounded buffers. */
     uint64_t rounded = (frame_bytes + SMI_EXT_ALIGN - 1) / SMI_EXT_ALIGN * SMI_EXT_ALIGN;
-    if (rounded < frame_bytes || rounded > (UINT64_MAX - SMI_EXT_HEADER_SIZE) / 2 ||
-        SMI_EXT_HEADER_SIZE + 2 * rounded > (uint64_t)INT64_MAX)
-        return IMAGESTREAM_BAD_ARGS;
+    if (rounded < frame_bytes || rounded > ((uint64_t)INT64_MAX - SMI_EXT_HEADER_SIZE) / 2)
+        return 0;
     uint64_t need = SMI_EXT_HEADER_SIZE + 2 * rounded;
+    if (layout == IMAGESTREAM_LAYOUT_EXTENDED || !ensight_ok)
+        return need;
+    /* EnSight: its client asks for files of 20 MB and more; and at least two
+       frames and 2 KiB (more than the two block headers). */
+    uint64_t ensight = 2 * frame_bytes + 2048;
+    if (ensight < SMI_ENSIGHT_CREATE_SIZE)
+        ensight = SMI_ENSIGHT_CREATE_SIZE;
+    if (layout == IMAGESTREAM_LAYOUT_ENSIGHT || ensight > need)
+        need = ensight;
+    return need;
+}
+
+SharedMemoryImageError SharedMemoryImageStream_createfilelayout(const char *filename,
+                                                                uint32_t layout,
+                                                                const SharedMemoryImageDesc *max)
+{
+    if (!filename || !max ||
+        (layout != 0 && layout != IMAGESTREAM_LAYOUT_ENSIGHT && layout != IMAGESTREAM_LAYOUT_EXTENDED))
+        return IMAGESTREAM_BAD_ARGS;
+    int overflow;
+    uint64_t bytes = smi_desc_bytes(max, &overflow);
+    if (bytes == 0)
+        return overflow || max->width == 0 || max->height == 0 ? IMAGESTREAM_BAD_ARGS
+                                                                : IMAGESTREAM_BAD_FORMAT;
+    int ensight_ok = max->format == IMAGESTREAM_FORMAT_RGB8 && max->depth <= 1;
+    if (layout == IMAGESTREAM_LAYOUT_ENSIGHT && !ensight_ok)
+        return IMAGESTREAM_BAD_FORMAT;
+    uint64_t need = smi_file_bytes_for(layout, bytes, ensight_ok);
+    if (need == 0)
+        return IMAGESTREAM_BAD_ARGS;
     int fd = smi_file_create(filename);
     if (fd < 0)
         return IMAGESTREAM_UNABLE_TO_OPEN_FILE;
@@ -480,13 +528,8 @@ static SharedMemoryImageError smi_createfile_bytes(const char *filename, uint64_
 SharedMemoryImageError SharedMemoryImageStream_createfileformat(const char *filename,
                                                                 const SharedMemoryImageDesc *max)
 {
-    if (!filename || !max)
-        return IMAGESTREAM_BAD_ARGS;
-    int overflow;
-    uint64_t bytes = smi_desc_bytes(max, &overflow);
-    if (bytes == 0)
-        return IMAGESTREAM_BAD_ARGS;
-    return smi_createfile_bytes(filename, bytes);
+    SharedMemoryImageError rc = SharedMemoryImageStream_createfilelayout(filename, 0, max);
+    return rc == IMAGESTREAM_BAD_FORMAT ? IMAGESTREAM_BAD_ARGS : rc;
 }
 
 SharedMemoryImageError SharedMemoryImageStream_createfile(const char *filename, uint32_t max_width,

@@ -217,7 +217,8 @@ int vtkSharedMemoryImageWriter::RequestData(
     if (!internals.Stream)
     {
       // Not serving it (yet): create or grow the file so that the frame fits.
-      SharedMemoryImageError rc = SharedMemoryImageStream_createfileformat(this->FileName, &desc);
+      SharedMemoryImageError rc = SharedMemoryImageStream_createfilelayout(this->FileName,
+        this->EnSightLayout ? IMAGESTREAM_LAYOUT_ENSIGHT : IMAGESTREAM_LAYOUT_EXTENDED, &desc);
       if (rc < IMAGESTREAM_NOERROR)
       {
         vtkErrorMacro(<< "cannot create " << this->FileName << ": "

@@ -96,7 +96,12 @@ struct vtkSharedMemoryRenderWindowPublisher::vtkInternals
   SharedMemoryImageError Serve(const char* fileName, bool enSight, uint32_t width, uint32_t height)
   {
     this->Close();
-    SharedMemoryImageError err = SharedMemoryImageStream_createfile(fileName, width, height);
+    SharedMemoryImageDesc frame = {};
+    frame.format = IMAGESTREAM_FORMAT_RGB8;
+    frame.width = width;
+    frame.height = height;
+    SharedMemoryImageError err = SharedMemoryImageStream_createfilelayout(
+      fileName, enSight ? IMAGESTREAM_LAYOUT_ENSIGHT : IMAGESTREAM_LAYOUT_EXTENDED, &frame);
     if (err == IMAGESTREAM_NOERROR)
     {
       const uint32_t options = IMAGESTREAM_OPTIONS_SERVER |

@@ -62,9 +62,10 @@ static void check_layout(int extended)
         ASSERT_RC(IMAGESTREAM_BAD_FORMAT, SharedMemoryImageStream_acquireformat(server, &d, &f));
     }
     /* Larger than the file, and sizes whose byte count overflows. */
-    uint8_t *big = calloc((size_t)4 * W * 4 * H * 3, 1);
+    /* (createfile makes at least 20 MiB: a 4096 x 2048 RGB frame is 24 MiB) */
+    uint8_t *big = calloc((size_t)4096 * 2048 * 3, 1);
     ASSERT(big != NULL);
-    struct _SharedMemoryFrame too_big = {8, 4 * W, 4 * H, big};
+    struct _SharedMemoryFrame too_big = {8, 4096, 2048, big};
     ASSERT_RC(IMAGESTREAM_FRAME_TOO_LARGE, SharedMemoryImageStream_putframe(server, &too_big));
     free(big);
     ASSERT_RC(IMAGESTREAM_FRAME_TOO_LARGE,

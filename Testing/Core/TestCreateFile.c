@@ -14,9 +14,12 @@
  */
 #include "smi_test.h"
 
+/* EnSight layout: at least 20 MiB (what EnSight's client asks for), or two
+   frames and 2 KiB. */
 static uint64_t ensight_need(uint64_t frame)
 {
-    return 48 + 2 * frame;
+    uint64_t n = 2 * frame + 2048;
+    return n > (20u << 20) ? n : (20u << 20);
 }
 
 static uint64_t extended_need(uint64_t frame)
@@ -24,15 +27,25 @@ static uint64_t extended_need(uint64_t frame)
     return SMI_X_HEADER + 2 * ((frame + 4095) / 4096 * 4096);
 }
 
-static void check_size(const char *path, uint64_t frame)
+/* The exact size createfile*() makes for a frame of `frame` bytes in
+   `layout` (0: either; ensight_ok: the frame is RGB8 and one slice). */
+static uint64_t expected_size(uint64_t frame, uint32_t layout, int ensight_ok)
+{
+    if (layout == IMAGESTREAM_LAYOUT_EXTENDED || !ensight_ok)
+        return extended_need(frame);
+    if (layout == IMAGESTREAM_LAYOUT_ENSIGHT)
+        return ensight_need(frame);
+    uint64_t e = ensight_need(frame), x = extended_need(frame);
+    return e > x ? e : x;
+}
+
+static void check_size(const char *path, uint64_t frame, uint32_t layout, int ensight_ok)
 {
     struct stat st;
     ASSERT(stat(path, &st) == 0);
     ASSERT(S_ISREG(st.st_mode));
     ASSERT_MSG((st.st_mode & 07777) == 0600, "mode %o", (unsigned)(st.st_mode & 07777));
-    ASSERT_GE((double)st.st_size, (double)ensight_need(frame));
-    ASSERT_GE((double)st.st_size, (double)extended_need(frame));
-    ASSERT_LE((double)st.st_size, 2.0 * (double)extended_need(frame) + 65536);
+    ASSERT_EQ((double)st.st_size, (double)expected_size(frame, layout, ensight_ok));
 }
 
 /* An EnSight server puts two frames of w x h (a client holds the first). */
@@ -105,7 +118,7 @@ int main(void)
     /* A new file. */
     const char *path = smi_test_path("createfile");
     ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_createfile(path, 64, 48));
-    check_size(path, 64 * 48 * 3);
+    check_size(path, 64 * 48 * 3, 0, 1);
     ensight_holds_two(path, 64, 48);
     SharedMemoryImageDesc d;
     memset(&d, 0, sizeof d);
@@ -126,11 +139,11 @@ int main(void)
     /* Odd sizes (not multiples of anything). */
     const char *odd = smi_test_path("createfile-odd");
     ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_createfile(odd, 1, 1));
-    check_size(odd, 3);
+    check_size(odd, 3, 0, 1);
     ensight_holds_two(odd, 1, 1);
     const char *odd2 = smi_test_path("createfile-odd2");
     ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_createfile(odd2, 333, 77));
-    check_size(odd2, 333 * 77 * 3);
+    check_size(odd2, 333 * 77 * 3, 0, 1);
     d.width = 333;
     d.height = 77;
     extended_holds_two(odd2, &d);
@@ -142,12 +155,12 @@ int main(void)
     smi_test_write_file(small, junk, sizeof junk);
     chmod(small, 0600);
     ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_createfile(small, 128, 128));
-    check_size(small, 128 * 128 * 3);
+    check_size(small, 128 * 128 * 3, 0, 1);
     ensight_holds_two(small, 128, 128);
 
     /* A larger existing file is left as it is, byte for byte. */
     const char *large = smi_test_path("createfile-large");
-    size_t big = 1 << 20;
+    size_t big = (20u << 20) + 12345;
     uint8_t *content = malloc(big);
     ASSERT(content != NULL);
     smi_fill(content, big, 4);
@@ -167,7 +180,7 @@ int main(void)
     d.height = 100;
     d.depth = 4;
     ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_createfileformat(vol, &d));
-    check_size(vol, 100 * 100 * 4 * 4);
+    check_size(vol, 100 * 100 * 4 * 4, 0, 0);
     extended_holds_two(vol, &d);
     const char *rgba = smi_test_path("createfile-rgba");
     memset(&d, 0, sizeof d);
@@ -176,7 +189,7 @@ int main(void)
     d.height = 200;
     d.timestamp = 5; /* metadata is ignored */
     ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_createfileformat(rgba, &d));
-    check_size(rgba, 300 * 200 * 4);
+    check_size(rgba, 300 * 200 * 4, 0, 0);
     extended_holds_two(rgba, &d);
     const char *g16 = smi_test_path("createfile-g16");
     memset(&d, 0, sizeof d);
@@ -185,8 +198,50 @@ int main(void)
     d.height = 480;
     d.depth = 0; /* counts as 1 */
     ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_createfileformat(g16, &d));
-    check_size(g16, 640 * 480 * 2);
+    check_size(g16, 640 * 480 * 2, 0, 0);
     extended_holds_two(g16, &d);
+
+    /* createfilelayout: one layout's size; a frame larger than 10 MiB makes
+       an EnSight file of two frames and 2 KiB. */
+    const struct {
+        uint32_t layout, format, w, h, d;
+    } sized[] = {
+        {IMAGESTREAM_LAYOUT_ENSIGHT, IMAGESTREAM_FORMAT_RGB8, 64, 48, 1},
+        {IMAGESTREAM_LAYOUT_EXTENDED, IMAGESTREAM_FORMAT_RGB8, 64, 48, 1},
+        {IMAGESTREAM_LAYOUT_ENSIGHT, IMAGESTREAM_FORMAT_RGB8, 4096, 2160, 1},
+        {0, IMAGESTREAM_FORMAT_RGB8, 4096, 2160, 1},
+        {IMAGESTREAM_LAYOUT_EXTENDED, IMAGESTREAM_FORMAT_GRAY16, 333, 77, 2},
+        {0, IMAGESTREAM_FORMAT_GRAY8, 333, 77, 1},
+    };
+    for (size_t i = 0; i < sizeof sized / sizeof sized[0]; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "createfile-layout%zu", i);
+        const char *lp = smi_test_path(name);
+        memset(&d, 0, sizeof d);
+        d.format = sized[i].format;
+        d.width = sized[i].w;
+        d.height = sized[i].h;
+        d.depth = sized[i].d;
+        ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_createfilelayout(lp, sized[i].layout, &d));
+        uint64_t frame = (uint64_t)d.width * d.height * d.depth * SharedMemoryImageStream_formatsize(d.format);
+        check_size(lp, frame, sized[i].layout, d.format == IMAGESTREAM_FORMAT_RGB8 && d.depth == 1);
+        if (sized[i].layout == IMAGESTREAM_LAYOUT_ENSIGHT)
+            ensight_holds_two(lp, d.width, d.height);
+        else
+            extended_holds_two(lp, &d);
+        unlink(lp);
+    }
+    memset(&d, 0, sizeof d);
+    d.format = IMAGESTREAM_FORMAT_GRAY8;
+    d.width = d.height = 8;
+    ASSERT_RC(IMAGESTREAM_BAD_FORMAT, SharedMemoryImageStream_createfilelayout(path, IMAGESTREAM_LAYOUT_ENSIGHT, &d));
+    d.format = IMAGESTREAM_FORMAT_RGB8;
+    d.depth = 2;
+    ASSERT_RC(IMAGESTREAM_BAD_FORMAT, SharedMemoryImageStream_createfilelayout(path, IMAGESTREAM_LAYOUT_ENSIGHT, &d));
+    d.depth = 1;
+    ASSERT_RC(IMAGESTREAM_BAD_ARGS, SharedMemoryImageStream_createfilelayout(path, 7, &d));
+    ASSERT_RC(IMAGESTREAM_BAD_ARGS, SharedMemoryImageStream_createfilelayout(NULL, 0, &d));
+    ASSERT_RC(IMAGESTREAM_BAD_ARGS, SharedMemoryImageStream_createfilelayout(path, 0, NULL));
 
     /* Where no file can be made. */
     ASSERT_RC(IMAGESTREAM_UNABLE_TO_OPEN_FILE,

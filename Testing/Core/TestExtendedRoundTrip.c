@@ -9,7 +9,7 @@
  *     else: RGBA8, GRAY8, GRAY16, FLOAT32 and RGB8 volumes.
  * Phase 1 goes in lock step through putframe, acquire/publish, putframeformat
  * and acquireformat with all formats, depth > 1, explicit and default
- * metadata, and frame numbers that do not increase (raised to last + 1).
+ * metadata, and frame numbers from 0 as the server gives them.
  * Phase 2: a new server with FLIPVERTICAL takes the stream over
  * (RECONNECTING); putframe and putframeformat flip rows within each slice,
  * acquire does not; numbers go on from the old server's. Phase 3: the server
@@ -36,20 +36,21 @@ typedef struct {
 #define F_F32 IMAGESTREAM_FORMAT_FLOAT32
 
 static const step_t steps[] = {
-    /* phase 1: server without FLIPVERTICAL */
-    {PUT, F_RGB, 64, 48, 1, 1, 1, 0},
-    {ACQ, F_RGB, 64, 48, 1, 0, 2, 0},
+    /* phase 1: server without FLIPVERTICAL; a new stream numbers from 0 */
+    {PUT, F_RGB, 64, 48, 1, 0, 0, 0},
+    {ACQ, F_RGB, 64, 48, 1, 0, 1, 0},
     {PUTF, F_RGBA, 64, 48, 1, 10, 10, 1},
     {PUTF, F_G8, 37, 23, 1, 0, 11, 0},
     {PUTF, F_G16, 64, 48, 1, 20, 20, 1},
     {PUTF, F_F32, 16, 12, 5, 21, 21, 1},
     {ACQF, F_G16, 8, 8, 3, 30, 30, 1},
-    {PUT, F_RGB, 64, 48, 1, 5, 31, 0},     /* not increasing: raised */
-    {PUTF, F_RGB, 20, 10, 2, 31, 32, 1},   /* an RGB8 volume: plain clients skip it */
+    {PUT, F_RGB, 64, 48, 1, 31, 31, 0},
+    {PUTF, F_RGB, 20, 10, 2, 32, 32, 1},   /* an RGB8 volume: plain clients skip it */
     {PUT, F_RGB, 1, 1, 1, 33, 33, 0},
     {ACQF, F_F32, 64, 48, 1, 0, 34, 0},
     {ACQF, F_RGB, 128, 96, 1, 0, 35, 1},
-    /* phase 2: a new server with FLIPVERTICAL */
+    /* phase 2: a new server with FLIPVERTICAL takes over: numbers that would
+       go back are raised */
     {PUT, F_RGB, 64, 48, 1, 1, 36, 0},
     {PUTF, F_G16, 10, 6, 2, 0, 37, 1},
     {ACQ, F_RGB, 64, 48, 1, 0, 38, 0},

@@ -133,7 +133,7 @@ int main(void)
     /* Both buffers held by live clients: the frame is dropped. */
     uint32_t tag = 3;
     smi_fill_tagged(px, FRAME_BYTES, tag);
-    in.iFrame = 0;
+    in.iFrame = 3;
     ASSERT_RC(IMAGESTREAM_NO_BUFFERAVAILABLE, SharedMemoryImageStream_putframe(server, &in));
     SharedMemoryStreamInfo info;
     ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_info(server, &info));

@@ -23,6 +23,8 @@
 
 typedef struct {
     uint32_t a_holds;
+    uint32_t b_attached; /* B locked a frame: the server may stop publishing */
+    uint32_t quiet;      /* the server publishes no more */
     uint32_t b_waits;
     uint32_t truncating; /* set just before truncate(2) */
     uint32_t truncated;  /* set once it returned */
@@ -62,6 +64,13 @@ static void client_b(const char *path, shared_t *sh, int ensight)
     ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_wait(c, 5000));
     ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_lock(c, &f));
     ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_unlock(c));
+    SMI_T_STORE(&sh->b_attached, 1);
+    /* Take what the server published meanwhile: then nothing is new. */
+    WAIT_UNTIL(SMI_T_LOAD(&sh->quiet), 10000);
+    int rc;
+    while ((rc = SharedMemoryImageStream_lock(c, &f)) == IMAGESTREAM_NOERROR)
+        ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_unlock(c));
+    ASSERT_RC(IMAGESTREAM_NO_FRAMEAVAILABLE, rc);
     SMI_T_STORE(&sh->b_waits, 1);
     double start = smi_test_now_ms();
     ASSERT_RC(IMAGESTREAM_BAD_FILE_SIZE, SharedMemoryImageStream_wait(c, 1500));
@@ -104,6 +113,7 @@ static void run(int ensight, double fraction, int clients)
             exit(0);
         }
     } else {
+        SMI_T_STORE(&sh->b_attached, 1);
         SMI_T_STORE(&sh->b_waits, 1);
     }
     /* The EnSight layout publishes only to an attached client: retry. */
@@ -112,11 +122,14 @@ static void run(int ensight, double fraction, int clients)
     smi_fill_tagged(px, FRAME_BYTES, 1);
     struct _SharedMemoryFrame in = {1, W, H, px};
     double deadline = smi_test_now_ms() + 10000;
-    while (!SMI_T_LOAD(&sh->a_holds) || !SMI_T_LOAD(&sh->b_waits)) {
+    while (!SMI_T_LOAD(&sh->a_holds) || !SMI_T_LOAD(&sh->b_attached)) {
         ASSERT(smi_test_now_ms() < deadline);
         (void)SharedMemoryImageStream_putframe(server, &in);
+        in.iFrame++;
         smi_test_sleep_ms(5);
     }
+    SMI_T_STORE(&sh->quiet, 1);
+    WAIT_UNTIL(SMI_T_LOAD(&sh->b_waits), 10000);
     smi_test_sleep_ms(50); /* B is asleep in wait() by now */
 
     SMI_T_STORE(&sh->truncating, 1);

@@ -2,6 +2,8 @@
 """ensight_grpc_shmem, used the way pyensight uses it: pyensight writes a
 zero-filled 25 MB file, EnSight serves it (OPTIONS_SERVER), and a polling
 thread of pyensight loops stream_lock / stream_unlock."""
+import os
+import subprocess
 import threading
 import time
 
@@ -13,6 +15,7 @@ import shared_memory_image as smi
 from smi_testutil import pattern
 
 W, H = 1920, 1080
+PUBLISH = os.environ.get("SMI_PUBLISH")
 
 
 @pytest.fixture
@@ -185,3 +188,105 @@ def test_truncated_file_raises_not_crashes(stream_path):
             call()
     shm.stream_destroy(client)
     shm.stream_destroy(server)
+
+
+def test_frame_numbers_are_the_servers_from_zero(stream_path):
+    """EnSight's own example counts from 0: every client sees 0, 1, 2."""
+    with open(stream_path, "wb") as f:
+        f.write(bytes(25 << 20))
+    s = shm.stream_create(stream_path, 3)
+    c = shm.stream_create(stream_path)
+    seen = []
+    for i in range(3):
+        assert shm.stream_putframe(s, 2, 1, i, b"abcdef") == shm.ERROR_NOERROR
+        seen.append(shm.stream_lock(c)["framenumber"])
+        shm.stream_unlock(c)
+    assert seen == [0, 1, 2]
+    shm.stream_destroy(c)
+    shm.stream_destroy(s)
+
+
+def test_ensight_keyword_names(zero_file):
+    """EnSight's module names its arguments stream_id, width, height,
+    framenumber, pixeldata (and filename, options)."""
+    server = shm.stream_create(filename=zero_file, options=shm.OPTIONS_SERVER)
+    client = shm.stream_create(filename=zero_file)
+    pixels = bytes(range(24))
+    assert shm.stream_putframe(stream_id=server, width=4, height=2, framenumber=7,
+                               pixeldata=pixels) == shm.ERROR_NOERROR
+    img = shm.stream_lock(stream_id=client)
+    assert img == {"width": 4, "height": 2, "framenumber": 7, "pixeldata": pixels}
+    assert shm.stream_unlock(stream_id=client) == shm.ERROR_NOERROR
+    assert shm.stream_lock(stream_id=client) == shm.ERROR_NO_FRAMEAVAILABLE
+    with pytest.raises(TypeError):
+        shm.stream_lock(id=client)  # not EnSight's name
+    assert shm.stream_destroy(stream_id=client) == shm.ERROR_NOERROR
+    assert shm.stream_destroy(stream_id=server) == shm.ERROR_NOERROR
+
+
+def _wait_for_server(path, timeout=10.0):
+    """What pyensight's SubscribeImages() call waits for: the server set up."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if smi.inspect(path)["server_alive"]:
+                return
+        except smi.Error:
+            pass
+        time.sleep(0.01)
+    pytest.fail("smi-publish did not set up %s" % path)
+
+
+@pytest.mark.skipif(not PUBLISH or not os.access(PUBLISH, os.X_OK),
+                    reason="smi-publish not given ($SMI_PUBLISH)")
+@pytest.mark.parametrize("flip", [False, True])
+def test_pyensight_sequence_against_smi_publish(zero_file, flip):
+    """pyensight's whole shared-memory sequence, with smi-publish as the
+    EnSight server: a 25 MB zero file, the server sets it up, stream_create,
+    a polling thread of stream_lock / stream_unlock, stream_destroy. Every
+    pixel of every frame is the test pattern of its number, upright, whether
+    the server hands putframe its rows top first or bottom first (--flip)."""
+    w, h = 640, 360
+    cmd = [PUBLISH, "--ensight", "--copy", "--size", "%dx%d" % (w, h), "--rate", "120",
+           "--seconds", "30", "--quiet", zero_file]
+    if flip:
+        cmd.insert(3, "--flip")
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for_server(zero_file)
+        assert os.path.getsize(zero_file) == 25 << 20  # the server keeps the file
+        client = shm.stream_create(zero_file)
+        images, failure = [], []
+        stop = threading.Event()
+
+        def poll_images():  # pyensight's _poll_images, shared-memory branch
+            try:
+                while not stop.is_set():
+                    img = shm.stream_lock(client)
+                    if type(img) is dict:
+                        images.append(img)
+                        shm.stream_unlock(client)
+            except Exception as e:  # pragma: no cover - reported below
+                failure.append(e)
+
+        thread = threading.Thread(target=poll_images, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 20
+        while len(images) < 30 and time.monotonic() < deadline and not failure:
+            time.sleep(0.02)
+        stop.set()
+        thread.join(timeout=5)
+        assert not failure, failure
+        assert len(images) >= 30, "%d frames in 20 s" % len(images)
+        numbers = [img["framenumber"] for img in images]
+        assert numbers == sorted(set(numbers)), numbers
+        for img in images:
+            assert (img["width"], img["height"]) == (w, h)
+            expected = pattern(smi.FORMAT_RGB8, w, h, img["framenumber"])
+            got = np.frombuffer(img["pixeldata"], np.uint8).reshape(h, w, 3)
+            assert np.array_equal(got, expected), "frame %d" % img["framenumber"]
+        assert shm.stream_destroy(client) == shm.ERROR_NOERROR
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0, err

@@ -129,7 +129,7 @@ def test_send_rejects_unusable_arrays(stream_path, bad, exc, words):
 
 
 def test_send_checks_sizes_and_arguments(stream_path):
-    smi.create_file(stream_path, W, H)
+    smi.create_file(stream_path, W, H, layout="extended")  # no room to spare
     with smi.Server(stream_path) as server:
         with pytest.raises(ValueError, match="holds 10 bytes"):
             server.send(bytes(10), W, H)

@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Every pixel format, volumes and per-frame metadata: the numpy view of a
 locked frame has the right dtype and shape, and the bytes are exact."""
+import os
+
 import numpy as np
 import pytest
 
@@ -122,8 +124,33 @@ def test_rgb_only_client_skips_other_formats(stream_path):
         assert client.lock() is None
 
 
+def test_create_file_sizes(stream_path):
+    """Either layout (default): an RGB8 file is at least 20 MiB, what
+    EnSight's client asks for; 'extended': a 4 KiB header page and two
+    page-rounded frames; 'ensight': 20 MiB or two frames and 2 KiB."""
+    page = 4096
+    frame = W * H * 3
+    extended = page + 2 * ((frame + page - 1) // page * page)
+    for layout, size in ((None, 20 << 20), ("ensight", 20 << 20), ("extended", extended)):
+        if os.path.exists(stream_path):
+            os.unlink(stream_path)
+        smi.create_file(stream_path, W, H, layout=layout)
+        assert os.path.getsize(stream_path) == size, layout
+    os.unlink(stream_path)
+    smi.create_file(stream_path, 4096, 2160, layout="ensight")  # 2 frames > 20 MiB
+    assert os.path.getsize(stream_path) == 2 * 4096 * 2160 * 3 + 2048
+    os.unlink(stream_path)
+    smi.create_file(stream_path, W, H, format=smi.FORMAT_GRAY16)  # extended only
+    assert os.path.getsize(stream_path) == page + 2 * ((W * H * 2 + page - 1) // page * page)
+    with pytest.raises(smi.Error) as err:
+        smi.create_file(stream_path, W, H, format=smi.FORMAT_GRAY8, layout="ensight")
+    assert err.value.code == smi.IMAGESTREAM_BAD_FORMAT
+    with pytest.raises(ValueError, match="layout"):
+        smi.create_file(stream_path, W, H, layout="tiled")
+
+
 def test_file_sized_for_the_format(stream_path):
-    smi.create_file(stream_path, W, H)  # room for RGB8 only
+    smi.create_file(stream_path, W, H, layout="extended")  # room for RGB8 only
     with smi.Server(stream_path) as server:
         with pytest.raises(smi.Error) as err:
             server.send(np.zeros((2, H, W, 4), np.uint8))

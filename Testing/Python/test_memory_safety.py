@@ -85,8 +85,9 @@ def test_frame_after_unlock_raises_value_error(stream):
     for use in (np.asarray, memoryview, bytes, lambda f: f.copy(), lambda f: f.tobytes()):
         with pytest.raises(ValueError, match="unlocked"):
             use(frame)
-    # The metadata was copied at lock time and stays readable.
-    assert frame.width == W and frame.number == 1 and frame.shape == (H, W, 3)
+    # The metadata was copied at lock time and stays readable (a new
+    # stream's first frame is number 0).
+    assert frame.width == W and frame.number == 0 and frame.shape == (H, W, 3)
 
 
 def test_locked_frames_are_read_only(stream):
@@ -145,7 +146,7 @@ def test_dropping_a_frame_unlocks_it(stream):
     client.lock()  # dropped at once
     server.send(pattern(smi.FORMAT_RGB8, W, H, 2))
     frame = client.lock()
-    assert frame is not None and frame.number == 2
+    assert frame is not None and frame.number == 1
     frame.unlock()
 
 

@@ -35,7 +35,7 @@ def test_rgb_round_trip_is_exact_and_zero_copy(stream_path):
             assert frame.format == smi.FORMAT_RGB8 and frame.format_name == "rgb8"
             assert frame.shape == (H, W, 3) and frame.dtype == "uint8"
             assert frame.nbytes == W * H * 3
-            assert frame.number >= 1 and frame.locked
+            assert frame.number == 0 and frame.locked  # a new stream numbers from 0
             del pixels, again
         assert not frame.locked
 
@@ -55,7 +55,7 @@ def test_buffer_protocol_without_numpy(stream_path):
         frame.unlock()
 
 
-def test_latest_frame_wins_and_numbers_increase(stream_path):
+def test_latest_frame_wins_and_numbers_pass_as_given(stream_path):
     smi.create_file(stream_path, W, H)
     with smi.Server(stream_path) as server, smi.Client(stream_path) as client:
         for n in (10, 11, 12):
@@ -65,15 +65,45 @@ def test_latest_frame_wins_and_numbers_increase(stream_path):
         assert np.array_equal(frame.copy(), pattern(smi.FORMAT_RGB8, W, H, 12))
         frame.unlock()
         assert client.lock() is None  # nothing newer
-        # A number that would go backwards is raised by the library.
-        server.send(pattern(smi.FORMAT_RGB8, W, H, 0), frame_number=5)
+        # The server's number is the one clients see, even going back.
+        server.send(pattern(smi.FORMAT_RGB8, W, H, 5), frame_number=5)
         frame = client.lock()
-        assert frame.number == 13
+        assert frame.number == 5
+        assert np.array_equal(frame.copy(), pattern(smi.FORMAT_RGB8, W, H, 5))
         frame.unlock()
         # 0 means "the next one".
         server.send(pattern(smi.FORMAT_RGB8, W, H, 0))
         with client.lock() as frame:
-            assert frame.number == 14
+            assert frame.number == 6
+
+
+@pytest.mark.parametrize("ensight", [False, True])
+def test_numbers_from_zero_and_raised_only_after_takeover(stream_path, ensight):
+    smi.create_file(stream_path, W, H)
+    with smi.Server(stream_path, ensight_layout=ensight) as server:
+        assert server.open_code == smi.IMAGESTREAM_NOERROR
+        client = smi.Client(stream_path)
+        for n in range(3):  # counts from 0, as EnSight's own example does
+            assert server.send(pattern(smi.FORMAT_RGB8, W, H, n), frame_number=n) == \
+                smi.IMAGESTREAM_NOERROR
+            with client.lock() as frame:
+                assert frame.number == n
+    try:
+        # A new server counting from 0 again: its numbers are raised above
+        # the frames still in the file, for the client that stayed attached.
+        with smi.Server(stream_path, ensight_layout=ensight) as server:
+            # (EnSight's layout has no takeover code for servers)
+            assert server.open_code == (smi.IMAGESTREAM_NOERROR if ensight
+                                        else smi.IMAGESTREAM_RECONNECTING)
+            assert client.lock() is None  # (EnSight layout: meets the new server)
+            for n in range(3):
+                assert server.send(pattern(smi.FORMAT_RGB8, W, H, n), frame_number=n) == \
+                    smi.IMAGESTREAM_NOERROR
+                with client.lock() as frame:
+                    assert frame.number == 3 + n
+                    assert np.array_equal(frame.copy(), pattern(smi.FORMAT_RGB8, W, H, n))
+    finally:
+        client.close()
 
 
 def test_flip_vertical(stream_path):
@@ -189,7 +219,7 @@ def test_no_free_buffer_is_reported_not_raised(stream_path):
         f1 = c1.lock()
         server.send(pattern(smi.FORMAT_RGB8, W, H, 2))
         f2 = c2.lock()
-        assert (f1.number, f2.number) == (1, 2)
+        assert (f1.number, f2.number) == (0, 1)
         # Both buffers are held: the server drops, and is never blocked.
         assert server.send(pattern(smi.FORMAT_RGB8, W, H, 3)) == \
             smi.IMAGESTREAM_NO_BUFFERAVAILABLE

@@ -58,7 +58,7 @@ def test_smi_publish_to_python(stream_path, fmt, args):
     try:
         with attach(stream_path, any_format=fmt != "rgb8") as client:
             checked = 0
-            last = 0
+            last = -1  # smi-publish numbers a new stream from 0
             while checked < 8:
                 assert client.wait(timeout=5.0), "no frame from smi-publish"
                 frame = client.lock()

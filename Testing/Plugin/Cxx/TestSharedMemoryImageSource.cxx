@@ -282,6 +282,13 @@ bool Run(const std::string& path)
   Publisher publisher;
   CHECK(publisher.Start(path.c_str()), "cannot start the publisher");
 
+  // A new stream's first frame is number 0, and the source says 0.
+  if (!PublishAndRead(publisher, source, IMAGESTREAM_FORMAT_RGB8, 32, 16, 0))
+  {
+    return false;
+  }
+  CHECK(source->GetFrameNumber() == 0, "GetFrameNumber() %u", source->GetFrameNumber());
+
   // Every 2-D format, sizes not multiples of anything; numbers increase.
   uint32_t n = 5;
   for (const FormatScalars& f : Formats)

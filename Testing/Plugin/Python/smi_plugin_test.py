@@ -83,8 +83,9 @@ def fetch(source):
     return Frame(servermanager.Fetch(source))
 
 
-def wait_for_frame(source, after=0, timeout=10.0):
-    """Refresh until the source produces a frame numbered above `after`."""
+def wait_for_frame(source, after=-1, timeout=10.0):
+    """Refresh until the source produces a frame numbered above `after`
+    (by default any frame: a new stream's first one is number 0)."""
     deadline = time.monotonic() + timeout
     while True:
         refresh(source)
