@@ -22,7 +22,8 @@ seconds="${1:-8}"
 png="${DEMO_PNG:-smi-demo.png}"
 
 if [ -f "$plugin" ] && command -v pvpython >/dev/null; then
-  # Rendering needs X (PLATFORM.md): one Xvfb for both processes when there is no display.
+  # Debian's ParaView renders only through X: one Xvfb for both processes when
+  # there is no display.
   if [ -n "${DISPLAY:-}" ]; then
     Scripts/demo_paraview.sh "$plugin" "$seconds" "$png"
   else

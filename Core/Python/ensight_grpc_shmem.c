@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * ensight_grpc_shmem.c -- EnSight's Python module API for shared-memory image
- * streams (SPEC.md section 4b), over this project's C library, so that
- * pyensight's shared-memory image path and scripts written for EnSight run
- * unchanged. Streams are named by small integer ids (from 1, so that an id is
+ * ensight_grpc_shmem.c -- EnSight's Python module for shared-memory image
+ * streams (its calls, keyword names and constants) over this project's C
+ * library, so that pyensight's shared-memory image path and scripts written
+ * for EnSight run unchanged. Streams are named by small integer ids (from 1, so that an id is
  * always true in an `if`); frames are handed out as copies (bytes), so no
  * Python object ever points into the mapping.
  *

@@ -2,14 +2,14 @@
 /*
  * TestErrorStrings -- every return code has its own non-empty string; an
  * unknown code gets one generic string, never NULL. Also pins the values
- * that SPEC.md fixes (EnSight's API and our additions), so a renumbering is
+ * that are fixed (EnSight's API and our additions), so a renumbering is
  * caught here.
  */
 #include "smi_test.h"
 
 static int TestErrorStrings(void)
 {
-    /* Values fixed by SPEC.md section 2 and the public headers. */
+    /* Values fixed by EnSight's client API and the public headers. */
     ASSERT_STR_EQ(IMAGESTREAM_API_VERSION, "1.0");
     ASSERT_EQ(IMAGESTREAM_UNCONNECTED, 4);
     ASSERT_EQ(IMAGESTREAM_RECONNECTING, 3);
