@@ -4,8 +4,10 @@
 # Only missing packages are installed; nothing is done when all are present.
 set -euo pipefail
 
-# The core and the Python module.
-packages=(build-essential cmake pkg-config python3-numpy python3-pytest)
+# The core and the Python module; clang's libFuzzer and spin for the fuzzers
+# and the protocol model.
+packages=(build-essential cmake pkg-config python3-numpy python3-pytest
+  clang libclang-rt-14-dev spin)
 # The ParaView plugin: ParaView 5.11's SDK, what its CMake files look for, and
 # Xvfb for the rendering tests (Debian's ParaView renders only through X).
 packages+=(paraview paraview-dev python3-paraview xvfb xauth

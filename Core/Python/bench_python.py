@@ -35,6 +35,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -256,8 +257,12 @@ def main():
     print("  %d round(s) of %.1f s per run, files in %s, %d CPUs; frames/s are medians"
           % (args.rounds, args.seconds, args.dir, os.cpu_count() or 0))
 
-    path = os.path.join(args.dir, "smi-bench-python-%d.smi" % os.getpid())
-    ppm = os.path.join(args.dir, "smi-bench-python-%d.ppm" % os.getpid())
+    # A private directory (mkdtemp: a new, unpredictable name, mode 0700) for
+    # the stream and the PPM file: a fixed name in a shared directory such as
+    # /dev/shm could be taken first by another user's file or symbolic link.
+    workdir = tempfile.mkdtemp(prefix="smi-bench-python-", dir=args.dir)
+    path = os.path.join(workdir, "stream.smi")
+    ppm = os.path.join(workdir, "image.ppm")
     results = []
     try:
         for name in args.sizes.split(","):
@@ -282,8 +287,7 @@ def main():
                    for k, v in runs.items()}
             results.append((name, med))
     finally:
-        remove(path)
-        remove(ppm)
+        shutil.rmtree(workdir, ignore_errors=True)
 
     print("\n%-6s %-34s %12s %12s %8s" % ("size", "measure", "Python f/s", "C f/s", "Py/C"))
     worst = None

@@ -76,7 +76,9 @@
     XX(VERSION_MISMATCH)   \
     XX(SERVER_ACTIVE)      \
     XX(TOO_MANY_CLIENTS)   \
-    XX(BAD_FORMAT)
+    XX(BAD_FORMAT)         \
+    XX(UNSAFE_FILE)        \
+    XX(NO_SPACE)
 
 static const char *smi_code_name(int code)
 {
@@ -1544,7 +1546,9 @@ PyDoc_STRVAR(Client_doc,
 "--\n\n"
 "Attach to the stream in the existing file `path` as a client (either\n"
 "layout, detected from the file). Raises Error when the file is missing,\n"
-"not a stream, or every client slot is taken. With any_format, frames of\n"
+"not a stream, or every client slot is taken; IMAGESTREAM_UNSAFE_FILE for\n"
+"a symbolic link, a FIFO or anything but a regular file, another user's\n"
+"file, or one group or others may write. With any_format, frames of\n"
 "every pixel format are handed out (else only packed RGB, as EnSight's\n"
 "client API promises).\n"
 "\n"
@@ -2008,7 +2012,11 @@ PyDoc_STRVAR(create_file_doc,
 "least 20 MiB, as EnSight's own client asks; layout='extended' sizes it\n"
 "for the extended layout only, layout='ensight' for EnSight's. A larger\n"
 "file is left as it is. Put it in /dev/shm for memory-speed streams.\n"
-"Raises Error on failure, ValueError for an unknown layout.");
+"A new file is made exclusively (never through a symbolic link); an\n"
+"existing one must be yours and not writable by group or others. The\n"
+"file's space is reserved now. Raises Error on failure (code\n"
+"IMAGESTREAM_UNSAFE_FILE or IMAGESTREAM_NO_SPACE among them), ValueError\n"
+"for an unknown layout.");
 
 static PyObject *smi_create_file(PyObject *m, PyObject *args, PyObject *kwds)
 {
@@ -2279,6 +2287,7 @@ PyMODINIT_FUNC PyInit_shared_memory_image(void)
     SMI_ADD(OPTIONS_SERVER)
     SMI_ADD(OPTIONS_EXTENDED)
     SMI_ADD(OPTIONS_ANYFORMAT)
+    SMI_ADD(OPTIONS_ANYFILE)
     SMI_ADD(FORMAT_RGB8)
     SMI_ADD(FORMAT_RGBA8)
     SMI_ADD(FORMAT_GRAY8)

@@ -219,9 +219,31 @@ static size_t frame_bytes(const frame_size_t *sz)
     return (size_t)sz->width * sz->height * 3u;
 }
 
-static void make_path(char *out, size_t len, const char *tag)
+/* Create a new, empty file of mode 0600 in DIR with a unique, unpredictable
+   name (mkstemps: O_CREAT | O_EXCL, so nobody's file or symbolic link placed
+   there beforehand is ever opened), registered for removal. Its name goes to
+   `out`. Returns the path slot (for path_remove) and the open fd through
+   *fd, or -1 with a message. */
+static int make_temp(char *out, size_t len, const char *tag, int *fd)
 {
-    snprintf(out, len, "%s/smi-bench-%ld-%s.smi", g_opt.dir, (long)getpid(), tag);
+    int n = snprintf(out, len, "%s/smi-bench-%ld-%s-XXXXXX.smi", g_opt.dir, (long)getpid(), tag);
+    if (n < 0 || (size_t)n >= len) {
+        fprintf(stderr, "smi-bench: %s: directory name too long\n", g_opt.dir);
+        return -1;
+    }
+    *fd = mkstemps(out, 4);
+    if (*fd < 0) {
+        fprintf(stderr, "smi-bench: cannot create a file in %s: %s\n", g_opt.dir, strerror(errno));
+        return -1;
+    }
+    int slot = path_register(out);
+    if (slot < 0) {
+        unlink(out);
+        close(*fd);
+        *fd = -1;
+        fprintf(stderr, "smi-bench: too many files\n");
+    }
+    return slot;
 }
 
 /* ---- shared control block between server and client ---------------------- */
@@ -524,13 +546,17 @@ static int session_open(session_t *ss, const char *tag, int extended, uint32_t w
 {
     memset(ss, 0, sizeof *ss);
     ss->path_slot = -1;
-    make_path(ss->path, sizeof ss->path, tag);
     ss->ctl = ctl_new();
     if (!ss->ctl)
         return 1;
     ss->ctl->check = check;
-    unlink(ss->path);
-    ss->path_slot = path_register(ss->path);
+    /* The stream file: a new file of our own, made here (never a name
+       someone else could have made first); createfile then sizes it. */
+    int fd;
+    ss->path_slot = make_temp(ss->path, sizeof ss->path, tag, &fd);
+    if (ss->path_slot < 0)
+        return 1;
+    close(fd);
     /* Fork before the server exists, so that the client does not inherit it. */
     ss->child = spawn_client(ss->ctl, mode, ss->path);
     if (ss->child < 0)
@@ -614,13 +640,13 @@ static int shm_target_open(shm_target_t *m, size_t n)
     m->len = 4096u + 2u * stride;
     m->map = NULL;
     char path[PATH_MAX];
-    make_path(path, sizeof path, "memcpy");
-    int slot = path_register(path);
-    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-    if (fd < 0 || ftruncate(fd, (off_t)m->len) != 0) {
+    int fd;
+    int slot = make_temp(path, sizeof path, "memcpy", &fd);
+    if (slot < 0)
+        return 1;
+    if (ftruncate(fd, (off_t)m->len) != 0) {
         fprintf(stderr, "smi-bench: %s: %s\n", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
+        close(fd);
         path_remove(slot);
         return 1;
     }

@@ -6,7 +6,8 @@
  *
  * It reads the file through SharedMemoryImageStream_inspect(), which never
  * writes a byte of it and never attaches, so it is safe on a live stream (and
- * on one served by EnSight).
+ * on one served by EnSight). It reads files of any owner, but never through
+ * a symbolic link, and never waits on a FIFO (both: exit status 1).
  *
  * Exit status: 0 every FILE is a valid stream; 1 a FILE is missing or not a
  * valid stream (the library's error string says why); 2 usage error.
@@ -180,6 +181,8 @@ static int show(const char *path, int json)
         else if (rc == IMAGESTREAM_BAD_FILE_FORMAT)
             snprintf(detail, sizeof detail,
                      " (no extended-layout magic, and not a valid EnSight-layout stream)");
+        else if (rc == IMAGESTREAM_UNSAFE_FILE) /* which: a link, a FIFO, ... */
+            smi_tool_unsafe_detail(path, detail, sizeof detail);
         fprintf(stderr, "smi-info: %s: %s%s\n", path, SharedMemoryImageStream_errorstring(rc),
                 detail);
         if (json) {

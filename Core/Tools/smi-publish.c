@@ -15,9 +15,11 @@
  * stderr with the library's error string); 2 usage error.
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "smi_tool_common.h"
 
@@ -261,12 +263,28 @@ static void print_status(const publisher_t *p, double elapsed, uint64_t publishe
             clients);
 }
 
+/* Zero-copy publishing draws straight into the file: if another process
+   truncates it meanwhile, the drawing faults (SIGBUS). Say so and exit 1,
+   like any other error, instead of dying of the signal. */
+static void on_sigbus(int sig)
+{
+    static const char message[] =
+        "smi-publish: the stream file was truncated under the server (SIGBUS)\n";
+    (void)sig;
+    (void)!write(2, message, sizeof message - 1);
+    _exit(1);
+}
+
 int main(int argc, char **argv)
 {
     options_t o;
     int status = parse_options(argc, argv, &o);
     if (status != 0)
         return status < 0 ? 0 : status;
+    struct sigaction bus;
+    memset(&bus, 0, sizeof bus);
+    bus.sa_handler = on_sigbus;
+    sigaction(SIGBUS, &bus, NULL);
 
     publisher_t p;
     memset(&p, 0, sizeof p);

@@ -156,25 +156,42 @@ static int parse_options(int argc, char **argv, options_t *o)
    file (just created; its server has not written the header yet, even if it
    already holds the server lock) would be taken for an EnSight stream with no
    frame: this client would claim EnSight's one client place, and the server's
-   initialization would then undo the attach. */
-static int file_ready(const char *path)
+   initialization would then undo the attach. Returns NOERROR when ready,
+   else why not: inspect's error (never blocking: a FIFO at the path is
+   UNSAFE_FILE at once), or BAD_FILE_SIZE for a file no server set up yet. */
+static SharedMemoryImageError file_ready(const char *path)
 {
     SharedMemoryStreamInfo info;
     memset(&info, 0, sizeof info);
-    if (SharedMemoryImageStream_inspect(path, &info) != IMAGESTREAM_NOERROR)
-        return 0;
+    SharedMemoryImageError rc = SharedMemoryImageStream_inspect(path, &info);
+    if (rc != IMAGESTREAM_NOERROR)
+        return rc < IMAGESTREAM_NOERROR ? rc : IMAGESTREAM_BAD_FILE_SIZE;
     if (info.layout == IMAGESTREAM_LAYOUT_EXTENDED)
-        return 1;
+        return IMAGESTREAM_NOERROR;
     for (uint32_t i = 0; i < info.buffer_count && i < IMAGESTREAM_MAX_BUFFERS; i++)
         if (info.buffers[i].state != 0)
-            return 1; /* an EnSight server initialized it (4), or frames flow */
-    return 0;
+            return IMAGESTREAM_NOERROR; /* an EnSight server initialized it (4), or frames flow */
+    return IMAGESTREAM_BAD_FILE_SIZE;
 }
 
+/* With --wait-file, what may still change is waited for: a missing, short,
+   invalid file, and one refused as unsafe (a FIFO or a link may be replaced
+   by the real file). */
 static int retry_while_waiting(SharedMemoryImageError rc)
 {
     return rc == IMAGESTREAM_BAD_FILE_SIZE || rc == IMAGESTREAM_UNABLE_TO_OPEN_FILE ||
-           rc == IMAGESTREAM_BAD_FILE_FORMAT || rc == IMAGESTREAM_UNABLE_TO_MAP_FILE;
+           rc == IMAGESTREAM_BAD_FILE_FORMAT || rc == IMAGESTREAM_UNABLE_TO_MAP_FILE ||
+           rc == IMAGESTREAM_UNSAFE_FILE;
+}
+
+/* "cannot attach" and timeout messages: the library's string, and for an
+   unsafe file what it is. */
+static void print_attach_error(const char *what, const char *path, SharedMemoryImageError rc)
+{
+    char detail[128] = "";
+    if (rc == IMAGESTREAM_UNSAFE_FILE)
+        smi_tool_unsafe_detail(path, detail, sizeof detail);
+    fprintf(stderr, "%s%s%s\n", what, SharedMemoryImageStream_errorstring(rc), detail);
 }
 
 typedef struct reader_t {
@@ -227,25 +244,37 @@ int main(int argc, char **argv)
     /* Attach, waiting for the file if asked. */
     const uint32_t create_options =
         o.any_format ? IMAGESTREAM_OPTIONS_ANYFORMAT : IMAGESTREAM_OPTIONS_NONE;
+    int noted_unsafe = 0;
     for (;;) {
-        if (o.wait_file && !file_ready(o.path)) {
-            rc = IMAGESTREAM_BAD_FILE_SIZE;
+        /* Neither call blocks (a FIFO at the path is refused at once), so
+           --timeout and SIGINT/SIGTERM are seen within one 20 ms step. */
+        if (o.wait_file && (rc = file_ready(o.path)) != IMAGESTREAM_NOERROR) {
+            /* not ready yet: wait */
         } else {
             rc = SharedMemoryImageStream_create(o.path, create_options, &stream);
             if (rc >= IMAGESTREAM_NOERROR)
                 break;
             stream = NULL;
             if (!o.wait_file || !retry_while_waiting(rc)) {
-                fprintf(stderr, "smi-read: cannot attach to %s: %s\n", o.path,
-                        SharedMemoryImageStream_errorstring(rc));
+                char what[1200];
+                snprintf(what, sizeof what, "smi-read: cannot attach to %s: ", o.path);
+                print_attach_error(what, o.path, rc);
                 return EXIT_FAIL;
             }
+        }
+        if (rc == IMAGESTREAM_UNSAFE_FILE && !noted_unsafe && !o.quiet) {
+            char what[1200];
+            snprintf(what, sizeof what, "smi-read: %s: waiting: ", o.path);
+            print_attach_error(what, o.path, rc);
+            noted_unsafe = 1;
         }
         if (smi_tool_stop)
             return EXIT_OK;
         if (o.timeout > 0.0 && smi_tool_now_s() - start >= o.timeout) {
-            fprintf(stderr, "smi-read: timeout: %s is not a served stream after %g s (%s)\n",
-                    o.path, o.timeout, SharedMemoryImageStream_errorstring(rc));
+            char what[1200];
+            snprintf(what, sizeof what, "smi-read: timeout: %s is not a served stream after %g s: ",
+                     o.path, o.timeout);
+            print_attach_error(what, o.path, rc);
             return EXIT_TIMEOUT;
         }
         smi_tool_sleep_until_ns(smi_tool_now_ns() + 20000000u);

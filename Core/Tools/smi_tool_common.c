@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -167,6 +168,28 @@ uint32_t smi_tool_format_bytes(uint32_t format)
 const char *smi_tool_format_name(uint32_t format)
 {
     return format < SMI_TOOL_FORMAT_COUNT ? smi_tool_format_names[format] : "unknown";
+}
+
+void smi_tool_unsafe_detail(const char *path, char *out, size_t n)
+{
+    struct stat st;
+    out[0] = '\0';
+    if (n == 0 || lstat(path, &st) != 0)
+        return;
+    const char *kind = S_ISLNK(st.st_mode)                          ? "a symbolic link"
+                       : S_ISFIFO(st.st_mode)                       ? "a FIFO"
+                       : S_ISSOCK(st.st_mode)                       ? "a socket"
+                       : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                       : S_ISDIR(st.st_mode)                        ? "a directory"
+                                                                    : NULL;
+    if (kind)
+        snprintf(out, n, " (%s)", kind);
+    else if (st.st_uid != geteuid())
+        snprintf(out, n, " (owned by uid %lu, not %lu)", (unsigned long)st.st_uid,
+                 (unsigned long)geteuid());
+    else if (st.st_mode & 022)
+        snprintf(out, n, " (mode %04o: group or others may write it)",
+                 (unsigned)(st.st_mode & 07777));
 }
 
 /* ---- Test pattern --------------------------------------------------------- */

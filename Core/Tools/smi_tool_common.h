@@ -92,6 +92,16 @@ uint32_t smi_tool_format_bytes(uint32_t format);
 /** Name of an IMAGESTREAM_FORMAT_* ("rgb8", ...), "unknown" if unknown. */
 const char *smi_tool_format_name(uint32_t format);
 
+/* ---- Why a file was refused ----------------------------------------------- */
+
+/**
+ * After IMAGESTREAM_UNSAFE_FILE for `path`: what the path is, for a message,
+ * as " (a FIFO)", " (a symbolic link)", " (owned by uid 1000, not 0)",
+ * " (mode 0666: group or others may write it)"; "" when nothing is found
+ * (the file changed meanwhile). Looks at the path without following it.
+ */
+void smi_tool_unsafe_detail(const char *path, char *out, size_t n);
+
 /* ---- Test pattern (see the top of this file) ----------------------------- */
 
 /** Fill one row `y` of frame `n` (width pixels of `format`) into `row`. */

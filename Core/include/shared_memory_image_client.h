@@ -106,11 +106,20 @@ typedef struct _SharedMemoryFrame {
  * stream in the existing file `filename`.
  *
  * A client detects the file's layout itself (EnSight's or the extended one).
+ *
+ * The file is opened carefully (Core/LAYOUT.md, "Opening files"): a symbolic
+ * link at the last component of the path, anything but a regular file (a
+ * FIFO is refused at once, never waited on), a file not owned by the
+ * effective uid or writable by group or others are refused with
+ * UNSAFE_FILE, unless the options include IMAGESTREAM_OPTIONS_ANYFILE (see
+ * the _priv header), which accepts any owner and mode and follows links.
  * @return NOERROR, or RECONNECTING when the stream was already active (not an
  *   error: the client takes it over); a negative code on failure, and then
  *   *stream is set to NULL. BAD_ARGS when filename or stream is NULL or an
  *   option bit is unknown; BAD_FILE_SIZE when the file is missing or cannot
- *   hold a header; BAD_FILE_FORMAT when its header is not valid.
+ *   hold a header; BAD_FILE_FORMAT when its header is not valid;
+ *   UNSAFE_FILE as above; NO_SPACE (server) when the file system cannot
+ *   hold the whole file (a server reserves its blocks before writing).
  */
 SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_create(const char *filename,
                                                                  uint32_t options,
@@ -168,6 +177,21 @@ SMI_EXPORT const char *SharedMemoryImageStream_errorstring(SharedMemoryImageErro
 #define IMAGESTREAM_TOO_MANY_CLIENTS -15
 /** The pixel format, depth or size is not valid for this stream's layout. */
 #define IMAGESTREAM_BAD_FORMAT -16
+/** The stream file is not one this process may trust: a symbolic link at the
+    last component of the path, not a regular file (a FIFO, a socket, a
+    device), owned by another user than the effective uid, or writable by
+    group or others (mode & 022). Stream files are input from other, possibly
+    hostile, users: create() refuses such files unless the caller opts in
+    with IMAGESTREAM_OPTIONS_ANYFILE (shared_memory_image_client_priv.h);
+    createfile*() always refuses them; inspect() refuses symbolic links and
+    anything but a regular file. Core/LAYOUT.md, "Opening files". */
+#define IMAGESTREAM_UNSAFE_FILE -17
+/** The file system has no room for the stream file: createfile*() could not
+    reserve the blocks of the file it makes, or a server's create() could
+    not reserve the blocks of the file it maps (nothing is written then).
+    Writing into an unreserved page of a full tmpfs would end the process
+    with SIGBUS instead. */
+#define IMAGESTREAM_NO_SPACE -18
 
 #ifdef __cplusplus
 }

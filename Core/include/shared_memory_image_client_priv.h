@@ -126,6 +126,14 @@ SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_putframe(SharedMemoryI
 /** Client option: lock() also hands out frames that are not packed RGB
     (use SharedMemoryImageStream_describe() to learn their format). */
 #define IMAGESTREAM_OPTIONS_ANYFORMAT 0x00020000
+/** Client or server option: trust the file as it is. Without it, create()
+    refuses (IMAGESTREAM_UNSAFE_FILE) a symbolic link at the last component
+    of the path, a file owned by another user than the effective uid, and a
+    file writable by group or others; with it, create() follows symbolic
+    links and accepts any owner and mode, as EnSight's own library does (for
+    streams shared on purpose between users). Anything but a regular file is
+    refused either way. Core/LAYOUT.md, "Opening files". */
+#define IMAGESTREAM_OPTIONS_ANYFILE 0x00040000
 
 /* Pixel formats (extended layout; the EnSight layout is always RGB8). */
 #define IMAGESTREAM_FORMAT_RGB8 0    /**< 3 x uint8 per pixel */
@@ -154,13 +162,25 @@ typedef struct _SharedMemoryImageDesc {
 } SharedMemoryImageDesc;
 
 /**
- * Create `filename` (mode 0600), or grow it, so that it holds two packed-RGB
- * frames of max_width x max_height in either layout: for the EnSight layout
- * that means at least 20 MiB (EnSight's own client asks for 20 MB), or twice
- * the frame plus 2 KiB when that is more. An existing larger file is left as
- * it is. Use createfilelayout() for a file sized for the extended layout only.
- * @return NOERROR; BAD_ARGS (NULL name, zero size, overflow);
- *   UNABLE_TO_OPEN_FILE; BAD_FILE_SIZE when the file cannot be grown.
+ * Create `filename`, or grow it, so that it holds two packed-RGB frames of
+ * max_width x max_height in either layout: for the EnSight layout that means
+ * at least 20 MiB (EnSight's own client asks for 20 MB), or twice the frame
+ * plus 2 KiB when that is more. An existing larger file keeps its size and
+ * bytes. Use createfilelayout() for a file sized for the extended layout only.
+ *
+ * A new file is made with O_CREAT | O_EXCL | O_NOFOLLOW, mode 0600; an
+ * existing one must be a regular file of the effective uid that group and
+ * others cannot write, reached without a symbolic link (Core/LAYOUT.md,
+ * "Opening files"). The file's blocks are reserved (fallocate), so that a
+ * full file system shows now, not as a SIGBUS at the first frame.
+ * @return NOERROR; BAD_ARGS (NULL name, zero size, overflow, or a file above
+ *   2^46 bytes, which no process could map: refused before the file is
+ *   touched); UNSAFE_FILE (a symbolic link, not a regular file, another
+ *   owner, writable by group or others); NO_SPACE when the file system
+ *   cannot hold the file (a file made by this call is removed again, an
+ *   existing one keeps its size); UNABLE_TO_OPEN_FILE (a missing directory,
+ *   a directory as the name, no permission); BAD_FILE_SIZE when the file
+ *   cannot be grown otherwise.
  */
 SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_createfile(const char *filename,
                                                                      uint32_t max_width,
@@ -306,7 +326,11 @@ typedef struct _SharedMemoryStreamInfo {
 /**
  * Read the state of the stream in `filename` without attaching to it: no
  * byte of the file is changed (safe on a live stream, and on EnSight's).
+ * Files of any owner and mode are read, but never through a symbolic link
+ * nor anything but a regular file (a FIFO is refused at once, never waited
+ * on). The file's holes read as zeros without allocating any space.
  * @return NOERROR; BAD_ARGS; BAD_FILE_SIZE; UNABLE_TO_OPEN_FILE;
+ *   UNSAFE_FILE (a symbolic link, not a regular file); UNABLE_TO_MAP_FILE;
  *   BAD_FILE_FORMAT or VERSION_MISMATCH (info->layout says what was found).
  */
 SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_inspect(const char *filename,

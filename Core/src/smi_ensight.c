@@ -58,20 +58,24 @@ int smi_es_payload(uint64_t file_size, uint64_t *payload)
     return IMAGESTREAM_NOERROR;
 }
 
-/* Check the header of block b: 1 whole frame, 0 partial frame (skip), < 0 bad. */
-static int smi_es_check_block(SharedMemoryImageStream s, int b)
+/* Copy block b's header out of the file once (the copy is what gets checked
+   and used: another process may change the file at any time). */
+static BufferHeader smi_es_snapshot(SharedMemoryImageStream s, int b)
 {
-    const uint8_t *h = smi_es_header(s, b);
-    uint32_t width = smi_es_get(h, SMI_ES_FIELD(width));
-    uint32_t height = smi_es_get(h, SMI_ES_FIELD(height));
-    uint32_t offset = smi_es_get(h, SMI_ES_FIELD(offset));
-    uint32_t scanlines = smi_es_get(h, SMI_ES_FIELD(num_scanlines));
-    uint64_t rows = (uint64_t)offset + scanlines, bytes;
-    if (width == 0 || height == 0 || rows > height ||
-        __builtin_mul_overflow((uint64_t)width * scanlines, (uint64_t)3, &bytes) ||
+    BufferHeader h;
+    memcpy(&h, smi_es_header(s, b), sizeof h);
+    return h;
+}
+
+/* Check a header snapshot: 1 whole frame, 0 partial frame (skip), < 0 bad. */
+static int smi_es_check_header(SharedMemoryImageStream s, const BufferHeader *h)
+{
+    uint64_t rows = (uint64_t)h->offset + h->num_scanlines, bytes;
+    if (h->width == 0 || h->height == 0 || rows > h->height ||
+        __builtin_mul_overflow((uint64_t)h->width * h->num_scanlines, (uint64_t)3, &bytes) ||
         bytes > s->es_payload)
         return IMAGESTREAM_BAD_FILE_FORMAT;
-    return offset == 0 && scanlines == height;
+    return h->offset == 0 && h->num_scanlines == h->height;
 }
 
 int smi_es_server_start(SharedMemoryImageStream s)
@@ -82,11 +86,17 @@ int smi_es_server_start(SharedMemoryImageStream s)
     /* Only the states are initialized: the other header fields keep the last
        frame each block held, so that this server numbers on from frames a
        previous server left (a header describing rows that fit holds one). */
+    /* A block a live client of this library holds locked (its slot byte is
+       locked) stays at 3: it is the client's until it unlocks, and the
+       server never writes it. */
+    int client_alive = smi_bytelock_held(s->fd, SMI_LOCK_SLOT(0)) == 1;
     for (int b = 0; b < 2; b++) {
-        uint8_t *h = smi_es_header(s, b);
-        if (smi_es_check_block(s, b) >= 0 && smi_es_get(h, SMI_ES_FIELD(num_scanlines)) != 0)
-            smi_take_over_numbers(s, smi_es_get(h, SMI_ES_FIELD(frame_number)));
-        memset(h + SMI_ES_FIELD(pad), 0, 3);
+        BufferHeader h = smi_es_snapshot(s, b);
+        if (smi_es_check_header(s, &h) >= 0 && h.num_scanlines != 0)
+            smi_take_over_numbers(s, h.frame_number);
+        if (h.buffer_state == SMI_ES_LOCKED && client_alive)
+            continue;
+        memset(smi_es_header(s, b) + SMI_ES_FIELD(pad), 0, 3);
         smi_es_set_state(s, b, SMI_ES_INIT);
     }
     return IMAGESTREAM_NOERROR;
@@ -165,7 +175,8 @@ static int smi_es_ready_blocks(SharedMemoryImageStream s, int order[2])
         }
         if (st != SMI_ES_READY)
             continue;
-        int whole = smi_es_check_block(s, b);
+        BufferHeader h = smi_es_snapshot(s, b);
+        int whole = smi_es_check_header(s, &h);
         if (whole < 0)
             return whole;
         if (!whole) {
@@ -208,11 +219,18 @@ int smi_es_lock(SharedMemoryImageStream s)
     smi_es_set_state(s, b, SMI_ES_LOCKED);
     if (n == 2)
         smi_es_set_state(s, order[1], SMI_ES_FREE); /* superseded: back to the server */
-    const uint8_t *h = smi_es_header(s, b);
+    /* Locked: read the header once more, now that the block is ours, and
+       use only that copy (checked again: the file is another process's
+       too). */
+    BufferHeader h = smi_es_snapshot(s, b);
+    if (smi_es_check_header(s, &h) != 1) {
+        smi_es_set_state(s, b, SMI_ES_FREE);
+        return IMAGESTREAM_BAD_FILE_FORMAT;
+    }
     s->es_block = b;
-    s->frame.iFrame = smi_es_get(h, SMI_ES_FIELD(frame_number));
-    s->frame.iWidth = smi_es_get(h, SMI_ES_FIELD(width));
-    s->frame.iHeight = smi_es_get(h, SMI_ES_FIELD(height));
+    s->frame.iFrame = h.frame_number;
+    s->frame.iWidth = h.width;
+    s->frame.iHeight = h.height;
     s->frame.buffer = smi_es_pixels(s, b);
     smi_fill_default_desc(&s->desc, s->frame.iWidth, s->frame.iHeight);
     return IMAGESTREAM_NOERROR;

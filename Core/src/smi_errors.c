@@ -29,7 +29,10 @@
                          "(this library reads extended layout version 1)")                 \
     XX(SERVER_ACTIVE, "another live server is already publishing to this stream file")     \
     XX(TOO_MANY_CLIENTS, "every client slot of the stream is in use")                      \
-    XX(BAD_FORMAT, "pixel format, depth or size not supported by this stream's layout")
+    XX(BAD_FORMAT, "pixel format, depth or size not supported by this stream's layout")   \
+    XX(UNSAFE_FILE, "the stream file is a symbolic link, not a regular file, owned by "     \
+                    "another user, or writable by group or others")                         \
+    XX(NO_SPACE, "not enough space on the file system for the stream file")
 
 const char *SharedMemoryImageStream_errorstring(SharedMemoryImageError err)
 {

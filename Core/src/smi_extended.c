@@ -11,7 +11,15 @@
  * writes a buffer a client holds, and a client never holds a buffer being
  * written. Clients sleep on a futex word the server bumps after each publish.
  * A client's liveness is the kernel byte lock on its slot, so a dead client's
- * hold is dropped by the server, and a live client's never is.
+ * hold is dropped by the server, and a live client's never is. The protocol
+ * is modelled in Testing/Model/smi_extended.pml (checked with spin: no torn
+ * read, no lost wake-up, no deadlock); change both together.
+ *
+ * Everything read from the file is read once into a local copy, checked,
+ * and only the copy is used (the geometry at attach or takeover, a buffer's
+ * header after it is pinned); pixel addresses come from this side's own
+ * geometry, never from the file's data_offset. See Core/LAYOUT.md,
+ * "Reading shared memory".
  */
 #include "smi_internal.h"
 #include "smi_platform.h"
@@ -20,6 +28,7 @@
 
 #define SMI_SWEEP_INTERVAL_NS 500000000 /* look for dead clients twice a second */
 #define SMI_LOCK_RETRIES 16
+#define SMI_WAIT_RECHECK_NS 1000000000 /* a sleeping client looks again once a second */
 
 static const uint8_t smi_magic[8] = {0x89, 'S', 'M', 'I', '\r', '\n', 0x1a, '\n'};
 
@@ -32,49 +41,89 @@ int smi_ext_has_magic(const uint8_t *base, uint64_t size)
     return memcmp(&word, smi_magic, sizeof smi_magic) == 0;
 }
 
-int smi_ext_validate(const uint8_t *base, uint64_t size)
+/* The file's geometry, each field read once (relaxed atomic loads: another
+   process may change them at any time) into `g`, then validated: only `g` is
+   used afterwards, never the file's fields again. */
+static int smi_ext_read_geometry(const uint8_t *base, uint64_t size, smi_ext_geometry_t *g)
 {
     if (size < SMI_EXT_HEADER_SIZE)
         return IMAGESTREAM_BAD_FILE_FORMAT;
-    const smi_ext_file_header_t *f = (const smi_ext_file_header_t *)base;
-    if (f->version != SMI_EXT_VERSION)
-        return IMAGESTREAM_VERSION_MISMATCH;
-    uint64_t bs = f->buffer_size, total;
-    if (f->header_size != SMI_EXT_HEADER_SIZE || f->buffer_count < 1 ||
-        f->buffer_count > SMI_EXT_MAX_BUFFERS || f->slot_count < 1 ||
-        f->slot_count > SMI_EXT_MAX_SLOTS || bs == 0 || bs % SMI_EXT_ALIGN != 0 ||
-        __builtin_mul_overflow(bs, (uint64_t)f->buffer_count, &total) ||
-        __builtin_add_overflow(total, (uint64_t)SMI_EXT_HEADER_SIZE, &total) ||
-        total != f->file_size || f->file_size > size)
-        return IMAGESTREAM_BAD_FILE_FORMAT;
     const smi_ext_page_t *p = (const smi_ext_page_t *)base;
-    for (uint32_t b = 0; b < f->buffer_count; b++)
-        if (p->buffers[b].data_offset != SMI_EXT_HEADER_SIZE + b * bs)
+    if (SMI_LOAD_RLX(&p->file.version) != SMI_EXT_VERSION)
+        return IMAGESTREAM_VERSION_MISMATCH;
+    uint32_t header_size = SMI_LOAD_RLX(&p->file.header_size);
+    g->buffer_count = SMI_LOAD_RLX(&p->file.buffer_count);
+    g->slot_count = SMI_LOAD_RLX(&p->file.slot_count);
+    g->buffer_size = SMI_LOAD_RLX(&p->file.buffer_size);
+    g->file_size = SMI_LOAD_RLX(&p->file.file_size);
+    uint64_t bs = g->buffer_size, total;
+    if (header_size != SMI_EXT_HEADER_SIZE || g->buffer_count < 1 ||
+        g->buffer_count > SMI_EXT_MAX_BUFFERS || g->slot_count < 1 ||
+        g->slot_count > SMI_EXT_MAX_SLOTS || bs == 0 || bs % SMI_EXT_ALIGN != 0 ||
+        __builtin_mul_overflow(bs, (uint64_t)g->buffer_count, &total) ||
+        __builtin_add_overflow(total, (uint64_t)SMI_EXT_HEADER_SIZE, &total) ||
+        total != g->file_size || g->file_size > size)
+        return IMAGESTREAM_BAD_FILE_FORMAT;
+    for (uint32_t b = 0; b < g->buffer_count; b++)
+        if (SMI_LOAD_RLX(&p->buffers[b].data_offset) != SMI_EXT_HEADER_SIZE + b * bs)
             return IMAGESTREAM_BAD_FILE_FORMAT;
     return IMAGESTREAM_NOERROR;
 }
 
-/* Check the header of a buffer this side has pinned (or owns). */
-static int smi_ext_check_buffer(const smi_ext_page_t *p, uint32_t b)
+int smi_ext_validate(const uint8_t *base, uint64_t size)
 {
-    const smi_ext_buffer_header_t *h = &p->buffers[b];
+    smi_ext_geometry_t g;
+    return smi_ext_read_geometry(base, size, &g);
+}
+
+/* Copy buffer b's header out of the file once; the copy is what gets
+   checked and used. */
+static void smi_ext_snapshot(const smi_ext_page_t *p, uint32_t b, smi_ext_buffer_header_t *h)
+{
+    const smi_ext_buffer_header_t *src = &p->buffers[b];
+    h->state = SMI_LOAD_RLX(&src->state);
+    h->format = SMI_LOAD_RLX(&src->format);
+    h->sequence = SMI_LOAD_RLX(&src->sequence);
+    h->frame_number = SMI_LOAD_RLX(&src->frame_number);
+    h->width = SMI_LOAD_RLX(&src->width);
+    h->height = SMI_LOAD_RLX(&src->height);
+    h->depth = SMI_LOAD_RLX(&src->depth);
+    h->data_offset = SMI_LOAD_RLX(&src->data_offset);
+    h->data_size = SMI_LOAD_RLX(&src->data_size);
+    /* (doubles: plain copies of a local snapshot; any bit pattern is a value) */
+    memcpy(&h->timestamp, (const uint8_t *)src + offsetof(smi_ext_buffer_header_t, timestamp),
+           sizeof h->timestamp + sizeof h->spacing + sizeof h->origin);
+}
+
+/* Check a buffer header snapshot against this side's own geometry. */
+static int smi_ext_check_buffer(const SharedMemoryImageStream s, const smi_ext_buffer_header_t *h,
+                                uint32_t b)
+{
     uint64_t bpp = SharedMemoryImageStream_formatsize(h->format), n;
     if (bpp == 0 || h->width == 0 || h->height == 0 || h->depth == 0 ||
         __builtin_mul_overflow((uint64_t)h->width, (uint64_t)h->height, &n) ||
         __builtin_mul_overflow(n, (uint64_t)h->depth, &n) || __builtin_mul_overflow(n, bpp, &n) ||
-        n != h->data_size || n > p->file.buffer_size ||
-        h->data_offset != SMI_EXT_HEADER_SIZE + b * p->file.buffer_size)
+        n != h->data_size || n > s->buffer_size ||
+        h->data_offset != SMI_EXT_HEADER_SIZE + b * s->buffer_size)
         return IMAGESTREAM_BAD_FILE_FORMAT;
     return IMAGESTREAM_NOERROR;
 }
 
-static void smi_ext_take_geometry(SharedMemoryImageStream s)
+/* This side's copy of a validated geometry. */
+static void smi_ext_take_geometry(SharedMemoryImageStream s, const smi_ext_geometry_t *g)
 {
     s->page = (smi_ext_page_t *)s->base;
-    s->buffer_count = s->page->file.buffer_count;
-    s->slot_count = s->page->file.slot_count;
-    s->buffer_size = s->page->file.buffer_size;
-    s->file_size = s->page->file.file_size;
+    s->buffer_count = g->buffer_count;
+    s->slot_count = g->slot_count;
+    s->buffer_size = g->buffer_size;
+    s->file_size = g->file_size;
+}
+
+/* Pixels of buffer b, from this side's own geometry (never the file's
+   data_offset, which any process could have changed). */
+static uint8_t *smi_ext_pixels(SharedMemoryImageStream s, uint32_t b)
+{
+    return s->base + SMI_EXT_HEADER_SIZE + (uint64_t)b * s->buffer_size;
 }
 
 /* ---- server -------------------------------------------------------------- */
@@ -139,35 +188,42 @@ int smi_ext_server_start(SharedMemoryImageStream s)
     if (s->map_size < SMI_EXT_HEADER_SIZE + SMI_EXT_BUFFERS * SMI_EXT_ALIGN)
         return IMAGESTREAM_BAD_FILE_SIZE;
     if (smi_ext_has_magic(s->base, s->map_size)) {
-        int rc = smi_ext_validate(s->base, s->map_size);
+        smi_ext_geometry_t g;
+        int rc = smi_ext_read_geometry(s->base, s->map_size, &g);
         if (rc == IMAGESTREAM_VERSION_MISMATCH)
             return rc; /* a newer library's stream: do not destroy it */
         if (rc == IMAGESTREAM_NOERROR) {
-            /* Take the stream over; attached clients keep their slots. */
-            smi_ext_take_geometry(s);
-            uint64_t seq = p->file.last_sequence;
-            uint32_t frame = p->file.last_frame;
+            /* Take the stream over; attached clients keep their slots. From
+               here on the server uses its own copy of the geometry only. */
+            smi_ext_take_geometry(s, &g);
+            uint64_t seq = SMI_LOAD_RLX(&p->file.last_sequence);
+            uint32_t frame = SMI_LOAD_RLX(&p->file.last_frame);
             for (uint32_t b = 0; b < s->buffer_count; b++) {
                 smi_ext_buffer_header_t *h = &p->buffers[b];
                 if (SMI_LOAD(&h->state) == SMI_EXT_WRITING) /* died mid-frame */
                     SMI_STORE(&h->state, SMI_EXT_EMPTY);
-                if (h->sequence > seq)
-                    seq = h->sequence;
-                if (h->frame_number > frame)
-                    frame = h->frame_number;
+                uint64_t hs = SMI_LOAD_RLX(&h->sequence);
+                uint32_t hf = SMI_LOAD_RLX(&h->frame_number);
+                if (hs > seq)
+                    seq = hs;
+                if (hf > frame)
+                    frame = hf;
             }
             /* A grown file gets bigger buffers, when no client is attached. */
             uint64_t fit = smi_ext_fit_buffer_size(s->map_size);
             smi_ext_sweep(s, 0);
             if (fit > s->buffer_size && !smi_ext_connected(s)) {
                 smi_ext_layout_buffers(p, fit, SMI_EXT_BUFFERS);
-                smi_ext_take_geometry(s);
+                g.buffer_count = SMI_EXT_BUFFERS;
+                g.buffer_size = fit;
+                g.file_size = SMI_EXT_HEADER_SIZE + SMI_EXT_BUFFERS * fit;
+                smi_ext_take_geometry(s, &g);
             }
             SMI_STORE(&p->file.last_sequence, seq);
             SMI_STORE(&p->file.last_frame, frame);
             if (seq != 0) /* frames were published: number on from them */
                 smi_take_over_numbers(s, frame);
-            p->file.server_generation++;
+            __atomic_fetch_add(&p->file.server_generation, 1, __ATOMIC_RELAXED);
             return IMAGESTREAM_RECONNECTING;
         }
     }
@@ -184,8 +240,13 @@ int smi_ext_server_start(SharedMemoryImageStream s)
     uint64_t magic;
     memcpy(&magic, smi_magic, sizeof magic);
     SMI_STORE_REL((uint64_t *)p->file.magic, magic);
-    smi_ext_take_geometry(s);
+    smi_ext_geometry_t g = {SMI_EXT_BUFFERS, SMI_EXT_MAX_SLOTS, bs,
+                            SMI_EXT_HEADER_SIZE + SMI_EXT_BUFFERS * bs};
+    smi_ext_take_geometry(s, &g);
     s->next_sweep_ns = smi_now_ns() + SMI_SWEEP_INTERVAL_NS;
+    /* Clients asleep in wait() on an earlier header (whose slots this one
+       wiped) wake, attach again and sleep on the new one. */
+    smi_futex_wake(&p->file.publish_count);
     return IMAGESTREAM_NOERROR;
 }
 
@@ -205,14 +266,17 @@ static int smi_ext_take_buffer(SharedMemoryImageStream s)
 {
     smi_ext_page_t *p = s->page;
     uint32_t order[SMI_EXT_MAX_BUFFERS], n = s->buffer_count;
+    uint64_t key[SMI_EXT_MAX_BUFFERS];
+    for (uint32_t i = 0; i < n; i++) /* each read once: the sort uses the copies */
+        key[i] = SMI_LOAD_RLX(&p->buffers[i].state) == SMI_EXT_READY
+                     ? SMI_LOAD_RLX(&p->buffers[i].sequence)
+                     : 0;
     /* Empty buffers first, then ready ones oldest first (n <= 8: insertion sort). */
     for (uint32_t i = 0; i < n; i++) {
         uint32_t j = i;
-        uint64_t key = p->buffers[i].state == SMI_EXT_READY ? p->buffers[i].sequence : 0;
         while (j > 0) {
             uint32_t o = order[j - 1];
-            uint64_t ko = p->buffers[o].state == SMI_EXT_READY ? p->buffers[o].sequence : 0;
-            if (ko <= key)
+            if (key[o] <= key[i])
                 break;
             order[j] = o;
             j--;
@@ -246,7 +310,7 @@ int smi_ext_acquire(SharedMemoryImageStream s, uint64_t bytes)
     if (b < 0)
         return IMAGESTREAM_NO_BUFFERAVAILABLE;
     s->buffer = b;
-    s->frame.buffer = s->base + s->page->buffers[b].data_offset;
+    s->frame.buffer = smi_ext_pixels(s, (uint32_t)b);
     return IMAGESTREAM_NOERROR;
 }
 
@@ -313,11 +377,22 @@ static void smi_ext_claim_slot(SharedMemoryImageStream s, smi_ext_slot_t *slot)
     SMI_STORE(&slot->claim, claim);
 }
 
+/* A new header wiped this client's slot: its sequences start again. */
+static void smi_ext_reclaim_slot(SharedMemoryImageStream s, smi_ext_slot_t *slot)
+{
+    s->last_sequence = 0;
+    smi_ext_claim_slot(s, slot);
+}
+
 int smi_ext_client_attach(SharedMemoryImageStream s)
 {
+    smi_ext_geometry_t g;
+    int rc = smi_ext_read_geometry(s->base, s->map_size, &g);
+    if (rc < 0)
+        return rc;
     if (smi_protect_writable(s->base, 0, SMI_EXT_HEADER_SIZE) != 0)
         return IMAGESTREAM_UNABLE_TO_MAP_FILE;
-    smi_ext_take_geometry(s);
+    smi_ext_take_geometry(s, &g);
     for (uint32_t j = 0; j < s->slot_count; j++) {
         int busy = smi_bytelock_try(s->fd, SMI_LOCK_SLOT(j));
         if (busy < 0)
@@ -356,18 +431,20 @@ void smi_ext_detach(SharedMemoryImageStream s)
 
 /* The header's geometry changed (a server re-laid out a grown file, or the
    file was overwritten): map the file again and check it. On failure the
-   stream stays safe to unlock and destroy, and every lock reports the error. */
+   stream stays safe to unlock and destroy, and every lock reports the error.
+   While a frame is locked the mapping stays as it is (the caller may be
+   reading the frame in place): the new geometry is taken at the next lock. */
 static int smi_ext_refresh(SharedMemoryImageStream s)
 {
     if (!smi_ext_my_slot(s))
         return IMAGESTREAM_BAD_FILE_FORMAT;
     const smi_ext_file_header_t *f = &s->page->file;
-    if (SMI_LOAD_RLX(&f->buffer_size) == s->buffer_size &&
-        SMI_LOAD_RLX(&f->buffer_count) == s->buffer_count &&
-        SMI_LOAD_RLX(&f->file_size) == s->file_size) {
+    if (s->held || (SMI_LOAD_RLX(&f->buffer_size) == s->buffer_size &&
+                    SMI_LOAD_RLX(&f->buffer_count) == s->buffer_count &&
+                    SMI_LOAD_RLX(&f->file_size) == s->file_size)) {
         smi_ext_slot_t *slot = smi_ext_my_slot(s);
         if (SMI_LOAD_RLX(&slot->claim) != s->claim) /* a new header wiped the slots */
-            smi_ext_claim_slot(s, slot);
+            smi_ext_reclaim_slot(s, slot);
         return IMAGESTREAM_NOERROR;
     }
     int rc = smi_map_client(s);
@@ -382,15 +459,16 @@ static int smi_ext_refresh(SharedMemoryImageStream s)
     }
     if (!smi_ext_has_magic(s->base, s->map_size))
         return IMAGESTREAM_BAD_FILE_FORMAT;
-    rc = smi_ext_validate(s->base, s->map_size);
+    smi_ext_geometry_t g;
+    rc = smi_ext_read_geometry(s->base, s->map_size, &g);
     if (rc < 0)
         return rc;
-    smi_ext_take_geometry(s);
+    smi_ext_take_geometry(s, &g);
     if ((uint32_t)s->slot >= s->slot_count)
         return IMAGESTREAM_BAD_FILE_FORMAT;
     smi_ext_slot_t *slot = smi_ext_my_slot(s);
     if (SMI_LOAD(&slot->claim) != s->claim) /* a new header wiped the slots */
-        smi_ext_claim_slot(s, slot);
+        smi_ext_reclaim_slot(s, slot);
     return IMAGESTREAM_NOERROR;
 }
 
@@ -429,43 +507,44 @@ int smi_ext_lock(SharedMemoryImageStream s)
             return rc;
         if (b < 0)
             return IMAGESTREAM_NO_FRAMEAVAILABLE;
-        smi_ext_buffer_header_t *h = &s->page->buffers[b];
         SMI_STORE(&slot->hold, (uint32_t)b + 1);
-        if (SMI_LOAD(&h->state) != SMI_EXT_READY) {
+        if (SMI_LOAD(&s->page->buffers[b].state) != SMI_EXT_READY) {
             SMI_STORE(&slot->hold, 0); /* the server got there first */
             continue;
         }
-        /* Pinned: the server will not write this buffer until hold is 0. */
-        uint64_t seq = SMI_LOAD_RLX(&h->sequence);
-        if (seq <= s->last_sequence) {
+        /* Pinned: the server will not write this buffer until hold is 0.
+           Its header is read once, into h; only h is checked and used. */
+        smi_ext_buffer_header_t h;
+        smi_ext_snapshot(s->page, (uint32_t)b, &h);
+        if (h.sequence <= s->last_sequence) {
             SMI_STORE(&slot->hold, 0);
             continue;
         }
-        if (smi_ext_check_buffer(s->page, (uint32_t)b) < 0) {
+        if (smi_ext_check_buffer(s, &h, (uint32_t)b) < 0) {
             SMI_STORE(&slot->hold, 0);
             return IMAGESTREAM_BAD_FILE_FORMAT;
         }
-        s->last_sequence = seq;
-        SMI_STORE_RLX(&slot->last_sequence, seq);
+        s->last_sequence = h.sequence;
+        SMI_STORE_RLX(&slot->last_sequence, h.sequence);
         SMI_STORE_RLX(&slot->frames_locked, SMI_LOAD_RLX(&slot->frames_locked) + 1);
         if (!(s->options & IMAGESTREAM_OPTIONS_ANYFORMAT) &&
-            (h->format != IMAGESTREAM_FORMAT_RGB8 || h->depth != 1)) {
+            (h.format != IMAGESTREAM_FORMAT_RGB8 || h.depth != 1)) {
             SMI_STORE(&slot->hold, 0);
             return IMAGESTREAM_FORMAT_SKIPPED;
         }
         SharedMemoryImageDesc *d = &s->desc;
-        d->format = h->format;
-        d->width = h->width;
-        d->height = h->height;
-        d->depth = h->depth;
-        d->timestamp = h->timestamp;
-        memcpy(d->spacing, h->spacing, sizeof d->spacing);
-        memcpy(d->origin, h->origin, sizeof d->origin);
+        d->format = h.format;
+        d->width = h.width;
+        d->height = h.height;
+        d->depth = h.depth;
+        d->timestamp = h.timestamp;
+        memcpy(d->spacing, h.spacing, sizeof d->spacing);
+        memcpy(d->origin, h.origin, sizeof d->origin);
         s->buffer = b;
-        s->frame.iFrame = h->frame_number;
-        s->frame.iWidth = h->width;
-        s->frame.iHeight = h->height;
-        s->frame.buffer = s->base + h->data_offset;
+        s->frame.iFrame = h.frame_number;
+        s->frame.iWidth = h.width;
+        s->frame.iHeight = h.height;
+        s->frame.buffer = smi_ext_pixels(s, (uint32_t)b);
         return IMAGESTREAM_NOERROR;
     }
     return IMAGESTREAM_NO_FRAMEAVAILABLE;
@@ -482,13 +561,15 @@ int smi_ext_unlock(SharedMemoryImageStream s)
 
 int smi_ext_wait(SharedMemoryImageStream s, int64_t timeout_ns)
 {
-    int rc = smi_ext_refresh(s);
-    if (rc < 0)
-        return rc;
-    smi_ext_slot_t *slot = &s->page->slots[s->slot];
-    uint32_t *word = &s->page->file.publish_count;
     int64_t deadline = timeout_ns < 0 ? 0 : smi_now_ns() + timeout_ns;
     for (;;) {
+        /* At entry and after each wake: a new server may have written a new
+           header (wiping this client's slot) or re-laid out the file. */
+        int rc = smi_ext_refresh(s);
+        if (rc < 0)
+            return rc;
+        smi_ext_slot_t *slot = &s->page->slots[s->slot];
+        uint32_t *word = &s->page->file.publish_count;
         int b;
         if ((rc = smi_ext_newest(s, &b)) < 0)
             return rc;
@@ -502,10 +583,17 @@ int smi_ext_wait(SharedMemoryImageStream s, int64_t timeout_ns)
             SMI_STORE(&slot->waiting, 0);
             return rc < 0 ? rc : IMAGESTREAM_NOERROR;
         }
-        int64_t left = -1;
-        if (timeout_ns >= 0 && (left = deadline - smi_now_ns()) <= 0) {
-            SMI_STORE(&slot->waiting, 0);
-            return IMAGESTREAM_NO_FRAMEAVAILABLE;
+        /* Sleep at most SMI_WAIT_RECHECK_NS at a time: a `waiting` flag
+           cleared by another process costs a late frame, never a hang. */
+        int64_t left = SMI_WAIT_RECHECK_NS;
+        if (timeout_ns >= 0) {
+            int64_t until = deadline - smi_now_ns();
+            if (until <= 0) {
+                SMI_STORE(&slot->waiting, 0);
+                return IMAGESTREAM_NO_FRAMEAVAILABLE;
+            }
+            if (until < left)
+                left = until;
         }
         smi_futex_wait(word, seen, left);
         if ((rc = smi_file_intact(s)) < 0) /* truncated while asleep */
@@ -520,41 +608,43 @@ int smi_ext_inspect(const uint8_t *base, uint64_t size, int fd, SharedMemoryImag
                     SharedMemoryStreamInfo *info)
 {
     info->layout = IMAGESTREAM_LAYOUT_EXTENDED;
+    const smi_ext_page_t *p = (const smi_ext_page_t *)base;
     if (size >= 12)
-        memcpy(&info->version, base + 8, sizeof info->version);
-    int rc = smi_ext_validate(base, size);
+        info->version = SMI_LOAD_RLX(&p->file.version);
+    smi_ext_geometry_t g; /* read once: the loops below are bounded by it */
+    int rc = smi_ext_read_geometry(base, size, &g);
     if (rc < 0)
         return rc;
-    const smi_ext_page_t *p = (const smi_ext_page_t *)base;
     struct _SharedMemoryImageStream probe = {.fd = fd, .slot = -1};
     if (self)
         probe.slot = self->server ? -1 : self->slot;
-    info->buffer_count = p->file.buffer_count;
-    info->buffer_size = p->file.buffer_size;
-    info->max_clients = p->file.slot_count;
+    info->buffer_count = g.buffer_count;
+    info->buffer_size = g.buffer_size;
+    info->max_clients = g.slot_count;
     info->server_generation = SMI_LOAD_RLX(&p->file.server_generation);
     info->last_sequence = SMI_LOAD_RLX(&p->file.last_sequence);
     info->last_frame = SMI_LOAD_RLX(&p->file.last_frame);
     info->server_alive = (self && self->server) || smi_bytelock_held(fd, SMI_LOCK_SERVER) == 1;
     uint32_t live_hold[SMI_EXT_MAX_SLOTS] = {0};
-    for (uint32_t j = 0; j < p->file.slot_count; j++) {
+    for (uint32_t j = 0; j < g.slot_count; j++) {
         if (SMI_LOAD_RLX(&p->slots[j].claim) != 0 && smi_slot_alive(&probe, j)) {
             info->clients++;
             live_hold[j] = SMI_LOAD_RLX(&p->slots[j].hold);
         }
     }
-    for (uint32_t b = 0; b < p->file.buffer_count; b++) {
-        const smi_ext_buffer_header_t *h = &p->buffers[b];
+    for (uint32_t b = 0; b < g.buffer_count; b++) {
+        smi_ext_buffer_header_t h;
+        smi_ext_snapshot(p, b, &h);
         SharedMemoryBufferInfo *bi = &info->buffers[b];
-        bi->state = SMI_LOAD_RLX(&h->state);
-        bi->format = h->format;
-        bi->frame = h->frame_number;
-        bi->width = h->width;
-        bi->height = h->height;
-        bi->depth = h->depth;
-        bi->sequence = SMI_LOAD_RLX(&h->sequence);
-        bi->timestamp = h->timestamp;
-        for (uint32_t j = 0; j < p->file.slot_count; j++)
+        bi->state = h.state;
+        bi->format = h.format;
+        bi->frame = h.frame_number;
+        bi->width = h.width;
+        bi->height = h.height;
+        bi->depth = h.depth;
+        bi->sequence = h.sequence;
+        bi->timestamp = h.timestamp;
+        for (uint32_t j = 0; j < g.slot_count; j++)
             bi->holders += live_hold[j] == b + 1;
         if (bi->state > SMI_EXT_READY)
             rc = IMAGESTREAM_BAD_FILE_FORMAT;

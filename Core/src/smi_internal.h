@@ -51,6 +51,10 @@ struct _SharedMemoryImageStream {
     int buffer;             /* buffer locked or acquired */
     uint64_t last_sequence; /* client: sequence of the last locked frame */
     int64_t next_sweep_ns;  /* server: when to look for dead clients next */
+
+    /* The library's list of open streams (smi_fork.c) */
+    struct _SharedMemoryImageStream *fork_prev, *fork_next;
+    int registered;
 };
 
 /* smi_stream.c */
@@ -58,6 +62,16 @@ SMI_HIDDEN int smi_map_client(SharedMemoryImageStream s);
 SMI_HIDDEN int smi_file_intact(SharedMemoryImageStream s);
 SMI_HIDDEN void smi_fill_default_desc(SharedMemoryImageDesc *d, uint32_t w, uint32_t h);
 SMI_HIDDEN void smi_take_over_numbers(SharedMemoryImageStream s, uint32_t last_frame);
+
+/* smi_guard.c: run fn(ctx), which touches [map, map + map_size); a SIGBUS
+   there (the file was truncated meanwhile) ends it early with
+   BAD_FILE_SIZE instead of killing the process. NOERROR when fn finished. */
+SMI_HIDDEN int smi_guarded(const uint8_t *map, uint64_t map_size, void (*fn)(void *ctx),
+                           void *ctx);
+
+/* smi_fork.c: streams do not survive fork() */
+SMI_HIDDEN void smi_fork_register(SharedMemoryImageStream s);
+SMI_HIDDEN void smi_fork_unregister(SharedMemoryImageStream s);
 
 /* smi_ensight.c */
 SMI_HIDDEN int smi_es_payload(uint64_t file_size, uint64_t *payload);
@@ -75,6 +89,12 @@ SMI_HIDDEN int smi_es_inspect(const uint8_t *base, uint64_t size, int fd,
                               SharedMemoryImageStream self, SharedMemoryStreamInfo *info);
 
 /* smi_extended.c */
+/* An extended-layout file's geometry, as read once and validated. */
+typedef struct smi_ext_geometry_t {
+    uint32_t buffer_count, slot_count;
+    uint64_t buffer_size, file_size;
+} smi_ext_geometry_t;
+
 SMI_HIDDEN int smi_ext_has_magic(const uint8_t *base, uint64_t size);
 SMI_HIDDEN int smi_ext_validate(const uint8_t *base, uint64_t size);
 SMI_HIDDEN int smi_ext_server_start(SharedMemoryImageStream s);

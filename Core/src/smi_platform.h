@@ -9,19 +9,58 @@
 
 #include <stdint.h>
 
-/* Open an existing file read-write (or read-only). Returns fd or -1. */
-int smi_file_open(const char *path, int writable);
-/* Open or create (mode 0600) a file read-write. Returns fd or -1. */
-int smi_file_create(const char *path);
-/* Size of an open file, or -1. */
+/* ---- Opening files (Core/LAYOUT.md, "Opening files") ----------------------
+   Stream files are input from other, possibly hostile, users. By default an
+   open refuses a symbolic link at the last component of the path (O_NOFOLLOW),
+   a file whose owner is not the effective uid, or whose mode lets group or
+   others write it (mode & 022). Anything but a regular file is always
+   refused, and never waited on: the open is non-blocking (a FIFO does not
+   block it) until fstat has shown a regular file. */
+
+/* smi_file_open() flags. */
+#define SMI_FILE_ANY_OWNER 0x1 /* accept any owner and mode (still no symbolic link) */
+#define SMI_FILE_FOLLOW 0x2    /* follow a symbolic link at the last component */
+
+/* The answer for a file refused by the rules above (a symbolic link found by
+   O_NOFOLLOW, not a regular file, another owner, group or others may write).
+   Other failures are -errno (-ENOENT, -EACCES, -EISDIR, ...). */
+#define SMI_FILE_UNSAFE (-100000)
+
+/* Open an existing file read-write (or read-only), as above.
+   Returns fd, SMI_FILE_UNSAFE, or -errno. */
+int smi_file_open(const char *path, int writable, unsigned flags);
+/* Create a new file read-write (O_CREAT | O_EXCL | O_NOFOLLOW, mode 0600);
+   when it exists, open it with smi_file_open(path, 1, 0) instead. *created
+   tells which. Returns fd, SMI_FILE_UNSAFE, or -errno. */
+int smi_file_create(const char *path, int *created);
+/* Remove `path` if it still names the file open as fd (a file this process
+   created and now gives up). */
+void smi_file_remove(const char *path, int fd);
+/* Size of an open file, or -1 (also for anything but a regular file). */
 int64_t smi_file_size(int fd);
-/* Grow a file to `size` bytes. Returns 0 or -1. */
-int smi_file_grow(int fd, uint64_t size);
+/* Set the size of a file to `size` bytes (ftruncate). Returns 0 or -1. */
+int smi_file_resize(int fd, uint64_t size);
+/* Reserve the blocks of bytes [0, size) of a file, growing it to `size` if
+   it is smaller, so that no later write into a mapping of it can fail for
+   want of space (SIGBUS). Nothing of the file's contents changes. Where the
+   file system cannot reserve blocks (no fallocate), the file is only grown.
+   Returns 0; -ENOSPC (also when the file system's free space is plainly not
+   enough: checked first, so a huge request fails at once instead of filling
+   the disk), -EFBIG, -EDQUOT, -ENOMEM; or another -errno. */
+int smi_file_reserve(int fd, uint64_t size);
 void smi_file_close(int fd);
 
-/* Map `size` bytes of fd shared; writable or read-only; prefault the pages.
-   Returns NULL on failure. */
+/* Map `size` bytes of fd shared, writable or read-only. A writable mapping
+   (a server's, over a file whose blocks smi_file_reserve() reserved) is
+   prefaulted; a read-only one is not, since on tmpfs even a read fault on a
+   hole allocates a page. Returns NULL on failure. */
 void *smi_map(int fd, uint64_t size, int writable);
+/* Map `size` bytes of fd read-only for a reader that never writes and never
+   makes pages writable (inspect): the file's holes are mapped as anonymous
+   zero pages, so that reading them allocates nothing (a read fault on a
+   hole of a tmpfs file would allocate a page). Unmap with smi_unmap().
+   Returns NULL on failure. */
+void *smi_map_peek(int fd, uint64_t size);
 void smi_unmap(void *addr, uint64_t size);
 /* Make [addr, addr+len) of a mapping writable (page-rounded outward). 0 or -1. */
 int smi_protect_writable(void *base, uint64_t offset, uint64_t len);

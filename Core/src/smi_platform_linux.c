@@ -13,26 +13,100 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
-int smi_file_open(const char *path, int writable)
+/* The file open as fd passes the rules of smi_platform.h: 0, or
+   SMI_FILE_UNSAFE. A directory gives -EISDIR, as opening it writable does. */
+static int smi_file_check(int fd, unsigned flags)
 {
-    int fd;
-    do {
-        fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-    } while (fd < 0 && errno == EINTR);
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return -errno;
+    if (S_ISDIR(st.st_mode))
+        return -EISDIR;
+    if (!S_ISREG(st.st_mode))
+        return SMI_FILE_UNSAFE;
+    if (!(flags & SMI_FILE_ANY_OWNER) && (st.st_uid != geteuid() || (st.st_mode & 022) != 0))
+        return SMI_FILE_UNSAFE;
+    return 0;
+}
+
+/* Check the file just opened as fd, then make it blocking again. Returns fd,
+   or a negative answer (and fd is closed). */
+static int smi_file_accept(int fd, unsigned flags)
+{
+    int rc = smi_file_check(fd, flags);
+    if (rc == 0) {
+        int fl = fcntl(fd, F_GETFL);
+        if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+            rc = -errno;
+    }
+    if (rc < 0) {
+        close(fd);
+        return rc;
+    }
     return fd;
 }
 
-int smi_file_create(const char *path)
+int smi_file_open(const char *path, int writable, unsigned flags)
 {
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer (nor a device
+       for its carrier); fstat then refuses both. */
+    int oflags = (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
+    if (!(flags & SMI_FILE_FOLLOW))
+        oflags |= O_NOFOLLOW;
     int fd;
     do {
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        fd = open(path, oflags);
     } while (fd < 0 && errno == EINTR);
-    return fd;
+    if (fd < 0) {
+        if (errno == ELOOP && !(flags & SMI_FILE_FOLLOW))
+            return SMI_FILE_UNSAFE; /* O_NOFOLLOW met a symbolic link */
+        if (errno == ENXIO || errno == ENODEV)
+            return SMI_FILE_UNSAFE; /* a socket, or a device without a driver */
+        return -errno;
+    }
+    return smi_file_accept(fd, flags);
+}
+
+int smi_file_create(const char *path, int *created)
+{
+    *created = 0;
+    /* A file that another process removes between the two opens is made
+       again; a few rounds, not for ever. */
+    for (int round = 0; round < 8; round++) {
+        int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
+        if (fd >= 0) {
+            /* Ours by construction, unless the file system imposes an owner
+               or a mode (vfat, CIFS): then it is refused, and not left. */
+            if (smi_file_check(fd, 0) != 0)
+                smi_file_remove(path, fd);
+            fd = smi_file_accept(fd, 0);
+            if (fd >= 0)
+                *created = 1;
+            return fd;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno != EEXIST)
+            return -errno;
+        /* It exists (a file, or a symbolic link: O_EXCL never follows one). */
+        fd = smi_file_open(path, 1, 0);
+        if (fd != -ENOENT)
+            return fd;
+    }
+    return -EAGAIN;
+}
+
+void smi_file_remove(const char *path, int fd)
+{
+    struct stat by_fd, by_name;
+    if (fstat(fd, &by_fd) == 0 && lstat(path, &by_name) == 0 && by_fd.st_dev == by_name.st_dev &&
+        by_fd.st_ino == by_name.st_ino)
+        unlink(path);
 }
 
 int64_t smi_file_size(int fd)
@@ -43,11 +117,44 @@ int64_t smi_file_size(int fd)
     return (int64_t)st.st_size;
 }
 
-int smi_file_grow(int fd, uint64_t size)
+int smi_file_resize(int fd, uint64_t size)
 {
     if (size > (uint64_t)INT64_MAX)
         return -1;
     return ftruncate(fd, (off_t)size) == 0 ? 0 : -1;
+}
+
+int smi_file_reserve(int fd, uint64_t size)
+{
+    struct stat st;
+    if (size > (uint64_t)INT64_MAX)
+        return -EFBIG;
+    if (fstat(fd, &st) != 0)
+        return -errno;
+    /* Plainly more than the file system has free: say so at once. Trying
+       would fill the disk first on some file systems (ext4 allocates until
+       it runs out, then fails). */
+    struct statvfs vfs;
+    uint64_t have = (uint64_t)st.st_blocks * 512u;
+    if (fstatvfs(fd, &vfs) == 0 && vfs.f_blocks != 0 && size > have) {
+        /* (root may use the blocks some file systems keep back) */
+        uint64_t blocks = geteuid() == 0 ? vfs.f_bfree : vfs.f_bavail, free_bytes;
+        if (!__builtin_mul_overflow(blocks, (uint64_t)vfs.f_frsize, &free_bytes) &&
+            size - have > free_bytes)
+            return -ENOSPC;
+    }
+    int rc;
+    do {
+        rc = fallocate(fd, 0, 0, (off_t)size);
+    } while (rc != 0 && errno == EINTR);
+    if (rc == 0)
+        return 0;
+    if (errno != EOPNOTSUPP && errno != ENOSYS)
+        return -errno;
+    /* No fallocate here (some network and FUSE file systems): only grow. */
+    if ((uint64_t)st.st_size < size && ftruncate(fd, (off_t)size) != 0)
+        return -errno;
+    return 0;
 }
 
 void smi_file_close(int fd)
@@ -60,9 +167,51 @@ void *smi_map(int fd, uint64_t size, int writable)
 {
     if (size == 0 || size > (uint64_t)SIZE_MAX)
         return NULL;
+    /* Only the writable mapping is prefaulted: its file's blocks are
+       reserved. Prefaulting a read-only mapping would allocate a page for
+       every hole of a sparse tmpfs file (and fill the file system). */
     void *p = mmap(NULL, (size_t)size, writable ? PROT_READ | PROT_WRITE : PROT_READ,
-                   MAP_SHARED | MAP_POPULATE, fd, 0);
+                   MAP_SHARED | (writable ? MAP_POPULATE : 0), fd, 0);
     return p == MAP_FAILED ? NULL : p;
+}
+
+/* At most this many holes are mapped over with zero pages; a file with more
+   (a hostile one) gets its first ones covered, and a read of another hole
+   allocates one page. */
+#define SMI_PEEK_MAX_HOLES 64
+
+void *smi_map_peek(int fd, uint64_t size)
+{
+    uint8_t *p = smi_map(fd, size, 0);
+    if (!p)
+        return NULL;
+    const uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+    off_t at = 0;
+    for (int n = 0; n < SMI_PEEK_MAX_HOLES && (uint64_t)at < size; n++) {
+        off_t hole = lseek(fd, at, SEEK_HOLE);
+        if (hole < 0 || (uint64_t)hole >= size)
+            break; /* no more holes (or no SEEK_HOLE: all data) */
+        off_t data = lseek(fd, hole, SEEK_DATA);
+        uint64_t end = data < 0 ? size : (uint64_t)data; /* ENXIO: a hole up to the end */
+        if (end > size)
+            end = size;
+        /* Whole pages inside the hole only: a page that holds data stays the
+           file's. A hole up to the end takes the last, partial page too. */
+        uint64_t first = ((uint64_t)hole + page - 1) / page * page;
+        uint64_t last = end == size ? (size + page - 1) / page * page : end / page * page;
+        if (last > first && mmap(p + first, (size_t)(last - first), PROT_READ,
+                                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
+                                 0) == MAP_FAILED) {
+            /* A failed MAP_FIXED may leave the range unmapped: start over
+               with the plain mapping (correct, only not free of allocation). */
+            smi_unmap(p, size);
+            return smi_map(fd, size, 0);
+        }
+        if (data < 0)
+            break;
+        at = data;
+    }
+    return p;
 }
 
 void smi_unmap(void *addr, uint64_t size)

@@ -18,7 +18,13 @@
 #define SMI_KNOWN_OPTIONS                                                                    \
     (IMAGESTREAM_OPTIONS_INITBUFFERHEADERS | IMAGESTREAM_OPTIONS_NOTHREADS |                 \
      IMAGESTREAM_OPTIONS_FLIPVERTICAL | IMAGESTREAM_OPTIONS_EXTENDED |                       \
-     IMAGESTREAM_OPTIONS_ANYFORMAT)
+     IMAGESTREAM_OPTIONS_ANYFORMAT | IMAGESTREAM_OPTIONS_ANYFILE)
+
+/* The largest stream file createfile*() makes: 2^46 bytes (64 TiB). A 64-bit
+   process maps at most 2^47 bytes (x86-64, four-level page tables; AArch64
+   with 48-bit addresses has 2^48), and both a server and a client map the
+   whole file; a larger file could never be served. */
+#define SMI_MAX_FILE_BYTES ((uint64_t)1 << 46)
 
 uint32_t SharedMemoryImageStream_formatsize(uint32_t format)
 {
@@ -98,6 +104,7 @@ static void smi_stream_free(SharedMemoryImageStream s)
 {
     if (!s)
         return;
+    smi_fork_unregister(s);
     smi_unmap(s->base, s->map_size);
     smi_file_close(s->fd); /* also drops this stream's byte locks */
     free(s);
@@ -117,10 +124,34 @@ int smi_map_client(SharedMemoryImageStream s)
     return s->base ? IMAGESTREAM_NOERROR : IMAGESTREAM_UNABLE_TO_MAP_FILE;
 }
 
-static int smi_open_error(void)
+/* The code for a failed smi_file_open() or smi_file_create() (`err`: its
+   negative answer). A missing file (or directory on the way) is `missing`:
+   BAD_FILE_SIZE for create and inspect, as EnSight's client answers, and
+   UNABLE_TO_OPEN_FILE for createfile (a missing directory). */
+static int smi_open_error(int err, int missing)
 {
-    return (errno == ENOENT || errno == ENOTDIR) ? IMAGESTREAM_BAD_FILE_SIZE
-                                                 : IMAGESTREAM_UNABLE_TO_OPEN_FILE;
+    switch (err) {
+    case SMI_FILE_UNSAFE: /* a symbolic link (O_NOFOLLOW: ELOOP), not a regular
+                             file, another owner, writable by group or others */
+        return IMAGESTREAM_UNSAFE_FILE;
+    case -ENOENT:
+    case -ENOTDIR:
+        return missing;
+    case -ENOSPC:
+    case -EDQUOT:
+        return IMAGESTREAM_NO_SPACE; /* no inode left for a new file */
+    default:
+        return IMAGESTREAM_UNABLE_TO_OPEN_FILE;
+    }
+}
+
+/* The code for a failed smi_file_reserve(): NO_SPACE when the file system
+   has no room, else `other`. */
+static int smi_reserve_error(int err, int other)
+{
+    return (err == -ENOSPC || err == -EFBIG || err == -EDQUOT || err == -ENOMEM)
+               ? IMAGESTREAM_NO_SPACE
+               : other;
 }
 
 static int smi_create_server(SharedMemoryImageStream s)
@@ -133,6 +164,12 @@ static int smi_create_server(SharedMemoryImageStream s)
         return IMAGESTREAM_UNABLE_TO_OPEN_FILE;
     if (busy)
         return IMAGESTREAM_SERVER_ACTIVE;
+    /* Reserve every block of the file before writing a byte: a write into a
+       hole of a full tmpfs (a sparse file, made by ftruncate) would end this
+       process with SIGBUS. */
+    int err = smi_file_reserve(s->fd, (uint64_t)size);
+    if (err != 0)
+        return smi_reserve_error(err, IMAGESTREAM_UNABLE_TO_MAP_FILE);
     s->base = smi_map(s->fd, (uint64_t)size, 1);
     if (!s->base)
         return IMAGESTREAM_UNABLE_TO_MAP_FILE;
@@ -175,12 +212,18 @@ SharedMemoryImageError SharedMemoryImageStream_create(const char *filename, uint
     s->es_block = -1;
     s->options = options;
     s->server = (options & IMAGESTREAM_OPTIONS_INITBUFFERHEADERS) != 0;
-    s->fd = smi_file_open(filename, 1);
+    /* Careful by default (Core/LAYOUT.md, "Opening files"): no symbolic
+       link, a regular file of this user that group and others cannot write. */
+    unsigned open_flags = (options & IMAGESTREAM_OPTIONS_ANYFILE)
+                              ? SMI_FILE_ANY_OWNER | SMI_FILE_FOLLOW
+                              : 0;
+    s->fd = smi_file_open(filename, 1, open_flags);
     if (s->fd < 0) {
-        int rc = smi_open_error();
+        int rc = smi_open_error(s->fd, IMAGESTREAM_BAD_FILE_SIZE);
         free(s);
         return rc;
     }
+    smi_fork_register(s); /* a fork()ed child closes its copy (smi_fork.c) */
     int rc = s->server ? smi_create_server(s) : smi_create_client(s);
     if (rc < 0) {
         smi_stream_free(s); /* unmaps, closes, drops byte locks */
@@ -401,12 +444,37 @@ static void smi_copy_frame(uint8_t *dst, const uint8_t *src, const SharedMemoryI
     }
 }
 
-/* Copy `pixels` into the acquired buffer, reversing the rows of each slice
-   when the stream flips. */
-static void smi_copy_in(SharedMemoryImageStream s, const void *pixels)
+typedef struct smi_copy_job_t {
+    uint8_t *dst;
+    const uint8_t *src;
+    const SharedMemoryImageDesc *desc;
+    int flip;
+} smi_copy_job_t;
+
+static void smi_copy_job(void *ctx)
 {
-    smi_copy_frame(s->frame.buffer, pixels, &s->desc,
-                   (s->options & IMAGESTREAM_OPTIONS_FLIPVERTICAL) != 0);
+    const smi_copy_job_t *job = ctx;
+    smi_copy_frame(job->dst, job->src, job->desc, job->flip);
+}
+
+/* smi_copy_frame() between the stream's mapping and the caller's memory,
+   guarded: a file truncated during the copy gives BAD_FILE_SIZE, not
+   SIGBUS (smi_guard.c). */
+static int smi_copy_guarded(SharedMemoryImageStream s, uint8_t *dst, const uint8_t *src, int flip)
+{
+    smi_copy_job_t job = {dst, src, &s->desc, flip};
+    return smi_guarded(s->base, s->map_size, smi_copy_job, &job);
+}
+
+/* Copy `pixels` into the acquired buffer, reversing the rows of each slice
+   when the stream flips; on failure the buffer is given back. */
+static int smi_copy_in(SharedMemoryImageStream s, const void *pixels)
+{
+    int rc = smi_copy_guarded(s, s->frame.buffer, pixels,
+                              (s->options & IMAGESTREAM_OPTIONS_FLIPVERTICAL) != 0);
+    if (rc < 0)
+        SharedMemoryImageStream_abandon(s);
+    return rc;
 }
 
 SharedMemoryImageError SharedMemoryImageStream_copyframe(SharedMemoryImageStream s, void *dst,
@@ -425,8 +493,7 @@ SharedMemoryImageError SharedMemoryImageStream_copyframe(SharedMemoryImageStream
     int rc = smi_file_intact(s);
     if (rc < 0)
         return rc;
-    smi_copy_frame(dst, s->frame.buffer, &s->desc, flip_vertical);
-    return IMAGESTREAM_NOERROR;
+    return smi_copy_guarded(s, dst, s->frame.buffer, flip_vertical);
 }
 
 SharedMemoryImageError SharedMemoryImageStream_putframeformat(SharedMemoryImageStream s,
@@ -440,7 +507,8 @@ SharedMemoryImageError SharedMemoryImageStream_putframeformat(SharedMemoryImageS
     int rc = SharedMemoryImageStream_acquireformat(s, desc, &f);
     if (rc != IMAGESTREAM_NOERROR)
         return rc;
-    smi_copy_in(s, pixels);
+    if ((rc = smi_copy_in(s, pixels)) < 0)
+        return rc;
     if (frame_number != 0)
         f->iFrame = frame_number;
     return SharedMemoryImageStream_publish(s);
@@ -457,7 +525,8 @@ SharedMemoryImageError SharedMemoryImageStream_putframe(SharedMemoryImageStream 
     int rc = SharedMemoryImageStream_acquireformat(s, &d, &f);
     if (rc != IMAGESTREAM_NOERROR)
         return rc;
-    smi_copy_in(s, frame->buffer);
+    if ((rc = smi_copy_in(s, frame->buffer)) < 0)
+        return rc;
     f->iFrame = frame->iFrame;
     return SharedMemoryImageStream_publish(s);
 }
@@ -510,17 +579,34 @@ SharedMemoryImageError SharedMemoryImageStream_createfilelayout(const char *file
     if (layout == IMAGESTREAM_LAYOUT_ENSIGHT && !ensight_ok)
         return IMAGESTREAM_BAD_FORMAT;
     uint64_t need = smi_file_bytes_for(layout, bytes, ensight_ok);
-    if (need == 0)
+    /* A file no process could map is refused before the file is touched. */
+    if (need == 0 || need > SMI_MAX_FILE_BYTES)
         return IMAGESTREAM_BAD_ARGS;
-    int fd = smi_file_create(filename);
+    /* A new file: O_CREAT | O_EXCL | O_NOFOLLOW, mode 0600. An existing one
+       must pass the same rules as create()'s (Core/LAYOUT.md, "Opening
+       files"). */
+    int created;
+    int fd = smi_file_create(filename, &created);
     if (fd < 0)
-        return IMAGESTREAM_UNABLE_TO_OPEN_FILE;
+        return smi_open_error(fd, IMAGESTREAM_UNABLE_TO_OPEN_FILE);
     int64_t size = smi_file_size(fd);
     int rc = IMAGESTREAM_NOERROR;
-    if (size < 0)
+    if (size < 0) {
         rc = IMAGESTREAM_BAD_FILE_SIZE;
-    else if ((uint64_t)size < need && smi_file_grow(fd, need) != 0)
-        rc = IMAGESTREAM_BAD_FILE_SIZE;
+    } else {
+        /* Reserve the blocks (and grow a smaller file): a sparse file on a
+           full tmpfs would let create() succeed and kill the first frame
+           with SIGBUS. A larger existing file keeps its size and bytes. */
+        uint64_t want = (uint64_t)size > need ? (uint64_t)size : need;
+        int err = smi_file_reserve(fd, want);
+        if (err != 0) {
+            rc = smi_reserve_error(err, IMAGESTREAM_BAD_FILE_SIZE);
+            if (created)
+                smi_file_remove(filename, fd); /* leave nothing behind */
+            else if (smi_file_size(fd) != size)
+                (void)smi_file_resize(fd, (uint64_t)size); /* as it was */
+        }
+    }
     smi_file_close(fd);
     return rc;
 }
@@ -556,16 +642,20 @@ SharedMemoryImageError SharedMemoryImageStream_inspect(const char *filename,
     if (!filename || !info)
         return IMAGESTREAM_BAD_ARGS;
     memset(info, 0, sizeof *info);
-    int fd = smi_file_open(filename, 0);
+    /* Read-only, nothing changes: any owner and mode, but never through a
+       symbolic link, and never waiting on a FIFO. */
+    int fd = smi_file_open(filename, 0, SMI_FILE_ANY_OWNER);
     if (fd < 0)
-        return smi_open_error();
+        return smi_open_error(fd, IMAGESTREAM_BAD_FILE_SIZE);
     int64_t size = smi_file_size(fd);
     int rc;
     if (size < (int64_t)SMI_ENSIGHT_MIN_FILE) {
         info->file_size = size < 0 ? 0 : (uint64_t)size;
         rc = IMAGESTREAM_BAD_FILE_SIZE;
     } else {
-        uint8_t *base = smi_map(fd, (uint64_t)size, 0);
+        /* Holes read as zero pages: inspecting a large sparse file on tmpfs
+           allocates nothing. */
+        uint8_t *base = smi_map_peek(fd, (uint64_t)size);
         if (!base) {
             rc = IMAGESTREAM_UNABLE_TO_MAP_FILE;
         } else {

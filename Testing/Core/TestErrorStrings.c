@@ -39,9 +39,15 @@ static int TestErrorStrings(void)
     ASSERT(IMAGESTREAM_SERVER_ACTIVE < -11);
     ASSERT(IMAGESTREAM_TOO_MANY_CLIENTS < -11);
     ASSERT(IMAGESTREAM_BAD_FORMAT < -11);
+    ASSERT_EQ(IMAGESTREAM_BAD_FORMAT, -16);
+    ASSERT_EQ(IMAGESTREAM_UNSAFE_FILE, -17);
+    ASSERT_EQ(IMAGESTREAM_NO_SPACE, -18);
+    ASSERT_EQ(IMAGESTREAM_OPTIONS_EXTENDED, 0x00010000);
+    ASSERT_EQ(IMAGESTREAM_OPTIONS_ANYFORMAT, 0x00020000);
+    ASSERT_EQ(IMAGESTREAM_OPTIONS_ANYFILE, 0x00040000);
 
-    /* Every code from -16 to 5: non-NULL, non-empty, distinct. */
-    enum { LO = -16, HI = 5, N = HI - LO + 1 };
+    /* Every code from -18 to 5: non-NULL, non-empty, distinct. */
+    enum { LO = -18, HI = 5, N = HI - LO + 1 };
     const char *known[N];
     for (int code = LO; code <= HI; code++) {
         const char *s = SharedMemoryImageStream_errorstring(code);
@@ -89,6 +95,13 @@ static int TestErrorStrings(void)
     ASSERT_EQ(SharedMemoryImageStream_formatsize(0xffffffffu), 0);
     ASSERT_STR_EQ(SharedMemoryImageStream_formatname(5), "unknown");
     ASSERT_STR_EQ(SharedMemoryImageStream_formatname(0xffffffffu), "unknown");
+
+    /* The two codes of careful opening say what they mean. */
+    ASSERT(strstr(SharedMemoryImageStream_errorstring(IMAGESTREAM_UNSAFE_FILE),
+                  "symbolic link") != NULL);
+    ASSERT(strstr(SharedMemoryImageStream_errorstring(IMAGESTREAM_UNSAFE_FILE),
+                  "not a regular file") != NULL);
+    ASSERT(strstr(SharedMemoryImageStream_errorstring(IMAGESTREAM_NO_SPACE), "space") != NULL);
     return 0;
 }
 

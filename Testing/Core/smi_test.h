@@ -165,23 +165,60 @@ static inline void *smi_test_shared_alloc(size_t n)
 
 /* ---- files removed at exit ------------------------------------------------ */
 
+/* Stream files go into a private directory (mode 0700, made by mkdtemp in
+   /dev/shm, else /tmp), named smi-test-PID-XXXXXX: names in a shared sticky
+   directory would be predictable, and another user could plant a file or a
+   symbolic link there first. The directory and what is in it are removed
+   when the main process exits. */
+
 #define SMI_TEST_MAX_PATHS 32
-static char smi_test_paths[SMI_TEST_MAX_PATHS][256];
+static char smi_test_paths[SMI_TEST_MAX_PATHS][512];
 static int smi_test_npaths;
 static pid_t smi_test_main_pid;
+static char smi_test_dir_path[256];
 
-/* Remove every path handed out so far (only in the main process). */
+/* Remove `name` (relative to the directory dfd) and, when it is a directory,
+   what it holds, `depth` levels down (two are all the tests make). Never
+   follows a symbolic link. */
+static inline void smi_test_remove_at(int dfd, const char *name, int depth)
+{
+    struct stat st;
+    if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return;
+    if (!S_ISDIR(st.st_mode) || depth <= 0) {
+        unlinkat(dfd, name, 0);
+        return;
+    }
+    int sub = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    DIR *dir = sub >= 0 ? fdopendir(sub) : NULL;
+    if (dir) {
+        struct dirent *e;
+        while ((e = readdir(dir)) != NULL)
+            if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+                smi_test_remove_at(dirfd(dir), e->d_name, depth - 1);
+        closedir(dir);
+    } else if (sub >= 0) {
+        close(sub);
+    }
+    unlinkat(dfd, name, AT_REMOVEDIR);
+}
+
+/* Remove every path handed out so far, and the directory (only in the main
+   process). */
 static inline void smi_test_cleanup(void)
 {
     if (getpid() != smi_test_main_pid)
         return;
     for (int i = 0; i < smi_test_npaths; i++)
         unlink(smi_test_paths[i]);
+    if (smi_test_dir_path[0])
+        smi_test_remove_at(AT_FDCWD, smi_test_dir_path, 2);
 }
 
-/* Remove the files of earlier test processes that died without cleaning up
-   (a sanitizer report ends a process without atexit handlers): names end in
-   the pid of a process that no longer exists. */
+/* Remove the files and directories of earlier test processes that died
+   without cleaning up (a sanitizer report ends a process without atexit
+   handlers): smi-test-PID-XXXXXX directories and, from older versions,
+   smi-test-TAG-PID.smi files, of a PID that no longer exists. */
 static inline void smi_test_sweep_stale(void)
 {
     const char *dirs[] = {"/dev/shm", "/tmp"};
@@ -191,34 +228,51 @@ static inline void smi_test_sweep_stale(void)
             continue;
         struct dirent *e;
         while ((e = readdir(dir)) != NULL) {
-            const char *dash = strrchr(e->d_name, '-');
-            if (strncmp(e->d_name, "smi-test-", 9) != 0 || !dash)
+            if (strncmp(e->d_name, "smi-test-", 9) != 0)
                 continue;
-            long pid = strtol(dash + 1, NULL, 10);
-            if (pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
-                char full[512];
-                snprintf(full, sizeof full, "%s/%s", dirs[d], e->d_name);
-                unlink(full);
-            }
+            struct stat st;
+            if (fstatat(dirfd(dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+                st.st_uid != geteuid())
+                continue; /* only our own leftovers */
+            const char *dash = strrchr(e->d_name, '-');
+            long pid = S_ISDIR(st.st_mode) ? strtol(e->d_name + 9, NULL, 10)
+                       : dash              ? strtol(dash + 1, NULL, 10)
+                                           : 0;
+            if (pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH)
+                smi_test_remove_at(dirfd(dir), e->d_name, 2);
         }
         closedir(dir);
     }
 }
 
-/* A fresh, unique path for a stream file (the file does not exist yet); it
-   is removed when the main process exits. Each call gives a new string. */
+/* This process's private directory for stream files (made on first use). */
+static inline const char *smi_test_dir(void)
+{
+    if (smi_test_dir_path[0])
+        return smi_test_dir_path;
+    smi_test_main_pid = getpid();
+    atexit(smi_test_cleanup);
+    smi_test_sweep_stale();
+    const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+    char tmpl[256];
+    snprintf(tmpl, sizeof tmpl, "%s/smi-test-%ld-XXXXXX", base, (long)getpid());
+    if (!mkdtemp(tmpl))
+        SMI_FAIL("mkdtemp %s: %s", tmpl, strerror(errno));
+    snprintf(smi_test_dir_path, sizeof smi_test_dir_path, "%s", tmpl);
+    return smi_test_dir_path;
+}
+
+/* A fresh, unique path for a stream file (the file does not exist yet) in
+   this process's private directory; it is removed when the main process
+   exits. Each call gives a new string. */
 static inline const char *smi_test_path(const char *tag)
 {
-    if (smi_test_npaths == 0) {
-        smi_test_main_pid = getpid();
-        atexit(smi_test_cleanup);
-        smi_test_sweep_stale();
-    }
+    const char *dir = smi_test_dir();
     if (smi_test_npaths >= SMI_TEST_MAX_PATHS)
         SMI_FAIL("too many test paths");
-    char *buf = smi_test_paths[smi_test_npaths++];
-    const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-    snprintf(buf, 256, "%s/smi-test-%s-%ld.smi", dir, tag, (long)getpid());
+    char *buf = smi_test_paths[smi_test_npaths];
+    snprintf(buf, sizeof smi_test_paths[0], "%s/%.200s-%d.smi", dir, tag, smi_test_npaths);
+    smi_test_npaths++;
     unlink(buf);
     return buf;
 }
@@ -237,9 +291,12 @@ static void smi_test_on_alarm(int sig)
     for (int i = 0; i < SMI_TEST_MAX_CHILDREN; i++)
         if (smi_test_children[i] > 0)
             kill(smi_test_children[i], SIGKILL);
-    if (getpid() == smi_test_main_pid)
+    if (getpid() == smi_test_main_pid) {
         for (int i = 0; i < smi_test_npaths; i++)
             unlink(smi_test_paths[i]);
+        if (smi_test_dir_path[0]) /* what is left goes at the next sweep */
+            rmdir(smi_test_dir_path);
+    }
     _exit(3);
 }
 

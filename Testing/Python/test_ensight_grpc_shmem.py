@@ -32,6 +32,7 @@ def test_constants():
     assert (shm.ERROR_NOERROR, shm.ERROR_NO_BUFFERAVAILABLE, shm.ERROR_NO_FRAMEAVAILABLE,
             shm.ERROR_RECONNECTING, shm.ERROR_UNCONNECTED) == (0, 1, 2, 3, 4)
     assert shm.ERROR_BAD_ARGS == -1 and shm.ERROR_LOCKED == -11
+    assert shm.ERROR_UNSAFE_FILE == -17 and shm.ERROR_NO_SPACE == -18
     assert shm.stream_putframe.__doc__ and shm.__doc__
 
 

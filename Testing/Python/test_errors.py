@@ -85,6 +85,51 @@ def test_zero_filled_file_is_an_empty_ensight_stream(stream_path):
         assert not client.wait(timeout=0.05)
 
 
+def test_unsafe_files_are_refused(stream_path):
+    """A FIFO or a symbolic link at the path, or a file others may write:
+    IMAGESTREAM_UNSAFE_FILE at once (Core/LAYOUT.md, "Opening files"); the
+    file that Python's open() makes (0644 under umask 022) is fine."""
+    os.mkfifo(stream_path, 0o600)
+    try:
+        for make in (smi.Client, smi.Server, smi.inspect,
+                     lambda p: smi.create_file(p, W, H)):
+            with pytest.raises(smi.Error) as err:
+                make(stream_path)
+            assert err.value.code == smi.IMAGESTREAM_UNSAFE_FILE == -17
+            assert err.value.name == "IMAGESTREAM_UNSAFE_FILE"
+            assert "not a regular file" in str(err.value)
+    finally:
+        os.unlink(stream_path)
+    target = stream_path + ".target"
+    old_umask = os.umask(0o022)
+    try:
+        with open(target, "wb") as f:
+            f.write(bytes(1 << 16))
+    finally:
+        os.umask(old_umask)
+    try:
+        assert os.stat(target).st_mode & 0o777 == 0o644
+        with smi.Client(target) as client:  # Python's own file is fine
+            assert client.lock() is None
+        os.symlink(target, stream_path)
+        for make in (smi.Client, smi.Server, smi.inspect,
+                     lambda p: smi.create_file(p, W, H)):
+            with pytest.raises(smi.Error) as err:
+                make(stream_path)
+            assert err.value.code == smi.IMAGESTREAM_UNSAFE_FILE
+        assert os.path.getsize(target) == 1 << 16  # not grown through the link
+        os.unlink(stream_path)
+        os.chmod(target, 0o666)
+        with pytest.raises(smi.Error) as err:
+            smi.Client(target)
+        assert err.value.code == smi.IMAGESTREAM_UNSAFE_FILE
+        assert smi.inspect(target)["layout"] == "ensight"  # reading is fine
+    finally:
+        os.unlink(target)
+    assert smi.IMAGESTREAM_NO_SPACE == -18 and smi.IMAGESTREAM_OPTIONS_ANYFILE == 0x40000
+    assert "space" in smi.errorstring(smi.IMAGESTREAM_NO_SPACE)
+
+
 def test_error_object():
     e = smi.Error(smi.IMAGESTREAM_LOCKED)
     assert e.code == -11 and e.message == smi.errorstring(-11) and str(e) == e.message

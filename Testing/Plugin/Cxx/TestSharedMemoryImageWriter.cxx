@@ -18,6 +18,7 @@
 
 #include "shared_memory_image_client_priv.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -326,8 +327,12 @@ bool BadFiles()
 
   // Garbage: an error naming the file and the cause, once.
   const std::string garbage = TestFile("garbage");
-  FILE* f = std::fopen(garbage.c_str(), "wb");
-  CHECK(f != nullptr, "cannot write %s", garbage.c_str());
+  // A new file (O_EXCL, never through a symbolic link): the name is
+  // predictable, so a file or link someone else put there is not written.
+  unlink(garbage.c_str());
+  const int gfd = open(garbage.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  FILE* f = gfd >= 0 ? fdopen(gfd, "wb") : nullptr;
+  CHECK(f != nullptr, "cannot create %s", garbage.c_str());
   for (int i = 0; i < 65536; ++i)
   {
     std::fputc((i * 7919 + 13) & 255, f);

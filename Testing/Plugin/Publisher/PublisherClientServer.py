@@ -159,7 +159,10 @@ def main():
     stream_dir = "/dev/shm" if os.access("/dev/shm", os.W_OK) else tempfile.gettempdir()
     stream = os.path.join(stream_dir, "smi-cs-%d.smi" % os.getpid())
     view_stream = os.path.join(stream_dir, "smi-cs-view-%d.smi" % os.getpid())
-    server_log = os.path.join(tempfile.gettempdir(), "smi-cs-pvserver-%d.log" % os.getpid())
+    # mkstemp: a new file with an unpredictable name (O_EXCL, mode 0600), not
+    # a fixed name in /tmp that another user's symbolic link could take first.
+    log_fd, server_log = tempfile.mkstemp(prefix="smi-cs-pvserver-", suffix=".log")
+    os.close(log_fd)
     server = publisher = None
     rc = 1
     try:

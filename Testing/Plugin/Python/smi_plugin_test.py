@@ -6,9 +6,12 @@ and tools' paths; they import this module (found through PYTHONPATH, set by
 the test) and the tools' test pattern, smi_pattern.py (Testing/Tools).
 """
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 import smi_pattern  # noqa: E402  (Testing/Tools, on PYTHONPATH)
@@ -36,9 +39,25 @@ def check(condition, message):
         fail(message)
 
 
+_private_dir = None
+
+
+def private_dir():
+    """This process's own directory for stream files (mkdtemp: a new,
+    unpredictable name, mode 0700, in /dev/shm when usable), removed at exit.
+    Fixed names in a shared directory could be taken first by another
+    user's file or symbolic link, which a test's open(..., "wb") would follow."""
+    global _private_dir
+    if _private_dir is None:
+        base = "/dev/shm" if os.access("/dev/shm", os.W_OK) else tempfile.gettempdir()
+        _private_dir = tempfile.mkdtemp(prefix="smi-pvtest-%d-" % os.getpid(), dir=base)
+        atexit.register(shutil.rmtree, _private_dir, True)
+    return _private_dir
+
+
 def stream_path(name):
-    """A fresh stream file name in /dev/shm, removed first."""
-    path = "/dev/shm/smi-pvtest-%d-%s.smi" % (os.getpid(), name)
+    """A fresh stream file name in this process's private directory."""
+    path = os.path.join(private_dir(), "%s.smi" % name)
     remove(path)
     return path
 

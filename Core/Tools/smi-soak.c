@@ -1,0 +1,372 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * smi-soak -- a stream under fire, for as long as you like: one server
+ * process publishing the test pattern (zero-copy, as fast as it can) and N
+ * reader processes verifying every byte of every frame they lock, while the
+ * supervisor kills servers and readers with SIGKILL at random moments
+ * (readers often while they hold a frame), and now and then swaps the
+ * stream file for a new one. It counts:
+ *   frames   published, and verified by the readers;
+ *   torn     frames that differ from the pattern of their number;
+ *   lost     reclaims: a killed reader whose slot was still taken 1.5 s later;
+ *   crashes  processes that died of anything but the supervisor's SIGKILL.
+ * Exit status 0 when torn, lost and crashes are all 0; 1 otherwise; 2 usage.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+
+#include "smi_tool_common.h"
+
+#define MAX_READERS 16
+
+typedef struct counters_t {
+    uint64_t published;
+    uint64_t verified;
+    uint64_t torn;
+} counters_t;
+
+typedef struct options_t {
+    const char *path;
+    uint32_t width, height, readers;
+    double seconds;
+    int quiet;
+} options_t;
+
+static counters_t *g_count; /* shared by every process (anonymous shared mapping) */
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: smi-soak [OPTION]... FILE\n"
+            "Run a server and verifying readers on the stream FILE (extended layout)\n"
+            "while killing both sides with SIGKILL at random and swapping the file,\n"
+            "and count frames verified, torn, lost reclaims and crashes.\n"
+            "\n"
+            "  -t, --seconds S      run for S seconds (default 10)\n"
+            "  -n, --readers N      verifying readers (default 4, at most 16)\n"
+            "  -s, --size WxH       frame size (default 320x240)\n"
+            "  -q, --quiet          no status line every second\n"
+            "  -h, --help           show this help and exit\n"
+            "\n"
+            "Exit status: 0 no torn frame, no lost reclaim, no crash; 1 otherwise;\n"
+            "2 usage error.\n");
+}
+
+static void add(uint64_t *counter, uint64_t n)
+{
+    __atomic_fetch_add(counter, n, __ATOMIC_RELAXED);
+}
+
+static uint64_t get(const uint64_t *counter)
+{
+    return __atomic_load_n(counter, __ATOMIC_RELAXED);
+}
+
+/* ---- the server ----------------------------------------------------------- */
+
+static int run_server(const options_t *o)
+{
+    SharedMemoryImageStream s = NULL;
+    int rc = SharedMemoryImageStream_create(
+        o->path, IMAGESTREAM_OPTIONS_SERVER | IMAGESTREAM_OPTIONS_EXTENDED, &s);
+    if (rc < 0) {
+        fprintf(stderr, "smi-soak: server: %s\n", SharedMemoryImageStream_errorstring(rc));
+        return 1;
+    }
+    size_t stride = (size_t)o->width * 3;
+    while (!smi_tool_stop) {
+        SharedMemoryFrame f;
+        rc = SharedMemoryImageStream_acquire(s, o->width, o->height, &f);
+        if (rc == IMAGESTREAM_NOERROR) {
+            smi_pattern_fill(IMAGESTREAM_FORMAT_RGB8, o->width, o->height, f->iFrame, f->buffer,
+                             stride, 0);
+            if (SharedMemoryImageStream_publish(s) >= 0)
+                add(&g_count->published, 1);
+        } else if (rc < 0) {
+            fprintf(stderr, "smi-soak: server: %s\n", SharedMemoryImageStream_errorstring(rc));
+            return 1;
+        }
+    }
+    SharedMemoryImageStream_destroy(s);
+    return 0;
+}
+
+/* ---- a reader ------------------------------------------------------------- */
+
+static ino_t inode_of(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? st.st_ino : 0;
+}
+
+/* Attach (again): the file may be between a swap and its server. */
+static SharedMemoryImageStream attach(const options_t *o, ino_t *ino)
+{
+    for (;;) {
+        SharedMemoryImageStream c = NULL;
+        *ino = inode_of(o->path);
+        if (SharedMemoryImageStream_create(o->path, IMAGESTREAM_OPTIONS_NONE, &c) >= 0)
+            return c;
+        usleep(2000);
+    }
+}
+
+static int run_reader(const options_t *o)
+{
+    ino_t ino;
+    SharedMemoryImageStream c = attach(o, &ino);
+    size_t stride = (size_t)o->width * 3;
+    while (!smi_tool_stop) {
+        int rc = SharedMemoryImageStream_wait(c, 300);
+        if (rc == IMAGESTREAM_NO_FRAMEAVAILABLE || rc < 0) {
+            /* Nothing for a while: a swapped file (a new inode) or a broken
+               one means attaching again. */
+            if (rc < 0 || inode_of(o->path) != ino) {
+                SharedMemoryImageStream_destroy(c);
+                c = attach(o, &ino);
+            }
+            continue;
+        }
+        SharedMemoryFrame f;
+        if (SharedMemoryImageStream_lock(c, &f) != IMAGESTREAM_NOERROR)
+            continue;
+        if (f->iWidth != o->width || f->iHeight != o->height ||
+            smi_pattern_check(IMAGESTREAM_FORMAT_RGB8, o->width, o->height, f->iFrame, f->buffer,
+                              stride, NULL) != 0)
+            add(&g_count->torn, 1);
+        else
+            add(&g_count->verified, 1);
+        SharedMemoryImageStream_unlock(c);
+    }
+    SharedMemoryImageStream_destroy(c);
+    return 0;
+}
+
+/* ---- the supervisor ------------------------------------------------------- */
+
+typedef struct proc_t {
+    pid_t pid;
+    int killed; /* the supervisor sent SIGKILL */
+} proc_t;
+
+static uint64_t g_crashes;
+
+static pid_t spawn(int (*fn)(const options_t *), const options_t *o)
+{
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(fn(o));
+    return pid;
+}
+
+/* Wait for p; a death that the supervisor did not cause is a crash. */
+static void reap(proc_t *p, const char *what)
+{
+    int status = 0;
+    if (p->pid <= 0 || waitpid(p->pid, &status, 0) != p->pid)
+        return;
+    int ours = p->killed && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+    if (!ours) {
+        g_crashes++;
+        if (WIFSIGNALED(status))
+            fprintf(stderr, "smi-soak: %s %d died of signal %d (%s)\n", what, (int)p->pid,
+                    WTERMSIG(status), strsignal(WTERMSIG(status)));
+        else
+            fprintf(stderr, "smi-soak: %s %d exited with status %d\n", what, (int)p->pid,
+                    WEXITSTATUS(status));
+    }
+    p->pid = -1;
+    p->killed = 0;
+}
+
+static void kill9(proc_t *p)
+{
+    if (p->pid > 0) {
+        p->killed = 1;
+        kill(p->pid, SIGKILL);
+    }
+}
+
+/* Client slots still claimed in the file, and how many of them belong to
+   live clients (inspect() asks the kernel's byte locks). A slot is claimed
+   while its `claim` word is not 0 (Core/LAYOUT.md: slot j at 1280 + 64 j);
+   the server frees the claim of a dead client within about half a second. */
+static int dead_claims(const char *path)
+{
+    SharedMemoryStreamInfo info;
+    if (SharedMemoryImageStream_inspect(path, &info) != IMAGESTREAM_NOERROR)
+        return 0;
+    uint8_t page[4096];
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    size_t n = fread(page, 1, sizeof page, f);
+    fclose(f);
+    if (n != sizeof page)
+        return 0;
+    uint32_t claimed = 0;
+    for (uint32_t j = 0; j < info.max_clients && j < 32; j++) {
+        uint32_t claim;
+        memcpy(&claim, page + 1280 + 64 * j, sizeof claim);
+        claimed += claim != 0;
+    }
+    return claimed > info.clients ? (int)(claimed - info.clients) : 0;
+}
+
+/* A new file at the path, renamed over the old one (readers of the old one
+   notice the new inode and attach again). */
+static int swap_file(const options_t *o)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.XXXXXX", o->path);
+    int fd = mkstemp(tmp);
+    if (fd < 0)
+        return -1;
+    close(fd);
+    unlink(tmp); /* createfilelayout makes it anew, exclusively */
+    SharedMemoryImageDesc d = {.format = IMAGESTREAM_FORMAT_RGB8, .width = o->width,
+                               .height = o->height};
+    if (SharedMemoryImageStream_createfilelayout(tmp, IMAGESTREAM_LAYOUT_EXTENDED, &d) < 0 ||
+        rename(tmp, o->path) != 0) {
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static int parse(int argc, char **argv, options_t *o)
+{
+    static const struct option long_options[] = {
+        {"seconds", required_argument, NULL, 't'}, {"readers", required_argument, NULL, 'n'},
+        {"size", required_argument, NULL, 's'},    {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+    };
+    *o = (options_t){.width = 320, .height = 240, .readers = 4, .seconds = 10};
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":t:n:s:qh", long_options, NULL)) != -1) {
+        switch (c) {
+        case 't':
+            if (smi_tool_parse_nonneg(optarg, &o->seconds) < 0)
+                return smi_tool_usage_error("smi-soak", "bad --seconds", optarg);
+            break;
+        case 'n':
+            if (smi_tool_parse_u32(optarg, &o->readers) < 0 || o->readers < 1 ||
+                o->readers > MAX_READERS)
+                return smi_tool_usage_error("smi-soak", "--readers must be 1 to 16", optarg);
+            break;
+        case 's':
+            if (smi_tool_parse_size(optarg, &o->width, &o->height) < 0)
+                return smi_tool_usage_error("smi-soak", "bad --size", optarg);
+            break;
+        case 'q': o->quiet = 1; break;
+        case 'h': usage(stdout); return -1;
+        default: smi_tool_option_error("smi-soak", c, argv); return 2;
+        }
+    }
+    if (optind != argc - 1)
+        return smi_tool_usage_error("smi-soak", "give one FILE", NULL);
+    o->path = argv[optind];
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    options_t o;
+    int status = parse(argc, argv, &o);
+    if (status != 0)
+        return status < 0 ? 0 : status;
+    g_count = mmap(NULL, sizeof *g_count, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                   -1, 0);
+    if (g_count == MAP_FAILED) {
+        perror("smi-soak: mmap");
+        return 1;
+    }
+    smi_tool_install_stop_handler();
+    if (swap_file(&o) != 0) {
+        fprintf(stderr, "smi-soak: cannot create %s: %s\n", o.path, strerror(errno));
+        return 1;
+    }
+    srand((unsigned)time(NULL) ^ (unsigned)getpid());
+
+    proc_t server = {spawn(run_server, &o), 0};
+    proc_t readers[MAX_READERS];
+    for (uint32_t i = 0; i < o.readers; i++)
+        readers[i] = (proc_t){spawn(run_reader, &o), 0};
+
+    uint64_t server_kills = 0, reader_kills = 0, swaps = 0, lost = 0;
+    uint64_t start = smi_tool_now_ns(), next_status = start + 1000000000ull;
+    while (!smi_tool_stop && (double)(smi_tool_now_ns() - start) < o.seconds * 1e9) {
+        usleep(50000 + (useconds_t)(rand() % 250000));
+        int what = rand() % 10;
+        if (what < 5) { /* a reader, as likely as not while it holds a frame */
+            uint32_t i = (uint32_t)rand() % o.readers;
+            kill9(&readers[i]);
+            reap(&readers[i], "reader");
+            reader_kills++;
+            /* The server must free its slot (and any buffer it held) within
+               about half a second: give it 1.5 s. */
+            uint64_t deadline = smi_tool_now_ns() + 1500000000ull;
+            int freed = 0;
+            while (!freed && smi_tool_now_ns() < deadline) {
+                freed = dead_claims(o.path) == 0; /* (one clean look is enough: */
+                if (!freed)                       /* others attach meanwhile) */
+                    usleep(10000);
+            }
+            if (!freed) {
+                lost++;
+                fprintf(stderr, "smi-soak: a killed reader's slot is still taken after 1.5 s\n");
+            }
+            readers[i] = (proc_t){spawn(run_reader, &o), 0};
+        } else if (what < 8) { /* the server */
+            kill9(&server);
+            reap(&server, "server");
+            server_kills++;
+            server = (proc_t){spawn(run_server, &o), 0};
+        } else { /* the file: a new one, and a new server on it */
+            kill9(&server);
+            reap(&server, "server");
+            if (swap_file(&o) == 0)
+                swaps++;
+            server = (proc_t){spawn(run_server, &o), 0};
+        }
+        if (!o.quiet && smi_tool_now_ns() >= next_status) {
+            next_status += 1000000000ull;
+            fprintf(stderr,
+                    "smi-soak: %.0f s: %llu published, %llu verified, %llu torn, %llu crashes\n",
+                    (double)(smi_tool_now_ns() - start) / 1e9,
+                    (unsigned long long)get(&g_count->published),
+                    (unsigned long long)get(&g_count->verified),
+                    (unsigned long long)get(&g_count->torn), (unsigned long long)g_crashes);
+        }
+    }
+    kill9(&server);
+    reap(&server, "server");
+    for (uint32_t i = 0; i < o.readers; i++) {
+        kill9(&readers[i]);
+        reap(&readers[i], "reader");
+    }
+    double elapsed = (double)(smi_tool_now_ns() - start) / 1e9;
+    printf("smi-soak: %.1f s, %ux%u, %u readers: %llu frames published, %llu verified, "
+           "%llu torn; %llu server kills, %llu reader kills, %llu file swaps; "
+           "%llu lost reclaims, %llu crashes\n",
+           elapsed, o.width, o.height, o.readers, (unsigned long long)get(&g_count->published),
+           (unsigned long long)get(&g_count->verified), (unsigned long long)get(&g_count->torn),
+           (unsigned long long)server_kills, (unsigned long long)reader_kills,
+           (unsigned long long)swaps, (unsigned long long)lost, (unsigned long long)g_crashes);
+    unlink(o.path);
+    return get(&g_count->torn) == 0 && lost == 0 && g_crashes == 0 && get(&g_count->verified) > 0
+               ? 0
+               : 1;
+}
