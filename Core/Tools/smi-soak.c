@@ -8,7 +8,8 @@
  * stream file for a new one. It counts:
  *   frames   published, and verified by the readers;
  *   torn     frames that differ from the pattern of their number;
- *   lost     reclaims: a killed reader whose slot was still taken 1.5 s later;
+ *   lost     reclaims: a killed reader whose slot was still taken after
+ *            --reclaim-ms (1.5 s by default), and the slowest reclaim seen;
  *   crashes  processes that died of anything but the supervisor's SIGKILL.
  * Exit status 0 when torn, lost and crashes are all 0; 1 otherwise; 2 usage.
  */
@@ -40,6 +41,7 @@ typedef struct options_t {
     const char *path;
     uint32_t width, height, readers;
     double seconds;
+    double reclaim_ms; /* a killed reader's slot must be free again within this */
     int quiet;
 } options_t;
 
@@ -56,6 +58,8 @@ static void usage(FILE *out)
             "  -t, --seconds S      run for S seconds (default 10)\n"
             "  -n, --readers N      verifying readers (default 4, at most 16)\n"
             "  -s, --size WxH       frame size (default 320x240)\n"
+            "  -r, --reclaim-ms MS  a killed reader's slot must be free again within MS\n"
+            "                       milliseconds (default 1500; 0: do not check)\n"
             "  -q, --quiet          no status line every second\n"
             "  -h, --help           show this help and exit\n"
             "\n"
@@ -250,12 +254,13 @@ static int parse(int argc, char **argv, options_t *o)
     static const struct option long_options[] = {
         {"seconds", required_argument, NULL, 't'}, {"readers", required_argument, NULL, 'n'},
         {"size", required_argument, NULL, 's'},    {"quiet", no_argument, NULL, 'q'},
+        {"reclaim-ms", required_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
-    *o = (options_t){.width = 320, .height = 240, .readers = 4, .seconds = 10};
+    *o = (options_t){.width = 320, .height = 240, .readers = 4, .seconds = 10, .reclaim_ms = 1500};
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":t:n:s:qh", long_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":t:n:s:r:qh", long_options, NULL)) != -1) {
         switch (c) {
         case 't':
             if (smi_tool_parse_nonneg(optarg, &o->seconds) < 0)
@@ -269,6 +274,10 @@ static int parse(int argc, char **argv, options_t *o)
         case 's':
             if (smi_tool_parse_size(optarg, &o->width, &o->height) < 0)
                 return smi_tool_usage_error("smi-soak", "bad --size", optarg);
+            break;
+        case 'r':
+            if (smi_tool_parse_nonneg(optarg, &o->reclaim_ms) < 0)
+                return smi_tool_usage_error("smi-soak", "bad --reclaim-ms", optarg);
             break;
         case 'q': o->quiet = 1; break;
         case 'h': usage(stdout); return -1;
@@ -306,6 +315,7 @@ int main(int argc, char **argv)
         readers[i] = (proc_t){spawn(run_reader, &o), 0};
 
     uint64_t server_kills = 0, reader_kills = 0, swaps = 0, lost = 0;
+    double slowest_reclaim_ms = 0;
     uint64_t start = smi_tool_now_ns(), next_status = start + 1000000000ull;
     while (!smi_tool_stop && (double)(smi_tool_now_ns() - start) < o.seconds * 1e9) {
         usleep(50000 + (useconds_t)(rand() % 250000));
@@ -315,18 +325,28 @@ int main(int argc, char **argv)
             kill9(&readers[i]);
             reap(&readers[i], "reader");
             reader_kills++;
-            /* The server must free its slot (and any buffer it held) within
-               about half a second: give it 1.5 s. */
-            uint64_t deadline = smi_tool_now_ns() + 1500000000ull;
-            int freed = 0;
+            /* The server frees a dead client's slot (and any buffer it held)
+               at its next sweep, about twice a second. */
+            uint64_t t0 = smi_tool_now_ns(), deadline = t0 + (uint64_t)(o.reclaim_ms * 1e6);
+            int freed = o.reclaim_ms == 0; /* not checked */
             while (!freed && smi_tool_now_ns() < deadline) {
                 freed = dead_claims(o.path) == 0; /* (one clean look is enough: */
                 if (!freed)                       /* others attach meanwhile) */
                     usleep(10000);
             }
+            double took = (double)(smi_tool_now_ns() - t0) / 1e6;
+            if (took > slowest_reclaim_ms)
+                slowest_reclaim_ms = took;
             if (!freed) {
                 lost++;
-                fprintf(stderr, "smi-soak: a killed reader's slot is still taken after 1.5 s\n");
+                SharedMemoryStreamInfo info;
+                memset(&info, 0, sizeof info);
+                SharedMemoryImageStream_inspect(o.path, &info);
+                fprintf(stderr,
+                        "smi-soak: a killed reader's slot is still taken after %.0f ms "
+                        "(%d dead claims; %u live clients, server %s, generation %u)\n",
+                        o.reclaim_ms, dead_claims(o.path), info.clients,
+                        info.server_alive ? "alive" : "gone", info.server_generation);
             }
             readers[i] = (proc_t){spawn(run_reader, &o), 0};
         } else if (what < 8) { /* the server */
@@ -360,11 +380,12 @@ int main(int argc, char **argv)
     double elapsed = (double)(smi_tool_now_ns() - start) / 1e9;
     printf("smi-soak: %.1f s, %ux%u, %u readers: %llu frames published, %llu verified, "
            "%llu torn; %llu server kills, %llu reader kills, %llu file swaps; "
-           "%llu lost reclaims, %llu crashes\n",
+           "%llu lost reclaims (slowest reclaim %.0f ms), %llu crashes\n",
            elapsed, o.width, o.height, o.readers, (unsigned long long)get(&g_count->published),
            (unsigned long long)get(&g_count->verified), (unsigned long long)get(&g_count->torn),
            (unsigned long long)server_kills, (unsigned long long)reader_kills,
-           (unsigned long long)swaps, (unsigned long long)lost, (unsigned long long)g_crashes);
+           (unsigned long long)swaps, (unsigned long long)lost, slowest_reclaim_ms,
+           (unsigned long long)g_crashes);
     unlink(o.path);
     return get(&g_count->torn) == 0 && lost == 0 && g_crashes == 0 && get(&g_count->verified) > 0
                ? 0
