@@ -156,7 +156,11 @@ static int smi_slot_alive(SharedMemoryImageStream s, uint32_t j)
     return smi_bytelock_held(s->fd, SMI_LOCK_SLOT(j)) != 0; /* errors count as alive */
 }
 
-/* Free the slots of dead clients; returns how many were freed. */
+/* Free the slots of dead clients (only those holding a buffer, with
+   only_holders); returns how many were freed. The periodic sweep of every
+   slot is smi_ext_sweep_all's: a holders-only sweep must not postpone it, or
+   under steady contention a dead client that held nothing would keep its
+   slot for ever. */
 static int smi_ext_sweep(SharedMemoryImageStream s, int only_holders)
 {
     int freed = 0;
@@ -170,8 +174,14 @@ static int smi_ext_sweep(SharedMemoryImageStream s, int only_holders)
                                         __ATOMIC_SEQ_CST))
             freed++;
     }
-    s->next_sweep_ns = smi_now_ns() + SMI_SWEEP_INTERVAL_NS;
     return freed;
+}
+
+/* Sweep every slot, and schedule the next such sweep. */
+static void smi_ext_sweep_all(SharedMemoryImageStream s)
+{
+    smi_ext_sweep(s, 0);
+    s->next_sweep_ns = smi_now_ns() + SMI_SWEEP_INTERVAL_NS;
 }
 
 static int smi_ext_connected(SharedMemoryImageStream s)
@@ -211,7 +221,7 @@ int smi_ext_server_start(SharedMemoryImageStream s)
             }
             /* A grown file gets bigger buffers, when no client is attached. */
             uint64_t fit = smi_ext_fit_buffer_size(s->map_size);
-            smi_ext_sweep(s, 0);
+            smi_ext_sweep_all(s);
             if (fit > s->buffer_size && !smi_ext_connected(s)) {
                 smi_ext_layout_buffers(p, fit, SMI_EXT_BUFFERS);
                 g.buffer_count = SMI_EXT_BUFFERS;
@@ -305,7 +315,7 @@ int smi_ext_acquire(SharedMemoryImageStream s, uint64_t bytes)
     if (bytes > s->buffer_size)
         return IMAGESTREAM_FRAME_TOO_LARGE;
     if (smi_now_ns() >= s->next_sweep_ns)
-        smi_ext_sweep(s, 0);
+        smi_ext_sweep_all(s);
     int b = smi_ext_take_buffer(s);
     if (b < 0)
         return IMAGESTREAM_NO_BUFFERAVAILABLE;
