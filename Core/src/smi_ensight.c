@@ -163,6 +163,7 @@ static int smi_es_switch_to_extended(SharedMemoryImageStream s)
 static int smi_es_ready_blocks(SharedMemoryImageStream s, int order[2])
 {
     int n = 0;
+    uint32_t number[2]; /* of order[i], from the snapshot already taken */
     for (int b = 0; b < 2; b++) {
         uint8_t st = smi_es_state(s, b);
         if (st > SMI_ES_INIT)
@@ -183,10 +184,10 @@ static int smi_es_ready_blocks(SharedMemoryImageStream s, int order[2])
             smi_es_set_state(s, b, SMI_ES_FREE);
             continue;
         }
+        number[n] = h.frame_number;
         order[n++] = b;
     }
-    if (n == 2 && smi_es_get(smi_es_header(s, order[1]), SMI_ES_FIELD(frame_number)) >
-                      smi_es_get(smi_es_header(s, order[0]), SMI_ES_FIELD(frame_number))) {
+    if (n == 2 && number[1] > number[0]) {
         int t = order[0];
         order[0] = order[1];
         order[1] = t;
