@@ -8,10 +8,21 @@
 # (the server numbers on from the frames the previous one left).
 . "$(dirname "$0")/tools_test_lib.sh"
 
-start_bg read "$SMI_READ" --wait-file --verify --seconds 4.5 --timeout 3 --quiet "$STREAM"
-reader=$BG_PID
+# attached FILE: smi-info counts one client of FILE.
+attached() {
+    "$SMI_INFO" --json "$1" 2>/dev/null | "$PYTHON" "$CHECK" info-json clients=1 >/dev/null 2>&1
+}
 
-expect_rc first 0 "$SMI_PUBLISH" --copy --size 200x100 --rate 100 --seconds 1.2 --quiet "$STREAM"
+# The reader runs until told to stop; the first server until the reader has
+# attached and seen it publish a while (however slow the machine is).
+start_bg read "$SMI_READ" --wait-file --verify --seconds 120 --timeout 10 --quiet "$STREAM"
+reader=$BG_PID
+start_bg first "$SMI_PUBLISH" --copy --size 200x100 --rate 100 --quiet "$STREAM"
+first=$BG_PID
+wait_until 20 attached "$STREAM" || fail "the reader never attached"
+sleep 0.5
+kill -TERM "$first"
+wait_bg "$first" 0 "the first smi-publish (stopped by SIGTERM)"
 expect_rc info1 0 "$SMI_INFO" --json "$STREAM"
 "$PYTHON" "$CHECK" info-json server_alive=false server_generation=1 clients=1 <"$WORK/info1.out" ||
     fail "after the first server"
@@ -26,6 +37,7 @@ expect_rc info3 0 "$SMI_INFO" --json "$STREAM"
 last3=$("$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["last_frame"])' <"$WORK/info3.out")
 [ "$last3" -gt "$last1" ] || fail "last frame $last3 is not above $last1"
 
+kill -TERM "$reader"
 wait_bg "$reader" 0 "smi-read --verify across three servers"
 expect_in read.out '^smi-read: [0-9]+ frames, 0 mismatches'
 expect_not_in read.out 'out of order'
