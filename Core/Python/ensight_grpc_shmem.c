@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "shared_memory_image_client_priv.h"
+#include "shared_memory_image.h"
 
 /* Most streams open at once (EnSight's module allows 50). */
 #define ESHM_MAX_STREAMS 256

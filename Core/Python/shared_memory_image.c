@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * shared_memory_image.c -- the `shared_memory_image` Python module: a thin
- * CPython layer over the C library (shared_memory_image_client_priv.h). It
+ * CPython layer over the C library (shared_memory_image.h). It
  * implements no part of the protocol itself; the layouts and the locking
  * protocol are in Core/LAYOUT.md.
  *
@@ -33,7 +33,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "shared_memory_image_client_priv.h"
+#include "shared_memory_image.h"
 
 #ifndef SMI_VERSION
 #define SMI_VERSION "unknown"
@@ -52,45 +52,12 @@
 #define SMI_FMT_F32 "f"
 #endif
 
-/* ---- Return-code names ---------------------------------------------------- */
-
-#define SMI_CODE_MAP(XX)   \
-    XX(FORMAT_SKIPPED)     \
-    XX(UNCONNECTED)        \
-    XX(RECONNECTING)       \
-    XX(NO_FRAMEAVAILABLE)  \
-    XX(NO_BUFFERAVAILABLE) \
-    XX(NOERROR)            \
-    XX(BAD_ARGS)           \
-    XX(NOT_LOCKED)         \
-    XX(BAD_FILE_SIZE)      \
-    XX(UNABLE_TO_OPEN_FILE) \
-    XX(UNABLE_TO_MAP_FILE) \
-    XX(MEMORY_ALLOC_ERROR) \
-    XX(THREAD_CREATE_ERROR) \
-    XX(IS_SERVER)          \
-    XX(IS_NOTSERVER)       \
-    XX(FRAME_TOO_LARGE)    \
-    XX(LOCKED)             \
-    XX(BAD_FILE_FORMAT)    \
-    XX(VERSION_MISMATCH)   \
-    XX(SERVER_ACTIVE)      \
-    XX(TOO_MANY_CLIENTS)   \
-    XX(BAD_FORMAT)         \
-    XX(UNSAFE_FILE)        \
-    XX(NO_SPACE)
+/* ---- Return-code names: the library's (SMI_ERROR_LIST) ------------------- */
 
 static const char *smi_code_name(int code)
 {
-    switch (code) {
-#define SMI_NAME_CASE(name) \
-    case IMAGESTREAM_##name: \
-        return "IMAGESTREAM_" #name;
-        SMI_CODE_MAP(SMI_NAME_CASE)
-#undef SMI_NAME_CASE
-    default:
-        return "unknown";
-    }
+    const char *name = SharedMemoryImageStream_errorname(code);
+    return name ? name : "unknown";
 }
 
 static double smi_monotonic(void)
@@ -306,14 +273,15 @@ static int stream_enter(StreamObject *s)
 
 static void frame_set_geometry(FrameObject *f, const SharedMemoryImageDesc *d)
 {
-    uint32_t channels = 1;
-    switch (d->format) {
-    case IMAGESTREAM_FORMAT_RGB8: channels = 3; f->itemsize = 1; f->fmt = "B"; f->dtype = "uint8"; break;
-    case IMAGESTREAM_FORMAT_RGBA8: channels = 4; f->itemsize = 1; f->fmt = "B"; f->dtype = "uint8"; break;
-    case IMAGESTREAM_FORMAT_GRAY16: f->itemsize = 2; f->fmt = SMI_FMT_U16; f->dtype = "uint16"; break;
-    case IMAGESTREAM_FORMAT_FLOAT32: f->itemsize = 4; f->fmt = SMI_FMT_F32; f->dtype = "float32"; break;
-    default: f->itemsize = 1; f->fmt = "B"; f->dtype = "uint8"; break; /* GRAY8 */
-    }
+    /* From the library's format table; the item types the formats use:
+       uint8, uint16 (little-endian), float32. */
+    const SharedMemoryImageFormatInfo *info = SharedMemoryImageStream_formatinfo(d->format);
+    uint32_t channels = info ? info->channels : 1;
+    uint32_t bytes = info ? info->bytes_per_channel : 1;
+    int is_float = info && info->kind == IMAGESTREAM_KIND_FLOAT;
+    f->itemsize = bytes;
+    f->fmt = is_float ? SMI_FMT_F32 : bytes == 2 ? SMI_FMT_U16 : "B";
+    f->dtype = is_float ? "float32" : bytes == 2 ? "uint16" : "uint8";
     f->format = d->format;
     f->width = d->width;
     f->height = d->height;
@@ -2272,10 +2240,10 @@ PyMODINIT_FUNC PyInit_shared_memory_image(void)
         PyModule_AddStringConstant(m, "API_VERSION", IMAGESTREAM_API_VERSION) < 0 ||
         PyModule_AddStringConstant(m, "IMAGESTREAM_API_VERSION", IMAGESTREAM_API_VERSION) < 0)
         goto fail;
-#define SMI_ADD_CODE(name)                                              \
+#define SMI_ADD_CODE(name, text)                                  \
     if (add_int(m, "IMAGESTREAM_" #name, IMAGESTREAM_##name) < 0) \
         goto fail;
-    SMI_CODE_MAP(SMI_ADD_CODE)
+    SMI_ERROR_LIST(SMI_ADD_CODE)
 #undef SMI_ADD_CODE
 #define SMI_ADD(name)                                \
     if (add_int(m, "IMAGESTREAM_" #name, IMAGESTREAM_##name) < 0) \

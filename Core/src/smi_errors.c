@@ -1,48 +1,44 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * smi_errors.c -- one table gives every return code its string, so the codes
- * and their descriptions cannot drift apart.
+ * smi_errors.c -- the return codes' strings and names, and the library's
+ * version, from the public header's one list (SMI_ERROR_LIST).
  */
-#include "shared_memory_image_client_priv.h"
+#include "smi_internal.h"
 
-#define SMI_ERROR_MAP(XX)                                                                  \
-    XX(FORMAT_SKIPPED, "a new frame was skipped: its pixel format is not packed RGB "      \
-                       "(create the client with IMAGESTREAM_OPTIONS_ANYFORMAT to get it)") \
-    XX(UNCONNECTED, "no client is attached to the stream")                                 \
-    XX(RECONNECTING, "the stream was already active and has been taken over")              \
-    XX(NO_FRAMEAVAILABLE, "no new frame is available")                                     \
-    XX(NO_BUFFERAVAILABLE, "no free buffer: clients hold every buffer, frame dropped")     \
-    XX(NOERROR, "success")                                                                 \
-    XX(BAD_ARGS, "invalid argument (NULL pointer, zero size or unknown option)")           \
-    XX(NOT_LOCKED, "no frame is locked (or acquired)")                                     \
-    XX(BAD_FILE_SIZE, "stream file is missing or too small")                               \
-    XX(UNABLE_TO_OPEN_FILE, "cannot open the stream file for reading and writing")         \
-    XX(UNABLE_TO_MAP_FILE, "cannot memory-map the stream file")                            \
-    XX(MEMORY_ALLOC_ERROR, "out of memory")                                                \
-    XX(THREAD_CREATE_ERROR, "cannot create a background thread")                           \
-    XX(IS_SERVER, "call not valid on a server stream")                                     \
-    XX(IS_NOTSERVER, "call not valid on a client stream")                                  \
-    XX(FRAME_TOO_LARGE, "frame is larger than the stream file's buffers")                  \
-    XX(LOCKED, "not allowed while a frame is locked (or acquired)")                        \
-    XX(BAD_FILE_FORMAT, "stream file has an invalid header (not a stream, or corrupted)")  \
-    XX(VERSION_MISMATCH, "stream file uses an unsupported layout version "                 \
-                         "(this library reads extended layout version 1)")                 \
-    XX(SERVER_ACTIVE, "another live server is already publishing to this stream file")     \
-    XX(TOO_MANY_CLIENTS, "every client slot of the stream is in use")                      \
-    XX(BAD_FORMAT, "pixel format, depth or size not supported by this stream's layout")   \
-    XX(UNSAFE_FILE, "the stream file is a symbolic link, not a regular file, owned by "     \
-                    "another user, or writable by group or others")                         \
-    XX(NO_SPACE, "not enough space on the file system for the stream file")
+#include <stdio.h>
 
 const char *SharedMemoryImageStream_errorstring(SharedMemoryImageError err)
 {
     switch (err) {
-#define SMI_ERROR_CASE(name, msg) \
-    case IMAGESTREAM_##name:      \
-        return msg;
-        SMI_ERROR_MAP(SMI_ERROR_CASE)
+#define SMI_ERROR_CASE(name, text) \
+    case IMAGESTREAM_##name:       \
+        return text;
+        SMI_ERROR_LIST(SMI_ERROR_CASE)
 #undef SMI_ERROR_CASE
     default:
         return "unknown error code";
     }
+}
+
+const char *SharedMemoryImageStream_errorname(SharedMemoryImageError err)
+{
+    switch (err) {
+#define SMI_ERROR_CASE(name, text) \
+    case IMAGESTREAM_##name:       \
+        return "IMAGESTREAM_" #name;
+        SMI_ERROR_LIST(SMI_ERROR_CASE)
+#undef SMI_ERROR_CASE
+    default:
+        return NULL;
+    }
+}
+
+#define SMI_STR2(x) #x
+#define SMI_STR(x) SMI_STR2(x)
+
+const char *SharedMemoryImageStream_version(uint32_t *number)
+{
+    if (number)
+        *number = SMI_VERSION_NUMBER;
+    return SMI_STR(SMI_VERSION_MAJOR) "." SMI_STR(SMI_VERSION_MINOR) "." SMI_STR(SMI_VERSION_PATCH);
 }

@@ -6,7 +6,10 @@
 #ifndef SMI_INTERNAL_H
 #define SMI_INTERNAL_H
 
-#include "shared_memory_image_client_priv.h"
+#include "shared_memory_image.h"
+
+#include <stdlib.h>
+#include <string.h>
 #include "smi_layout.h"
 
 #define SMI_HIDDEN __attribute__((visibility("hidden")))

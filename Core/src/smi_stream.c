@@ -26,33 +26,51 @@
    whole file; a larger file could never be served. */
 #define SMI_MAX_FILE_BYTES ((uint64_t)1 << 46)
 
+static const SharedMemoryImageFormatInfo smi_formats[] = {
+#define SMI_FORMAT_ENTRY(name, channels, bytes, kind, text) \
+    {IMAGESTREAM_FORMAT_##name, channels, bytes, kind, text},
+    SMI_FORMAT_LIST(SMI_FORMAT_ENTRY)
+#undef SMI_FORMAT_ENTRY
+};
+
+const SharedMemoryImageFormatInfo *SharedMemoryImageStream_formatinfo(uint32_t format)
+{
+    for (size_t i = 0; i < sizeof smi_formats / sizeof smi_formats[0]; i++)
+        if (smi_formats[i].format == format)
+            return &smi_formats[i];
+    return NULL;
+}
+
 uint32_t SharedMemoryImageStream_formatsize(uint32_t format)
 {
-    switch (format) {
-    case IMAGESTREAM_FORMAT_RGB8: return 3;
-    case IMAGESTREAM_FORMAT_RGBA8: return 4;
-    case IMAGESTREAM_FORMAT_GRAY8: return 1;
-    case IMAGESTREAM_FORMAT_GRAY16: return 2;
-    case IMAGESTREAM_FORMAT_FLOAT32: return 4;
-    default: return 0;
-    }
+    const SharedMemoryImageFormatInfo *f = SharedMemoryImageStream_formatinfo(format);
+    return f ? f->channels * f->bytes_per_channel : 0;
 }
 
 const char *SharedMemoryImageStream_formatname(uint32_t format)
 {
-    switch (format) {
-    case IMAGESTREAM_FORMAT_RGB8: return "rgb8";
-    case IMAGESTREAM_FORMAT_RGBA8: return "rgba8";
-    case IMAGESTREAM_FORMAT_GRAY8: return "gray8";
-    case IMAGESTREAM_FORMAT_GRAY16: return "gray16";
-    case IMAGESTREAM_FORMAT_FLOAT32: return "float32";
-    default: return "unknown";
-    }
+    const SharedMemoryImageFormatInfo *f = SharedMemoryImageStream_formatinfo(format);
+    return f ? f->name : "unknown";
+}
+
+/* ---- Structs that callers allocate (the header's "Growing structs") ------ */
+
+/* Take a caller's SharedMemoryImageDesc into *local: the members its `size`
+   covers (0: this version's). A newer caller's further members are not
+   known here and are ignored. BAD_ARGS for a size that no version has. */
+static int smi_desc_in(const SharedMemoryImageDesc *user, SharedMemoryImageDesc *local)
+{
+    if (user->size != 0 && user->size < sizeof *local)
+        return IMAGESTREAM_BAD_ARGS;
+    memcpy(local, user, sizeof *local);
+    local->size = sizeof *local;
+    return IMAGESTREAM_NOERROR;
 }
 
 void smi_fill_default_desc(SharedMemoryImageDesc *d, uint32_t w, uint32_t h)
 {
     memset(d, 0, sizeof *d);
+    d->size = sizeof *d;
     d->format = IMAGESTREAM_FORMAT_RGB8;
     d->width = w;
     d->height = h;
@@ -349,13 +367,16 @@ SharedMemoryImageError SharedMemoryImageStream_acquireformat(SharedMemoryImageSt
 {
     if (!s || !desc || !frame)
         return IMAGESTREAM_BAD_ARGS;
+    SharedMemoryImageDesc d;
     uint64_t bytes;
-    int rc = smi_check_server_desc(s, desc, &bytes);
+    int rc = smi_desc_in(desc, &d);
+    if (rc == IMAGESTREAM_NOERROR)
+        rc = smi_check_server_desc(s, &d, &bytes);
     if (rc == IMAGESTREAM_NOERROR)
         rc = smi_file_intact(s);
     if (rc != IMAGESTREAM_NOERROR)
         return rc;
-    s->desc = *desc;
+    s->desc = d;
     if (s->desc.depth == 0)
         s->desc.depth = 1;
     for (int i = 0; i < 3; i++)
@@ -368,8 +389,8 @@ SharedMemoryImageError SharedMemoryImageStream_acquireformat(SharedMemoryImageSt
     if (rc == IMAGESTREAM_NOERROR) {
         s->held = 1;
         s->frame.iFrame = s->numbered ? s->last_frame + 1 : 0; /* the next number */
-        s->frame.iWidth = desc->width;
-        s->frame.iHeight = desc->height;
+        s->frame.iWidth = d.width;
+        s->frame.iHeight = d.height;
         *frame = &s->frame;
     }
     return rc;
@@ -538,7 +559,8 @@ SharedMemoryImageError SharedMemoryImageStream_describe(SharedMemoryImageStream 
         return IMAGESTREAM_BAD_ARGS;
     if (!s->held)
         return IMAGESTREAM_NOT_LOCKED;
-    *desc = s->desc;
+    *desc = s->desc; /* the first version of the struct: see "Growing structs" */
+    desc->size = sizeof *desc;
     return IMAGESTREAM_NOERROR;
 }
 
@@ -570,6 +592,10 @@ SharedMemoryImageError SharedMemoryImageStream_createfilelayout(const char *file
     if (!filename || !max ||
         (layout != 0 && layout != IMAGESTREAM_LAYOUT_ENSIGHT && layout != IMAGESTREAM_LAYOUT_EXTENDED))
         return IMAGESTREAM_BAD_ARGS;
+    SharedMemoryImageDesc local;
+    if (smi_desc_in(max, &local) != IMAGESTREAM_NOERROR)
+        return IMAGESTREAM_BAD_ARGS;
+    max = &local;
     int overflow;
     uint64_t bytes = smi_desc_bytes(max, &overflow);
     if (bytes == 0)

@@ -14,7 +14,8 @@
 #include "vtkStreamingDemandDrivenPipeline.h"
 #include "vtkTypeUInt32Array.h"
 
-#include "shared_memory_image_client_priv.h"
+#include "shared_memory_image.h"
+#include "vtkSharedMemoryImageFormats.h"
 
 #include <sys/stat.h>
 
@@ -30,31 +31,8 @@ namespace
 // VTK scalar type and components of a stream format; false when unknown.
 bool SMIScalarsOf(uint32_t format, int* type, int* comps)
 {
-  switch (format)
-  {
-    case IMAGESTREAM_FORMAT_RGB8:
-      *type = VTK_UNSIGNED_CHAR;
-      *comps = 3;
-      return true;
-    case IMAGESTREAM_FORMAT_RGBA8:
-      *type = VTK_UNSIGNED_CHAR;
-      *comps = 4;
-      return true;
-    case IMAGESTREAM_FORMAT_GRAY8:
-      *type = VTK_UNSIGNED_CHAR;
-      *comps = 1;
-      return true;
-    case IMAGESTREAM_FORMAT_GRAY16:
-      *type = VTK_UNSIGNED_SHORT;
-      *comps = 1;
-      return true;
-    case IMAGESTREAM_FORMAT_FLOAT32:
-      *type = VTK_FLOAT;
-      *comps = 1;
-      return true;
-    default:
-      return false;
-  }
+  *type = smi::VTKTypeOfFormat(format, comps);
+  return *type >= 0;
 }
 
 uint32_t SMIDepth(const SharedMemoryImageDesc& desc)

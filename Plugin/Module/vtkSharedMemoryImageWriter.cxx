@@ -9,7 +9,8 @@
 #include "vtkObjectFactory.h"
 #include "vtkPointData.h"
 
-#include "shared_memory_image_client_priv.h"
+#include "shared_memory_image.h"
+#include "vtkSharedMemoryImageFormats.h"
 
 #include <unistd.h>
 
@@ -49,27 +50,18 @@ int SMIFormatOf(vtkDataArray* scalars, const char** why)
   }
   const int type = scalars->GetDataType();
   const int comps = scalars->GetNumberOfComponents();
+  const int format = smi::FormatOfVTKType(type, comps);
+  if (format >= 0)
+  {
+    return format;
+  }
   if (type == VTK_UNSIGNED_CHAR)
   {
-    switch (comps)
-    {
-      case 1:
-        return IMAGESTREAM_FORMAT_GRAY8;
-      case 3:
-        return IMAGESTREAM_FORMAT_RGB8;
-      case 4:
-        return IMAGESTREAM_FORMAT_RGBA8;
-      default:
-        *why = "unsigned char scalars must have 1, 3 or 4 components";
-        return -1;
-    }
+    *why = "unsigned char scalars must have 1, 3 or 4 components";
+    return -1;
   }
   if (type == VTK_UNSIGNED_SHORT || type == VTK_FLOAT)
   {
-    if (comps == 1)
-    {
-      return type == VTK_FLOAT ? IMAGESTREAM_FORMAT_FLOAT32 : IMAGESTREAM_FORMAT_GRAY16;
-    }
     *why = "unsigned short and float scalars must have 1 component";
     return -1;
   }

@@ -12,7 +12,7 @@
 #include "vtkUnsignedCharArray.h"
 #include "vtk_glew.h"
 
-#include "shared_memory_image_client_priv.h"
+#include "shared_memory_image.h"
 
 #include <algorithm>
 #include <chrono>

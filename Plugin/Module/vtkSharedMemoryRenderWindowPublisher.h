@@ -4,7 +4,7 @@
  * @brief   Publishes every render of a vtkRenderWindow as a shared-memory image stream.
  *
  * vtkSharedMemoryRenderWindowPublisher serves a stream (see the C API in
- * shared_memory_image_client_priv.h) whose frames are the pixels of a render
+ * shared_memory_image.h) whose frames are the pixels of a render
  * window. It observes the window's EndEvent: after each Render() it reads the
  * window's color buffer straight into a free buffer of the stream
  * (SharedMemoryImageStream_acquire(), glReadPixels, then publish()), so a

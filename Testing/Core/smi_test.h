@@ -36,7 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "shared_memory_image_client_priv.h"
+#include "shared_memory_image.h"
 
 #ifndef SMI_TEST_DATA_DIR
 #define SMI_TEST_DATA_DIR "Data"

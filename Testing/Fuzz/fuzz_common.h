@@ -9,7 +9,7 @@
 #ifndef SMI_FUZZ_COMMON_H
 #define SMI_FUZZ_COMMON_H
 
-#include "shared_memory_image_client_priv.h"
+#include "shared_memory_image.h"
 
 #include <fcntl.h>
 #include <stdint.h>

@@ -14,7 +14,7 @@
  * Pixels: RGB8 channel c of (x, y) in frame f is (7x + 13y + 71c + 29f) mod
  * 256; FLOAT32 voxel (x, y, z) of frame f is x + 10y + 100z + f / 2.
  */
-#include "shared_memory_image_client_priv.h"
+#include "shared_memory_image.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* Publish 100 frames (./example serve FILE), or print each new frame (./example watch FILE). */
-#include <shared_memory_image_client_priv.h>
+#include <shared_memory_image.h>
 #include <stdio.h>
 #include <string.h>
 
