@@ -4,9 +4,9 @@
 # Only missing packages are installed; nothing is done when all are present.
 set -euo pipefail
 
-# The core and the Python module; clang's libFuzzer and spin for the fuzzers
-# and the protocol model.
-packages=(build-essential cmake pkg-config python3-numpy python3-pytest
+# The core and the Python module; libpng for the tools (smi-read --save
+# FILE.png); clang's libFuzzer and spin for the fuzzers and the protocol model.
+packages=(build-essential cmake pkg-config libpng-dev python3-numpy python3-pytest
   clang libclang-rt-14-dev spin)
 # The ParaView plugin: ParaView 5.11's SDK, what its CMake files look for, and
 # Xvfb for the rendering tests (Debian's ParaView renders only through X).

@@ -66,8 +66,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "shared_memory_image_client.h"
-#include "shared_memory_image_client_priv.h"
+#include "shared_memory_image.h"
+#include "smi_cli.h"
+#include "smi_clock.h"
 
 /* ---- settings ------------------------------------------------------------ */
 
@@ -157,13 +158,6 @@ static void on_signal(int sig)
 }
 
 /* ---- small helpers ------------------------------------------------------- */
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void sleep_us(unsigned us)
 {
@@ -325,7 +319,7 @@ static int client_futex(ctl_t *c)
             futex_op(&c->fword, FUTEX_WAIT, last, &ts);
             continue;
         }
-        uint64_t t = now_ns();
+        uint64_t t = smi_tool_now_ns();
         last = cur;
         uint64_t s = atomic_load(&c->stamp);
         if (k < BENCH_MAX_SAMPLES)
@@ -353,7 +347,7 @@ static int client_stream(ctl_t *c, const char *path)
     uint64_t k = 0;
     while (!atomic_load(&c->stop)) {
         rc = SharedMemoryImageStream_wait(s, CLIENT_WAIT_MS);
-        uint64_t woke = now_ns();
+        uint64_t woke = smi_tool_now_ns();
         if (rc == IMAGESTREAM_NO_FRAMEAVAILABLE)
             continue;
         if (rc < 0) {
@@ -361,9 +355,9 @@ static int client_stream(ctl_t *c, const char *path)
             break;
         }
         SharedMemoryFrame f = NULL;
-        uint64_t t0 = now_ns();
+        uint64_t t0 = smi_tool_now_ns();
         rc = SharedMemoryImageStream_lock(s, &f);
-        uint64_t dt = (now_ns() - t0) / 1000u;
+        uint64_t dt = (smi_tool_now_ns() - t0) / 1000u;
         if (dt > atomic_load(&c->max_lock_us))
             atomic_store(&c->max_lock_us, dt);
         if (rc == IMAGESTREAM_NO_FRAMEAVAILABLE || rc == IMAGESTREAM_FORMAT_SKIPPED)
@@ -400,10 +394,10 @@ static int client_stream(ctl_t *c, const char *path)
 /* Wait until *flag != 0; if child > 0, stop early when it has exited. */
 static int wait_flag(_Atomic uint32_t *flag, int timeout_ms, pid_t child)
 {
-    uint64_t end = now_ns() + (uint64_t)timeout_ms * 1000000u;
+    uint64_t end = smi_tool_now_ns() + (uint64_t)timeout_ms * 1000000u;
     unsigned spins = 0;
     while (!atomic_load(flag)) {
-        if (now_ns() > end)
+        if (smi_tool_now_ns() > end)
             return -1;
         if (child > 0 && (spins++ & 63) == 0) {
             if (kill(child, 0) != 0)
@@ -458,7 +452,7 @@ static int finish_client(ctl_t *c, pid_t pid)
     atomic_fetch_add(&c->fword, 1);
     futex_op(&c->fword, FUTEX_WAKE, INT_MAX, NULL);
     int st = 0;
-    uint64_t end = now_ns() + (uint64_t)CHILD_EXIT_TIMEOUT_MS * 1000000u;
+    uint64_t end = smi_tool_now_ns() + (uint64_t)CHILD_EXIT_TIMEOUT_MS * 1000000u;
     for (;;) {
         pid_t r = waitpid(pid, &st, WNOHANG);
         if (r == pid)
@@ -467,7 +461,7 @@ static int finish_client(ctl_t *c, pid_t pid)
             st = 0; /* reaped elsewhere (wait_flag): trust c->err */
             break;
         }
-        if (now_ns() > end) {
+        if (smi_tool_now_ns() > end) {
             fprintf(stderr, "smi-bench: client %ld did not exit, killing it\n", (long)pid);
             kill(pid, SIGKILL);
             while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
@@ -599,14 +593,14 @@ static double tally_rate(const tally_t *t)
 /* memcpy(src -> d[0], d[1], d[0], ...) for at least dur_ns (and one frame). */
 static void memcpy_slice(uint8_t *const d[2], uint8_t *src, size_t n, uint64_t dur_ns, tally_t *t)
 {
-    uint64_t t0 = now_ns(), end = t0 + dur_ns, t1, frames = 0;
+    uint64_t t0 = smi_tool_now_ns(), end = t0 + dur_ns, t1, frames = 0;
     do {
         uint8_t *to = d[frames & 1];
         src[0] = (uint8_t)frames;
         memcpy(to, src, n);
         clobber(to);
         frames++;
-        t1 = now_ns();
+        t1 = smi_tool_now_ns();
     } while (t1 < end);
     t->frames += frames;
     t->ns += t1 - t0;
@@ -722,9 +716,9 @@ static int bench_putframe(const frame_size_t *sz, int extended, uint8_t *src, sh
     uint32_t number = 0;
     if (status == 0) {
         /* Warm up: both buffers written (and faulted in) a few times. */
-        uint64_t end = now_ns() + 2000000000u;
+        uint64_t end = smi_tool_now_ns() + 2000000000u;
         unsigned ok = 0;
-        while (ok < 4 && now_ns() < end) {
+        while (ok < 4 && smi_tool_now_ns() < end) {
             f.iFrame = ++number;
             put_u64(src, number);
             put_u64(src + n - 8, number);
@@ -747,7 +741,7 @@ static int bench_putframe(const frame_size_t *sz, int extended, uint8_t *src, sh
         memcpy_slice(shm->heap, src, n, slice, &t_heap);
         memcpy_slice(shm->one, src, n, slice, &t_shm);
         memcpy_slice(shm->two, src, n, slice, &t_shm2);
-        uint64_t t0 = now_ns(), end = t0 + slice, t;
+        uint64_t t0 = smi_tool_now_ns(), end = t0 + slice, t;
         do {
             f.iFrame = ++number;
             put_u64(src, number);
@@ -764,9 +758,9 @@ static int bench_putframe(const frame_size_t *sz, int extended, uint8_t *src, sh
                 status = api_failed("putframe", rc);
                 break;
             }
-            t = now_ns();
+            t = smi_tool_now_ns();
         } while (t < end);
-        put_ns += now_ns() - t0;
+        put_ns += smi_tool_now_ns() - t0;
     }
     if (status == 0) {
         double secs = (double)put_ns / 1e9;
@@ -806,7 +800,7 @@ static int bench_acquire(const frame_size_t *sz, int extended, uint8_t *src, shm
             memcpy_slice(shm->one, src, n, slice, &t_shm);
             memcpy_slice(shm->two, src, n, slice, &t_shm2);
         }
-        uint64_t t0 = now_ns(), end = t0 + (k ? slice : 2000000000u), t;
+        uint64_t t0 = smi_tool_now_ns(), end = t0 + (k ? slice : 2000000000u), t;
         unsigned warm_ok = 0;
         do {
             SharedMemoryFrame f = NULL;
@@ -832,10 +826,10 @@ static int bench_acquire(const frame_size_t *sz, int extended, uint8_t *src, shm
                 else if (++warm_ok >= 4)
                     break;
             }
-            t = now_ns();
+            t = smi_tool_now_ns();
         } while (t < end);
         if (k > 0)
-            acq_ns += now_ns() - t0;
+            acq_ns += smi_tool_now_ns() - t0;
         else
             locked0 = atomic_load(&ss.ctl->locked);
     }
@@ -888,11 +882,11 @@ static int bench_overhead(const frame_size_t *sz, int extended, ovh_result_t *r)
     while (status == 0 && r->pairs < g_opt.ovh_iters && tries < max_tries) {
         SharedMemoryFrame f = NULL;
         tries++;
-        uint64_t t0 = now_ns();
+        uint64_t t0 = smi_tool_now_ns();
         SharedMemoryImageError rc =
             SharedMemoryImageStream_acquire(ss.server, sz->width, sz->height, &f);
         if (rc == IMAGESTREAM_NO_BUFFERAVAILABLE || rc == IMAGESTREAM_UNCONNECTED) {
-            nobuf_ns += now_ns() - t0;
+            nobuf_ns += smi_tool_now_ns() - t0;
             r->nobuf++;
             continue;
         }
@@ -901,7 +895,7 @@ static int bench_overhead(const frame_size_t *sz, int extended, ovh_result_t *r)
             break;
         }
         rc = SharedMemoryImageStream_publish(ss.server);
-        uint64_t t1 = now_ns();
+        uint64_t t1 = smi_tool_now_ns();
         if (rc < 0) {
             status = api_failed("publish", rc);
             break;
@@ -957,9 +951,9 @@ static unsigned lat_pause(unsigned i)
 /* Wait until a client has taken `want` samples; 0, or -1 after the timeout. */
 static int wait_samples(ctl_t *c, uint64_t want)
 {
-    uint64_t end = now_ns() + (uint64_t)LAT_SAMPLE_TIMEOUT_MS * 1000000u;
+    uint64_t end = smi_tool_now_ns() + (uint64_t)LAT_SAMPLE_TIMEOUT_MS * 1000000u;
     while (atomic_load(&c->done) < want) {
-        if (now_ns() > end)
+        if (smi_tool_now_ns() > end)
             return -1;
         sleep_us(20);
     }
@@ -1006,7 +1000,7 @@ static int bench_wake(int extended, lat_result_t *ours, lat_result_t *fut)
             fut->missed++;
         sleep_us(lat_pause(i / (fut ? 2u : 1u)));
         if (fc && (i & 1u) == 0) {
-            atomic_store(&fc->stamp, now_ns());
+            atomic_store(&fc->stamp, smi_tool_now_ns());
             atomic_fetch_add(&fc->fword, 1);
             futex_op(&fc->fword, FUTEX_WAKE, 1, NULL);
             pub_fut++;
@@ -1022,7 +1016,7 @@ static int bench_wake(int extended, lat_result_t *ours, lat_result_t *fut)
             status = api_failed("acquire", rc);
             break;
         }
-        put_u64(f->buffer, now_ns());
+        put_u64(f->buffer, smi_tool_now_ns());
         rc = SharedMemoryImageStream_publish(ss.server);
         if (rc < 0)
             status = api_failed("publish", rc);
@@ -1121,59 +1115,100 @@ static void print_lat(const char *name, const lat_result_t *r)
            r->missed ? ", some missed" : "");
 }
 
-int main(int argc, char **argv)
+/* Long options without a short form (smi_cli_optstring skips these values). */
+enum { OPT_QUICK = 256, OPT_DIR, OPT_SECONDS, OPT_SAMPLES, OPT_ONLY };
+
+/* A usage error: the message, the usage on stderr; returns 2. */
+static int bench_usage_error(void)
 {
+    usage(stderr);
+    return SMI_CLI_USAGE;
+}
+
+/* One option's value, checked (with the numbers parsed so far). Returns
+   SMI_CLI_RUN, or 2 after a message. */
+static int parse_value(int c, const char *arg, double *seconds, uint32_t *samples,
+                       unsigned *parts)
+{
+    switch (c) {
+    case OPT_DIR: g_opt.dir = arg; break;
+    case OPT_SECONDS:
+        if (smi_tool_parse_nonneg(arg, seconds) != 0 || !(*seconds > 0 && *seconds <= 60)) {
+            fprintf(stderr, "smi-bench: --seconds wants a number in (0, 60]\n");
+            return SMI_CLI_USAGE;
+        }
+        break;
+    case OPT_SAMPLES:
+        if (smi_tool_parse_u32(arg, samples) != 0 || *samples < 10 ||
+            *samples > BENCH_MAX_SAMPLES) {
+            fprintf(stderr, "smi-bench: --samples wants 10..%d\n", BENCH_MAX_SAMPLES);
+            return SMI_CLI_USAGE;
+        }
+        break;
+    case OPT_ONLY:
+        *parts = parse_parts(arg);
+        if (!*parts) {
+            fprintf(stderr, "smi-bench: --only wants a list of parts 1..4, e.g. 2,4\n");
+            return SMI_CLI_USAGE;
+        }
+        break;
+    }
+    return SMI_CLI_RUN;
+}
+
+/* Fill g_opt (defaults: --quick or not) and *parts (bit k: part k runs).
+   Returns SMI_CLI_RUN to go on, or the exit status. */
+static int parse_options(int argc, char **argv, unsigned *parts)
+{
+    static const struct option options[] = {
+        {"quick", no_argument, NULL, OPT_QUICK},
+        {"dir", required_argument, NULL, OPT_DIR},
+        {"seconds", required_argument, NULL, OPT_SECONDS},
+        {"samples", required_argument, NULL, OPT_SAMPLES},
+        {"only", required_argument, NULL, OPT_ONLY},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    char optstring[8];
+    smi_cli_optstring(options, optstring, sizeof optstring);
     g_opt.dir = "/dev/shm";
     double seconds = -1;
-    long samples = -1;
-    unsigned parts = 0x1e; /* parts 1..4 */
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return 0;
-        } else if (strcmp(argv[i], "--quick") == 0) {
-            g_opt.quick = 1;
-        } else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) {
-            g_opt.dir = argv[++i];
-        } else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) {
-            char *e;
-            seconds = strtod(argv[++i], &e);
-            if (*e || !(seconds > 0 && seconds <= 60)) {
-                fprintf(stderr, "smi-bench: --seconds wants a number in (0, 60]\n");
-                return 2;
-            }
-        } else if (strcmp(argv[i], "--samples") == 0 && i + 1 < argc) {
-            char *e;
-            samples = strtol(argv[++i], &e, 10);
-            if (*e || samples < 10 || samples > BENCH_MAX_SAMPLES) {
-                fprintf(stderr, "smi-bench: --samples wants 10..%d\n", BENCH_MAX_SAMPLES);
-                return 2;
-            }
-        } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
-            parts = parse_parts(argv[++i]);
-            if (!parts) {
-                fprintf(stderr, "smi-bench: --only wants a list of parts 1..4, e.g. 2,4\n");
-                return 2;
-            }
-        } else {
-            fprintf(stderr, "smi-bench: unknown or incomplete argument '%s'\n", argv[i]);
-            usage(stderr);
-            return 2;
+    uint32_t samples = 0;
+    *parts = 0x1e; /* parts 1..4 */
+    int c, status = SMI_CLI_RUN;
+    while (status == SMI_CLI_RUN &&
+           (c = getopt_long(argc, argv, optstring, options, NULL)) != -1) {
+        switch (c) {
+        case 'h': usage(stdout); return 0;
+        case OPT_QUICK: g_opt.quick = 1; break;
+        case '?':
+        case ':': smi_tool_option_error("smi-bench", c, argv); return bench_usage_error();
+        default: status = parse_value(c, optarg, &seconds, &samples, parts);
         }
     }
-    if (parts & (1u << 2 | 1u << 3))
-        parts |= 1u << 1; /* the ratios need the baseline */
+    if (status != SMI_CLI_RUN)
+        return status;
+    if (optind < argc) {
+        fprintf(stderr, "smi-bench: unexpected argument '%s'\n", argv[optind]);
+        return bench_usage_error();
+    }
+    if (*parts & (1u << 2 | 1u << 3))
+        *parts |= 1u << 1; /* the ratios need the baseline */
     g_opt.seconds = seconds > 0 ? seconds : (g_opt.quick ? 0.05 : 1.0);
-    g_opt.samples = samples > 0 ? (unsigned)samples : (g_opt.quick ? 100u : 3000u);
+    g_opt.samples = samples > 0 ? samples : (g_opt.quick ? 100u : 3000u);
     g_opt.pause_us = g_opt.quick ? 500u : 1000u;
     g_opt.ovh_iters = g_opt.quick ? 2000u : 100000u;
-
     struct stat st;
     if (stat(g_opt.dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
         fprintf(stderr, "smi-bench: %s is not a directory\n", g_opt.dir);
-        return 2;
+        return SMI_CLI_USAGE;
     }
+    return SMI_CLI_RUN;
+}
 
+/* Kill the client and remove the files on SIGINT/SIGTERM/SIGHUP. */
+static void install_cleanup_handlers(void)
+{
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -1181,14 +1216,15 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
+}
 
-    choose_cpus();
-    setvbuf(stdout, NULL, _IOLBF, 0);
-
+static void print_header(void)
+{
     printf("smi-bench: SharedMemoryImage throughput and latency (library API %s)\n",
            IMAGESTREAM_API_VERSION);
     if (g_opt.server_cpu >= 0)
-        printf("  processes pinned with sched_setaffinity: server on CPU %d, client process on CPU %d\n",
+        printf("  processes pinned with sched_setaffinity: server on CPU %d, client process on"
+               " CPU %d\n",
                g_opt.server_cpu, g_opt.client_cpu);
     else
         printf("  processes not pinned (fewer than 2 usable CPUs): server and client share CPUs\n");
@@ -1197,57 +1233,52 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < NSIZES; i++)
         printf("  %-5s = %ux%u RGB, %.1f MB per frame\n", g_sizes[i].name, g_sizes[i].width,
                g_sizes[i].height, (double)frame_bytes(&g_sizes[i]) / 1e6);
+}
 
-    int status = 0;
+/* Everything measured, for the printout and the targets. */
+typedef struct {
+    uint8_t *src; /* one source frame of the largest size, not all zeros */
+    shm_target_t shm[NSIZES];
     baseline_t base[NSIZES];
     put_result_t put[NSIZES][2];
     acq_result_t acq[NSIZES][2];
     ovh_result_t ovh[NSIZES][2];
     lat_result_t lat_ext, lat_ens, lat_futex;
-    memset(base, 0, sizeof base);
-    memset(put, 0, sizeof put);
-    memset(acq, 0, sizeof acq);
-    memset(ovh, 0, sizeof ovh);
-    memset(&lat_ext, 0, sizeof lat_ext);
-    memset(&lat_ens, 0, sizeof lat_ens);
-    memset(&lat_futex, 0, sizeof lat_futex);
+} bench_run_t;
 
-    /* One source frame of the largest size, not all zeros. */
-    size_t max_bytes = frame_bytes(&g_sizes[NSIZES - 1]);
-    uint8_t *src = malloc(max_bytes);
-    if (!src) {
-        fprintf(stderr, "smi-bench: out of memory\n");
-        return 1;
-    }
-    for (size_t i = 0; i < max_bytes; i++)
-        src[i] = (uint8_t)(i * 7u + (i >> 12));
-    shm_target_t shm[NSIZES];
-    memset(shm, 0, sizeof shm);
-    for (size_t i = 0; (parts & (1u << 1)) && status == 0 && i < NSIZES; i++)
-        status = shm_target_open(&shm[i], frame_bytes(&g_sizes[i]));
-
-    if (parts & (1u << 1))
-        printf("\n1. memcpy baseline: one frame into a same-size buffer, warm\n");
-    for (size_t i = 0; (parts & (1u << 1)) && status == 0 && i < NSIZES; i++) {
-        status = bench_memcpy(&g_sizes[i], src, &shm[i], &base[i]);
+/* 1. memcpy baselines (their files stay open for parts 2 and 3). */
+static int run_memcpy(bench_run_t *b)
+{
+    int status = 0;
+    for (size_t i = 0; status == 0 && i < NSIZES; i++)
+        status = shm_target_open(&b->shm[i], frame_bytes(&g_sizes[i]));
+    printf("\n1. memcpy baseline: one frame into a same-size buffer, warm\n");
+    for (size_t i = 0; status == 0 && i < NSIZES; i++) {
+        status = bench_memcpy(&g_sizes[i], b->src, &b->shm[i], &b->base[i]);
         if (status)
             break;
+        const baseline_t *r = &b->base[i];
         double gb = (double)frame_bytes(&g_sizes[i]) / 1e9;
         printf("  memcpy %-5s heap          : %8.1f frames/s (%5.2f GB/s)\n", g_sizes[i].name,
-               base[i].heap, base[i].heap * gb);
+               r->heap, r->heap * gb);
         printf("  memcpy %-5s shm           : %8.1f frames/s (%5.2f GB/s)   [MAP_SHARED file]\n",
-               g_sizes[i].name, base[i].shm, base[i].shm * gb);
+               g_sizes[i].name, r->shm, r->shm * gb);
         printf("  memcpy %-5s shm, 2 buffers: %8.1f frames/s (%5.2f GB/s)   [alternating, as a"
                " double-buffered stream writes]\n",
-               g_sizes[i].name, base[i].shm2, base[i].shm2 * gb);
+               g_sizes[i].name, r->shm2, r->shm2 * gb);
     }
+    return status;
+}
 
-    if ((parts & (1u << 2)) && status == 0)
-        printf("\n2. putframe: a client process waits for, locks and unlocks frames as they come\n");
-    for (size_t i = 0; (parts & (1u << 2)) && status == 0 && i < NSIZES; i++) {
+/* 2. putframe throughput, both layouts. */
+static int run_putframe(bench_run_t *b)
+{
+    int status = 0;
+    printf("\n2. putframe: a client process waits for, locks and unlocks frames as they come\n");
+    for (size_t i = 0; status == 0 && i < NSIZES; i++) {
         for (int ext = 0; status == 0 && ext < 2; ext++) {
-            put_result_t *r = &put[i][ext];
-            status = bench_putframe(&g_sizes[i], ext, src, &shm[i], r);
+            put_result_t *r = &b->put[i][ext];
+            status = bench_putframe(&g_sizes[i], ext, b->src, &b->shm[i], r);
             if (status)
                 break;
             printf("  putframe %-5s %-8s: %7.1f frames/s published = %.2f x memcpy(shm)"
@@ -1264,14 +1295,19 @@ int main(int argc, char **argv)
                    r->shm_s, r->heap_s, r->shm2_s);
         }
     }
+    return status;
+}
 
-    if ((parts & (1u << 3)) && status == 0)
-        printf("\n3. acquire/publish (zero-copy): the server fills each frame with a memcpy (stands\n"
-               "   in for rendering); a client process waits for and locks every frame it can\n");
-    for (size_t i = 0; (parts & (1u << 3)) && status == 0 && i < NSIZES; i++) {
+/* 3. acquire/publish: throughput with a fill, then the bare overhead. */
+static int run_acquire(bench_run_t *b)
+{
+    int status = 0;
+    printf("\n3. acquire/publish (zero-copy): the server fills each frame with a memcpy (stands\n"
+           "   in for rendering); a client process waits for and locks every frame it can\n");
+    for (size_t i = 0; status == 0 && i < NSIZES; i++) {
         for (int ext = 0; status == 0 && ext < 2; ext++) {
-            acq_result_t *r = &acq[i][ext];
-            status = bench_acquire(&g_sizes[i], ext, src, &shm[i], r);
+            acq_result_t *r = &b->acq[i][ext];
+            status = bench_acquire(&g_sizes[i], ext, b->src, &b->shm[i], r);
             if (status)
                 break;
             printf("  acquire+fill+publish %-5s %-8s: %7.1f frames/s = %.2f x memcpy(shm)"
@@ -1285,11 +1321,11 @@ int main(int argc, char **argv)
                    r->nobuf);
         }
     }
-    if ((parts & (1u << 3)) && status == 0)
+    if (status == 0)
         printf("   overhead of acquire+publish alone (no pixels written), client attached:\n");
-    for (size_t i = 0; (parts & (1u << 3)) && status == 0 && i < NSIZES; i++) {
+    for (size_t i = 0; status == 0 && i < NSIZES; i++) {
         for (int ext = 0; status == 0 && ext < 2; ext++) {
-            ovh_result_t *r = &ovh[i][ext];
+            ovh_result_t *r = &b->ovh[i][ext];
             status = bench_overhead(&g_sizes[i], ext, r);
             if (status)
                 break;
@@ -1303,60 +1339,108 @@ int main(int argc, char **argv)
             printf(")\n");
         }
     }
+    return status;
+}
 
-    if ((parts & (1u << 4)) && status == 0) {
-        printf("\n4. wake latency: publish of a 64x64 frame -> client process blocked in wait()"
-               " wakes;\n   %u samples ~%.1f ms apart, alternating with a raw futex wake between"
-               " two processes\n", g_opt.samples, g_opt.pause_us / 1000.0);
-        status = bench_wake(1, &lat_ext, &lat_futex);
-        if (status == 0)
-            status = bench_wake(0, &lat_ens, NULL);
-        if (status == 0) {
-            print_lat("raw futex (the floor)", &lat_futex);
-            print_lat("wait(), extended layout", &lat_ext);
-            print_lat("wait(), EnSight layout", &lat_ens);
-            printf("  wake extended: p50 %.1f us = %.2f x futex p50; p99 %.1f us = %.2f x futex p99\n",
-                   lat_ext.p50_us, ratio(lat_ext.p50_us, lat_futex.p50_us), lat_ext.p99_us,
-                   ratio(lat_ext.p99_us, lat_futex.p99_us));
-            printf("  wake EnSight : p50 %.1f us = %.2f x futex p50 (no wake word in this layout:"
-                   " wait() polls)\n",
-                   lat_ens.p50_us, ratio(lat_ens.p50_us, lat_futex.p50_us));
-        }
+/* 4. wake latency against the raw futex. */
+static int run_wake(bench_run_t *b)
+{
+    printf("\n4. wake latency: publish of a 64x64 frame -> client process blocked in wait()"
+           " wakes;\n   %u samples ~%.1f ms apart, alternating with a raw futex wake between"
+           " two processes\n", g_opt.samples, g_opt.pause_us / 1000.0);
+    int status = bench_wake(1, &b->lat_ext, &b->lat_futex);
+    if (status == 0)
+        status = bench_wake(0, &b->lat_ens, NULL);
+    if (status != 0)
+        return status;
+    print_lat("raw futex (the floor)", &b->lat_futex);
+    print_lat("wait(), extended layout", &b->lat_ext);
+    print_lat("wait(), EnSight layout", &b->lat_ens);
+    printf("  wake extended: p50 %.1f us = %.2f x futex p50; p99 %.1f us = %.2f x futex p99\n",
+           b->lat_ext.p50_us, ratio(b->lat_ext.p50_us, b->lat_futex.p50_us), b->lat_ext.p99_us,
+           ratio(b->lat_ext.p99_us, b->lat_futex.p99_us));
+    printf("  wake EnSight : p50 %.1f us = %.2f x futex p50 (no wake word in this layout:"
+           " wait() polls)\n",
+           b->lat_ens.p50_us, ratio(b->lat_ens.p50_us, b->lat_futex.p50_us));
+    return 0;
+}
+
+/* The targets of the extended layout, met or missed (never a failure). */
+static void print_targets(const bench_run_t *b, unsigned parts)
+{
+    size_t k4 = NSIZES - 1;
+    printf("\nTargets (extended layout):\n");
+    if (parts & (1u << 2)) {
+        double r1 = ratio(b->put[k4][1].published_s, b->put[k4][1].shm_s);
+        double r2 = ratio(b->put[k4][1].published_s, b->put[k4][1].shm2_s);
+        printf("  putframe 4K >= 0.95 x memcpy(shm)      : %.2f  %s  (%.2f x memcpy(shm, 2"
+               " buffers))\n",
+               r1, r1 >= 0.95 ? "met" : "MISSED", r2);
     }
-
-    if (status == 0 && (parts & (1u << 2 | 1u << 3 | 1u << 4))) {
-        size_t k4 = NSIZES - 1;
-        printf("\nTargets (extended layout):\n");
-        if (parts & (1u << 2)) {
-            double r1 = ratio(put[k4][1].published_s, put[k4][1].shm_s);
-            double r2 = ratio(put[k4][1].published_s, put[k4][1].shm2_s);
-            printf("  putframe 4K >= 0.95 x memcpy(shm)      : %.2f  %s  (%.2f x memcpy(shm, 2 buffers))\n",
-                   r1, r1 >= 0.95 ? "met" : "MISSED", r2);
-        }
-        if (parts & (1u << 4)) {
-            double r = ratio(lat_ext.p50_us, lat_futex.p50_us);
-            printf("  wake p50 <= 1.2 x futex p50             : %.2f  %s\n", r,
-                   r <= 1.2 ? "met" : "MISSED");
-        }
-        if (parts & (1u << 3)) {
-            double worst = 0, worst_mean = 0;
-            for (size_t i = 0; i < NSIZES; i++) {
-                if (ovh[i][1].trim_us > worst)
-                    worst = ovh[i][1].trim_us;
-                if (ovh[i][1].mean_us > worst_mean)
-                    worst_mean = ovh[i][1].mean_us;
-            }
-            printf("  acquire+publish overhead < 5 us/frame   : %.2f  %s  (mean without the slowest"
-                   " 0.1%%; plain mean %.2f)\n",
-                   worst, worst < 5.0 ? "met" : "MISSED", worst_mean);
-        }
-        if (g_opt.quick)
-            printf("  (--quick: short runs, figures are rough)\n");
+    if (parts & (1u << 4)) {
+        double r = ratio(b->lat_ext.p50_us, b->lat_futex.p50_us);
+        printf("  wake p50 <= 1.2 x futex p50             : %.2f  %s\n", r,
+               r <= 1.2 ? "met" : "MISSED");
     }
+    if (parts & (1u << 3)) {
+        double worst = 0, worst_mean = 0;
+        for (size_t i = 0; i < NSIZES; i++) {
+            if (b->ovh[i][1].trim_us > worst)
+                worst = b->ovh[i][1].trim_us;
+            if (b->ovh[i][1].mean_us > worst_mean)
+                worst_mean = b->ovh[i][1].mean_us;
+        }
+        printf("  acquire+publish overhead < 5 us/frame   : %.2f  %s  (mean without the slowest"
+               " 0.1%%; plain mean %.2f)\n",
+               worst, worst < 5.0 ? "met" : "MISSED", worst_mean);
+    }
+    if (g_opt.quick)
+        printf("  (--quick: short runs, figures are rough)\n");
+}
 
-    free(src);
+/* Run the parts asked for, in order, stopping at the first failure. */
+static int run_parts(bench_run_t *b, unsigned parts)
+{
+    int status = 0;
+    if (parts & (1u << 1))
+        status = run_memcpy(b);
+    if (status == 0 && (parts & (1u << 2)))
+        status = run_putframe(b);
+    if (status == 0 && (parts & (1u << 3)))
+        status = run_acquire(b);
+    if (status == 0 && (parts & (1u << 4)))
+        status = run_wake(b);
+    if (status == 0 && (parts & (1u << 2 | 1u << 3 | 1u << 4)))
+        print_targets(b, parts);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    unsigned parts;
+    int status = parse_options(argc, argv, &parts);
+    if (status != SMI_CLI_RUN)
+        return status;
+    install_cleanup_handlers();
+    choose_cpus();
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    print_header();
+
+    bench_run_t run;
+    memset(&run, 0, sizeof run);
+    size_t max_bytes = frame_bytes(&g_sizes[NSIZES - 1]);
+    run.src = malloc(max_bytes);
+    if (!run.src) {
+        fprintf(stderr, "smi-bench: out of memory\n");
+        return 1;
+    }
+    for (size_t i = 0; i < max_bytes; i++)
+        run.src[i] = (uint8_t)(i * 7u + (i >> 12));
+    status = run_parts(&run, parts);
+
+    free(run.src);
     for (size_t i = 0; i < NSIZES; i++)
-        shm_target_close(&shm[i]);
+        shm_target_close(&run.shm[i]);
     for (int i = 0; i < MAX_PATHS; i++)
         path_remove(i);
     return status ? 1 : 0;

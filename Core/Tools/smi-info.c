@@ -18,7 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "smi_tool_common.h"
+#include "shared_memory_image.h"
+#include "smi_cli.h"
+#include "smi_clock.h"
+#include "smi_format.h"
 
 static void usage(FILE *out)
 {
@@ -201,42 +204,44 @@ static int show(const char *path, int json)
     return 0;
 }
 
-int main(int argc, char **argv)
+/* Sets *json; returns SMI_CLI_RUN to go on, or the exit status. */
+static int parse_options(int argc, char **argv, int *json)
 {
     static const struct option options[] = {
         {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int json = 0;
-    opterr = 0;
-    for (;;) {
-        int c = getopt_long(argc, argv, ":jh", options, NULL);
-        if (c == -1)
-            break;
+    char optstring[16];
+    smi_cli_optstring(options, optstring, sizeof optstring);
+    *json = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, optstring, options, NULL)) != -1) {
         switch (c) {
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
+        case 'j': *json = 1; break;
+        case 'h': usage(stdout); return 0;
         default:
             smi_tool_option_error("smi-info", c, argv);
             usage(stderr);
-            return 2;
+            return SMI_CLI_USAGE;
         }
     }
     if (optind >= argc) {
         fprintf(stderr, "smi-info: no FILE given\n");
         usage(stderr);
-        return 2;
+        return SMI_CLI_USAGE;
     }
+    return SMI_CLI_RUN;
+}
+
+/* Show every FILE; 1 when any is missing or invalid, else 0. */
+static int show_all(int count, char **paths, int json)
+{
     int status = 0;
-    for (int i = optind; i < argc; i++) {
-        if (!json && i > optind)
+    for (int i = 0; i < count; i++) {
+        if (!json && i > 0)
             printf("\n");
-        if (show(argv[i], json) != 0)
+        if (show(paths[i], json) != 0)
             status = 1;
     }
     if (fflush(stdout) != 0) {
@@ -244,4 +249,13 @@ int main(int argc, char **argv)
         return 1;
     }
     return status;
+}
+
+int main(int argc, char **argv)
+{
+    int json;
+    int status = parse_options(argc, argv, &json);
+    if (status != SMI_CLI_RUN)
+        return status;
+    return show_all(argc - optind, argv + optind, json);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * smi-publish -- serve a shared-memory image stream: publish the moving test
- * pattern (smi_tool_common.h), or a PPM image over and over, at a fixed rate.
+ * pattern (smi_pattern.h), or a PPM image over and over, at a fixed rate.
  *
  * It creates FILE, or grows it, to hold two frames, opens it as the server
  * (extended layout unless --ensight) and publishes zero-copy (acquire, fill,
@@ -21,7 +21,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "smi_tool_common.h"
+#include "shared_memory_image.h"
+#include "smi_cli.h"
+#include "smi_clock.h"
+#include "smi_format.h"
+#include "smi_image.h"
+#include "smi_pattern.h"
 
 typedef struct options_t {
     const char *path;
@@ -64,7 +69,7 @@ static void usage(FILE *out)
             "\n"
             "Test pattern of frame n (the number clients see), pixel (x, y), y = 0 at the\n"
             "top, RGB8: R = (x + n) & 255, G = (3y + n) & 255,\n"
-            "B = ((x >> 8) ^ ((y >> 8) << 4) ^ 7n) & 255. Other formats: smi_tool_common.h.\n"
+            "B = ((x >> 8) ^ ((y >> 8) << 4) ^ 7n) & 255. Other formats: smi_pattern.h.\n"
             "\n"
             "Exit status: 0 done (also on SIGINT/SIGTERM), 1 error, 2 usage error.\n");
 }
@@ -74,7 +79,52 @@ static int usage_error(const char *message, const char *arg)
     return smi_tool_usage_error("smi-publish", message, arg);
 }
 
-/* Returns 0 to go on, or the exit status. */
+/* One option's value, checked; c is its short name. Returns SMI_CLI_RUN, or 2. */
+static int parse_value(int c, const char *arg, options_t *o)
+{
+    switch (c) {
+    case 's':
+        if (smi_tool_parse_size(arg, &o->width, &o->height) != 0)
+            return usage_error("--size wants WIDTHxHEIGHT, each 1..65536", arg);
+        break;
+    case 'r':
+        if (smi_tool_parse_nonneg(arg, &o->rate) != 0)
+            return usage_error("--rate wants a number of frames per second >= 0", arg);
+        break;
+    case 'n':
+        if (smi_tool_parse_u64(arg, &o->frames) != 0)
+            return usage_error("--frames wants a whole number >= 0", arg);
+        o->has_frames = 1;
+        break;
+    case 't':
+        if (smi_tool_parse_nonneg(arg, &o->seconds) != 0 || o->seconds <= 0.0)
+            return usage_error("--seconds wants a number of seconds > 0", arg);
+        break;
+    case 'f':
+        if (smi_tool_parse_format(arg, &o->format) != 0)
+            return usage_error("--format wants rgb8, rgba8, gray8, gray16 or float32", arg);
+        break;
+    case 'i': o->image = arg; break;
+    }
+    return SMI_CLI_RUN;
+}
+
+/* Options that do not go together. Returns SMI_CLI_RUN, or 2. */
+static int check_combination(const options_t *o, int size_given)
+{
+    if (o->flip && !o->copy)
+        return usage_error("--flip applies to putframe only: add --copy", NULL);
+    if (o->ensight && o->format != IMAGESTREAM_FORMAT_RGB8)
+        return usage_error("the EnSight layout carries rgb8 only; drop --format or --ensight",
+                           NULL);
+    if (o->image != NULL && o->format != IMAGESTREAM_FORMAT_RGB8)
+        return usage_error("--image publishes rgb8 only; drop --format", NULL);
+    if (o->image != NULL && size_given)
+        fprintf(stderr, "smi-publish: note: --size is ignored, the image sets the size\n");
+    return SMI_CLI_RUN;
+}
+
+/* Returns SMI_CLI_RUN to go on, or the exit status. */
 static int parse_options(int argc, char **argv, options_t *o)
 {
     static const struct option options[] = {
@@ -91,70 +141,35 @@ static int parse_options(int argc, char **argv, options_t *o)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    char optstring[32];
+    smi_cli_optstring(options, optstring, sizeof optstring);
     memset(o, 0, sizeof *o);
     o->width = 640;
     o->height = 480;
     o->rate = 60.0;
     o->format = IMAGESTREAM_FORMAT_RGB8;
-    int size_given = 0;
-    opterr = 0;
-    for (;;) {
-        int c = getopt_long(argc, argv, ":s:r:n:t:f:ecFi:qh", options, NULL);
-        if (c == -1)
-            break;
+    int size_given = 0, status = SMI_CLI_RUN, c;
+    while (status == SMI_CLI_RUN &&
+           (c = getopt_long(argc, argv, optstring, options, NULL)) != -1) {
         switch (c) {
-        case 's':
-            if (smi_tool_parse_size(optarg, &o->width, &o->height) != 0)
-                return usage_error("--size wants WIDTHxHEIGHT, each 1..65536", optarg);
-            size_given = 1;
-            break;
-        case 'r':
-            if (smi_tool_parse_nonneg(optarg, &o->rate) != 0)
-                return usage_error("--rate wants a number of frames per second >= 0", optarg);
-            break;
-        case 'n':
-            if (smi_tool_parse_u64(optarg, &o->frames) != 0)
-                return usage_error("--frames wants a whole number >= 0", optarg);
-            o->has_frames = 1;
-            break;
-        case 't':
-            if (smi_tool_parse_nonneg(optarg, &o->seconds) != 0 || o->seconds <= 0.0)
-                return usage_error("--seconds wants a number of seconds > 0", optarg);
-            break;
-        case 'f':
-            if (smi_tool_parse_format(optarg, &o->format) != 0)
-                return usage_error("--format wants rgb8, rgba8, gray8, gray16 or float32",
-                                   optarg);
-            break;
         case 'e': o->ensight = 1; break;
         case 'c': o->copy = 1; break;
         case 'F': o->flip = 1; break;
-        case 'i': o->image = optarg; break;
         case 'q': o->quiet = 1; break;
-        case 'h':
-            usage(stdout);
-            return -1;
-        default:
+        case 'h': usage(stdout); return 0;
+        case '?':
+        case ':':
             smi_tool_option_error("smi-publish", c, argv);
             fprintf(stderr, "Try 'smi-publish --help'.\n");
-            return 2;
+            return SMI_CLI_USAGE;
+        default:
+            size_given |= c == 's';
+            status = parse_value(c, optarg, o);
         }
     }
-    if (optind >= argc)
-        return usage_error("no FILE given", NULL);
-    if (optind + 1 < argc)
-        return usage_error("only one FILE, please; extra argument", argv[optind + 1]);
-    o->path = argv[optind];
-    if (o->flip && !o->copy)
-        return usage_error("--flip applies to putframe only: add --copy", NULL);
-    if (o->ensight && o->format != IMAGESTREAM_FORMAT_RGB8)
-        return usage_error("the EnSight layout carries rgb8 only; drop --format or --ensight",
-                           NULL);
-    if (o->image != NULL && o->format != IMAGESTREAM_FORMAT_RGB8)
-        return usage_error("--image publishes rgb8 only; drop --format", NULL);
-    if (o->image != NULL && size_given)
-        fprintf(stderr, "smi-publish: note: --size is ignored, the image sets the size\n");
-    return 0;
+    if (status == SMI_CLI_RUN)
+        status = smi_cli_one_file("smi-publish", argc, argv, &o->path);
+    return status == SMI_CLI_RUN ? check_combination(o, size_given) : status;
 }
 
 typedef struct publisher_t {
@@ -168,6 +183,9 @@ typedef struct publisher_t {
     int numbering_checked;        /* copy mode: first publish compared with the file */
     uint32_t last_frame;          /* number of the last frame published */
     uint64_t published, dropped, unconnected;
+    uint64_t start_ns;            /* when publishing began */
+    uint64_t next_report_ns;      /* when the next status line is due */
+    uint64_t published_at_report; /* published when the last one was printed */
 } publisher_t;
 
 /* Does the stream hold frames of an earlier server? */
@@ -275,203 +293,256 @@ static void on_sigbus(int sig)
     _exit(1);
 }
 
-int main(int argc, char **argv)
+static void install_sigbus_handler(void)
 {
-    options_t o;
-    int status = parse_options(argc, argv, &o);
-    if (status != 0)
-        return status < 0 ? 0 : status;
     struct sigaction bus;
     memset(&bus, 0, sizeof bus);
     bus.sa_handler = on_sigbus;
     sigaction(SIGBUS, &bus, NULL);
+}
+
+/* The frames' description and buffers: --image read (its size replaces
+   --size; stored bottom row first for --copy --flip), the local frame of copy
+   mode. Returns 0, or 1 after a message. */
+static int prepare_frames(publisher_t *p, options_t *o)
+{
+    char err[512];
+    if (o->image != NULL &&
+        smi_image_read_ppm(o->image, &o->width, &o->height, &p->image, err, sizeof err) != 0) {
+        fprintf(stderr, "smi-publish: %s\n", err);
+        return 1;
+    }
+    const uint64_t frame_bytes = (uint64_t)o->width * o->height * smi_tool_format_bytes(o->format);
+    if (frame_bytes > SIZE_MAX / 2) {
+        fprintf(stderr, "smi-publish: a %ux%u frame is too large\n", o->width, o->height);
+        return 1;
+    }
+    p->frame_bytes = (size_t)frame_bytes;
+    p->desc.format = o->format;
+    p->desc.width = o->width;
+    p->desc.height = o->height;
+    p->desc.depth = 1;
+    p->desc.spacing[0] = p->desc.spacing[1] = p->desc.spacing[2] = 1.0;
+
+    if (p->image != NULL && o->copy && o->flip) {
+        /* putframe will reverse the rows: store them reversed once. */
+        const size_t stride = (size_t)o->width * 3;
+        uint8_t *flipped = malloc(p->frame_bytes);
+        if (flipped == NULL) {
+            fprintf(stderr, "smi-publish: out of memory\n");
+            return 1;
+        }
+        for (uint32_t y = 0; y < o->height; y++)
+            memcpy(flipped + (size_t)(o->height - 1 - y) * stride, p->image + (size_t)y * stride,
+                   stride);
+        free(p->image);
+        p->image = flipped;
+    }
+    if (o->copy && p->image == NULL) {
+        p->local = malloc(p->frame_bytes);
+        if (p->local == NULL) {
+            fprintf(stderr, "smi-publish: out of memory for a %ux%u frame\n", o->width,
+                    o->height);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Create or grow the file and serve it; number frames on from an earlier
+   server's. Returns 0, or 1 after a message. */
+static int open_server(publisher_t *p)
+{
+    const options_t *o = p->o;
+    /* Never resize the file under a live server (it would move EnSight blocks). */
+    SharedMemoryStreamInfo info;
+    memset(&info, 0, sizeof info);
+    if (SharedMemoryImageStream_inspect(o->path, &info) == IMAGESTREAM_NOERROR &&
+        info.server_alive) {
+        fprintf(stderr, "smi-publish: %s: %s\n", o->path,
+                SharedMemoryImageStream_errorstring(IMAGESTREAM_SERVER_ACTIVE));
+        return 1;
+    }
+    SharedMemoryImageError rc = SharedMemoryImageStream_createfilelayout(
+        o->path, o->ensight ? IMAGESTREAM_LAYOUT_ENSIGHT : IMAGESTREAM_LAYOUT_EXTENDED, &p->desc);
+    if (rc < IMAGESTREAM_NOERROR) {
+        fprintf(stderr, "smi-publish: cannot create %s for %ux%u %s frames: %s\n", o->path,
+                o->width, o->height, smi_tool_format_name(o->format),
+                SharedMemoryImageStream_errorstring(rc));
+        return 1;
+    }
+    uint32_t create_options = IMAGESTREAM_OPTIONS_SERVER;
+    if (!o->ensight)
+        create_options |= IMAGESTREAM_OPTIONS_EXTENDED;
+    if (o->flip)
+        create_options |= IMAGESTREAM_OPTIONS_FLIPVERTICAL;
+    rc = SharedMemoryImageStream_create(o->path, create_options, &p->server);
+    if (rc < IMAGESTREAM_NOERROR) {
+        fprintf(stderr, "smi-publish: cannot serve %s: %s\n", o->path,
+                SharedMemoryImageStream_errorstring(rc));
+        p->server = NULL;
+        return 1;
+    }
+    if (rc == IMAGESTREAM_RECONNECTING && !o->quiet)
+        fprintf(stderr, "smi-publish: %s: taking over the stream (%s)\n", o->path,
+                SharedMemoryImageStream_errorstring(rc));
+    /* Number from 0 in a new file, on from the frames an earlier server left. */
+    p->next_frame = 0;
+    if (SharedMemoryImageStream_info(p->server, &info) == IMAGESTREAM_NOERROR &&
+        holds_frames(&info)) {
+        p->last_frame = info.last_frame;
+        p->next_frame = info.last_frame + 1;
+    }
+    if (!o->quiet)
+        fprintf(stderr, "smi-publish: serving %s (%s layout, %ux%u %s, %s, %g Hz)\n", o->path,
+                o->ensight ? "EnSight" : "extended", o->width, o->height,
+                smi_tool_format_name(o->format),
+                o->copy ? (o->flip ? "putframe with FLIPVERTICAL" : "putframe") : "zero-copy",
+                o->rate);
+    return 0;
+}
+
+/* Wait until the next frame is due (period 0: at once). Returns 1 to publish
+   now, 0 to stop (signal, or `end` reached), -1 to look again (woken early by
+   a signal that does not stop us). */
+static int pace(uint64_t *deadline, uint64_t period, uint64_t end)
+{
+    if (period > 0) {
+        uint64_t now = smi_tool_now_ns();
+        if (*deadline > now) {
+            smi_tool_sleep_until_ns(*deadline < end ? *deadline : end);
+            if (smi_tool_stop)
+                return 0;
+            now = smi_tool_now_ns();
+            if (now >= end)
+                return 0;
+            if (now < *deadline)
+                return -1;
+        } else if (now - *deadline > period) {
+            *deadline = now; /* too far behind: do not burst to catch up */
+        }
+        *deadline += period;
+    }
+    return smi_tool_now_ns() < end;
+}
+
+/* Count what publish_one() answered. Returns 0 to go on, 1 on an error
+   (reported here). */
+static int count_result(publisher_t *p, SharedMemoryImageError rc, int was_published)
+{
+    const options_t *o = p->o;
+    if (was_published)
+        p->published++;
+    if (rc == IMAGESTREAM_NO_BUFFERAVAILABLE) {
+        p->dropped++;
+    } else if (rc == IMAGESTREAM_UNCONNECTED) {
+        p->unconnected++;
+    } else if (rc < IMAGESTREAM_NOERROR) {
+        fprintf(stderr, "smi-publish: %s: cannot publish a %ux%u %s frame: %s\n", o->path,
+                o->width, o->height, smi_tool_format_name(o->format),
+                SharedMemoryImageStream_errorstring(rc));
+        SharedMemoryStreamInfo info;
+        if (rc == IMAGESTREAM_FRAME_TOO_LARGE &&
+            SharedMemoryImageStream_info(p->server, &info) == IMAGESTREAM_NOERROR)
+            fprintf(stderr,
+                    "smi-publish: the stream's buffers hold %llu bytes, a frame needs %zu; "
+                    "remove %s to start afresh\n",
+                    (unsigned long long)info.buffer_size, p->frame_bytes, o->path);
+        return 1;
+    }
+    return 0;
+}
+
+/* The status line, once a second. */
+static void report_if_due(publisher_t *p)
+{
+    uint64_t now = smi_tool_now_ns();
+    if (now < p->next_report_ns)
+        return;
+    if (!p->o->quiet)
+        print_status(p, (double)(now - p->start_ns) * 1e-9,
+                     p->published - p->published_at_report);
+    p->published_at_report = p->published;
+    p->next_report_ns += 1000000000u;
+    if (p->next_report_ns <= now)
+        p->next_report_ns = now + 1000000000u;
+}
+
+/* Publish at the rate asked until --frames, --seconds or a signal ends it,
+   then print the summary. Returns the exit status. */
+static int publish_loop(publisher_t *p)
+{
+    const options_t *o = p->o;
+    p->start_ns = smi_tool_now_ns();
+    p->next_report_ns = p->start_ns + 1000000000u;
+    const uint64_t period = o->rate > 0.0 ? (uint64_t)(1e9 / o->rate) : 0;
+    const uint64_t end =
+        o->seconds > 0.0 ? p->start_ns + (uint64_t)(o->seconds * 1e9) : UINT64_MAX;
+    uint64_t deadline = p->start_ns;
+    uint64_t attempts = 0;
+    int status = 0;
+    while (!smi_tool_stop && (!o->has_frames || attempts < o->frames)) {
+        int due = pace(&deadline, period, end);
+        if (due < 0)
+            continue;
+        if (due == 0)
+            break;
+        int was_published;
+        SharedMemoryImageError rc = publish_one(p, &was_published);
+        attempts++;
+        if (count_result(p, rc, was_published) != 0) {
+            status = 1;
+            break;
+        }
+        report_if_due(p);
+    }
+    double elapsed = (double)(smi_tool_now_ns() - p->start_ns) * 1e-9;
+    printf("smi-publish: %llu frames published, %llu dropped, %llu unconnected, "
+           "%.1f frames/s, last frame %u\n",
+           (unsigned long long)p->published, (unsigned long long)p->dropped,
+           (unsigned long long)p->unconnected,
+           elapsed > 0.0 ? (double)p->published / elapsed : 0.0, p->last_frame);
+    fflush(stdout);
+    return status;
+}
+
+/* Stop serving and free the buffers. Returns 0, or 1 when closing failed. */
+static int close_publisher(publisher_t *p)
+{
+    int status = 0;
+    if (p->server != NULL) {
+        SharedMemoryImageError rc = SharedMemoryImageStream_destroy(p->server);
+        if (rc < IMAGESTREAM_NOERROR) {
+            fprintf(stderr, "smi-publish: closing %s: %s\n", p->o->path,
+                    SharedMemoryImageStream_errorstring(rc));
+            status = 1;
+        }
+    }
+    free(p->local);
+    free(p->image);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    options_t o;
+    int status = parse_options(argc, argv, &o);
+    if (status != SMI_CLI_RUN)
+        return status;
+    install_sigbus_handler();
 
     publisher_t p;
     memset(&p, 0, sizeof p);
     p.o = &o;
-    char err[512];
-    int exit_status = 1;
-    SharedMemoryImageError rc;
-
-    uint8_t *image = NULL;
-    if (o.image != NULL) {
-        if (smi_image_read_ppm(o.image, &o.width, &o.height, &image, err, sizeof err) != 0) {
-            fprintf(stderr, "smi-publish: %s\n", err);
-            return 1;
-        }
-    }
-    const uint64_t frame_bytes =
-        (uint64_t)o.width * o.height * smi_tool_format_bytes(o.format);
-    if (frame_bytes > SIZE_MAX / 2) {
-        fprintf(stderr, "smi-publish: a %ux%u frame is too large\n", o.width, o.height);
-        free(image);
-        return 1;
-    }
-    p.frame_bytes = (size_t)frame_bytes;
-    p.desc.format = o.format;
-    p.desc.width = o.width;
-    p.desc.height = o.height;
-    p.desc.depth = 1;
-    p.desc.spacing[0] = p.desc.spacing[1] = p.desc.spacing[2] = 1.0;
-
-    if (image != NULL && o.copy && o.flip) {
-        /* putframe will reverse the rows: store them reversed once. */
-        const size_t stride = (size_t)o.width * 3;
-        uint8_t *flipped = malloc(p.frame_bytes);
-        if (flipped == NULL) {
-            fprintf(stderr, "smi-publish: out of memory\n");
-            free(image);
-            return 1;
-        }
-        for (uint32_t y = 0; y < o.height; y++)
-            memcpy(flipped + (size_t)(o.height - 1 - y) * stride, image + (size_t)y * stride,
-                   stride);
-        free(image);
-        image = flipped;
-    }
-    p.image = image;
-    if (o.copy && image == NULL) {
-        p.local = malloc(p.frame_bytes);
-        if (p.local == NULL) {
-            fprintf(stderr, "smi-publish: out of memory for a %ux%u frame\n", o.width,
-                    o.height);
-            goto done;
-        }
-    }
-
-    if (smi_tool_install_stop_handler() != 0) {
+    status = 1;
+    if (prepare_frames(&p, &o) != 0) {
+        /* reported */
+    } else if (smi_tool_install_stop_handler() != 0) {
         perror("smi-publish: sigaction");
-        goto done;
+    } else if (open_server(&p) == 0) {
+        status = publish_loop(&p);
     }
-
-    /* Never resize the file under a live server (it would move EnSight blocks). */
-    SharedMemoryStreamInfo info;
-    memset(&info, 0, sizeof info);
-    if (SharedMemoryImageStream_inspect(o.path, &info) == IMAGESTREAM_NOERROR &&
-        info.server_alive) {
-        fprintf(stderr, "smi-publish: %s: %s\n", o.path,
-                SharedMemoryImageStream_errorstring(IMAGESTREAM_SERVER_ACTIVE));
-        goto done;
-    }
-    rc = SharedMemoryImageStream_createfilelayout(
-        o.path, o.ensight ? IMAGESTREAM_LAYOUT_ENSIGHT : IMAGESTREAM_LAYOUT_EXTENDED, &p.desc);
-    if (rc < IMAGESTREAM_NOERROR) {
-        fprintf(stderr, "smi-publish: cannot create %s for %ux%u %s frames: %s\n", o.path,
-                o.width, o.height, smi_tool_format_name(o.format),
-                SharedMemoryImageStream_errorstring(rc));
-        goto done;
-    }
-    uint32_t create_options = IMAGESTREAM_OPTIONS_SERVER;
-    if (!o.ensight)
-        create_options |= IMAGESTREAM_OPTIONS_EXTENDED;
-    if (o.flip)
-        create_options |= IMAGESTREAM_OPTIONS_FLIPVERTICAL;
-    rc = SharedMemoryImageStream_create(o.path, create_options, &p.server);
-    if (rc < IMAGESTREAM_NOERROR) {
-        fprintf(stderr, "smi-publish: cannot serve %s: %s\n", o.path,
-                SharedMemoryImageStream_errorstring(rc));
-        p.server = NULL;
-        goto done;
-    }
-    if (rc == IMAGESTREAM_RECONNECTING && !o.quiet)
-        fprintf(stderr, "smi-publish: %s: taking over the stream (%s)\n", o.path,
-                SharedMemoryImageStream_errorstring(rc));
-    /* Number from 0 in a new file, on from the frames an earlier server left. */
-    p.next_frame = 0;
-    if (SharedMemoryImageStream_info(p.server, &info) == IMAGESTREAM_NOERROR &&
-        holds_frames(&info)) {
-        p.last_frame = info.last_frame;
-        p.next_frame = info.last_frame + 1;
-    }
-    if (!o.quiet)
-        fprintf(stderr, "smi-publish: serving %s (%s layout, %ux%u %s, %s, %g Hz)\n", o.path,
-                o.ensight ? "EnSight" : "extended", o.width, o.height,
-                smi_tool_format_name(o.format),
-                o.copy ? (o.flip ? "putframe with FLIPVERTICAL" : "putframe") : "zero-copy",
-                o.rate);
-
-    const uint64_t start = smi_tool_now_ns();
-    const uint64_t period = o.rate > 0.0 ? (uint64_t)(1e9 / o.rate) : 0;
-    const uint64_t end = o.seconds > 0.0 ? start + (uint64_t)(o.seconds * 1e9) : UINT64_MAX;
-    uint64_t deadline = start;
-    uint64_t next_report = start + 1000000000u;
-    uint64_t published_at_report = 0;
-    uint64_t attempts = 0;
-    exit_status = 0;
-    while (!smi_tool_stop && (!o.has_frames || attempts < o.frames)) {
-        if (period > 0) {
-            uint64_t now = smi_tool_now_ns();
-            if (deadline > now) {
-                smi_tool_sleep_until_ns(deadline < end ? deadline : end);
-                if (smi_tool_stop)
-                    break;
-                now = smi_tool_now_ns();
-                if (now >= end)
-                    break;
-                if (now < deadline)
-                    continue; /* woken by a signal that does not stop us */
-            } else if (now - deadline > period) {
-                deadline = now; /* too far behind: do not burst to catch up */
-            }
-            deadline += period;
-        }
-        uint64_t now = smi_tool_now_ns();
-        if (now >= end)
-            break;
-
-        int was_published;
-        rc = publish_one(&p, &was_published);
-        attempts++;
-        if (was_published)
-            p.published++;
-        if (rc == IMAGESTREAM_NO_BUFFERAVAILABLE) {
-            p.dropped++;
-        } else if (rc == IMAGESTREAM_UNCONNECTED) {
-            p.unconnected++;
-        } else if (rc < IMAGESTREAM_NOERROR) {
-            fprintf(stderr, "smi-publish: %s: cannot publish a %ux%u %s frame: %s\n", o.path,
-                    o.width, o.height, smi_tool_format_name(o.format),
-                    SharedMemoryImageStream_errorstring(rc));
-            if (rc == IMAGESTREAM_FRAME_TOO_LARGE &&
-                SharedMemoryImageStream_info(p.server, &info) == IMAGESTREAM_NOERROR)
-                fprintf(stderr,
-                        "smi-publish: the stream's buffers hold %llu bytes, a frame needs "
-                        "%zu; remove %s to start afresh\n",
-                        (unsigned long long)info.buffer_size, p.frame_bytes, o.path);
-            exit_status = 1;
-            break;
-        }
-
-        now = smi_tool_now_ns();
-        if (now >= next_report) {
-            if (!o.quiet)
-                print_status(&p, (double)(now - start) * 1e-9,
-                             p.published - published_at_report);
-            published_at_report = p.published;
-            next_report += 1000000000u;
-            if (next_report <= now)
-                next_report = now + 1000000000u;
-        }
-    }
-
-    double elapsed = (double)(smi_tool_now_ns() - start) * 1e-9;
-    printf("smi-publish: %llu frames published, %llu dropped, %llu unconnected, "
-           "%.1f frames/s, last frame %u\n",
-           (unsigned long long)p.published, (unsigned long long)p.dropped,
-           (unsigned long long)p.unconnected,
-           elapsed > 0.0 ? (double)p.published / elapsed : 0.0, p.last_frame);
-    fflush(stdout);
-
-done:
-    if (p.server != NULL) {
-        rc = SharedMemoryImageStream_destroy(p.server);
-        if (rc < IMAGESTREAM_NOERROR) {
-            fprintf(stderr, "smi-publish: closing %s: %s\n", o.path,
-                    SharedMemoryImageStream_errorstring(rc));
-            exit_status = 1;
-        }
-    }
-    free(p.local);
-    free(p.image);
-    return exit_status;
+    if (close_publisher(&p) != 0)
+        status = 1;
+    return status;
 }

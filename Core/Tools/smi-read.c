@@ -4,7 +4,7 @@
  * frames: SharedMemoryImageStream_wait(), then lock, use, unlock. Reports
  * frames/s and dropped frames (gaps in the frame numbers) every second,
  * checks every byte of every frame against the test pattern with --verify
- * (smi_tool_common.h), and saves one frame as PPM or PNG with --save.
+ * (smi_pattern.h), and saves one frame as PPM or PNG with --save.
  *
  * Exit status: 0 ok; 1 verification failure or error; 2 usage error;
  * 3 timeout (no frame within --timeout seconds).
@@ -15,7 +15,12 @@
 #include <string.h>
 #include <strings.h>
 
-#include "smi_tool_common.h"
+#include "shared_memory_image.h"
+#include "smi_cli.h"
+#include "smi_clock.h"
+#include "smi_format.h"
+#include "smi_image.h"
+#include "smi_pattern.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_TIMEOUT = 3 };
 
@@ -73,7 +78,51 @@ static int has_suffix(const char *s, const char *suffix)
     return ls > lx && strcasecmp(s + ls - lx, suffix) == 0;
 }
 
-/* Returns -1 to go on, or the exit status. */
+/* One option's value, checked; c is its short name. Returns SMI_CLI_RUN, or 2. */
+static int parse_value(int c, const char *arg, options_t *o)
+{
+    switch (c) {
+    case 'n':
+        if (smi_tool_parse_u64(arg, &o->frames) != 0 || o->frames == 0)
+            return usage_error("--frames wants a whole number >= 1", arg);
+        o->has_frames = 1;
+        break;
+    case 't':
+        if (smi_tool_parse_nonneg(arg, &o->seconds) != 0 || o->seconds <= 0.0)
+            return usage_error("--seconds wants a number of seconds > 0", arg);
+        break;
+    case 'T':
+        if (smi_tool_parse_nonneg(arg, &o->timeout) != 0 || o->timeout <= 0.0)
+            return usage_error("--timeout wants a number of seconds > 0", arg);
+        break;
+    case 'o':
+        if (!has_suffix(arg, ".png") && !has_suffix(arg, ".ppm") && !has_suffix(arg, ".pgm") &&
+            !has_suffix(arg, ".pnm"))
+            return usage_error("--save wants a file name ending in .png, .ppm, .pgm or .pnm",
+                               arg);
+        o->save = arg;
+        break;
+    case 'k':
+        if (smi_tool_parse_u64(arg, &o->save_frame) != 0 || o->save_frame == 0)
+            return usage_error("--save-frame wants a whole number >= 1", arg);
+        break;
+    }
+    return SMI_CLI_RUN;
+}
+
+/* Options that need another. Returns SMI_CLI_RUN, or 2. */
+static int check_combination(options_t *o, int save_frame_given)
+{
+    if (save_frame_given && o->save == NULL)
+        return usage_error("--save-frame needs --save", NULL);
+    if (o->keep_going && !o->verify)
+        return usage_error("--keep-going needs --verify", NULL);
+    if (o->save_frame == 0)
+        o->save_frame = 1;
+    return SMI_CLI_RUN;
+}
+
+/* Returns SMI_CLI_RUN to go on, or the exit status. */
 static int parse_options(int argc, char **argv, options_t *o)
 {
     static const struct option options[] = {
@@ -90,66 +139,32 @@ static int parse_options(int argc, char **argv, options_t *o)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    char optstring[32];
+    smi_cli_optstring(options, optstring, sizeof optstring);
     memset(o, 0, sizeof *o);
-    int save_frame_given = 0;
-    opterr = 0;
-    for (;;) {
-        int c = getopt_long(argc, argv, ":wvKn:t:o:k:T:aqh", options, NULL);
-        if (c == -1)
-            break;
+    int save_frame_given = 0, status = SMI_CLI_RUN, c;
+    while (status == SMI_CLI_RUN &&
+           (c = getopt_long(argc, argv, optstring, options, NULL)) != -1) {
         switch (c) {
         case 'w': o->wait_file = 1; break;
         case 'v': o->verify = 1; break;
         case 'K': o->keep_going = 1; break;
         case 'a': o->any_format = 1; break;
         case 'q': o->quiet = 1; break;
-        case 'n':
-            if (smi_tool_parse_u64(optarg, &o->frames) != 0 || o->frames == 0)
-                return usage_error("--frames wants a whole number >= 1", optarg);
-            o->has_frames = 1;
-            break;
-        case 't':
-            if (smi_tool_parse_nonneg(optarg, &o->seconds) != 0 || o->seconds <= 0.0)
-                return usage_error("--seconds wants a number of seconds > 0", optarg);
-            break;
-        case 'T':
-            if (smi_tool_parse_nonneg(optarg, &o->timeout) != 0 || o->timeout <= 0.0)
-                return usage_error("--timeout wants a number of seconds > 0", optarg);
-            break;
-        case 'o':
-            if (!has_suffix(optarg, ".png") && !has_suffix(optarg, ".ppm") &&
-                !has_suffix(optarg, ".pgm") && !has_suffix(optarg, ".pnm"))
-                return usage_error("--save wants a file name ending in .png, .ppm, .pgm or "
-                                   ".pnm",
-                                   optarg);
-            o->save = optarg;
-            break;
-        case 'k':
-            if (smi_tool_parse_u64(optarg, &o->save_frame) != 0 || o->save_frame == 0)
-                return usage_error("--save-frame wants a whole number >= 1", optarg);
-            save_frame_given = 1;
-            break;
-        case 'h':
-            usage(stdout);
-            return EXIT_OK;
-        default:
+        case 'h': usage(stdout); return EXIT_OK;
+        case '?':
+        case ':':
             smi_tool_option_error("smi-read", c, argv);
             fprintf(stderr, "Try 'smi-read --help'.\n");
             return EXIT_USAGE;
+        default:
+            save_frame_given |= c == 'k';
+            status = parse_value(c, optarg, o);
         }
     }
-    if (optind >= argc)
-        return usage_error("no FILE given", NULL);
-    if (optind + 1 < argc)
-        return usage_error("only one FILE, please; extra argument", argv[optind + 1]);
-    o->path = argv[optind];
-    if (save_frame_given && o->save == NULL)
-        return usage_error("--save-frame needs --save", NULL);
-    if (o->keep_going && !o->verify)
-        return usage_error("--keep-going needs --verify", NULL);
-    if (o->save_frame == 0)
-        o->save_frame = 1;
-    return -1;
+    if (status == SMI_CLI_RUN)
+        status = smi_cli_one_file("smi-read", argc, argv, &o->path);
+    return status == SMI_CLI_RUN ? check_combination(o, save_frame_given) : status;
 }
 
 /* A file is worth attaching to once a server has set it up. A zero-filled
@@ -194,19 +209,81 @@ static void print_attach_error(const char *what, const char *path, SharedMemoryI
     fprintf(stderr, "%s%s%s\n", what, SharedMemoryImageStream_errorstring(rc), detail);
 }
 
+/* Attach to the stream, waiting for the file with --wait-file. Returns
+   SMI_CLI_RUN with *stream set, or the exit status (a message printed). */
+static int attach(const options_t *o, double start, SharedMemoryImageStream *stream)
+{
+    const uint32_t create_options =
+        o->any_format ? IMAGESTREAM_OPTIONS_ANYFORMAT : IMAGESTREAM_OPTIONS_NONE;
+    char what[1200];
+    int noted_unsafe = 0;
+    for (;;) {
+        /* Neither call blocks (a FIFO at the path is refused at once), so
+           --timeout and SIGINT/SIGTERM are seen within one 20 ms step. */
+        SharedMemoryImageError rc = IMAGESTREAM_NOERROR;
+        if (!o->wait_file || (rc = file_ready(o->path)) == IMAGESTREAM_NOERROR) {
+            rc = SharedMemoryImageStream_create(o->path, create_options, stream);
+            if (rc >= IMAGESTREAM_NOERROR) {
+                if (rc == IMAGESTREAM_RECONNECTING && !o->quiet)
+                    fprintf(stderr, "smi-read: %s: %s\n", o->path,
+                            SharedMemoryImageStream_errorstring(rc));
+                return SMI_CLI_RUN;
+            }
+            *stream = NULL;
+            if (!o->wait_file || !retry_while_waiting(rc)) {
+                snprintf(what, sizeof what, "smi-read: cannot attach to %s: ", o->path);
+                print_attach_error(what, o->path, rc);
+                return EXIT_FAIL;
+            }
+        }
+        if (rc == IMAGESTREAM_UNSAFE_FILE && !noted_unsafe && !o->quiet) {
+            snprintf(what, sizeof what, "smi-read: %s: waiting: ", o->path);
+            print_attach_error(what, o->path, rc);
+            noted_unsafe = 1;
+        }
+        if (smi_tool_stop)
+            return EXIT_OK;
+        if (o->timeout > 0.0 && smi_tool_now_s() - start >= o->timeout) {
+            snprintf(what, sizeof what,
+                     "smi-read: timeout: %s is not a served stream after %g s: ", o->path,
+                     o->timeout);
+            print_attach_error(what, o->path, rc);
+            return EXIT_TIMEOUT;
+        }
+        smi_tool_sleep_until_ns(smi_tool_now_ns() + 20000000u);
+    }
+}
+
+/* A frame copied out under the lock, to be written to --save after unlock
+   (never hold a lock for file I/O). */
+typedef struct pending_save_t {
+    uint8_t *pixels; /* NULL: nothing to write */
+    uint32_t n, width, height, format;
+} pending_save_t;
+
+/* The reading session: the stream, the clock, the tallies. */
 typedef struct reader_t {
+    const options_t *o;
+    SharedMemoryImageStream stream;
     uint64_t frames, dropped, mismatches, skipped, backwards, unverified;
     uint32_t last_frame;
     uint32_t skipped_format;
     double t_first, t_last;
     uint64_t frames_at_report, dropped_at_report;
+    double start;        /* when smi-read started (the first --timeout counts from it) */
+    double end;          /* --seconds after attaching, or far away */
+    double last_event;   /* start, then the time of the latest frame */
+    double last_report;  /* time of the latest status line */
+    int stop_after_save; /* --save without --frames or --seconds */
+    int saved, stop, timed_out;
+    int exit_status;
 } reader_t;
 
-static void print_status(const reader_t *r, SharedMemoryImageStream stream, double since_report)
+static void print_status(const reader_t *r, double since_report)
 {
     SharedMemoryStreamInfo info;
     const char *server = "";
-    if (SharedMemoryImageStream_info(stream, &info) == IMAGESTREAM_NOERROR &&
+    if (SharedMemoryImageStream_info(r->stream, &info) == IMAGESTREAM_NOERROR &&
         info.layout == IMAGESTREAM_LAYOUT_EXTENDED)
         server = info.server_alive ? ", server alive" : ", no server";
     fprintf(stderr, "smi-read: %.1f frames/s, %llu dropped, %llu frames",
@@ -221,294 +298,300 @@ static void print_status(const reader_t *r, SharedMemoryImageStream stream, doub
     fprintf(stderr, "%s\n", server);
 }
 
+/* Frame n arrived at `now`: count it, and the frames missing before it. */
+static void count_frame(reader_t *r, uint32_t n, double now)
+{
+    if (r->frames > 0) {
+        if (n <= r->last_frame) {
+            if (r->backwards++ == 0)
+                fprintf(stderr,
+                        "smi-read: %s: frame numbers do not increase: frame %u after frame %u\n",
+                        r->o->path, n, r->last_frame);
+        } else {
+            r->dropped += (uint64_t)(n - r->last_frame - 1);
+        }
+    } else {
+        r->t_first = now;
+    }
+    r->frames++;
+    r->last_frame = n;
+    r->t_last = now;
+    r->last_event = now;
+}
+
+/* --verify: check the locked frame against the pattern of its number. */
+static void verify_frame(reader_t *r, SharedMemoryFrame frame, const SharedMemoryImageDesc *desc)
+{
+    const uint32_t n = frame->iFrame;
+    const uint32_t bpp = smi_tool_format_bytes(desc->format);
+    if (bpp == 0 || desc->depth != 1) {
+        if (r->unverified++ == 0)
+            fprintf(stderr, "smi-read: frame %u: cannot verify a %s frame of depth %u\n", n,
+                    smi_tool_format_name(desc->format), desc->depth);
+        return;
+    }
+    smi_pattern_mismatch_t where;
+    int check = smi_pattern_check(desc->format, frame->iWidth, frame->iHeight, n, frame->buffer,
+                                  (size_t)frame->iWidth * bpp, &where);
+    if (check < 0) {
+        fprintf(stderr, "smi-read: out of memory while verifying\n");
+        r->exit_status = EXIT_FAIL;
+        r->stop = 1;
+    } else if (check > 0) {
+        if (r->mismatches++ == 0) {
+            char text[256];
+            smi_pattern_describe_mismatch(&where, desc->format, text, sizeof text);
+            fprintf(stderr,
+                    "smi-read: %s: frame %u (%ux%u %s) does not match the test pattern: %s\n",
+                    r->o->path, n, frame->iWidth, frame->iHeight,
+                    smi_tool_format_name(desc->format), text);
+        }
+        if (!r->o->keep_going)
+            r->stop = 1;
+    }
+}
+
+/* --save: copy the K-th frame out while it is locked. */
+static void copy_for_save(reader_t *r, SharedMemoryFrame frame, const SharedMemoryImageDesc *desc,
+                          pending_save_t *save)
+{
+    if (r->o->save == NULL || r->saved || r->frames != r->o->save_frame)
+        return;
+    size_t bytes = (size_t)frame->iWidth * smi_tool_format_bytes(desc->format) *
+                   frame->iHeight; /* first slice of a volume */
+    save->pixels = malloc(bytes ? bytes : 1);
+    if (save->pixels == NULL) {
+        fprintf(stderr, "smi-read: out of memory saving frame %u\n", frame->iFrame);
+        r->exit_status = EXIT_FAIL;
+        r->stop = 1;
+        return;
+    }
+    memcpy(save->pixels, frame->buffer, bytes);
+    save->n = frame->iFrame;
+    save->width = frame->iWidth;
+    save->height = frame->iHeight;
+    save->format = desc->format;
+}
+
+/* --save: write the frame copied out, after unlock. */
+static void write_saved(reader_t *r, pending_save_t *save)
+{
+    if (save->pixels == NULL)
+        return;
+    const options_t *o = r->o;
+    char err[512];
+    r->saved = 1;
+    if (smi_image_save(o->save, save->format, save->width, save->height, save->pixels,
+                       (size_t)save->width * smi_tool_format_bytes(save->format), err,
+                       sizeof err) != 0) {
+        fprintf(stderr, "smi-read: %s\n", err);
+        r->exit_status = EXIT_FAIL;
+        r->stop = 1;
+    } else {
+        if (!o->quiet)
+            fprintf(stderr, "smi-read: saved frame %u (%ux%u %s) to %s\n", save->n, save->width,
+                    save->height, smi_tool_format_name(save->format), o->save);
+        if (r->stop_after_save)
+            r->stop = 1;
+    }
+    free(save->pixels);
+    save->pixels = NULL;
+}
+
+/* Lock the frame wait() announced, count, verify and copy it, unlock, then
+   save it. Returns 0 to go on (r->stop may be set), -1 on an error that ends
+   reading at once (reported, exit status set). */
+static int take_frame(reader_t *r)
+{
+    const options_t *o = r->o;
+    SharedMemoryFrame frame = NULL;
+    SharedMemoryImageError rc = SharedMemoryImageStream_lock(r->stream, &frame);
+    if (rc == IMAGESTREAM_FORMAT_SKIPPED) {
+        if (++r->skipped == 1 && !o->quiet)
+            fprintf(stderr,
+                    "smi-read: %s: skipping frames that are not RGB8 (use --any-format to read "
+                    "them)\n",
+                    o->path);
+        return 0;
+    }
+    if (rc < IMAGESTREAM_NOERROR) {
+        fprintf(stderr, "smi-read: %s: lock: %s\n", o->path,
+                SharedMemoryImageStream_errorstring(rc));
+        r->exit_status = EXIT_FAIL;
+        return -1;
+    }
+    if (rc != IMAGESTREAM_NOERROR)
+        return 0; /* NO_FRAMEAVAILABLE: the server reused the buffer first; wait again */
+
+    const double now = smi_tool_now_s();
+    SharedMemoryImageDesc desc;
+    memset(&desc, 0, sizeof desc);
+    desc.format = IMAGESTREAM_FORMAT_RGB8;
+    desc.width = frame->iWidth;
+    desc.height = frame->iHeight;
+    desc.depth = 1;
+    if (o->any_format) {
+        SharedMemoryImageError drc = SharedMemoryImageStream_describe(r->stream, &desc);
+        if (drc < IMAGESTREAM_NOERROR) {
+            fprintf(stderr, "smi-read: %s: cannot describe frame %u: %s\n", o->path,
+                    frame->iFrame, SharedMemoryImageStream_errorstring(drc));
+            SharedMemoryImageStream_unlock(r->stream);
+            r->exit_status = EXIT_FAIL;
+            return -1;
+        }
+    }
+    count_frame(r, frame->iFrame, now);
+    if (o->verify)
+        verify_frame(r, frame, &desc);
+    pending_save_t save = {NULL, 0, 0, 0, 0};
+    copy_for_save(r, frame, &desc, &save);
+
+    rc = SharedMemoryImageStream_unlock(r->stream);
+    if (rc < IMAGESTREAM_NOERROR) {
+        fprintf(stderr, "smi-read: %s: unlock: %s\n", o->path,
+                SharedMemoryImageStream_errorstring(rc));
+        free(save.pixels);
+        r->exit_status = EXIT_FAIL;
+        return -1;
+    }
+    write_saved(r, &save);
+    return 0;
+}
+
+/* How long the next wait() may take, in ms: at most 200 ms (signals do not
+   end the wait), and never past --seconds, --timeout or the next status line. */
+static int32_t wait_timeout_ms(const reader_t *r, double now)
+{
+    double wake = now + 0.2;
+    if (wake > r->end)
+        wake = r->end;
+    if (r->o->timeout > 0.0 && wake > r->last_event + r->o->timeout)
+        wake = r->last_event + r->o->timeout;
+    if (wake > r->last_report + 1.0)
+        wake = r->last_report + 1.0;
+    double ms = (wake - now) * 1000.0;
+    return ms <= 0.0 ? 0 : (int32_t)ms + 1;
+}
+
+/* The status line, once a second. */
+static void report_if_due(reader_t *r)
+{
+    double now = smi_tool_now_s();
+    if (now - r->last_report < 1.0)
+        return;
+    if (!r->o->quiet)
+        print_status(r, now - r->last_report);
+    r->frames_at_report = r->frames;
+    r->dropped_at_report = r->dropped;
+    r->last_report = now;
+}
+
+/* Read frames until --frames, --seconds, --timeout, the save, a mismatch, an
+   error or a signal ends it. */
+static void read_loop(reader_t *r)
+{
+    const options_t *o = r->o;
+    while (!r->stop && !smi_tool_stop) {
+        if (o->has_frames && r->frames >= o->frames)
+            break;
+        double now = smi_tool_now_s();
+        if (now >= r->end)
+            break;
+        if (o->timeout > 0.0 && now - r->last_event >= o->timeout) {
+            r->timed_out = 1;
+            break;
+        }
+        int32_t timeout_ms = wait_timeout_ms(r, now);
+        SharedMemoryImageError rc = SharedMemoryImageStream_wait(r->stream, timeout_ms);
+        if (rc == IMAGESTREAM_NOERROR) {
+            if (take_frame(r) != 0)
+                break;
+        } else if (rc < IMAGESTREAM_NOERROR) {
+            fprintf(stderr, "smi-read: %s: wait: %s\n", o->path,
+                    SharedMemoryImageStream_errorstring(rc));
+            r->exit_status = EXIT_FAIL;
+            break;
+        }
+        report_if_due(r);
+    }
+}
+
+/* Messages about what did not happen, and the summary on stdout. */
+static void report(reader_t *r)
+{
+    const options_t *o = r->o;
+    if (o->save != NULL && !r->saved && r->exit_status == EXIT_OK && !r->timed_out &&
+        !smi_tool_stop && r->mismatches == 0) {
+        fprintf(stderr, "smi-read: frame %llu was never read, nothing saved to %s\n",
+                (unsigned long long)o->save_frame, o->save);
+        r->exit_status = EXIT_FAIL;
+    }
+    if (r->timed_out) {
+        fprintf(stderr, "smi-read: timeout: no frame from %s for %g s", o->path, o->timeout);
+        if (r->skipped > 0)
+            fprintf(stderr, " (%llu frames skipped: not RGB8; try --any-format)",
+                    (unsigned long long)r->skipped);
+        fprintf(stderr, "\n");
+    }
+    double rate = 0.0;
+    if (r->frames >= 2 && r->t_last > r->t_first)
+        rate = (double)(r->frames - 1) / (r->t_last - r->t_first);
+    printf("smi-read: %llu frames, %llu mismatches, %.1f frames/s, %llu dropped",
+           (unsigned long long)r->frames, (unsigned long long)r->mismatches, rate,
+           (unsigned long long)r->dropped);
+    if (r->frames > 0)
+        printf(", last frame %u", r->last_frame);
+    if (r->skipped > 0)
+        printf(", %llu skipped", (unsigned long long)r->skipped);
+    if (r->backwards > 0)
+        printf(", %llu out of order", (unsigned long long)r->backwards);
+    if (r->unverified > 0)
+        printf(", %llu unverified", (unsigned long long)r->unverified);
+    printf("\n");
+    fflush(stdout);
+}
+
+/* Detach, and decide the exit status. */
+static int finish(reader_t *r)
+{
+    SharedMemoryImageError rc = SharedMemoryImageStream_destroy(r->stream);
+    if (rc < IMAGESTREAM_NOERROR) {
+        fprintf(stderr, "smi-read: closing %s: %s\n", r->o->path,
+                SharedMemoryImageStream_errorstring(rc));
+        if (r->exit_status == EXIT_OK)
+            r->exit_status = EXIT_FAIL;
+    }
+    if (r->exit_status != EXIT_OK)
+        return r->exit_status;
+    if (r->o->verify && (r->mismatches > 0 || r->backwards > 0))
+        return EXIT_FAIL;
+    return r->timed_out ? EXIT_TIMEOUT : EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
     options_t o;
     int status = parse_options(argc, argv, &o);
-    if (status >= 0)
+    if (status != SMI_CLI_RUN)
         return status;
     if (smi_tool_install_stop_handler() != 0) {
         perror("smi-read: sigaction");
         return EXIT_FAIL;
     }
-
-    const double start = smi_tool_now_s();
-    int exit_status = EXIT_OK;
-    SharedMemoryImageStream stream = NULL;
-    SharedMemoryImageError rc;
     reader_t r;
     memset(&r, 0, sizeof r);
-    uint8_t *save_copy = NULL;
-    int timed_out = 0;
-
-    /* Attach, waiting for the file if asked. */
-    const uint32_t create_options =
-        o.any_format ? IMAGESTREAM_OPTIONS_ANYFORMAT : IMAGESTREAM_OPTIONS_NONE;
-    int noted_unsafe = 0;
-    for (;;) {
-        /* Neither call blocks (a FIFO at the path is refused at once), so
-           --timeout and SIGINT/SIGTERM are seen within one 20 ms step. */
-        if (o.wait_file && (rc = file_ready(o.path)) != IMAGESTREAM_NOERROR) {
-            /* not ready yet: wait */
-        } else {
-            rc = SharedMemoryImageStream_create(o.path, create_options, &stream);
-            if (rc >= IMAGESTREAM_NOERROR)
-                break;
-            stream = NULL;
-            if (!o.wait_file || !retry_while_waiting(rc)) {
-                char what[1200];
-                snprintf(what, sizeof what, "smi-read: cannot attach to %s: ", o.path);
-                print_attach_error(what, o.path, rc);
-                return EXIT_FAIL;
-            }
-        }
-        if (rc == IMAGESTREAM_UNSAFE_FILE && !noted_unsafe && !o.quiet) {
-            char what[1200];
-            snprintf(what, sizeof what, "smi-read: %s: waiting: ", o.path);
-            print_attach_error(what, o.path, rc);
-            noted_unsafe = 1;
-        }
-        if (smi_tool_stop)
-            return EXIT_OK;
-        if (o.timeout > 0.0 && smi_tool_now_s() - start >= o.timeout) {
-            char what[1200];
-            snprintf(what, sizeof what, "smi-read: timeout: %s is not a served stream after %g s: ",
-                     o.path, o.timeout);
-            print_attach_error(what, o.path, rc);
-            return EXIT_TIMEOUT;
-        }
-        smi_tool_sleep_until_ns(smi_tool_now_ns() + 20000000u);
-    }
-    if (rc == IMAGESTREAM_RECONNECTING && !o.quiet)
-        fprintf(stderr, "smi-read: %s: %s\n", o.path, SharedMemoryImageStream_errorstring(rc));
+    r.o = &o;
+    r.start = smi_tool_now_s();
+    status = attach(&o, r.start, &r.stream);
+    if (status != SMI_CLI_RUN)
+        return status;
 
     const double attached = smi_tool_now_s();
-    const double end = o.seconds > 0.0 ? attached + o.seconds : 1e300;
-    double last_event = start;
-    double last_report = attached;
-    const int stop_after_save = o.save != NULL && !o.has_frames && o.seconds <= 0.0;
-    int saved = 0;
-    int stop = 0;
-
-    while (!stop && !smi_tool_stop) {
-        if (o.has_frames && r.frames >= o.frames)
-            break;
-        double now = smi_tool_now_s();
-        if (now >= end)
-            break;
-        if (o.timeout > 0.0 && now - last_event >= o.timeout) {
-            timed_out = 1;
-            break;
-        }
-
-        /* Wake at least every 200 ms: signals do not end the wait, and the
-           status line, --seconds and --timeout need the clock. */
-        double wake = now + 0.2;
-        if (wake > end)
-            wake = end;
-        if (o.timeout > 0.0 && wake > last_event + o.timeout)
-            wake = last_event + o.timeout;
-        if (wake > last_report + 1.0)
-            wake = last_report + 1.0;
-        double ms = (wake - now) * 1000.0;
-        int32_t timeout_ms = ms <= 0.0 ? 0 : (int32_t)ms + 1;
-
-        rc = SharedMemoryImageStream_wait(stream, timeout_ms);
-        if (rc == IMAGESTREAM_NOERROR) {
-            SharedMemoryFrame frame = NULL;
-            rc = SharedMemoryImageStream_lock(stream, &frame);
-            if (rc == IMAGESTREAM_NOERROR) {
-                now = smi_tool_now_s();
-                SharedMemoryImageDesc desc;
-                memset(&desc, 0, sizeof desc);
-                desc.format = IMAGESTREAM_FORMAT_RGB8;
-                desc.width = frame->iWidth;
-                desc.height = frame->iHeight;
-                desc.depth = 1;
-                if (o.any_format) {
-                    SharedMemoryImageError drc = SharedMemoryImageStream_describe(stream, &desc);
-                    if (drc < IMAGESTREAM_NOERROR) {
-                        fprintf(stderr, "smi-read: %s: cannot describe frame %u: %s\n", o.path,
-                                frame->iFrame, SharedMemoryImageStream_errorstring(drc));
-                        SharedMemoryImageStream_unlock(stream);
-                        exit_status = EXIT_FAIL;
-                        break;
-                    }
-                }
-                const uint32_t n = frame->iFrame;
-                const uint32_t bpp = smi_tool_format_bytes(desc.format);
-                const size_t stride = (size_t)frame->iWidth * bpp;
-
-                if (r.frames > 0) {
-                    if (n <= r.last_frame) {
-                        if (r.backwards++ == 0)
-                            fprintf(stderr,
-                                    "smi-read: %s: frame numbers do not increase: frame %u "
-                                    "after frame %u\n",
-                                    o.path, n, r.last_frame);
-                    } else {
-                        r.dropped += (uint64_t)(n - r.last_frame - 1);
-                    }
-                } else {
-                    r.t_first = now;
-                }
-                r.frames++;
-                r.last_frame = n;
-                r.t_last = now;
-                last_event = now;
-
-                if (o.verify) {
-                    if (bpp == 0 || desc.depth != 1) {
-                        if (r.unverified++ == 0)
-                            fprintf(stderr,
-                                    "smi-read: frame %u: cannot verify a %s frame of depth %u\n",
-                                    n, smi_tool_format_name(desc.format), desc.depth);
-                    } else {
-                        smi_pattern_mismatch_t where;
-                        int check = smi_pattern_check(desc.format, frame->iWidth,
-                                                      frame->iHeight, n, frame->buffer, stride,
-                                                      &where);
-                        if (check < 0) {
-                            fprintf(stderr, "smi-read: out of memory while verifying\n");
-                            exit_status = EXIT_FAIL;
-                            stop = 1;
-                        } else if (check > 0) {
-                            if (r.mismatches++ == 0) {
-                                char text[256];
-                                smi_pattern_describe_mismatch(&where, desc.format, text,
-                                                              sizeof text);
-                                fprintf(stderr,
-                                        "smi-read: %s: frame %u (%ux%u %s) does not match the "
-                                        "test pattern: %s\n",
-                                        o.path, n, frame->iWidth, frame->iHeight,
-                                        smi_tool_format_name(desc.format), text);
-                            }
-                            if (!o.keep_going)
-                                stop = 1;
-                        }
-                    }
-                }
-
-                uint32_t save_w = 0, save_h = 0, save_format = 0;
-                if (o.save != NULL && !saved && r.frames == o.save_frame) {
-                    /* Copy out and write after unlock: never hold a lock for file I/O. */
-                    size_t bytes = stride * frame->iHeight; /* first slice of a volume */
-                    save_copy = malloc(bytes ? bytes : 1);
-                    if (save_copy == NULL) {
-                        fprintf(stderr, "smi-read: out of memory saving frame %u\n", n);
-                        exit_status = EXIT_FAIL;
-                        stop = 1;
-                    } else {
-                        memcpy(save_copy, frame->buffer, bytes);
-                        save_w = frame->iWidth;
-                        save_h = frame->iHeight;
-                        save_format = desc.format;
-                    }
-                }
-
-                rc = SharedMemoryImageStream_unlock(stream);
-                if (rc < IMAGESTREAM_NOERROR) {
-                    fprintf(stderr, "smi-read: %s: unlock: %s\n", o.path,
-                            SharedMemoryImageStream_errorstring(rc));
-                    exit_status = EXIT_FAIL;
-                    break;
-                }
-
-                if (save_copy != NULL && !saved) {
-                    char err[512];
-                    saved = 1;
-                    if (smi_image_save(o.save, save_format, save_w, save_h, save_copy,
-                                       (size_t)save_w * smi_tool_format_bytes(save_format), err,
-                                       sizeof err) != 0) {
-                        fprintf(stderr, "smi-read: %s\n", err);
-                        exit_status = EXIT_FAIL;
-                        stop = 1;
-                    } else {
-                        if (!o.quiet)
-                            fprintf(stderr, "smi-read: saved frame %u (%ux%u %s) to %s\n", n,
-                                    save_w, save_h, smi_tool_format_name(save_format), o.save);
-                        if (stop_after_save)
-                            stop = 1;
-                    }
-                    free(save_copy);
-                    save_copy = NULL;
-                }
-            } else if (rc == IMAGESTREAM_FORMAT_SKIPPED) {
-                r.skipped++;
-                if (r.skipped == 1 && !o.quiet)
-                    fprintf(stderr,
-                            "smi-read: %s: skipping frames that are not RGB8 (use "
-                            "--any-format to read them)\n",
-                            o.path);
-            } else if (rc < IMAGESTREAM_NOERROR) {
-                fprintf(stderr, "smi-read: %s: lock: %s\n", o.path,
-                        SharedMemoryImageStream_errorstring(rc));
-                exit_status = EXIT_FAIL;
-                break;
-            }
-            /* NO_FRAMEAVAILABLE: the server reused the buffer first; wait again. */
-        } else if (rc < IMAGESTREAM_NOERROR) {
-            fprintf(stderr, "smi-read: %s: wait: %s\n", o.path,
-                    SharedMemoryImageStream_errorstring(rc));
-            exit_status = EXIT_FAIL;
-            break;
-        }
-
-        now = smi_tool_now_s();
-        if (now - last_report >= 1.0) {
-            if (!o.quiet)
-                print_status(&r, stream, now - last_report);
-            r.frames_at_report = r.frames;
-            r.dropped_at_report = r.dropped;
-            last_report = now;
-        }
-    }
-
-    if (o.save != NULL && !saved && exit_status == EXIT_OK && !timed_out && !smi_tool_stop &&
-        r.mismatches == 0) {
-        fprintf(stderr, "smi-read: frame %llu was never read, nothing saved to %s\n",
-                (unsigned long long)o.save_frame, o.save);
-        exit_status = EXIT_FAIL;
-    }
-    if (timed_out) {
-        fprintf(stderr, "smi-read: timeout: no frame from %s for %g s", o.path, o.timeout);
-        if (r.skipped > 0)
-            fprintf(stderr, " (%llu frames skipped: not RGB8; try --any-format)",
-                    (unsigned long long)r.skipped);
-        fprintf(stderr, "\n");
-    }
-
-    double rate = 0.0;
-    if (r.frames >= 2 && r.t_last > r.t_first)
-        rate = (double)(r.frames - 1) / (r.t_last - r.t_first);
-    printf("smi-read: %llu frames, %llu mismatches, %.1f frames/s, %llu dropped",
-           (unsigned long long)r.frames, (unsigned long long)r.mismatches, rate,
-           (unsigned long long)r.dropped);
-    if (r.frames > 0)
-        printf(", last frame %u", r.last_frame);
-    if (r.skipped > 0)
-        printf(", %llu skipped", (unsigned long long)r.skipped);
-    if (r.backwards > 0)
-        printf(", %llu out of order", (unsigned long long)r.backwards);
-    if (r.unverified > 0)
-        printf(", %llu unverified", (unsigned long long)r.unverified);
-    printf("\n");
-    fflush(stdout);
-
-    rc = SharedMemoryImageStream_destroy(stream);
-    if (rc < IMAGESTREAM_NOERROR) {
-        fprintf(stderr, "smi-read: closing %s: %s\n", o.path,
-                SharedMemoryImageStream_errorstring(rc));
-        if (exit_status == EXIT_OK)
-            exit_status = EXIT_FAIL;
-    }
-    free(save_copy);
-
-    if (exit_status != EXIT_OK)
-        return exit_status;
-    if (o.verify && (r.mismatches > 0 || r.backwards > 0))
-        return EXIT_FAIL;
-    if (timed_out)
-        return EXIT_TIMEOUT;
-    return EXIT_OK;
+    r.end = o.seconds > 0.0 ? attached + o.seconds : 1e300;
+    r.last_event = r.start;
+    r.last_report = attached;
+    r.stop_after_save = o.save != NULL && !o.has_frames && o.seconds <= 0.0;
+    read_loop(&r);
+    report(&r);
+    return finish(&r);
 }

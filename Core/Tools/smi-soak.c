@@ -26,8 +26,10 @@
 #include <time.h>
 #include <unistd.h>
 
-
-#include "smi_tool_common.h"
+#include "shared_memory_image.h"
+#include "smi_cli.h"
+#include "smi_clock.h"
+#include "smi_pattern.h"
 
 #define MAX_READERS 16
 
@@ -249,18 +251,23 @@ static int swap_file(const options_t *o)
     return 0;
 }
 
-static int parse(int argc, char **argv, options_t *o)
+/* Returns SMI_CLI_RUN to go on, or the exit status. */
+static int parse_options(int argc, char **argv, options_t *o)
 {
-    static const struct option long_options[] = {
-        {"seconds", required_argument, NULL, 't'}, {"readers", required_argument, NULL, 'n'},
-        {"size", required_argument, NULL, 's'},    {"quiet", no_argument, NULL, 'q'},
+    static const struct option options[] = {
+        {"seconds", required_argument, NULL, 't'},
+        {"readers", required_argument, NULL, 'n'},
+        {"size", required_argument, NULL, 's'},
         {"reclaim-ms", required_argument, NULL, 'r'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
+    char optstring[32];
+    smi_cli_optstring(options, optstring, sizeof optstring);
     *o = (options_t){.width = 320, .height = 240, .readers = 4, .seconds = 10, .reclaim_ms = 1500};
-    opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":t:n:s:r:qh", long_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, optstring, options, NULL)) != -1) {
         switch (c) {
         case 't':
             if (smi_tool_parse_nonneg(optarg, &o->seconds) < 0)
@@ -280,22 +287,139 @@ static int parse(int argc, char **argv, options_t *o)
                 return smi_tool_usage_error("smi-soak", "bad --reclaim-ms", optarg);
             break;
         case 'q': o->quiet = 1; break;
-        case 'h': usage(stdout); return -1;
-        default: smi_tool_option_error("smi-soak", c, argv); return 2;
+        case 'h': usage(stdout); return 0;
+        default: smi_tool_option_error("smi-soak", c, argv); return SMI_CLI_USAGE;
         }
     }
     if (optind != argc - 1)
         return smi_tool_usage_error("smi-soak", "give one FILE", NULL);
     o->path = argv[optind];
-    return 0;
+    return SMI_CLI_RUN;
+}
+
+/* What the supervisor did and saw. */
+typedef struct soak_t {
+    const options_t *o;
+    proc_t server;
+    proc_t readers[MAX_READERS];
+    uint64_t server_kills, reader_kills, swaps, lost;
+    double slowest_reclaim_ms;
+    uint64_t start_ns;
+} soak_t;
+
+/* After a reader was killed: wait for the server to free its slot (within
+   --reclaim-ms); a slot still taken then is a lost reclaim. */
+static void check_reclaim(soak_t *s)
+{
+    const options_t *o = s->o;
+    /* The server frees a dead client's slot (and any buffer it held) at its
+       next sweep, about twice a second. */
+    uint64_t t0 = smi_tool_now_ns(), deadline = t0 + (uint64_t)(o->reclaim_ms * 1e6);
+    int freed = o->reclaim_ms == 0; /* not checked */
+    while (!freed && smi_tool_now_ns() < deadline) {
+        freed = dead_claims(o->path) == 0; /* (one clean look is enough: */
+        if (!freed)                        /* others attach meanwhile) */
+            usleep(10000);
+    }
+    double took = (double)(smi_tool_now_ns() - t0) / 1e6;
+    if (took > s->slowest_reclaim_ms)
+        s->slowest_reclaim_ms = took;
+    if (freed)
+        return;
+    s->lost++;
+    SharedMemoryStreamInfo info;
+    memset(&info, 0, sizeof info);
+    SharedMemoryImageStream_inspect(o->path, &info);
+    fprintf(stderr,
+            "smi-soak: a killed reader's slot is still taken after %.0f ms "
+            "(%d dead claims; %u live clients, server %s, generation %u)\n",
+            o->reclaim_ms, dead_claims(o->path), info.clients,
+            info.server_alive ? "alive" : "gone", info.server_generation);
+}
+
+/* One random blow: kill a reader (as likely as not while it holds a frame),
+   kill the server, or swap the file under a new server. */
+static void strike(soak_t *s)
+{
+    const options_t *o = s->o;
+    int what = rand() % 10;
+    if (what < 5) {
+        uint32_t i = (uint32_t)rand() % o->readers;
+        kill9(&s->readers[i]);
+        reap(&s->readers[i], "reader");
+        s->reader_kills++;
+        check_reclaim(s);
+        s->readers[i] = (proc_t){spawn(run_reader, o), 0};
+    } else if (what < 8) {
+        kill9(&s->server);
+        reap(&s->server, "server");
+        s->server_kills++;
+        s->server = (proc_t){spawn(run_server, o), 0};
+    } else {
+        kill9(&s->server);
+        reap(&s->server, "server");
+        if (swap_file(o) == 0)
+            s->swaps++;
+        s->server = (proc_t){spawn(run_server, o), 0};
+    }
+}
+
+/* Start the server and the readers, strike at random for --seconds (a status
+   line every second unless --quiet), then kill and reap them all. */
+static void supervise(soak_t *s)
+{
+    const options_t *o = s->o;
+    s->server = (proc_t){spawn(run_server, o), 0};
+    for (uint32_t i = 0; i < o->readers; i++)
+        s->readers[i] = (proc_t){spawn(run_reader, o), 0};
+    s->start_ns = smi_tool_now_ns();
+    uint64_t next_status = s->start_ns + 1000000000ull;
+    while (!smi_tool_stop && (double)(smi_tool_now_ns() - s->start_ns) < o->seconds * 1e9) {
+        usleep(50000 + (useconds_t)(rand() % 250000));
+        strike(s);
+        if (!o->quiet && smi_tool_now_ns() >= next_status) {
+            next_status += 1000000000ull;
+            fprintf(stderr,
+                    "smi-soak: %.0f s: %llu published, %llu verified, %llu torn, %llu crashes\n",
+                    (double)(smi_tool_now_ns() - s->start_ns) / 1e9,
+                    (unsigned long long)get(&g_count->published),
+                    (unsigned long long)get(&g_count->verified),
+                    (unsigned long long)get(&g_count->torn), (unsigned long long)g_crashes);
+        }
+    }
+    kill9(&s->server);
+    reap(&s->server, "server");
+    for (uint32_t i = 0; i < o->readers; i++) {
+        kill9(&s->readers[i]);
+        reap(&s->readers[i], "reader");
+    }
+}
+
+/* The summary line; returns the exit status. */
+static int report(const soak_t *s)
+{
+    const options_t *o = s->o;
+    double elapsed = (double)(smi_tool_now_ns() - s->start_ns) / 1e9;
+    printf("smi-soak: %.1f s, %ux%u, %u readers: %llu frames published, %llu verified, "
+           "%llu torn; %llu server kills, %llu reader kills, %llu file swaps; "
+           "%llu lost reclaims (slowest reclaim %.0f ms), %llu crashes\n",
+           elapsed, o->width, o->height, o->readers, (unsigned long long)get(&g_count->published),
+           (unsigned long long)get(&g_count->verified), (unsigned long long)get(&g_count->torn),
+           (unsigned long long)s->server_kills, (unsigned long long)s->reader_kills,
+           (unsigned long long)s->swaps, (unsigned long long)s->lost, s->slowest_reclaim_ms,
+           (unsigned long long)g_crashes);
+    return get(&g_count->torn) == 0 && s->lost == 0 && g_crashes == 0 &&
+                   get(&g_count->verified) > 0
+               ? 0
+               : 1;
 }
 
 int main(int argc, char **argv)
 {
     options_t o;
-    int status = parse(argc, argv, &o);
-    if (status != 0)
-        return status < 0 ? 0 : status;
+    int status = parse_options(argc, argv, &o);
+    if (status != SMI_CLI_RUN)
+        return status;
     g_count = mmap(NULL, sizeof *g_count, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
                    -1, 0);
     if (g_count == MAP_FAILED) {
@@ -309,85 +433,11 @@ int main(int argc, char **argv)
     }
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
 
-    proc_t server = {spawn(run_server, &o), 0};
-    proc_t readers[MAX_READERS];
-    for (uint32_t i = 0; i < o.readers; i++)
-        readers[i] = (proc_t){spawn(run_reader, &o), 0};
-
-    uint64_t server_kills = 0, reader_kills = 0, swaps = 0, lost = 0;
-    double slowest_reclaim_ms = 0;
-    uint64_t start = smi_tool_now_ns(), next_status = start + 1000000000ull;
-    while (!smi_tool_stop && (double)(smi_tool_now_ns() - start) < o.seconds * 1e9) {
-        usleep(50000 + (useconds_t)(rand() % 250000));
-        int what = rand() % 10;
-        if (what < 5) { /* a reader, as likely as not while it holds a frame */
-            uint32_t i = (uint32_t)rand() % o.readers;
-            kill9(&readers[i]);
-            reap(&readers[i], "reader");
-            reader_kills++;
-            /* The server frees a dead client's slot (and any buffer it held)
-               at its next sweep, about twice a second. */
-            uint64_t t0 = smi_tool_now_ns(), deadline = t0 + (uint64_t)(o.reclaim_ms * 1e6);
-            int freed = o.reclaim_ms == 0; /* not checked */
-            while (!freed && smi_tool_now_ns() < deadline) {
-                freed = dead_claims(o.path) == 0; /* (one clean look is enough: */
-                if (!freed)                       /* others attach meanwhile) */
-                    usleep(10000);
-            }
-            double took = (double)(smi_tool_now_ns() - t0) / 1e6;
-            if (took > slowest_reclaim_ms)
-                slowest_reclaim_ms = took;
-            if (!freed) {
-                lost++;
-                SharedMemoryStreamInfo info;
-                memset(&info, 0, sizeof info);
-                SharedMemoryImageStream_inspect(o.path, &info);
-                fprintf(stderr,
-                        "smi-soak: a killed reader's slot is still taken after %.0f ms "
-                        "(%d dead claims; %u live clients, server %s, generation %u)\n",
-                        o.reclaim_ms, dead_claims(o.path), info.clients,
-                        info.server_alive ? "alive" : "gone", info.server_generation);
-            }
-            readers[i] = (proc_t){spawn(run_reader, &o), 0};
-        } else if (what < 8) { /* the server */
-            kill9(&server);
-            reap(&server, "server");
-            server_kills++;
-            server = (proc_t){spawn(run_server, &o), 0};
-        } else { /* the file: a new one, and a new server on it */
-            kill9(&server);
-            reap(&server, "server");
-            if (swap_file(&o) == 0)
-                swaps++;
-            server = (proc_t){spawn(run_server, &o), 0};
-        }
-        if (!o.quiet && smi_tool_now_ns() >= next_status) {
-            next_status += 1000000000ull;
-            fprintf(stderr,
-                    "smi-soak: %.0f s: %llu published, %llu verified, %llu torn, %llu crashes\n",
-                    (double)(smi_tool_now_ns() - start) / 1e9,
-                    (unsigned long long)get(&g_count->published),
-                    (unsigned long long)get(&g_count->verified),
-                    (unsigned long long)get(&g_count->torn), (unsigned long long)g_crashes);
-        }
-    }
-    kill9(&server);
-    reap(&server, "server");
-    for (uint32_t i = 0; i < o.readers; i++) {
-        kill9(&readers[i]);
-        reap(&readers[i], "reader");
-    }
-    double elapsed = (double)(smi_tool_now_ns() - start) / 1e9;
-    printf("smi-soak: %.1f s, %ux%u, %u readers: %llu frames published, %llu verified, "
-           "%llu torn; %llu server kills, %llu reader kills, %llu file swaps; "
-           "%llu lost reclaims (slowest reclaim %.0f ms), %llu crashes\n",
-           elapsed, o.width, o.height, o.readers, (unsigned long long)get(&g_count->published),
-           (unsigned long long)get(&g_count->verified), (unsigned long long)get(&g_count->torn),
-           (unsigned long long)server_kills, (unsigned long long)reader_kills,
-           (unsigned long long)swaps, (unsigned long long)lost, slowest_reclaim_ms,
-           (unsigned long long)g_crashes);
+    soak_t s;
+    memset(&s, 0, sizeof s);
+    s.o = &o;
+    supervise(&s);
+    status = report(&s);
     unlink(o.path);
-    return get(&g_count->torn) == 0 && lost == 0 && g_crashes == 0 && get(&g_count->verified) > 0
-               ? 0
-               : 1;
+    return status;
 }

@@ -3,7 +3,7 @@
 stream file paths, and running a helper script in another process.
 
 The test pattern is the contract documented at the top of
-Core/Tools/smi_tool_common.h (smi-publish draws it, smi-read --verify checks
+Core/Tools/smi_pattern.h (smi-publish draws it, smi-read --verify checks
 it): for frame number n and pixel (x, y), y counted from the top row, with
 unsigned 32-bit arithmetic:
 

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Interop with the C tools: frames from smi-publish verified in Python
-against the test pattern (Core/Tools/smi_tool_common.h), and frames from
+against the test pattern (Core/Tools/smi_pattern.h), and frames from
 Python verified by smi-read --verify. The tools come from $SMI_PUBLISH and
 $SMI_READ (set by CTest); the tests are skipped without them."""
 import os

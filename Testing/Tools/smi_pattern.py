@@ -2,8 +2,8 @@
 """The tools' test pattern, in plain Python (standard library only).
 
 This is the reference the Python tests reuse; the C version and the
-specification are in Core/Tools/smi_tool_common.h. For frame number n and
-pixel (x, y), y = 0 being the top row, with 32-bit wrapping arithmetic:
+specification are in Core/Tools/smi_pattern.h (and .c). For frame number n
+and pixel (x, y), y = 0 being the top row, with 32-bit wrapping arithmetic:
 
   RGB8     R = (x + n) & 255, G = (3*y + n) & 255,
            B = ((x >> 8) ^ ((y >> 8) << 4) ^ (7*n)) & 255

@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
 # The Python reference of the test pattern (smi_pattern.py, which Python tests
-# reuse) agrees with the C one (smi_tool_common.c) in every format: frames
-# published by smi-publish, read straight from the file as Core/LAYOUT.md
+# reuse) agrees with the C one (Core/Tools/smi_pattern.c) in every format:
+# frames published by smi-publish, read straight from the file as Core/LAYOUT.md
 # describes, are the Python pattern of their frame number. Frame numbers
 # above 256 and 65536 check the wrapping arithmetic.
 . "$(dirname "$0")/tools_test_lib.sh"

@@ -24,7 +24,7 @@
 #include "shared_memory_image_client_priv.h"
 extern "C"
 {
-#include "smi_tool_common.h" // the tools' test pattern (a C header)
+#include "smi_pattern.h" // the tools' test pattern (a C header)
 }
 
 #include <sys/wait.h>

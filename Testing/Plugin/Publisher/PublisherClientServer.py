@@ -62,7 +62,7 @@ def stop(proc):
 
 
 def pattern_top_first(np, n):
-    """The tools' RGB8 test pattern of frame n (smi_tool_common.h), top row first."""
+    """The tools' RGB8 test pattern of frame n (smi_pattern.h), top row first."""
     x = np.arange(WIDTH, dtype=np.uint32)[None, :]
     y = np.arange(HEIGHT, dtype=np.uint32)[:, None]
     n = np.uint32(n)
