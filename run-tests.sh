@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Build everything and run every test (what CI runs).
-#   ./run-tests.sh            build in ./build-tests and run ctest
-# Environment: BUILD_DIR (default build-tests), JOBS (default: number of CPUs).
+#   ./run-tests.sh            build in ./build-tests and run ctest twice in a row
+# The suite runs twice, each time with twice as many tests at once as there are
+# CPUs, so that a test that depends on timing or on running alone shows up.
+# Environment: BUILD_DIR (default build-tests), JOBS (build jobs, default: the
+# number of CPUs), TEST_JOBS (default: twice that), RUNS (default 2).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -10,12 +13,23 @@ Scripts/install-deps.sh
 
 build="${BUILD_DIR:-build-tests}"
 jobs="${JOBS:-$(nproc)}"
+test_jobs="${TEST_JOBS:-$((2 * jobs))}"
+runs="${RUNS:-2}"
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSMI_WERROR=ON
 cmake --build "$build" -j "$jobs"
+
+run_suite() {
+  local i
+  for i in $(seq 1 "$runs"); do
+    echo "run-tests: pass $i of $runs (ctest -j $test_jobs)"
+    ctest --test-dir "$build" -j "$test_jobs" --output-on-failure --timeout 300
+  done
+}
 # One X server for the whole run (-noreset: it must outlive every client),
 # since Debian's ParaView renders only through X.
 if command -v xvfb-run >/dev/null && [ -z "${DISPLAY:-}" ]; then
-  exec xvfb-run -a -s "-screen 0 1280x1024x24 -noreset" \
-    ctest --test-dir "$build" -j "$jobs" --output-on-failure --timeout 300
+  export -f run_suite
+  export build runs test_jobs
+  exec xvfb-run -a -s "-screen 0 1280x1024x24 -noreset" bash -c 'set -euo pipefail; run_suite'
 fi
-ctest --test-dir "$build" -j "$jobs" --output-on-failure --timeout 300
+run_suite
