@@ -18,18 +18,16 @@ runs="${RUNS:-2}"
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSMI_WERROR=ON
 cmake --build "$build" -j "$jobs"
 
-run_suite() {
-  local i
-  for i in $(seq 1 "$runs"); do
-    echo "run-tests: pass $i of $runs (ctest -j $test_jobs)"
-    ctest --test-dir "$build" -j "$test_jobs" --output-on-failure --timeout 300
-  done
-}
+# The passes, as one shell command (it runs under xvfb-run when needed).
+export SMI_BUILD="$build" SMI_RUNS="$runs" SMI_TEST_JOBS="$test_jobs"
+suite='set -e
+for i in $(seq 1 "$SMI_RUNS"); do
+  echo "run-tests: pass $i of $SMI_RUNS (ctest -j $SMI_TEST_JOBS)"
+  ctest --test-dir "$SMI_BUILD" -j "$SMI_TEST_JOBS" --output-on-failure --timeout 300
+done'
 # One X server for the whole run (-noreset: it must outlive every client),
 # since Debian's ParaView renders only through X.
 if command -v xvfb-run >/dev/null && [ -z "${DISPLAY:-}" ]; then
-  export -f run_suite
-  export build runs test_jobs
-  exec xvfb-run -a -s "-screen 0 1280x1024x24 -noreset" bash -c 'set -euo pipefail; run_suite'
+  exec xvfb-run -a -s "-screen 0 1280x1024x24 -noreset" bash -c "$suite"
 fi
-run_suite
+exec bash -c "$suite"

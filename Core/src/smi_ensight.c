@@ -78,7 +78,7 @@ static int smi_es_check_header(SharedMemoryImageStream s, const BufferHeader *h)
     return h->offset == 0 && h->num_scanlines == h->height;
 }
 
-int smi_es_server_start(SharedMemoryImageStream s)
+static int smi_es_server_start(SharedMemoryImageStream s)
 {
     int rc = smi_es_payload(s->map_size, &s->es_payload);
     if (rc < 0)
@@ -116,7 +116,7 @@ int smi_es_client_pages(SharedMemoryImageStream s)
     return IMAGESTREAM_NOERROR;
 }
 
-int smi_es_client_attach(SharedMemoryImageStream s)
+static int smi_es_client_attach(SharedMemoryImageStream s)
 {
     int rc = smi_es_client_pages(s);
     if (rc < 0)
@@ -138,24 +138,11 @@ int smi_es_client_attach(SharedMemoryImageStream s)
     return rc;
 }
 
-void smi_es_detach(SharedMemoryImageStream s)
+static void smi_es_detach(SharedMemoryImageStream s)
 {
     if (s->slot == 0)
         smi_bytelock_release(s->fd, SMI_LOCK_SLOT(0));
     s->slot = -1;
-}
-
-/* An extended-layout server initialized the file under this client (e.g. a
-   zero-filled file that was attached to first): become an extended client. */
-static int smi_es_switch_to_extended(SharedMemoryImageStream s)
-{
-    int rc = smi_ext_validate(s->base, s->map_size);
-    if (rc < 0)
-        return rc;
-    smi_es_detach(s);
-    s->layout = IMAGESTREAM_LAYOUT_EXTENDED;
-    rc = smi_ext_client_attach(s);
-    return rc < 0 ? rc : IMAGESTREAM_NOERROR;
 }
 
 /* Blocks holding finished whole frames, newest first. Partial blocks are
@@ -195,23 +182,22 @@ static int smi_es_ready_blocks(SharedMemoryImageStream s, int order[2])
     return n;
 }
 
-int smi_es_newer(SharedMemoryImageStream s)
+/* 1 when a finished frame waits, 0 when none; SMI_LAYOUT_CHANGED when an
+   extended-layout server has taken the file over (a zero-filled file that
+   this client attached to first, say). */
+static int smi_es_newer(SharedMemoryImageStream s)
 {
-    if (smi_ext_has_magic(s->base, s->map_size)) {
-        int rc = smi_es_switch_to_extended(s);
-        return rc < 0 ? rc : 0;
-    }
+    if (smi_ext_has_magic(s->base, s->map_size))
+        return SMI_LAYOUT_CHANGED;
     int order[2];
     int n = smi_es_ready_blocks(s, order);
     return n < 0 ? n : n > 0;
 }
 
-int smi_es_lock(SharedMemoryImageStream s)
+static int smi_es_lock(SharedMemoryImageStream s)
 {
-    if (smi_ext_has_magic(s->base, s->map_size)) {
-        int rc = smi_es_switch_to_extended(s);
-        return rc < 0 ? rc : smi_ext_lock(s);
-    }
+    if (smi_ext_has_magic(s->base, s->map_size))
+        return SMI_LAYOUT_CHANGED;
     int order[2];
     int n = smi_es_ready_blocks(s, order);
     if (n <= 0)
@@ -237,7 +223,7 @@ int smi_es_lock(SharedMemoryImageStream s)
     return IMAGESTREAM_NOERROR;
 }
 
-int smi_es_unlock(SharedMemoryImageStream s)
+static int smi_es_unlock(SharedMemoryImageStream s)
 {
     /* A new server may have re-initialized the block meanwhile: only hand
        back what is still ours. */
@@ -247,7 +233,7 @@ int smi_es_unlock(SharedMemoryImageStream s)
     return IMAGESTREAM_NOERROR;
 }
 
-int smi_es_acquire(SharedMemoryImageStream s, uint64_t bytes)
+static int smi_es_acquire(SharedMemoryImageStream s, uint64_t bytes)
 {
     if (bytes > s->es_payload)
         return IMAGESTREAM_FRAME_TOO_LARGE;
@@ -272,7 +258,7 @@ int smi_es_acquire(SharedMemoryImageStream s, uint64_t bytes)
     return IMAGESTREAM_NOERROR;
 }
 
-int smi_es_publish(SharedMemoryImageStream s)
+static int smi_es_publish(SharedMemoryImageStream s)
 {
     int b = s->es_block;
     uint8_t *h = smi_es_header(s, b);
@@ -287,7 +273,7 @@ int smi_es_publish(SharedMemoryImageStream s)
     return IMAGESTREAM_NOERROR;
 }
 
-void smi_es_abandon(SharedMemoryImageStream s)
+static void smi_es_abandon(SharedMemoryImageStream s)
 {
     if (s->es_block >= 0)
         smi_es_set_state(s, s->es_block, SMI_ES_FREE);
@@ -330,3 +316,39 @@ int smi_es_inspect(const uint8_t *base, uint64_t size, int fd, SharedMemoryImage
         info->last_frame = self->last_frame;
     return rc;
 }
+
+/* No wake word in this layout: a bounded poll with backoff (20 us doubling
+   to 1 ms), each round first checking the file size. */
+static int smi_es_wait(SharedMemoryImageStream s, int64_t timeout_ns)
+{
+    int64_t deadline = timeout_ns < 0 ? 0 : smi_now_ns() + timeout_ns;
+    int64_t step = 20000;
+    for (;;) {
+        int rc = smi_file_intact(s);
+        if (rc == IMAGESTREAM_NOERROR)
+            rc = smi_es_newer(s);
+        if (rc < 0 || rc == SMI_LAYOUT_CHANGED)
+            return rc;
+        if (rc == 1)
+            return IMAGESTREAM_NOERROR;
+        int64_t left = timeout_ns < 0 ? step : deadline - smi_now_ns();
+        if (left <= 0)
+            return IMAGESTREAM_NO_FRAMEAVAILABLE;
+        smi_sleep_ns(left < step ? left : step);
+        if (step < 1000000)
+            step *= 2;
+    }
+}
+
+const smi_layout_ops_t smi_es_ops = {
+    .layout = IMAGESTREAM_LAYOUT_ENSIGHT,
+    .server_start = smi_es_server_start,
+    .client_attach = smi_es_client_attach,
+    .detach = smi_es_detach,
+    .lock = smi_es_lock,
+    .unlock = smi_es_unlock,
+    .wait = smi_es_wait,
+    .acquire = smi_es_acquire,
+    .publish = smi_es_publish,
+    .abandon = smi_es_abandon,
+};

@@ -192,7 +192,7 @@ static int smi_ext_connected(SharedMemoryImageStream s)
     return 0;
 }
 
-int smi_ext_server_start(SharedMemoryImageStream s)
+static int smi_ext_server_start(SharedMemoryImageStream s)
 {
     smi_ext_page_t *p = s->page;
     if (s->map_size < SMI_EXT_HEADER_SIZE + SMI_EXT_BUFFERS * SMI_EXT_ALIGN)
@@ -310,7 +310,7 @@ static int smi_ext_take_buffer(SharedMemoryImageStream s)
     return -1;
 }
 
-int smi_ext_acquire(SharedMemoryImageStream s, uint64_t bytes)
+static int smi_ext_acquire(SharedMemoryImageStream s, uint64_t bytes)
 {
     if (bytes > s->buffer_size)
         return IMAGESTREAM_FRAME_TOO_LARGE;
@@ -324,7 +324,7 @@ int smi_ext_acquire(SharedMemoryImageStream s, uint64_t bytes)
     return IMAGESTREAM_NOERROR;
 }
 
-int smi_ext_publish(SharedMemoryImageStream s)
+static int smi_ext_publish(SharedMemoryImageStream s)
 {
     smi_ext_page_t *p = s->page;
     smi_ext_buffer_header_t *h = &p->buffers[s->buffer];
@@ -361,7 +361,7 @@ int smi_ext_publish(SharedMemoryImageStream s)
     return connected ? IMAGESTREAM_NOERROR : IMAGESTREAM_UNCONNECTED;
 }
 
-void smi_ext_abandon(SharedMemoryImageStream s)
+static void smi_ext_abandon(SharedMemoryImageStream s)
 {
     if (s->buffer >= 0)
         SMI_STORE(&s->page->buffers[s->buffer].state, SMI_EXT_EMPTY);
@@ -426,7 +426,7 @@ static smi_ext_slot_t *smi_ext_my_slot(SharedMemoryImageStream s)
     return &s->page->slots[s->slot];
 }
 
-void smi_ext_detach(SharedMemoryImageStream s)
+static void smi_ext_detach(SharedMemoryImageStream s)
 {
     smi_ext_slot_t *slot = smi_ext_my_slot(s);
     if (slot) {
@@ -504,7 +504,7 @@ static int smi_ext_newest(SharedMemoryImageStream s, int *best)
     return IMAGESTREAM_NOERROR;
 }
 
-int smi_ext_lock(SharedMemoryImageStream s)
+static int smi_ext_lock(SharedMemoryImageStream s)
 {
     int rc = smi_ext_refresh(s);
     if (rc < 0)
@@ -560,7 +560,7 @@ int smi_ext_lock(SharedMemoryImageStream s)
     return IMAGESTREAM_NO_FRAMEAVAILABLE;
 }
 
-int smi_ext_unlock(SharedMemoryImageStream s)
+static int smi_ext_unlock(SharedMemoryImageStream s)
 {
     smi_ext_slot_t *slot = smi_ext_my_slot(s);
     if (slot)
@@ -569,7 +569,7 @@ int smi_ext_unlock(SharedMemoryImageStream s)
     return IMAGESTREAM_NOERROR;
 }
 
-int smi_ext_wait(SharedMemoryImageStream s, int64_t timeout_ns)
+static int smi_ext_wait(SharedMemoryImageStream s, int64_t timeout_ns)
 {
     int64_t deadline = timeout_ns < 0 ? 0 : smi_now_ns() + timeout_ns;
     for (;;) {
@@ -661,3 +661,16 @@ int smi_ext_inspect(const uint8_t *base, uint64_t size, int fd, SharedMemoryImag
     }
     return rc;
 }
+
+const smi_layout_ops_t smi_ext_ops = {
+    .layout = IMAGESTREAM_LAYOUT_EXTENDED,
+    .server_start = smi_ext_server_start,
+    .client_attach = smi_ext_client_attach,
+    .detach = smi_ext_detach,
+    .lock = smi_ext_lock,
+    .unlock = smi_ext_unlock,
+    .wait = smi_ext_wait,
+    .acquire = smi_ext_acquire,
+    .publish = smi_ext_publish,
+    .abandon = smi_ext_abandon,
+};

@@ -2,6 +2,13 @@
 /*
  * smi_internal.h -- the stream object and the per-layout operations that
  * smi_stream.c dispatches to (smi_ensight.c, smi_extended.c).
+ *
+ * The core's files depend on each other in one direction only:
+ *   smi_stream.c (the public API) -> smi_ensight.c, smi_extended.c (a layout
+ *   each, reached through its smi_layout_ops_t) -> smi_handle.c (what every
+ *   layout needs of a handle) -> smi_platform_linux.c (the OS);
+ *   smi_ensight.c asks smi_extended.c only whether a file has the extended
+ *   magic. smi_errors.c, smi_fork.c and smi_guard.c stand alone.
  */
 #ifndef SMI_INTERNAL_H
 #define SMI_INTERNAL_H
@@ -22,13 +29,16 @@
 #define SMI_STORE_REL(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 #define SMI_STORE_RLX(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
 
+typedef struct smi_layout_ops_t smi_layout_ops_t;
+
 struct _SharedMemoryImageStream {
+    const smi_layout_ops_t *ops; /* the layout's operations, chosen at attach */
     int fd;
     uint8_t *base;          /* the mapping of the whole file */
     uint64_t map_size;      /* bytes mapped */
     uint32_t options;
     int server;             /* 1: server end, 0: client end */
-    int layout;             /* IMAGESTREAM_LAYOUT_* */
+    int layout;             /* IMAGESTREAM_LAYOUT_*: ops->layout */
     int held;               /* client: a frame is locked; server: a frame is acquired */
     /* Server frame numbering (smi_stream.c): numbers pass to clients as given;
        only a server that took over a file holding frames raises a number that
@@ -60,7 +70,36 @@ struct _SharedMemoryImageStream {
     int registered;
 };
 
-/* smi_stream.c */
+/*
+ * One file layout's side of the API, chosen when a stream attaches (create)
+ * and changed in one place only: an EnSight-layout client whose file an
+ * extended-layout server took over (smi_stream.c, smi_switch_to_extended).
+ * smi_stream.c has checked the arguments, the role (server or client), the
+ * held state and that the file is whole before it calls one.
+ */
+struct smi_layout_ops_t {
+    int layout; /* IMAGESTREAM_LAYOUT_* */
+    int (*server_start)(SharedMemoryImageStream s);  /* the file is mapped read-write */
+    int (*client_attach)(SharedMemoryImageStream s); /* the file is mapped */
+    void (*detach)(SharedMemoryImageStream s);       /* client: give up the slot */
+    int (*lock)(SharedMemoryImageStream s);          /* client */
+    int (*unlock)(SharedMemoryImageStream s);        /* client */
+    int (*wait)(SharedMemoryImageStream s, int64_t timeout_ns); /* client; < 0: for ever */
+    int (*acquire)(SharedMemoryImageStream s, uint64_t bytes);  /* server: s->desc is set */
+    int (*publish)(SharedMemoryImageStream s);       /* server */
+    void (*abandon)(SharedMemoryImageStream s);      /* server */
+};
+
+/* What an EnSight-layout client's lock or wait answers when it finds the
+   extended magic in its file: an extended server took the file over. Never
+   leaves the library: smi_stream.c switches the stream's layout and calls
+   again. */
+#define SMI_LAYOUT_CHANGED 1000
+
+SMI_HIDDEN extern const smi_layout_ops_t smi_es_ops;
+SMI_HIDDEN extern const smi_layout_ops_t smi_ext_ops;
+
+/* smi_handle.c */
 SMI_HIDDEN int smi_map_client(SharedMemoryImageStream s);
 SMI_HIDDEN int smi_file_intact(SharedMemoryImageStream s);
 SMI_HIDDEN void smi_fill_default_desc(SharedMemoryImageDesc *d, uint32_t w, uint32_t h);
@@ -78,16 +117,7 @@ SMI_HIDDEN void smi_fork_unregister(SharedMemoryImageStream s);
 
 /* smi_ensight.c */
 SMI_HIDDEN int smi_es_payload(uint64_t file_size, uint64_t *payload);
-SMI_HIDDEN int smi_es_server_start(SharedMemoryImageStream s);
-SMI_HIDDEN int smi_es_client_attach(SharedMemoryImageStream s);
 SMI_HIDDEN int smi_es_client_pages(SharedMemoryImageStream s);
-SMI_HIDDEN int smi_es_lock(SharedMemoryImageStream s);
-SMI_HIDDEN int smi_es_unlock(SharedMemoryImageStream s);
-SMI_HIDDEN int smi_es_newer(SharedMemoryImageStream s);
-SMI_HIDDEN int smi_es_acquire(SharedMemoryImageStream s, uint64_t bytes);
-SMI_HIDDEN int smi_es_publish(SharedMemoryImageStream s);
-SMI_HIDDEN void smi_es_abandon(SharedMemoryImageStream s);
-SMI_HIDDEN void smi_es_detach(SharedMemoryImageStream s);
 SMI_HIDDEN int smi_es_inspect(const uint8_t *base, uint64_t size, int fd,
                               SharedMemoryImageStream self, SharedMemoryStreamInfo *info);
 
@@ -100,15 +130,7 @@ typedef struct smi_ext_geometry_t {
 
 SMI_HIDDEN int smi_ext_has_magic(const uint8_t *base, uint64_t size);
 SMI_HIDDEN int smi_ext_validate(const uint8_t *base, uint64_t size);
-SMI_HIDDEN int smi_ext_server_start(SharedMemoryImageStream s);
 SMI_HIDDEN int smi_ext_client_attach(SharedMemoryImageStream s);
-SMI_HIDDEN int smi_ext_lock(SharedMemoryImageStream s);
-SMI_HIDDEN int smi_ext_unlock(SharedMemoryImageStream s);
-SMI_HIDDEN int smi_ext_wait(SharedMemoryImageStream s, int64_t timeout_ns);
-SMI_HIDDEN int smi_ext_acquire(SharedMemoryImageStream s, uint64_t bytes);
-SMI_HIDDEN int smi_ext_publish(SharedMemoryImageStream s);
-SMI_HIDDEN void smi_ext_abandon(SharedMemoryImageStream s);
-SMI_HIDDEN void smi_ext_detach(SharedMemoryImageStream s);
 SMI_HIDDEN int smi_ext_inspect(const uint8_t *base, uint64_t size, int fd,
                                SharedMemoryImageStream self, SharedMemoryStreamInfo *info);
 

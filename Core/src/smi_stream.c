@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * smi_stream.c -- the public API: argument checks, opening and mapping the
- * file, layout detection, and dispatch to smi_ensight.c / smi_extended.c.
+ * file, layout detection, and dispatch through the stream's layout
+ * operations (smi_es_ops in smi_ensight.c, smi_ext_ops in smi_extended.c).
  *
  * Protocol summary (details in Core/LAYOUT.md): the server writes a frame into
  * a buffer no client holds and then marks it ready; a client marks the newest
@@ -67,28 +68,6 @@ static int smi_desc_in(const SharedMemoryImageDesc *user, SharedMemoryImageDesc 
     return IMAGESTREAM_NOERROR;
 }
 
-void smi_fill_default_desc(SharedMemoryImageDesc *d, uint32_t w, uint32_t h)
-{
-    memset(d, 0, sizeof *d);
-    d->size = sizeof *d;
-    d->format = IMAGESTREAM_FORMAT_RGB8;
-    d->width = w;
-    d->height = h;
-    d->depth = 1;
-    d->spacing[0] = d->spacing[1] = d->spacing[2] = 1.0;
-}
-
-/* A server took over a file that holds frames, the newest numbered
-   `last_frame`: from now on its numbers are raised when they would not be
-   above the last one, so that clients never see numbers go backwards. */
-void smi_take_over_numbers(SharedMemoryImageStream s, uint32_t last_frame)
-{
-    if (!s->numbered || last_frame > s->last_frame)
-        s->last_frame = last_frame;
-    s->numbered = 1;
-    s->renumber = 1;
-}
-
 /* Bytes of a frame described by d, or 0 when it is invalid (unknown format,
    zero size) or does not fit in 64 bits. */
 static uint64_t smi_desc_bytes(const SharedMemoryImageDesc *d, int *overflow)
@@ -106,16 +85,11 @@ static uint64_t smi_desc_bytes(const SharedMemoryImageDesc *d, int *overflow)
     return n;
 }
 
-/* A file truncated under its mapping turns every access past its new end
-   into SIGBUS. So each call that touches the mapping first checks that the
-   file still covers it (one fstat): truncation gives BAD_FILE_SIZE, not a
-   crash. A truncation in the middle of a call, or while a client reads a
-   locked frame in place, can still fault (Core/LAYOUT.md, "Truncation"). */
-int smi_file_intact(SharedMemoryImageStream s)
+/* Give the stream the operations of a layout. */
+static void smi_use_layout(SharedMemoryImageStream s, const smi_layout_ops_t *ops)
 {
-    int64_t size = smi_file_size(s->fd);
-    return size >= 0 && (uint64_t)size >= s->map_size ? IMAGESTREAM_NOERROR
-                                                       : IMAGESTREAM_BAD_FILE_SIZE;
+    s->ops = ops;
+    s->layout = ops->layout;
 }
 
 static void smi_stream_free(SharedMemoryImageStream s)
@@ -126,20 +100,6 @@ static void smi_stream_free(SharedMemoryImageStream s)
     smi_unmap(s->base, s->map_size);
     smi_file_close(s->fd); /* also drops this stream's byte locks */
     free(s);
-}
-
-/* Map the whole file read-only; the layout code then makes its header
-   pages writable. Returns a code. */
-int smi_map_client(SharedMemoryImageStream s)
-{
-    int64_t size = smi_file_size(s->fd);
-    if (size < (int64_t)SMI_ENSIGHT_MIN_FILE)
-        return IMAGESTREAM_BAD_FILE_SIZE;
-    smi_unmap(s->base, s->map_size);
-    s->base = smi_map(s->fd, (uint64_t)size, 0);
-    s->map_size = s->base ? (uint64_t)size : 0;
-    s->page = (smi_ext_page_t *)s->base;
-    return s->base ? IMAGESTREAM_NOERROR : IMAGESTREAM_UNABLE_TO_MAP_FILE;
 }
 
 /* The code for a failed smi_file_open() or smi_file_create() (`err`: its
@@ -193,12 +153,8 @@ static int smi_create_server(SharedMemoryImageStream s)
         return IMAGESTREAM_UNABLE_TO_MAP_FILE;
     s->map_size = (uint64_t)size;
     s->page = (smi_ext_page_t *)s->base;
-    if (s->options & IMAGESTREAM_OPTIONS_EXTENDED) {
-        s->layout = IMAGESTREAM_LAYOUT_EXTENDED;
-        return smi_ext_server_start(s);
-    }
-    s->layout = IMAGESTREAM_LAYOUT_ENSIGHT;
-    return smi_es_server_start(s);
+    smi_use_layout(s, (s->options & IMAGESTREAM_OPTIONS_EXTENDED) ? &smi_ext_ops : &smi_es_ops);
+    return s->ops->server_start(s);
 }
 
 static int smi_create_client(SharedMemoryImageStream s)
@@ -207,12 +163,26 @@ static int smi_create_client(SharedMemoryImageStream s)
     if (rc < 0)
         return rc;
     if (smi_ext_has_magic(s->base, s->map_size)) {
-        s->layout = IMAGESTREAM_LAYOUT_EXTENDED;
+        smi_use_layout(s, &smi_ext_ops);
         rc = smi_ext_validate(s->base, s->map_size);
-        return rc < 0 ? rc : smi_ext_client_attach(s);
+        return rc < 0 ? rc : s->ops->client_attach(s);
     }
-    s->layout = IMAGESTREAM_LAYOUT_ENSIGHT;
-    return smi_es_client_attach(s);
+    smi_use_layout(s, &smi_es_ops);
+    return s->ops->client_attach(s);
+}
+
+/* An extended-layout server took over the file of this EnSight-layout
+   client (say, a zero-filled file the client attached to first): the
+   client becomes an extended one. The one place a stream changes layout. */
+static int smi_switch_to_extended(SharedMemoryImageStream s)
+{
+    int rc = smi_ext_validate(s->base, s->map_size);
+    if (rc < 0)
+        return rc;
+    s->ops->detach(s);
+    smi_use_layout(s, &smi_ext_ops);
+    rc = s->ops->client_attach(s);
+    return rc < 0 ? rc : IMAGESTREAM_NOERROR;
 }
 
 SharedMemoryImageError SharedMemoryImageStream_create(const char *filename, uint32_t options,
@@ -255,16 +225,15 @@ SharedMemoryImageError SharedMemoryImageStream_destroy(SharedMemoryImageStream s
 {
     if (!s)
         return IMAGESTREAM_BAD_ARGS;
-    int ext = s->layout == IMAGESTREAM_LAYOUT_EXTENDED;
     if (smi_file_intact(s) != IMAGESTREAM_NOERROR) {
         /* Truncated: leave the file alone; closing drops the byte locks. */
     } else if (s->server) {
         if (s->held)
-            ext ? smi_ext_abandon(s) : smi_es_abandon(s);
+            s->ops->abandon(s);
     } else {
         if (s->held)
-            ext ? smi_ext_unlock(s) : smi_es_unlock(s);
-        ext ? smi_ext_detach(s) : smi_es_detach(s);
+            s->ops->unlock(s);
+        s->ops->detach(s);
     }
     smi_stream_free(s);
     return IMAGESTREAM_NOERROR;
@@ -282,7 +251,9 @@ SharedMemoryImageError SharedMemoryImageStream_lock(SharedMemoryImageStream s,
     int rc = smi_file_intact(s);
     if (rc < 0)
         return rc;
-    rc = s->layout == IMAGESTREAM_LAYOUT_EXTENDED ? smi_ext_lock(s) : smi_es_lock(s);
+    rc = s->ops->lock(s);
+    if (rc == SMI_LAYOUT_CHANGED && (rc = smi_switch_to_extended(s)) == IMAGESTREAM_NOERROR)
+        rc = s->ops->lock(s);
     if (rc == IMAGESTREAM_NOERROR) {
         s->held = 1;
         *frame = &s->frame;
@@ -300,7 +271,7 @@ SharedMemoryImageError SharedMemoryImageStream_unlock(SharedMemoryImageStream s)
         return IMAGESTREAM_NOT_LOCKED;
     int rc = smi_file_intact(s);
     if (rc == IMAGESTREAM_NOERROR)
-        rc = s->layout == IMAGESTREAM_LAYOUT_EXTENDED ? smi_ext_unlock(s) : smi_es_unlock(s);
+        rc = s->ops->unlock(s);
     s->held = 0;
     return rc;
 }
@@ -312,31 +283,15 @@ SharedMemoryImageError SharedMemoryImageStream_wait(SharedMemoryImageStream s, i
     if (s->server)
         return IMAGESTREAM_IS_SERVER;
     int64_t timeout_ns = timeout_ms < 0 ? -1 : (int64_t)timeout_ms * 1000000;
-    int rc;
-    if (s->layout == IMAGESTREAM_LAYOUT_EXTENDED)
-        return (rc = smi_file_intact(s)) < 0 ? rc : smi_ext_wait(s, timeout_ns);
-
-    /* EnSight layout: no wake word, so a bounded poll with backoff (each
-       round first checks the file size). */
     int64_t deadline = timeout_ns < 0 ? 0 : smi_now_ns() + timeout_ns;
-    int64_t step = 20000;
-    for (;;) {
-        rc = smi_file_intact(s);
-        if (rc == IMAGESTREAM_NOERROR)
-            rc = smi_es_newer(s);
-        if (rc < 0)
-            return rc;
-        if (rc == 1)
-            return IMAGESTREAM_NOERROR;
-        if (s->layout == IMAGESTREAM_LAYOUT_EXTENDED) /* an extended server took the file */
-            return smi_ext_wait(s, timeout_ns < 0 ? -1 : deadline - smi_now_ns());
-        int64_t left = timeout_ns < 0 ? step : deadline - smi_now_ns();
-        if (left <= 0)
-            return IMAGESTREAM_NO_FRAMEAVAILABLE;
-        smi_sleep_ns(left < step ? left : step);
-        if (step < 1000000)
-            step *= 2;
+    int rc = smi_file_intact(s);
+    if (rc == IMAGESTREAM_NOERROR)
+        rc = s->ops->wait(s, timeout_ns);
+    if (rc == SMI_LAYOUT_CHANGED && (rc = smi_switch_to_extended(s)) == IMAGESTREAM_NOERROR) {
+        int64_t left = deadline - smi_now_ns();
+        rc = s->ops->wait(s, timeout_ns < 0 ? -1 : left > 0 ? left : 0);
     }
+    return rc;
 }
 
 /* Validate a server-side frame request; returns its byte count through *bytes. */
@@ -384,8 +339,7 @@ SharedMemoryImageError SharedMemoryImageStream_acquireformat(SharedMemoryImageSt
             s->desc.spacing[i] = 1.0;
     if (s->desc.timestamp == 0.0)
         s->desc.timestamp = smi_unix_time();
-    rc = s->layout == IMAGESTREAM_LAYOUT_EXTENDED ? smi_ext_acquire(s, bytes)
-                                                  : smi_es_acquire(s, bytes);
+    rc = s->ops->acquire(s, bytes);
     if (rc == IMAGESTREAM_NOERROR) {
         s->held = 1;
         s->frame.iFrame = s->numbered ? s->last_frame + 1 : 0; /* the next number */
@@ -419,7 +373,7 @@ SharedMemoryImageError SharedMemoryImageStream_publish(SharedMemoryImageStream s
         s->frame.iFrame = s->last_frame + 1;
     s->last_frame = s->frame.iFrame;
     s->numbered = 1;
-    return s->layout == IMAGESTREAM_LAYOUT_EXTENDED ? smi_ext_publish(s) : smi_es_publish(s);
+    return s->ops->publish(s);
 }
 
 SharedMemoryImageError SharedMemoryImageStream_abandon(SharedMemoryImageStream s)
@@ -435,7 +389,7 @@ SharedMemoryImageError SharedMemoryImageStream_abandon(SharedMemoryImageStream s
         s->held = 0;
         return rc;
     }
-    s->layout == IMAGESTREAM_LAYOUT_EXTENDED ? smi_ext_abandon(s) : smi_es_abandon(s);
+    s->ops->abandon(s);
     return IMAGESTREAM_NOERROR;
 }
 

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * smi_handle.c -- what both layouts need of a stream handle: is the file
+ * still whole, map it for a client, the default frame description, and the
+ * server's frame numbering after a takeover. Depends on the platform layer
+ * only (smi_stream.c and the layouts call it, it calls none of them).
+ */
+#include "smi_internal.h"
+#include "smi_platform.h"
+
+/* A file truncated under its mapping turns every access past its new end
+   into SIGBUS. So each call that touches the mapping first checks that the
+   file still covers it (one fstat): truncation gives BAD_FILE_SIZE, not a
+   crash. A truncation in the middle of a call, or while a client reads a
+   locked frame in place, can still fault (Core/LAYOUT.md, "Truncation"). */
+int smi_file_intact(SharedMemoryImageStream s)
+{
+    int64_t size = smi_file_size(s->fd);
+    return size >= 0 && (uint64_t)size >= s->map_size ? IMAGESTREAM_NOERROR
+                                                       : IMAGESTREAM_BAD_FILE_SIZE;
+}
+
+/* Map the whole file read-only; the layout code then makes its header
+   pages writable. Returns a code. */
+int smi_map_client(SharedMemoryImageStream s)
+{
+    int64_t size = smi_file_size(s->fd);
+    if (size < (int64_t)SMI_ENSIGHT_MIN_FILE)
+        return IMAGESTREAM_BAD_FILE_SIZE;
+    smi_unmap(s->base, s->map_size);
+    s->base = smi_map(s->fd, (uint64_t)size, 0);
+    s->map_size = s->base ? (uint64_t)size : 0;
+    s->page = (smi_ext_page_t *)s->base;
+    return s->base ? IMAGESTREAM_NOERROR : IMAGESTREAM_UNABLE_TO_MAP_FILE;
+}
+
+void smi_fill_default_desc(SharedMemoryImageDesc *d, uint32_t w, uint32_t h)
+{
+    memset(d, 0, sizeof *d);
+    d->size = sizeof *d;
+    d->format = IMAGESTREAM_FORMAT_RGB8;
+    d->width = w;
+    d->height = h;
+    d->depth = 1;
+    d->spacing[0] = d->spacing[1] = d->spacing[2] = 1.0;
+}
+
+/* A server took over a file that holds frames, the newest numbered
+   `last_frame`: from now on its numbers are raised when they would not be
+   above the last one, so that clients never see numbers go backwards. */
+void smi_take_over_numbers(SharedMemoryImageStream s, uint32_t last_frame)
+{
+    if (!s->numbered || last_frame > s->last_frame)
+        s->last_frame = last_frame;
+    s->numbered = 1;
+    s->renumber = 1;
+}
