@@ -31,6 +31,7 @@ typedef struct {
     const char *path;
     uint32_t layout_options; /* IMAGESTREAM_OPTIONS_EXTENDED or 0 */
     int nreaders;
+    int server_up;
     int readers_up;
     int server_done;
     int stop_churn;
@@ -96,6 +97,7 @@ static void *server_thread(void *p)
     SharedMemoryImageStream s = NULL;
     ASSERT_RC(IMAGESTREAM_NOERROR,
               SharedMemoryImageStream_create(r->path, IMAGESTREAM_OPTIONS_SERVER | r->layout_options, &s));
+    SMI_T_STORE(&r->server_up, 1);
     WAIT_UNTIL(SMI_T_LOAD(&r->readers_up) == r->nreaders, 10000);
     uint8_t *pixels = malloc(FRAME_BYTES);
     ASSERT(pixels);
@@ -201,7 +203,7 @@ static void run_layout(const char *tag, uint32_t layout_options, int nreaders)
     reader_arg_t args[NREADERS];
     /* EnSight layout: the server starts first (it initializes the blocks). */
     ASSERT_EQ(pthread_create(&server, NULL, server_thread, &r), 0);
-    smi_test_sleep_ms(20);
+    WAIT_UNTIL(SMI_T_LOAD(&r.server_up), 10000);
     for (int i = 0; i < nreaders; i++) {
         args[i] = (reader_arg_t){&r, i};
         ASSERT_EQ(pthread_create(&readers[i], NULL, reader_thread, &args[i]), 0);
