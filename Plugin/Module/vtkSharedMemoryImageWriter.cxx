@@ -11,6 +11,7 @@
 
 #include "shared_memory_image.h"
 #include "vtkSharedMemoryImageFormats.h"
+#include "vtkSharedMemoryStreamServer.h"
 
 #include <unistd.h>
 
@@ -22,20 +23,10 @@ vtkStandardNewMacro(vtkSharedMemoryImageWriter);
 // The served stream, kept open from one Write() to the next.
 struct vtkSharedMemoryImageWriter::vtkInternals
 {
-  SharedMemoryImageStream Stream = nullptr;
-  std::string ServedFile; // the file Stream serves
-  bool ServedEnSight = false;
+  vtkSharedMemoryStreamServer Server;
   vtkTypeUInt32 LastFrame = 0;
 
-  void Close()
-  {
-    if (this->Stream)
-    {
-      SharedMemoryImageStream_destroy(this->Stream);
-      this->Stream = nullptr;
-    }
-    this->ServedFile.clear();
-  }
+  void Close() { this->Server.Close(); }
 };
 
 namespace
@@ -81,7 +72,6 @@ double SMIUnixTime()
 vtkSharedMemoryImageWriter::vtkSharedMemoryImageWriter()
   : Internals(new vtkInternals)
 {
-  this->SetNumberOfOutputPorts(0);
 }
 
 //------------------------------------------------------------------------------
@@ -99,22 +89,6 @@ int vtkSharedMemoryImageWriter::FillInputPortInformation(int, vtkInformation* in
 }
 
 //------------------------------------------------------------------------------
-int vtkSharedMemoryImageWriter::Write()
-{
-  this->SetErrorCode(vtkErrorCode::NoError);
-  if (!this->GetInputConnection(0, 0))
-  {
-    vtkErrorMacro(<< "no input: connect an image first");
-    this->SetErrorCode(vtkErrorCode::UnknownError);
-    return 0;
-  }
-  // Always execute: writing the same image again publishes it again.
-  this->Modified();
-  this->UpdateWholeExtent();
-  return this->GetErrorCode() == vtkErrorCode::NoError ? 1 : 0;
-}
-
-//------------------------------------------------------------------------------
 void vtkSharedMemoryImageWriter::ReleaseStream()
 {
   this->Internals->Close();
@@ -127,8 +101,14 @@ vtkTypeUInt32 vtkSharedMemoryImageWriter::GetLastFrameNumber()
 }
 
 //------------------------------------------------------------------------------
-int vtkSharedMemoryImageWriter::RequestData(
-  vtkInformation*, vtkInformationVector** inputVector, vtkInformationVector*)
+void vtkSharedMemoryImageWriter::WriteData()
+{
+  this->SetErrorCode(vtkErrorCode::NoError);
+  this->Publish(vtkImageData::SafeDownCast(this->GetInput()));
+}
+
+//------------------------------------------------------------------------------
+int vtkSharedMemoryImageWriter::Publish(vtkImageData* input)
 {
   vtkInternals& internals = *this->Internals;
   if (!this->FileName || !*this->FileName)
@@ -137,7 +117,6 @@ int vtkSharedMemoryImageWriter::RequestData(
     this->SetErrorCode(vtkErrorCode::NoFileNameError);
     return 0;
   }
-  vtkImageData* input = vtkImageData::GetData(inputVector[0]);
   if (!input)
   {
     vtkErrorMacro(<< "the input is not vtkImageData");
@@ -190,8 +169,7 @@ int vtkSharedMemoryImageWriter::RequestData(
   input->GetExtent(extent);
   input->TransformIndexToPhysicalPoint(extent[0], extent[2], extent[4], desc.origin);
 
-  if (internals.Stream &&
-    (internals.ServedFile != this->FileName || internals.ServedEnSight != this->EnSightLayout))
+  if (internals.Server.Stream() && !internals.Server.Serves(this->FileName, this->EnSightLayout))
   {
     internals.Close();
   }
@@ -206,35 +184,22 @@ int vtkSharedMemoryImageWriter::RequestData(
   // vtkSharedMemoryImageSource does by itself).
   for (int attempt = 0; attempt < 3; ++attempt)
   {
-    if (!internals.Stream)
+    if (!internals.Server.Stream())
     {
       // Not serving it (yet): create or grow the file so that the frame fits.
-      SharedMemoryImageError rc = SharedMemoryImageStream_createfilelayout(this->FileName,
-        this->EnSightLayout ? IMAGESTREAM_LAYOUT_ENSIGHT : IMAGESTREAM_LAYOUT_EXTENDED, &desc);
+      const SharedMemoryImageError rc = internals.Server.Serve(
+        this->FileName, this->EnSightLayout, desc, IMAGESTREAM_OPTIONS_FLIPVERTICAL);
       if (rc < IMAGESTREAM_NOERROR)
       {
-        vtkErrorMacro(<< "cannot create " << this->FileName << ": "
-                      << SharedMemoryImageStream_errorstring(rc));
-        this->SetErrorCode(vtkErrorCode::CannotOpenFileError);
-        return 0;
-      }
-      const uint32_t options = IMAGESTREAM_OPTIONS_SERVER | IMAGESTREAM_OPTIONS_FLIPVERTICAL |
-        (this->EnSightLayout ? 0u : static_cast<uint32_t>(IMAGESTREAM_OPTIONS_EXTENDED));
-      rc = SharedMemoryImageStream_create(this->FileName, options, &internals.Stream);
-      if (rc < IMAGESTREAM_NOERROR)
-      {
-        internals.Stream = nullptr;
         vtkErrorMacro(<< "cannot serve " << this->FileName << ": "
                       << SharedMemoryImageStream_errorstring(rc));
         this->SetErrorCode(vtkErrorCode::CannotOpenFileError);
         return 0;
       }
-      internals.ServedFile = this->FileName;
-      internals.ServedEnSight = this->EnSightLayout;
     }
 
-    const SharedMemoryImageError rc =
-      SharedMemoryImageStream_putframeformat(internals.Stream, &desc, internals.LastFrame + 1, pixels);
+    const SharedMemoryImageError rc = SharedMemoryImageStream_putframeformat(
+      internals.Server.Stream(), &desc, internals.LastFrame + 1, pixels);
     if (rc == IMAGESTREAM_BAD_FILE_SIZE && attempt == 0)
     {
       // The file was truncated under the stream: set it up anew (clients
@@ -266,11 +231,7 @@ int vtkSharedMemoryImageWriter::RequestData(
       return 0;
     }
     // NOERROR, UNCONNECTED or NO_BUFFERAVAILABLE: normal for a live stream.
-    SharedMemoryStreamInfo info;
-    if (SharedMemoryImageStream_info(internals.Stream, &info) == IMAGESTREAM_NOERROR)
-    {
-      internals.LastFrame = info.last_frame;
-    }
+    internals.LastFrame = internals.Server.LastFrame();
     return 1;
   }
   return 0;
@@ -283,6 +244,7 @@ void vtkSharedMemoryImageWriter::PrintSelf(ostream& os, vtkIndent indent)
   os << indent << "FileName: " << (this->FileName ? this->FileName : "(none)") << "\n";
   os << indent << "EnSightLayout: " << (this->EnSightLayout ? "On" : "Off") << "\n";
   os << indent << "Serving: "
-     << (this->Internals->Stream ? this->Internals->ServedFile.c_str() : "(nothing)") << "\n";
+     << (this->Internals->Server.Stream() ? this->Internals->Server.FileName().c_str() : "(nothing)")
+     << "\n";
   os << indent << "LastFrameNumber: " << this->Internals->LastFrame << "\n";
 }

@@ -4,7 +4,9 @@
  * @brief   Serves vtkImageData as a shared-memory image stream.
  *
  * vtkSharedMemoryImageWriter is the server end of a stream: each Write()
- * publishes its input as the stream's newest frame, for any number of clients
+ * (vtkWriter's: 1 on success, also when no client listens or every buffer is
+ * held and the frame is dropped, as is normal for a live stream; 0 on error,
+ * with GetErrorCode() set) publishes its input as the stream's newest frame, for any number of clients
  * (vtkSharedMemoryImageSource, the C API, the Python module, `smi-read`).
  * The stream stays open between writes, so calling Write() once per time step
  * (or per render) publishes a live stream; ReleaseStream() (or deleting the
@@ -39,16 +41,18 @@
 #ifndef vtkSharedMemoryImageWriter_h
 #define vtkSharedMemoryImageWriter_h
 
-#include "vtkImageAlgorithm.h"
+#include "vtkWriter.h"
 #include "vtkSharedMemoryImageModule.h" // For export macro
 
 #include <memory> // For std::unique_ptr
 
-class VTKSHAREDMEMORYIMAGE_EXPORT vtkSharedMemoryImageWriter : public vtkImageAlgorithm
+class vtkImageData;
+
+class VTKSHAREDMEMORYIMAGE_EXPORT vtkSharedMemoryImageWriter : public vtkWriter
 {
 public:
   static vtkSharedMemoryImageWriter* New();
-  vtkTypeMacro(vtkSharedMemoryImageWriter, vtkImageAlgorithm);
+  vtkTypeMacro(vtkSharedMemoryImageWriter, vtkWriter);
   void PrintSelf(ostream& os, vtkIndent indent) override;
 
   ///@{
@@ -72,13 +76,6 @@ public:
   ///@}
 
   /**
-   * Publish the input as the newest frame. Returns 1 on success (also when no
-   * client listens or every buffer is held: the frame is then dropped, which
-   * is normal for a live stream), 0 on error.
-   */
-  virtual int Write();
-
-  /**
    * Stop serving: close the stream (the file stays). The next Write() serves
    * it again.
    */
@@ -94,13 +91,16 @@ protected:
   ~vtkSharedMemoryImageWriter() override;
 
   int FillInputPortInformation(int port, vtkInformation* info) override;
-  int RequestData(vtkInformation* request, vtkInformationVector** inputVector,
-    vtkInformationVector* outputVector) override;
+  /// vtkWriter: publish the input (Write() calls it, also for an unchanged input).
+  void WriteData() override;
 
   char* FileName = nullptr;
   bool EnSightLayout = false;
 
 private:
+  // Publish `input`; 1, or 0 with the error code set and reported.
+  int Publish(vtkImageData* input);
+
   vtkSharedMemoryImageWriter(const vtkSharedMemoryImageWriter&) = delete;
   void operator=(const vtkSharedMemoryImageWriter&) = delete;
 

@@ -13,6 +13,7 @@
 #include "vtk_glew.h"
 
 #include "shared_memory_image.h"
+#include "vtkSharedMemoryStreamServer.h"
 
 #include <algorithm>
 #include <chrono>
@@ -62,10 +63,7 @@ bool SMIHasPackInvert()
 
 struct vtkSharedMemoryRenderWindowPublisher::vtkInternals
 {
-  SharedMemoryImageStream Stream = nullptr;
-  std::string ServedFile; // the file Stream serves
-  bool ServedEnSight = false;
-  uint64_t BufferBytes = 0; // largest frame the stream's buffers hold
+  vtkSharedMemoryStreamServer Server;
 
   vtkNew<vtkCallbackCommand> Observer;
   vtkRenderWindow* ObservedWindow = nullptr; // holds Observer (RenderWindow keeps it alive)
@@ -80,47 +78,17 @@ struct vtkSharedMemoryRenderWindowPublisher::vtkInternals
   bool WarnedTooLarge = false;
   bool InPublish = false;
 
-  void Close()
-  {
-    if (this->Stream)
-    {
-      SharedMemoryImageStream_destroy(this->Stream);
-      this->Stream = nullptr;
-    }
-    this->ServedFile.clear();
-    this->BufferBytes = 0;
-  }
+  void Close() { this->Server.Close(); }
 
   // Close, then serve `fileName` (created, or grown to hold width x height)
   // in the EnSight or the extended layout. NOERROR or the failing code.
   SharedMemoryImageError Serve(const char* fileName, bool enSight, uint32_t width, uint32_t height)
   {
-    this->Close();
-    SharedMemoryImageDesc frame = {};
+    SharedMemoryImageDesc frame = SMI_DESC_INIT;
     frame.format = IMAGESTREAM_FORMAT_RGB8;
     frame.width = width;
     frame.height = height;
-    SharedMemoryImageError err = SharedMemoryImageStream_createfilelayout(
-      fileName, enSight ? IMAGESTREAM_LAYOUT_ENSIGHT : IMAGESTREAM_LAYOUT_EXTENDED, &frame);
-    if (err == IMAGESTREAM_NOERROR)
-    {
-      const uint32_t options = IMAGESTREAM_OPTIONS_SERVER |
-        (enSight ? 0u : static_cast<uint32_t>(IMAGESTREAM_OPTIONS_EXTENDED));
-      err = SharedMemoryImageStream_create(fileName, options, &this->Stream);
-    }
-    if (err < IMAGESTREAM_NOERROR)
-    {
-      this->Stream = nullptr;
-      return err;
-    }
-    SharedMemoryStreamInfo info;
-    if (SharedMemoryImageStream_info(this->Stream, &info) == IMAGESTREAM_NOERROR)
-    {
-      this->BufferBytes = info.buffer_size;
-    }
-    this->ServedFile = fileName;
-    this->ServedEnSight = enSight;
-    return IMAGESTREAM_NOERROR;
+    return this->Server.Serve(fileName, enSight, frame);
   }
 };
 
@@ -135,7 +103,7 @@ vtkSharedMemoryRenderWindowPublisher::vtkSharedMemoryRenderWindowPublisher()
       auto* self = static_cast<vtkSharedMemoryRenderWindowPublisher*>(clientData);
       vtkInternals& internals = *self->Internals;
       vtkRenderWindow* window = self->RenderWindow;
-      if (!internals.Stream || !window || internals.InPublish || window->GetAbortRender())
+      if (!internals.Server.Stream() || !window || internals.InPublish || window->GetAbortRender())
       {
         return;
       }
@@ -266,7 +234,7 @@ void vtkSharedMemoryRenderWindowPublisher::Stop()
 //------------------------------------------------------------------------------
 bool vtkSharedMemoryRenderWindowPublisher::IsPublishing() const
 {
-  return this->Internals->Stream != nullptr && this->Internals->ObservedWindow != nullptr;
+  return this->Internals->Server.Stream() != nullptr && this->Internals->ObservedWindow != nullptr;
 }
 
 //------------------------------------------------------------------------------
@@ -298,8 +266,7 @@ void vtkSharedMemoryRenderWindowPublisher::Reconcile()
     internals.Close();
     return;
   }
-  if (internals.Stream && internals.ServedFile == this->FileName &&
-    internals.ServedEnSight == this->EnSightLayout)
+  if (internals.Server.Serves(this->FileName, this->EnSightLayout))
   {
     return;
   }
@@ -323,7 +290,7 @@ bool vtkSharedMemoryRenderWindowPublisher::Publish()
 {
   vtkInternals& internals = *this->Internals;
   vtkRenderWindow* window = this->RenderWindow;
-  if (!internals.Stream || !window)
+  if (!internals.Server.Stream() || !window)
   {
     return false;
   }
@@ -355,7 +322,7 @@ bool vtkSharedMemoryRenderWindowPublisher::Publish()
 
   // A window larger than the buffers: serve a grown file (possible while no
   // client maps the old size; tried at most once a second otherwise).
-  if (bytes > internals.BufferBytes)
+  if (bytes > internals.Server.BufferBytes())
   {
     const Clock::time_point now = Clock::now();
     if (now >= internals.NextGrowAttempt)
@@ -366,7 +333,7 @@ bool vtkSharedMemoryRenderWindowPublisher::Publish()
         return false;
       }
     }
-    if (bytes > internals.BufferBytes)
+    if (bytes > internals.Server.BufferBytes())
     {
       if (!internals.WarnedTooLarge)
       {
@@ -382,7 +349,7 @@ bool vtkSharedMemoryRenderWindowPublisher::Publish()
 
   SharedMemoryFrame frame = nullptr;
   SharedMemoryImageError err =
-    SharedMemoryImageStream_acquire(internals.Stream, width, height, &frame);
+    SharedMemoryImageStream_acquire(internals.Server.Stream(), width, height, &frame);
   if (err == IMAGESTREAM_BAD_FILE_SIZE)
   {
     // The file was truncated under the stream: serve it anew (a failure stops
@@ -394,7 +361,7 @@ bool vtkSharedMemoryRenderWindowPublisher::Publish()
     {
       return false;
     }
-    err = SharedMemoryImageStream_acquire(internals.Stream, width, height, &frame);
+    err = SharedMemoryImageStream_acquire(internals.Server.Stream(), width, height, &frame);
   }
   if (err != IMAGESTREAM_NOERROR)
   {
@@ -443,7 +410,7 @@ bool vtkSharedMemoryRenderWindowPublisher::Publish()
 
   if (ok != VTK_OK || !wrapped)
   {
-    SharedMemoryImageStream_abandon(internals.Stream);
+    SharedMemoryImageStream_abandon(internals.Server.Stream());
     vtkErrorMacro("Reading the pixels of the render window failed; frame not published.");
     return false;
   }
@@ -462,7 +429,7 @@ bool vtkSharedMemoryRenderWindowPublisher::Publish()
     }
   }
   const vtkIdType number = frame->iFrame;
-  err = SharedMemoryImageStream_publish(internals.Stream);
+  err = SharedMemoryImageStream_publish(internals.Server.Stream());
   if (err < IMAGESTREAM_NOERROR)
   {
     vtkErrorMacro("Cannot publish to " << this->FileName << ": "
