@@ -29,10 +29,10 @@
 #ifndef vtkSharedMemoryViewPublisher_h
 #define vtkSharedMemoryViewPublisher_h
 
-#include "vtkSharedMemoryImageModule.h" // For export macro
+#include "vtkSharedMemoryImageViewsModule.h" // For export macro
 #include "vtkSharedMemoryRenderWindowPublisher.h"
 
-class VTKSHAREDMEMORYIMAGE_EXPORT vtkSharedMemoryViewPublisher
+class VTKSHAREDMEMORYIMAGEVIEWS_EXPORT vtkSharedMemoryViewPublisher
   : public vtkSharedMemoryRenderWindowPublisher
 {
 public:
