@@ -497,11 +497,15 @@ static int publish_loop(publisher_t *p)
         report_if_due(p);
     }
     double elapsed = (double)(smi_tool_now_ns() - p->start_ns) * 1e-9;
+    /* Frame numbers start at 0: "last frame 0" would not tell "none". */
+    char last[32] = "no frame published";
+    if (p->published > 0)
+        snprintf(last, sizeof last, "last frame %u", p->last_frame);
     printf("smi-publish: %llu frames published, %llu dropped, %llu unconnected, "
-           "%.1f frames/s, last frame %u\n",
+           "%.1f frames/s, %s\n",
            (unsigned long long)p->published, (unsigned long long)p->dropped,
            (unsigned long long)p->unconnected,
-           elapsed > 0.0 ? (double)p->published / elapsed : 0.0, p->last_frame);
+           elapsed > 0.0 ? (double)p->published / elapsed : 0.0, last);
     fflush(stdout);
     return status;
 }

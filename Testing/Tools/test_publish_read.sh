@@ -29,4 +29,10 @@ expect_in read2.out '^smi-read: 30 frames, 0 mismatches'
 kill -TERM "$publisher"
 wait_bg "$publisher" 0 "smi-publish ${args[*]}"
 expect_in publish.out '^smi-publish: [0-9]+ frames published, [0-9]+ dropped, [0-9]+ unconnected'
+expect_in publish.out 'last frame [0-9]+$'
+
+# EnSight's layout drops frames nobody reads: the summary says none went out
+# (frame numbers start at 0, so "last frame 0" would not tell).
+expect_rc lonely 0 "$SMI_PUBLISH" --ensight --seconds 0.3 "$WORK/lonely.smi"
+expect_in lonely.out '^smi-publish: 0 frames published, .*, no frame published$'
 echo "PASS"
