@@ -526,6 +526,10 @@ SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_publish(SharedMemoryIm
 /**
  * Server: give back the acquired buffer without publishing it (rendering
  * failed, say). Clients never see its contents; the next acquire() works.
+ * Extended layout: when clients held every other buffer, acquire() took the
+ * buffer of the newest published frame (the server never waits for its
+ * clients), so after abandon() that frame is gone too: clients get the next
+ * frame published.
  * @return NOERROR; NOT_LOCKED when nothing is acquired; IS_NOTSERVER; BAD_ARGS.
  */
 SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_abandon(SharedMemoryImageStream stream);
