@@ -42,6 +42,8 @@ import numpy as np
 
 import shared_memory_image as smi
 
+# The directory that holds the package (<build>/python).
+MODULE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(smi.__file__)))
 SIZES = {"1080p": (1920, 1080), "4K": (3840, 2160)}
 TARGET = 0.9
 
@@ -95,7 +97,7 @@ def find_tool(name, tools_dir):
     env = os.environ.get(name.upper().replace("-", "_"))
     if env:
         candidates.append(env)
-    build = os.path.dirname(os.path.dirname(os.path.abspath(smi.__file__)))
+    build = os.path.dirname(MODULE_DIR)  # <build>/python/shared_memory_image/__init__.py
     candidates += [os.path.join(build, "Core", "Tools", name),
                    os.path.join(build, "main", "Core", "Tools", name)]
     for c in candidates:
@@ -127,8 +129,7 @@ def remove(path):
 
 def start_python_reader(path):
     env = dict(os.environ)
-    moddir = os.path.dirname(os.path.abspath(smi.__file__))
-    env["PYTHONPATH"] = os.pathsep.join([moddir] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+    env["PYTHONPATH"] = os.pathsep.join([MODULE_DIR] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
     return subprocess.Popen([sys.executable, os.path.abspath(__file__), "--reader", path],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 

@@ -10,6 +10,9 @@
  * Every call keeps the GIL: the table of streams and the library's handles
  * are then never used by two threads at once (pyensight's polling thread
  * locks while the main thread may destroy the stream).
+ *
+ * Multi-phase init: the table of streams is the module's state, and the
+ * streams still open are destroyed with the module.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -22,7 +25,14 @@
 /* Most streams open at once (EnSight's module allows 50). */
 #define ESHM_MAX_STREAMS 256
 
-static SharedMemoryImageStream eshm_streams[ESHM_MAX_STREAMS + 1]; /* index = id; 0 unused */
+typedef struct {
+    SharedMemoryImageStream streams[ESHM_MAX_STREAMS + 1]; /* index = id; 0 unused */
+} eshm_state;
+
+static SharedMemoryImageStream *eshm_streams(PyObject *m)
+{
+    return ((eshm_state *)PyModule_GetState(m))->streams;
+}
 
 /* Return a non-negative code as an int; raise RuntimeError for a negative one. */
 static PyObject *eshm_result(int code)
@@ -34,14 +44,15 @@ static PyObject *eshm_result(int code)
 }
 
 /* The stream of an id, or NULL with RuntimeError (the BAD_ARGS string). */
-static SharedMemoryImageStream eshm_lookup(long id)
+static SharedMemoryImageStream eshm_lookup(PyObject *m, long id)
 {
-    if (id < 1 || id > ESHM_MAX_STREAMS || !eshm_streams[id]) {
+    SharedMemoryImageStream *streams = eshm_streams(m);
+    if (id < 1 || id > ESHM_MAX_STREAMS || !streams[id]) {
         PyErr_Format(PyExc_RuntimeError, "%s (no open stream has id %ld)",
                      SharedMemoryImageStream_errorstring(IMAGESTREAM_BAD_ARGS), id);
         return NULL;
     }
-    return eshm_streams[id];
+    return streams[id];
 }
 
 PyDoc_STRVAR(stream_create_doc,
@@ -56,7 +67,7 @@ PyDoc_STRVAR(stream_create_doc,
 
 static PyObject *stream_create(PyObject *m, PyObject *args, PyObject *kwds)
 {
-    (void)m;
+    SharedMemoryImageStream *streams = eshm_streams(m);
     static char *kwlist[] = {"filename", "options", NULL};
     PyObject *pathb = NULL;
     unsigned long options = IMAGESTREAM_OPTIONS_NONE;
@@ -68,7 +79,7 @@ static PyObject *stream_create(PyObject *m, PyObject *args, PyObject *kwds)
         return eshm_result(IMAGESTREAM_BAD_ARGS);
     }
     long id = 1;
-    while (id <= ESHM_MAX_STREAMS && eshm_streams[id])
+    while (id <= ESHM_MAX_STREAMS && streams[id])
         id++;
     if (id > ESHM_MAX_STREAMS) {
         Py_DECREF(pathb);
@@ -82,7 +93,7 @@ static PyObject *stream_create(PyObject *m, PyObject *args, PyObject *kwds)
     Py_DECREF(pathb);
     if (rc < 0)
         return eshm_result(rc);
-    eshm_streams[id] = stream;
+    streams[id] = stream;
     return PyLong_FromLong(id);
 }
 
@@ -113,11 +124,10 @@ PyDoc_STRVAR(stream_lock_doc,
 
 static PyObject *stream_lock(PyObject *m, PyObject *args, PyObject *kwds)
 {
-    (void)m;
     long id;
     if (!eshm_id_arg(args, kwds, "stream_lock", &id))
         return NULL;
-    SharedMemoryImageStream s = eshm_lookup(id);
+    SharedMemoryImageStream s = eshm_lookup(m, id);
     if (!s)
         return NULL;
     SharedMemoryFrame frame = NULL;
@@ -166,11 +176,10 @@ PyDoc_STRVAR(stream_unlock_doc,
 
 static PyObject *stream_unlock(PyObject *m, PyObject *args, PyObject *kwds)
 {
-    (void)m;
     long id;
     if (!eshm_id_arg(args, kwds, "stream_unlock", &id))
         return NULL;
-    SharedMemoryImageStream s = eshm_lookup(id);
+    SharedMemoryImageStream s = eshm_lookup(m, id);
     if (!s)
         return NULL;
     return eshm_result(SharedMemoryImageStream_unlock(s));
@@ -187,7 +196,6 @@ PyDoc_STRVAR(stream_putframe_doc,
 
 static PyObject *stream_putframe(PyObject *m, PyObject *args, PyObject *kwds)
 {
-    (void)m;
     static char *kwlist[] = {"stream_id", "width", "height", "framenumber", "pixeldata", NULL};
     long id, width, height;
     unsigned long long number;
@@ -195,7 +203,7 @@ static PyObject *stream_putframe(PyObject *m, PyObject *args, PyObject *kwds)
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "lllKy*:stream_putframe", kwlist, &id, &width,
                                      &height, &number, &pixels))
         return NULL;
-    SharedMemoryImageStream s = eshm_lookup(id);
+    SharedMemoryImageStream s = eshm_lookup(m, id);
     if (!s) {
         PyBuffer_Release(&pixels);
         return NULL;
@@ -227,14 +235,13 @@ PyDoc_STRVAR(stream_destroy_doc,
 
 static PyObject *stream_destroy(PyObject *m, PyObject *args, PyObject *kwds)
 {
-    (void)m;
     long id;
     if (!eshm_id_arg(args, kwds, "stream_destroy", &id))
         return NULL;
-    SharedMemoryImageStream s = eshm_lookup(id);
+    SharedMemoryImageStream s = eshm_lookup(m, id);
     if (!s)
         return NULL;
-    eshm_streams[id] = NULL;
+    eshm_streams(m)[id] = NULL;
     return eshm_result(SharedMemoryImageStream_destroy(s));
 }
 
@@ -252,13 +259,16 @@ static PyMethodDef eshm_methods[] = {
     {NULL},
 };
 
+/* The module goes: close the streams its ids still name. */
 static void eshm_free(void *m)
 {
-    (void)m;
+    eshm_state *st = PyModule_GetState((PyObject *)m);
+    if (!st)
+        return;
     for (int id = 1; id <= ESHM_MAX_STREAMS; id++) {
-        if (eshm_streams[id]) {
-            SharedMemoryImageStream_destroy(eshm_streams[id]);
-            eshm_streams[id] = NULL;
+        if (st->streams[id]) {
+            SharedMemoryImageStream_destroy(st->streams[id]);
+            st->streams[id] = NULL;
         }
     }
 }
@@ -283,12 +293,42 @@ PyDoc_STRVAR(eshm_doc,
 "returned; negative codes raise RuntimeError with the library's string.\n"
 "The constants exist under EnSight's C names too (IMAGESTREAM_*).");
 
+static int eshm_exec(PyObject *m)
+{
+    if (PyModule_AddStringConstant(m, "version", IMAGESTREAM_API_VERSION) < 0 ||
+        PyModule_AddStringConstant(m, "IMAGESTREAM_API_VERSION", IMAGESTREAM_API_VERSION) < 0)
+        return -1;
+    /* Each constant under EnSight's Python name and its C name. */
+#define ESHM_ADD(pyname, cname)                          \
+    if (PyModule_AddIntConstant(m, pyname, cname) < 0 || \
+        PyModule_AddIntConstant(m, #cname, cname) < 0)   \
+        return -1;
+    ESHM_ADD("OPTIONS_NONE", IMAGESTREAM_OPTIONS_NONE)
+    ESHM_ADD("OPTIONS_SERVER", IMAGESTREAM_OPTIONS_SERVER)
+    ESHM_ADD("OPTIONS_FLIPVERTICAL", IMAGESTREAM_OPTIONS_FLIPVERTICAL)
+    ESHM_ADD("OPTIONS_INITBUFFERHEADERS", IMAGESTREAM_OPTIONS_INITBUFFERHEADERS)
+    ESHM_ADD("OPTIONS_NOTHREADS", IMAGESTREAM_OPTIONS_NOTHREADS)
+    ESHM_ADD("OPTIONS_EXTENDED", IMAGESTREAM_OPTIONS_EXTENDED)
+    /* Every return code, from the library's list: ERROR_<NAME>. */
+#define ESHM_ADD_CODE(name, text) ESHM_ADD("ERROR_" #name, IMAGESTREAM_##name)
+    SMI_ERROR_LIST(ESHM_ADD_CODE)
+#undef ESHM_ADD_CODE
+#undef ESHM_ADD
+    return 0;
+}
+
+static PyModuleDef_Slot eshm_slots[] = {
+    {Py_mod_exec, eshm_exec},
+    {0, NULL},
+};
+
 static struct PyModuleDef eshm_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "ensight_grpc_shmem",
     .m_doc = eshm_doc,
-    .m_size = -1,
+    .m_size = sizeof(eshm_state),
     .m_methods = eshm_methods,
+    .m_slots = eshm_slots,
     .m_free = eshm_free,
 };
 
@@ -296,49 +336,5 @@ PyMODINIT_FUNC PyInit_ensight_grpc_shmem(void); /* the one exported symbol */
 
 PyMODINIT_FUNC PyInit_ensight_grpc_shmem(void)
 {
-    PyObject *m = PyModule_Create(&eshm_module);
-    if (!m)
-        return NULL;
-    if (PyModule_AddStringConstant(m, "version", IMAGESTREAM_API_VERSION) < 0 ||
-        PyModule_AddStringConstant(m, "IMAGESTREAM_API_VERSION", IMAGESTREAM_API_VERSION) < 0)
-        goto fail;
-#define ESHM_ADD(pyname, cname)                               \
-    if (PyModule_AddIntConstant(m, pyname, cname) < 0 ||      \
-        PyModule_AddIntConstant(m, #cname, cname) < 0)        \
-        goto fail;
-    ESHM_ADD("OPTIONS_NONE", IMAGESTREAM_OPTIONS_NONE)
-    ESHM_ADD("OPTIONS_SERVER", IMAGESTREAM_OPTIONS_SERVER)
-    ESHM_ADD("OPTIONS_FLIPVERTICAL", IMAGESTREAM_OPTIONS_FLIPVERTICAL)
-    ESHM_ADD("OPTIONS_INITBUFFERHEADERS", IMAGESTREAM_OPTIONS_INITBUFFERHEADERS)
-    ESHM_ADD("OPTIONS_NOTHREADS", IMAGESTREAM_OPTIONS_NOTHREADS)
-    ESHM_ADD("OPTIONS_EXTENDED", IMAGESTREAM_OPTIONS_EXTENDED)
-    ESHM_ADD("ERROR_FORMAT_SKIPPED", IMAGESTREAM_FORMAT_SKIPPED)
-    ESHM_ADD("ERROR_UNCONNECTED", IMAGESTREAM_UNCONNECTED)
-    ESHM_ADD("ERROR_RECONNECTING", IMAGESTREAM_RECONNECTING)
-    ESHM_ADD("ERROR_NO_FRAMEAVAILABLE", IMAGESTREAM_NO_FRAMEAVAILABLE)
-    ESHM_ADD("ERROR_NO_BUFFERAVAILABLE", IMAGESTREAM_NO_BUFFERAVAILABLE)
-    ESHM_ADD("ERROR_NOERROR", IMAGESTREAM_NOERROR)
-    ESHM_ADD("ERROR_BAD_ARGS", IMAGESTREAM_BAD_ARGS)
-    ESHM_ADD("ERROR_NOT_LOCKED", IMAGESTREAM_NOT_LOCKED)
-    ESHM_ADD("ERROR_BAD_FILE_SIZE", IMAGESTREAM_BAD_FILE_SIZE)
-    ESHM_ADD("ERROR_UNABLE_TO_OPEN_FILE", IMAGESTREAM_UNABLE_TO_OPEN_FILE)
-    ESHM_ADD("ERROR_UNABLE_TO_MAP_FILE", IMAGESTREAM_UNABLE_TO_MAP_FILE)
-    ESHM_ADD("ERROR_MEMORY_ALLOC_ERROR", IMAGESTREAM_MEMORY_ALLOC_ERROR)
-    ESHM_ADD("ERROR_THREAD_CREATE_ERROR", IMAGESTREAM_THREAD_CREATE_ERROR)
-    ESHM_ADD("ERROR_IS_SERVER", IMAGESTREAM_IS_SERVER)
-    ESHM_ADD("ERROR_IS_NOTSERVER", IMAGESTREAM_IS_NOTSERVER)
-    ESHM_ADD("ERROR_FRAME_TOO_LARGE", IMAGESTREAM_FRAME_TOO_LARGE)
-    ESHM_ADD("ERROR_LOCKED", IMAGESTREAM_LOCKED)
-    ESHM_ADD("ERROR_BAD_FILE_FORMAT", IMAGESTREAM_BAD_FILE_FORMAT)
-    ESHM_ADD("ERROR_VERSION_MISMATCH", IMAGESTREAM_VERSION_MISMATCH)
-    ESHM_ADD("ERROR_SERVER_ACTIVE", IMAGESTREAM_SERVER_ACTIVE)
-    ESHM_ADD("ERROR_TOO_MANY_CLIENTS", IMAGESTREAM_TOO_MANY_CLIENTS)
-    ESHM_ADD("ERROR_BAD_FORMAT", IMAGESTREAM_BAD_FORMAT)
-    ESHM_ADD("ERROR_UNSAFE_FILE", IMAGESTREAM_UNSAFE_FILE)
-    ESHM_ADD("ERROR_NO_SPACE", IMAGESTREAM_NO_SPACE)
-#undef ESHM_ADD
-    return m;
-fail:
-    Py_DECREF(m);
-    return NULL;
+    return PyModuleDef_Init(&eshm_module);
 }

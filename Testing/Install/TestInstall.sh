@@ -18,7 +18,7 @@ done
 ls "$prefix"/lib/libshared-memory-image.so* >/dev/null
 
 # The Python modules, when the build has them.
-if ls "$build"/python/shared_memory_image*.so >/dev/null 2>&1; then
+if ls "$build"/python/shared_memory_image/_core*.so >/dev/null 2>&1; then
   PYTHONPATH="$prefix/lib/python3/dist-packages" /usr/bin/python3 -c \
     'import shared_memory_image, ensight_grpc_shmem; print("python modules import from the prefix")'
 fi

@@ -1,0 +1,715 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Shared-memory image streams: publish and read frames of pixels through a
+memory-mapped file, with no copy on the reading side.
+
+A thin layer over the C library libshared-memory-image (the same one the
+ParaView plugin and the smi-* tools use). One process, the Server, writes
+frames into the file; any number of Client processes lock the newest
+frame and read it in place. Streams written by EnSight are read too, and
+ensight_grpc_shmem is EnSight's own Python API over the same library.
+
+Publish:
+
+    import numpy as np, shared_memory_image as smi
+    smi.create_file('/dev/shm/view.smi', 1920, 1080)
+    with smi.Server('/dev/shm/view.smi') as server:
+        image = np.zeros((1080, 1920, 3), np.uint8)
+        for n in range(1000):
+            image[:, :, 0] = n % 256
+            server.send(image)              # one copy, into the shared buffer
+
+Read, without a copy:
+
+    with smi.Client('/dev/shm/view.smi') as client:
+        while client.wait(timeout=1.0):    # Ctrl-C interrupts
+            frame = client.lock()           # None if the frame was dropped
+            if frame is None:
+                continue
+            with frame:                     # unlocks at the end of the block
+                pixels = np.asarray(frame)  # (1080, 1920, 3) uint8 view, read-only
+                print(frame.number, pixels.mean())
+                del pixels                  # no view may outlive the lock
+
+or in one call: smi.read_frame(path, timeout=5.0) returns a numpy copy.
+
+Formats: FORMAT_RGB8 (h, w, 3) uint8, FORMAT_RGBA8 (h, w, 4) uint8,
+FORMAT_GRAY8 (h, w) uint8, FORMAT_GRAY16 (h, w) uint16, FORMAT_FLOAT32
+(h, w) float32, and volumes (d, h, w[, c]); frames carry timestamp,
+spacing and origin. Clients see only RGB8 unless opened with
+any_format=True.
+
+Safety: a locked frame's buffer is read-only and stays valid until
+unlock(); unlock() and close() raise BufferError while numpy arrays or
+memoryviews of it exist (delete them, or copy() the frame), and a Frame
+used after unlock() raises ValueError. Never a dangling view.
+
+Errors: negative library codes raise smi.Error (code, name, message);
+positive codes are returned: IMAGESTREAM_UNCONNECTED (no client yet),
+IMAGESTREAM_NO_BUFFERAVAILABLE (frame dropped), ... The file layout is
+documented in LAYOUT.md of the source tree.
+
+The package is pure Python over its C extension, shared_memory_image._core
+(the library calls, the buffer protocol and the locking).
+"""
+import math as _math
+import operator as _operator
+import time as _time
+
+from . import _core
+from ._core import errorstring
+
+__version__ = _core.__version__
+API_VERSION = IMAGESTREAM_API_VERSION = _core.IMAGESTREAM_API_VERSION
+
+# The library's constants (generated from its tables in _core): every
+# IMAGESTREAM_* name, and the short FORMAT_* aliases of the pixel formats.
+# (The code below uses them as module globals.)
+globals().update({name: value for name, value in vars(_core).items()
+                  if name.startswith("IMAGESTREAM_") and isinstance(value, int)})
+globals().update({name[len("IMAGESTREAM_"):]: value for name, value in vars(_core).items()
+                  if name.startswith("IMAGESTREAM_FORMAT_") and _core.format_info(value)})
+
+_U32_MAX = 0xFFFFFFFF
+_LAYOUT_NAMES = {_core.IMAGESTREAM_LAYOUT_EXTENDED: "extended",
+                 _core.IMAGESTREAM_LAYOUT_ENSIGHT: "ensight"}
+_LAYOUTS = {None: 0, "extended": _core.IMAGESTREAM_LAYOUT_EXTENDED,
+            "ensight": _core.IMAGESTREAM_LAYOUT_ENSIGHT}
+_INFO_KEYS = ("layout", "version", "file_size", "server_alive", "clients", "max_clients",
+              "buffer_count", "buffer_size", "last_frame", "server_generation",
+              "last_sequence")
+_BUFFER_KEYS = ("state", "format", "frame", "width", "height", "depth", "holders",
+                "sequence", "timestamp")
+
+
+def format_size(format, /):
+    """Bytes per pixel of a FORMAT_* value (0 if unknown)."""
+    info = _core.format_info(format)
+    return info[0] * info[1] if info else 0
+
+
+def format_name(format, /):
+    """Name of a FORMAT_* value ('rgb8', ...; 'unknown')."""
+    info = _core.format_info(format)
+    return info[3] if info else "unknown"
+
+
+class Error(RuntimeError):
+    """Raised when the library answers a negative IMAGESTREAM_* code.
+
+    Attributes: code (the negative code, compare with smi.IMAGESTREAM_*),
+    name (the code's macro name) and message (what failed and the library's
+    error string; also str(error)). A subclass of RuntimeError, like the
+    errors ensight_grpc_shmem raises.
+    """
+
+    def __init__(self, code, message=None):
+        """`message` defaults to the library's string for `code`."""
+        code = _operator.index(code)
+        if not -0x80000000 <= code <= 0x7FFFFFFF:
+            raise OverflowError("code must fit in 32 bits")
+        super().__init__(*((code,) if message is None else (code, message)))
+        self.code = code
+        self.message = errorstring(code) if message is None else str(message)
+
+    def __str__(self):
+        """The message."""
+        return self.message
+
+    @property
+    def name(self):
+        """Name of the code's C macro, e.g. 'IMAGESTREAM_BAD_FILE_SIZE'."""
+        return _core.errorname(self.code) or "unknown"
+
+
+_core.set_error_class(Error)
+
+
+# ---- arguments ----------------------------------------------------------------
+
+def _u32(value, name, minimum=0):
+    """An integer argument in minimum..2**32-1 (TypeError for a float)."""
+    if type(value) is int and minimum <= value <= _U32_MAX:  # the common case, fast
+        return value
+    if isinstance(value, float) or not hasattr(type(value), "__index__"):
+        raise TypeError("%s must be an integer, not %s" % (name, type(value).__name__))
+    value = _operator.index(value)
+    if not minimum <= value <= _U32_MAX:
+        raise ValueError("%s must be in %d..%d" % (name, minimum, _U32_MAX))
+    return value
+
+
+def _format(value):
+    """A known FORMAT_* value."""
+    fmt = _u32(value, "format")
+    if format_size(fmt) == 0:
+        raise ValueError("unknown pixel format %d: use one of the FORMAT_* constants" % fmt)
+    return fmt
+
+
+def _real(value, name):
+    """A number argument as a float (TypeError for str, as for any non-number)."""
+    if isinstance(value, (str, bytes, bytearray)):
+        raise TypeError("%s must be a real number, not %s" % (name, type(value).__name__))
+    return float(value)
+
+
+def _vec3(value, name, default):
+    """2 or 3 numbers (a missing z keeps its default), as a 3-tuple."""
+    if value is None:
+        return default
+    try:
+        items = list(value)
+    except TypeError:
+        raise TypeError("%s must be a sequence of 2 or 3 numbers" % name) from None
+    if len(items) not in (2, 3):
+        raise ValueError("%s must have 2 or 3 components, not %d" % (name, len(items)))
+    items = [_real(v, name) for v in items]
+    return tuple(items) if len(items) == 3 else (items[0], items[1], default[2])
+
+
+_DEFAULT_METADATA = (0.0, (1.0, 1.0, 1.0), (0.0, 0.0, 0.0))
+
+
+def _metadata(timestamp, spacing, origin):
+    """timestamp (0: the library stamps the current time), spacing, origin."""
+    if timestamp is None and spacing is None and origin is None:
+        return _DEFAULT_METADATA
+    return (0.0 if timestamp is None else _real(timestamp, "timestamp"),
+            _vec3(spacing, "spacing", (1.0, 1.0, 1.0)),
+            _vec3(origin, "origin", (0.0, 0.0, 0.0)))
+
+
+def _seconds(timeout):
+    """A timeout in seconds for _core: None or infinity -> -1 (for ever)."""
+    if timeout is None:
+        return -1.0
+    if type(timeout) is float and 0.0 <= timeout < _math.inf:  # the common case, fast
+        return timeout
+    if _math.isnan(timeout) or timeout < 0:  # TypeError for what is no number
+        raise ValueError("timeout must be a number of seconds >= 0, or None")
+    return -1.0 if _math.isinf(timeout) else float(timeout)
+
+
+def _info_dict(raw):
+    """inspect()/info() dictionary from _core's tuple (the C struct's order)."""
+    info = dict(zip(_INFO_KEYS, raw))
+    info["layout"] = _LAYOUT_NAMES.get(info["layout"])
+    info["server_alive"] = bool(info["server_alive"])
+    buffers = []
+    for values in raw[len(_INFO_KEYS)]:
+        b = dict(zip(_BUFFER_KEYS, values))
+        buffers.append({"state": b["state"], "format": b["format"],
+                        "format_name": format_name(b["format"]), **b})
+    info["buffers"] = buffers
+    return info
+
+
+def _dtype_name(fmt):
+    """numpy name of a format's item type: 'uint8', 'uint16' or 'float32'."""
+    info = _core.format_info(fmt)
+    channels, size, kind, _ = info if info else (1, 1, _core.KIND_UINT, None)
+    return ("float%d" if kind == _core.KIND_FLOAT else "uint%d") % (8 * size)
+
+
+# Item codes of the buffers send() takes, and the formats they mean.
+_ITEMS = {("B", 1): "uint8", ("H", 2): "uint16", ("f", 4): "float32"}
+_UINT8_CHANNELS = {FORMAT_RGB8: 3, FORMAT_RGBA8: 4}
+_ONE_CHANNEL = {"uint16": FORMAT_GRAY16, "float32": FORMAT_FLOAT32}
+_SEND_TYPES = ("use uint8 (RGB8 (h, w, 3), RGBA8 (h, w, 4), GRAY8 (h, w)), {}uint16 "
+               "(GRAY16) or float32 (FLOAT32)")
+
+
+def _item_code(view):
+    """The one struct code of the buffer's items ('B', 'H', 'f', ...), or None
+    for anything else (structs, big-endian multi-byte items)."""
+    code = view.format
+    order = "@"
+    if code[:1] in ("@", "=", "<", ">", "!"):
+        order, code = code[0], code[1:]
+    if len(code) != 1 or (view.itemsize > 1 and order in (">", "!")):
+        return None
+    return code
+
+
+def _describe_send(view, width, height, fmt, depth):
+    """(format, width, height, depth) of the frame in memoryview `view`."""
+    have_fmt, have_depth = fmt is not None, depth is not None
+    fmt = _format(fmt) if have_fmt else FORMAT_RGB8
+    depth = _u32(depth, "depth", 1) if have_depth else 1
+    if (width is None) != (height is None):
+        raise TypeError("send(): give both width and height, or neither")
+    if width is not None:  # raw bytes of a described frame
+        width, height = _u32(width, "width", 1), _u32(height, "height", 1)
+        need = width * height * depth * format_size(fmt)
+        if need != view.nbytes:
+            raise ValueError("send(): the buffer holds %d bytes, but a %dx%d%s %s frame "
+                             "needs %d" % (view.nbytes, width, height,
+                                           " (x depth)" if depth > 1 else "",
+                                           format_name(fmt), need))
+        return fmt, width, height, depth
+
+    code = _item_code(view)
+    if code is None:
+        raise TypeError("send(): cannot send items of struct format '%s': %s"
+                        % (view.format, _SEND_TYPES.format("little-endian ")))
+    item = _ITEMS.get((code, view.itemsize))
+    if item is None:
+        raise TypeError("send(): cannot send items of struct format '%s' (itemsize %d): %s"
+                        % (view.format, view.itemsize, _SEND_TYPES.format("")))
+    shape = view.shape
+    nd = len(shape)
+    channels = 1
+    if item == "uint8":
+        if have_fmt:
+            if fmt in _ONE_CHANNEL.values():
+                raise TypeError("send(): format %s needs a %s array, not uint8"
+                                % (format_name(fmt), _dtype_name(fmt)))
+            channels = _UINT8_CHANNELS.get(fmt, 1)
+        elif nd in (3, 4) and shape[-1] in (3, 4):
+            channels = shape[-1]
+            fmt = FORMAT_RGB8 if channels == 3 else FORMAT_RGBA8
+        elif nd == 3 and not have_depth:
+            raise ValueError("send(): a uint8 array of shape %r is ambiguous: an RGB8 or "
+                             "RGBA8 image is (height, width, 3 or 4); for a GRAY8 volume "
+                             "(depth, height, width) pass format=FORMAT_GRAY8 or depth=%d"
+                             % (tuple(shape), shape[0]))
+        else:
+            fmt = FORMAT_GRAY8
+    else:
+        if have_fmt and fmt != _ONE_CHANNEL[item]:
+            raise TypeError("send(): a %s array cannot be sent as format %s"
+                            % (item, format_name(fmt)))
+        fmt = _ONE_CHANNEL[item]
+
+    # Image: (h, w[, c]); volume: (d, h, w[, c]).
+    spatial = nd - (1 if channels > 1 else 0)
+    if (channels > 1 and (nd < 3 or shape[-1] != channels)) or not 2 <= spatial <= 3:
+        pixel = ", %d" % channels if channels > 1 else ""
+        raise ValueError("send(): an array of shape %r is not a %s frame: expected "
+                         "(height, width%s), or a volume (depth, height, width%s); or pass "
+                         "width= and height=" % (tuple(shape), format_name(fmt), pixel, pixel))
+    d, h, w = (shape[0] if spatial == 3 else 1), shape[spatial - 2], shape[spatial - 1]
+    if not (1 <= d <= _U32_MAX and 1 <= h <= _U32_MAX and 1 <= w <= _U32_MAX):
+        raise ValueError("send(): the frame is empty or too large")
+    if have_depth and depth != d:
+        raise ValueError("send(): depth=%d does not match the array (%d slices)" % (depth, d))
+    return fmt, w, h, d
+
+
+# ---- frames -------------------------------------------------------------------
+
+class _FrameBase(_core.Frame):
+    """What Frame and AcquiredFrame share."""
+    __slots__ = ()
+
+    @property
+    def dtype(self):
+        """numpy name of the item type: 'uint8', 'uint16' or 'float32'."""
+        return _dtype_name(self.format)
+
+    @property
+    def format_name(self):
+        """Name of the pixel format: 'rgb8', 'rgba8', 'gray8', 'gray16', 'float32'."""
+        return format_name(self.format)
+
+    def copy(self):
+        """A numpy array holding a copy of the pixels, same shape and dtype as
+        numpy.asarray(frame). It stays valid after unlock(). Needs numpy."""
+        if not self._valid:
+            memoryview(self)  # raises the ValueError that says why
+        try:
+            import numpy
+        except ImportError:
+            raise ImportError("copying a frame into an array needs numpy; without it use "
+                              "Frame.tobytes() or memoryview(frame)") from None
+        info = _core.format_info(self.format)
+        kind, size = (info[2], info[1]) if info else (_core.KIND_UINT, 1)
+        array = numpy.empty(self.shape, "%s%s%d" % ("<" if size > 1 else "|",
+                                                    "f" if kind == _core.KIND_FLOAT else "u",
+                                                    size))
+        self._copy_into(array)
+        return array
+
+    def __array__(self, dtype=None, copy=None):
+        """numpy's fallback: raises ValueError once the buffer is no longer valid."""
+        import numpy
+        return numpy.asarray(memoryview(self), dtype)
+
+    def __enter__(self):
+        """Returns the frame itself."""
+        return self
+
+    def __repr__(self):
+        """<shared_memory_image.Kind ... state>"""
+        size = "%dx%d" % (self.width, self.height)
+        if self.depth > 1:
+            size += "x%d" % self.depth
+        return "<shared_memory_image.%s #%d %s %s, %s>" % (
+            type(self).__name__, self.number, size, self.format_name, self._state())
+
+
+class Frame(_FrameBase):
+    """A frame locked by a Client (Client.lock() returns it; never made directly).
+
+    It exposes the pixels in the shared mapping through the buffer protocol,
+    read-only and without a copy: numpy.asarray(frame) is a view of shape
+    frame.shape and dtype frame.dtype:
+
+        rgb8     (height, width, 3) uint8       rgba8  (height, width, 4) uint8
+        gray8    (height, width)    uint8       gray16 (height, width) uint16
+        float32  (height, width)    float32     volumes: (depth, height, width[, c])
+
+    Rows are top row first. Attributes: number, width, height, depth, format,
+    format_name, timestamp, spacing, origin, shape, dtype, nbytes, locked.
+
+    The server never writes a locked buffer. Use the frame as a context
+    manager, or call unlock(), to hand it back. While views of the buffer
+    exist unlock() raises BufferError and the frame stays locked; after
+    unlock() the buffer is no longer reachable (ValueError). The metadata
+    attributes stay readable.
+    """
+    __slots__ = ()
+
+    @property
+    def locked(self):
+        """True until unlock(): only then may the buffer be read."""
+        return self._valid
+
+    def unlock(self):
+        """Give the frame back to the server; the Frame is invalid afterwards (its
+        buffer raises ValueError). Leaving a `with frame:` block does the same.
+        Raises BufferError, and the frame stays locked, while numpy arrays or
+        memoryviews of it still exist: delete them (or copy) first. Unlocking an
+        already unlocked frame does nothing."""
+        self._unlock()
+
+    release = unlock
+
+    def __exit__(self, exc_type, exc, tb):
+        """Unlocks the frame (BufferError while views of it exist). When the block
+        raises and views exist, the frame stays locked and the error goes on."""
+        # The traceback often holds the views: keep the frame locked (safe)
+        # and let the original exception through instead of a BufferError.
+        if exc_type is None or self.exports == 0:
+            self._unlock()
+        return False
+
+    def _state(self):
+        return "locked" if self._valid else "unlocked"
+
+
+class AcquiredFrame(_FrameBase):
+    """A writable buffer of the stream file, from Server.acquire() (zero-copy).
+
+    numpy.asarray(frame) is a writable view of the buffer with the frame's
+    shape and dtype (see Frame); fill it top row first (flip_vertical does not
+    apply), then publish(), or leave a `with` block. Delete the views first:
+    publish() raises BufferError while they exist, since clients may read the
+    buffer once it is published. Attributes as Frame; `number` is settable
+    (preset to the next number, 0 for a new stream's first frame; after a
+    takeover, a number not above the frames in the file is raised).
+    """
+    __slots__ = ()
+
+    @property
+    def acquired(self):
+        """True until publish(): only then may the buffer be written."""
+        return self._valid
+
+    def publish(self):
+        """Hand the frame to the clients. Returns IMAGESTREAM_NOERROR, or
+        IMAGESTREAM_UNCONNECTED when no client is attached (the extended layout
+        still keeps the frame for clients that attach later). The frame is
+        invalid afterwards. Raises BufferError, and nothing is published, while
+        views of the buffer still exist (del them first)."""
+        return self._publish()
+
+    def __exit__(self, exc_type, exc, tb):
+        """Publishes the frame when the block ends normally (BufferError while
+        views of it exist). When the block raises, nothing is published: the
+        buffer is given back, or, while views of it exist, stays acquired
+        until Server.publish() or Server.close()."""
+        if not self._valid:
+            return False
+        if exc_type is not None:
+            try:  # never show clients a half-written frame
+                self._abandon()
+            except Exception:
+                pass
+            return False
+        self._publish()
+        return False
+
+    def _state(self):
+        return "acquired" if self._valid else "published"
+
+
+# ---- streams ------------------------------------------------------------------
+
+class _Stream(_core.Stream):
+    """What Client and Server share."""
+    __slots__ = ()
+
+    def info(self):
+        """The stream's state, as inspect(path) reports it, from this open stream
+        (a client learns whether its server is alive)."""
+        return _info_dict(self._info())
+
+    def __enter__(self):
+        """Returns the stream itself."""
+        if self.closed:
+            raise ValueError("I/O operation on a closed %s" % self._kind)
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        """Closes the stream. When the block raises while views of the current
+        frame exist, the stream stays open and the error goes on."""
+        frame = self.frame
+        if exc_type is None or frame is None or frame.exports == 0:
+            self.close()
+        return False
+
+    def __repr__(self):
+        """<shared_memory_image.Kind ... state>"""
+        return "<shared_memory_image.%s %r %s>" % (self._kind, self.path,
+                                                   "closed" if self.closed else "open")
+
+
+class Client(_Stream):
+    """Attach to the stream in the existing file `path` as a client (either
+    layout, detected from the file). Raises Error when the file is missing,
+    not a stream, or every client slot is taken; IMAGESTREAM_UNSAFE_FILE for
+    a symbolic link, a FIFO or anything but a regular file, another user's
+    file, or one group or others may write. With any_format, frames of
+    every pixel format are handed out (else only packed RGB, as EnSight's
+    client API promises).
+
+        with smi.Client(path) as client:
+            while client.wait(timeout=1.0):
+                frame = client.lock()          # Frame or None
+                if frame is None:
+                    continue
+                with frame:                    # unlocks when the block ends
+                    pixels = numpy.asarray(frame)  # (h, w, 3) uint8, no copy
+                    total = pixels.sum()
+                    del pixels                 # no view may outlive the lock
+
+    A client is one attachment: use one per thread, or share it (calls are
+    serialized). Do not use it in a forked child; open a new one there.
+    """
+    __slots__ = ()
+    _kind = "Client"
+
+    def __init__(self, path, any_format=False):
+        """Attach to `path` (str, bytes or os.PathLike); see the class."""
+        options = IMAGESTREAM_OPTIONS_NONE
+        if any_format:
+            options |= IMAGESTREAM_OPTIONS_ANYFORMAT
+        super().__init__(path, options, Frame)
+
+    def wait(self, timeout=None):
+        """Block until a frame newer than the last one this client locked is
+        published (True) or `timeout` seconds pass (False); None waits for ever.
+        The GIL is released while waiting, and Ctrl-C (any signal whose handler
+        raises) interrupts the wait within 50 ms. Extended layout: the kernel
+        wakes the client as the frame is published (no polling). May be called
+        while a frame is locked, to wait for the next one."""
+        return self._wait(_seconds(timeout))
+
+    def unlock(self):
+        """Unlock the frame this client holds (Frame.unlock()). BufferError while
+        views of it exist; Error (IMAGESTREAM_NOT_LOCKED) when none is locked."""
+        self._unlock()
+
+    def lock(self):
+        """Lock the newest published frame this client has not locked yet and
+        return it as a Frame (read its pixels with numpy.asarray(frame), no
+        copy), or return None when there is no new frame. Without any_format,
+        frames that are not packed RGB are skipped (None). Does not block.
+        Raises Error (IMAGESTREAM_LOCKED) while a frame is still locked."""
+        return self._lock()
+
+    def read(self, timeout=None):
+        """Wait for the next frame (see wait()), lock it, copy it into a new numpy
+        array and unlock it. None when `timeout` passes first. Needs numpy."""
+        seconds = _seconds(timeout)
+        if self.frame is not None:
+            raise RuntimeError("read(): a frame is locked; unlock it first")
+        deadline = None if seconds < 0 else _time.monotonic() + seconds
+        while True:
+            left = -1.0 if deadline is None else max(0.0, deadline - _time.monotonic())
+            if not self._wait(left):
+                return None
+            frame = self._lock()
+            if frame is None:  # dropped by the server, or skipped: wait for the next
+                if deadline is not None and _time.monotonic() >= deadline:
+                    return None
+                continue
+            try:
+                array = frame.copy()
+            except BaseException:
+                try:
+                    frame.unlock()
+                except Exception:
+                    pass  # the copy's error wins
+                raise
+            frame.unlock()
+            return array
+
+
+class Server(_Stream):
+    """Serve (publish frames into) the stream in the existing file `path`; make
+    the file first with create_file(). One live server per file: a second
+    one raises Error (IMAGESTREAM_SERVER_ACTIVE). A new server takes over
+    from a dead one (open_code IMAGESTREAM_RECONNECTING) and attached
+    clients go on.
+
+    The extended layout (default) serves many clients, any pixel format,
+    volumes and metadata. ensight_layout=True writes EnSight's layout: one
+    client, RGB8 only, readable by EnSight's own client library.
+    flip_vertical=True reverses the rows of send()'s input (for bottom-up
+    images such as OpenGL or VTK ones).
+
+        smi.create_file(path, 1920, 1080)
+        with smi.Server(path) as server:
+            for image in images:               # (1080, 1920, 3) uint8 arrays
+                server.send(image)
+    """
+    __slots__ = ()
+    _kind = "Server"
+
+    def __init__(self, path, flip_vertical=False, ensight_layout=False):
+        """Serve `path` (str, bytes or os.PathLike); see the class."""
+        options = IMAGESTREAM_OPTIONS_SERVER
+        if not ensight_layout:
+            options |= IMAGESTREAM_OPTIONS_EXTENDED
+        if flip_vertical:
+            options |= IMAGESTREAM_OPTIONS_FLIPVERTICAL
+        super().__init__(path, options, AcquiredFrame)
+
+    @property
+    def acquired(self):
+        """True while a frame from acquire() waits to be published."""
+        return self._pending
+
+    @property
+    def last_code(self):
+        """Code of the last send(), acquire() or publish()."""
+        return self._last_code
+
+    def send(self, pixels, width=None, height=None, *, format=None, depth=None,
+             frame_number=0, timestamp=None, spacing=None, origin=None):
+        """Copy one frame into the stream (one copy, straight into the shared
+        buffer, GIL released) and publish it. `pixels` is a C-contiguous numpy
+        array (or any buffer) whose dtype and shape give the format:
+
+            (h, w, 3) uint8 RGB8         (h, w, 4) uint8 RGBA8     (h, w) uint8 GRAY8
+            (h, w) uint16 GRAY16         (h, w) float32 FLOAT32
+            (d, h, w[, c]): a volume of d slices (x fastest, then y, then z);
+            a uint8 (d, h, w) volume needs format=FORMAT_GRAY8 or depth=d
+
+        or any buffer of raw bytes with width and height (and format, depth)
+        given. Rows top row first (bottom first with flip_vertical=True).
+        frame_number 0 numbers frames on by themselves (0, 1, 2, ... in a new
+        stream); timestamp defaults to now; spacing/origin are 2 or 3 numbers.
+
+        Returns IMAGESTREAM_NOERROR, IMAGESTREAM_UNCONNECTED (no client attached)
+        or IMAGESTREAM_NO_BUFFERAVAILABLE (clients hold every buffer: dropped).
+        Raises TypeError/ValueError for an unusable array and Error for a
+        negative code (e.g. IMAGESTREAM_FRAME_TOO_LARGE: make the file larger
+        with create_file())."""
+        if self.closed:
+            raise ValueError("I/O operation on a closed Server (%r)" % self.path)
+        number = _u32(frame_number, "frame_number")
+        try:
+            view = memoryview(pixels)
+        except TypeError:
+            raise TypeError("send(): pixels must be a numpy array or another buffer (bytes, "
+                            "bytearray, memoryview), not %s" % type(pixels).__name__) from None
+        with view:
+            if not view.c_contiguous:
+                raise ValueError("send(): the pixels must be C-contiguous "
+                                 "(numpy.ascontiguousarray() makes a contiguous copy)")
+            fmt, w, h, d = _describe_send(view, width, height, format, depth)
+            return self._send(view, fmt, w, h, d, number,
+                              *_metadata(timestamp, spacing, origin))
+
+    def acquire(self, width, height, *, format=0, depth=1, frame_number=None,
+                timestamp=None, spacing=None, origin=None):
+        """Zero-copy publishing: take a free buffer of the stream file for one frame
+        and return it as an AcquiredFrame; numpy.asarray(frame) writes straight
+        into the shared buffer. Fill it (top row first), delete the views, then
+        publish() it (or leave a `with` block). Returns None when no buffer is
+        free (server.last_code says why: IMAGESTREAM_NO_BUFFERAVAILABLE, or
+        IMAGESTREAM_UNCONNECTED in the EnSight layout).
+
+            with server.acquire(1920, 1080) as frame:
+                a = numpy.asarray(frame)      # (1080, 1920, 3) uint8, writable
+                render_into(a)
+                del a"""
+        fmt = FORMAT_RGB8 if format is None else _format(format)
+        w, h = _u32(width, "width", 1), _u32(height, "height", 1)
+        d = 1 if depth is None else _u32(depth, "depth", 1)
+        if frame_number is not None:
+            frame_number = _u32(frame_number, "frame_number")
+        return self._acquire(fmt, w, h, d, frame_number, *_metadata(timestamp, spacing, origin))
+
+    def publish(self):
+        """Publish the frame taken with acquire(), like AcquiredFrame.publish(),
+        also when that object is gone. BufferError while views of it exist;
+        Error (IMAGESTREAM_NOT_LOCKED) when nothing is acquired."""
+        return self._publish()
+
+
+# ---- functions ----------------------------------------------------------------
+
+def create_file(path, max_width, max_height, *, format=0, depth=1, layout=None):
+    """Create the stream file `path` (mode 0600), or grow it, so that it holds
+    two frames of max_width x max_height pixels of `format` (x depth slices)
+    plus headers. layout=None fits either layout: an RGB8 file is then at
+    least 20 MiB, as EnSight's own client asks; layout='extended' sizes it
+    for the extended layout only, layout='ensight' for EnSight's. A larger
+    file is left as it is. Put it in /dev/shm for memory-speed streams.
+    A new file is made exclusively (never through a symbolic link); an
+    existing one must be yours and not writable by group or others. The
+    file's space is reserved now. Raises Error on failure (code
+    IMAGESTREAM_UNSAFE_FILE or IMAGESTREAM_NO_SPACE among them), ValueError
+    for an unknown layout."""
+    if layout not in _LAYOUTS:
+        raise ValueError("layout must be None, 'extended' or 'ensight', not %r" % (layout,))
+    w, h = _u32(max_width, "max_width", 1), _u32(max_height, "max_height", 1)
+    fmt = FORMAT_RGB8 if format is None else _format(format)
+    d = 1 if depth is None else _u32(depth, "depth", 1)
+    _core.create_file(path, _LAYOUTS[layout], fmt, w, h, d)
+
+
+def inspect(path):
+    """The state of the stream in `path`, read without attaching (nothing in
+    the file changes; safe on a live stream, EnSight's too). Keys: layout
+    ('extended', 'ensight'), version, file_size, server_alive, clients,
+    max_clients, buffer_count, buffer_size, last_frame, server_generation,
+    last_sequence and buffers (a list of dicts: state, format, format_name,
+    frame, width, height, depth, holders, sequence, timestamp). Raises Error
+    for a missing or invalid file."""
+    return _info_dict(_core.inspect(path))
+
+
+def read_frame(path, timeout=None, *, any_format=True):
+    """One call: attach to the stream in `path`, wait for a frame, copy it into a
+    new numpy array (shape and dtype as numpy.asarray(frame)), detach. An
+    extended-layout stream hands over its newest frame at once; an EnSight-
+    layout stream (one client, which a new client replaces) the next one.
+    Raises TimeoutError when no frame comes within `timeout` seconds (None:
+    wait for ever; Ctrl-C interrupts), Error when the file is not a stream."""
+    seconds = _seconds(timeout)
+    client = Client(path, any_format)
+    try:
+        array = client.read(timeout)
+        if array is None:
+            raise TimeoutError("no frame arrived on %r within %g s" % (client.path, seconds))
+        return array
+    finally:
+        client.close()
+
+
+__all__ = sorted(name for name in globals() if not name.startswith("_"))
