@@ -58,7 +58,8 @@ def child_env():
     """Environment for a child Python that must import the modules under test."""
     env = dict(os.environ)
     here = os.path.dirname(os.path.abspath(__file__))
-    module_dir = os.path.dirname(os.path.abspath(smi.__file__))
+    # The directory that holds the package (smi.__file__ is its __init__.py).
+    module_dir = os.path.dirname(os.path.dirname(os.path.abspath(smi.__file__)))
     parts = [module_dir, here] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
     env["PYTHONPATH"] = os.pathsep.join(parts)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
