@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 
 #include <cstdint>
+#include <ctime>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -107,9 +108,15 @@ struct vtkSharedMemoryImageSource::vtkInternals
 
   // The last problem reported, so that each is said once.
   std::string Problem;
+  // What the source is doing, in words (GetStatus()).
+  std::string Status;
 
+  // Say where things stand: `error` (something only the user can fix) is
+  // reported once as a VTK error; the states a live stream passes through (no
+  // server yet, a restart, the file replaced or removed) only set the status.
   void Report(bool error, const std::string& message)
   {
+    this->Status = message;
     if (message == this->Problem)
     {
       return;
@@ -121,8 +128,20 @@ struct vtkSharedMemoryImageSource::vtkInternals
     }
     else
     {
-      vtkWarningWithObjectMacro(this->Self, << message);
+      vtkDebugWithObjectMacro(this->Self, << message);
     }
+  }
+
+  // A file whose header is not valid is still being set up when it was
+  // created or changed in the last few seconds (a server makes the file,
+  // then writes its header); one that stays so is an error.
+  static bool BeingSetUp(const struct stat& st)
+  {
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    const double age = double(now.tv_sec - st.st_mtim.tv_sec) +
+      1e-9 * double(now.tv_nsec - st.st_mtim.tv_nsec);
+    return age < 3.0;
   }
 
   void Unlock()
@@ -162,6 +181,7 @@ struct vtkSharedMemoryImageSource::vtkInternals
     this->FrameNumber = 0;
     this->Timestamp = 0.0;
     this->Problem.clear();
+    this->Status.clear();
   }
 
   // Attach to fileName if not attached yet; with `verify`, also again when
@@ -224,6 +244,13 @@ struct vtkSharedMemoryImageSource::vtkInternals
           std::string("no stream in ") + fileName + " yet (" + why +
             "); waiting for a server to set it up");
       }
+      else if ((rc == IMAGESTREAM_BAD_FILE_FORMAT || rc == IMAGESTREAM_VERSION_MISMATCH) &&
+        BeingSetUp(st))
+      {
+        this->Report(false,
+          std::string("no stream in ") + fileName +
+            " yet (its header is not valid yet); waiting for the server to set it up");
+      }
       else if (rc == IMAGESTREAM_BAD_FILE_FORMAT || rc == IMAGESTREAM_VERSION_MISMATCH)
       {
         this->Report(true,
@@ -247,6 +274,9 @@ struct vtkSharedMemoryImageSource::vtkInternals
       this->ServerAlive = info.server_alive != 0;
     }
     this->Problem.clear();
+    this->Status = std::string("attached to ") + fileName + " (" +
+      (this->Layout == IMAGESTREAM_LAYOUT_ENSIGHT ? "EnSight" : "extended") + " layout, server " +
+      (this->ServerAlive ? "alive" : "not running yet") + ")";
     return true;
   }
 
@@ -274,6 +304,7 @@ struct vtkSharedMemoryImageSource::vtkInternals
       return false;
     }
     this->Problem.clear();
+    this->Status = std::string("attached to ") + fileName + ", server alive";
     if (this->Layout == IMAGESTREAM_LAYOUT_ENSIGHT)
     {
       this->Detach();
@@ -475,6 +506,12 @@ bool vtkSharedMemoryImageSource::IsAttached()
 vtkTypeUInt32 vtkSharedMemoryImageSource::GetFrameNumber()
 {
   return this->Internals->FrameNumber;
+}
+
+//------------------------------------------------------------------------------
+const char* vtkSharedMemoryImageSource::GetStatus()
+{
+  return this->Internals->Status.c_str();
 }
 
 //------------------------------------------------------------------------------

@@ -29,11 +29,12 @@
  * `source.SMProxy.InvokeCommand("Refresh")` and then `UpdatePipeline()`
  * (the proxy's function is `SharedMemoryImageStream`, after its label).
  *
- * Nothing blocks. When the file does not exist yet, is not a stream, or its
- * server is gone, the source says so once (a warning, or an error for a file
- * that is not a stream), keeps producing the last frame it got, and tries to
- * attach again on the next GetNeedsUpdate() or update, so that a server that
- * starts (or restarts) later is picked up. A stream file removed or replaced
+ * Nothing blocks. When the file does not exist yet, is being set up, or its
+ * server is gone, GetStatus() says so (no warning: these are the states of a
+ * live stream); a file that stays foreign or corrupt, or cannot be opened, is
+ * reported once as an error. The source keeps producing the last frame it
+ * got, and tries to attach again on the next GetNeedsUpdate() or update, so
+ * that a server that starts (or restarts) later is picked up. A stream file removed or replaced
  * is noticed at the first poll that finds no newer frame, a truncated one at
  * the next poll (an error, never a crash).
  *
@@ -89,6 +90,13 @@ public:
    * Number of the frame in the current output, or 0 before the first frame.
    */
   vtkTypeUInt32 GetFrameNumber();
+
+  /**
+   * Where the source stands, in words: attached to which stream (layout,
+   * server alive), or why not (no file yet, a header being set up, the
+   * server gone, the file removed, an error). Empty before the first update.
+   */
+  const char* GetStatus();
 
 protected:
   vtkSharedMemoryImageSource();

@@ -267,16 +267,17 @@ bool Run(const std::string& path)
   source->AddObserver(vtkCommand::WarningEvent, observer);
   source->SetFileName(path.c_str());
 
-  // No server yet: a warning, an empty image, no update wanted, no blocking.
+  // No server yet: a status (no warning, no error), an empty image, no
+  // update wanted, no blocking.
   CHECK(!source->GetNeedsUpdate(), "GetNeedsUpdate() with no file");
-  CHECK(observer->GetWarning(), "no warning for a missing file");
-  CHECK(observer->GetWarningMessage().find("does not exist") != std::string::npos,
-    "warning: %s", observer->GetWarningMessage().c_str());
-  observer->Clear();
+  CHECK(!observer->GetWarning(), "a warning for a missing file: %s",
+    observer->GetWarningMessage().c_str());
+  CHECK(std::string(source->GetStatus()).find("does not exist") != std::string::npos,
+    "status: %s", source->GetStatus());
   source->Update();
   CHECK(!observer->GetError(), "error for a missing file: %s",
     observer->GetErrorMessage().c_str());
-  CHECK(!observer->GetWarning(), "the missing file was reported twice");
+  CHECK(!observer->GetWarning(), "a warning for a missing file");
   CHECK(source->GetOutput()->GetNumberOfPoints() == 0, "points with no stream");
 
   Publisher publisher;
@@ -404,13 +405,17 @@ bool Run(const std::string& path)
     return false;
   }
 
-  // The server goes away: a warning once, the last frame stays.
+  // The server goes away: the status says so (no warning), the last frame
+  // stays.
+  CHECK(std::string(source->GetStatus()).find("attached to") != std::string::npos,
+    "status while attached: %s", source->GetStatus());
   CHECK(publisher.Stop(), "the publisher did not exit cleanly");
   observer->Clear();
   CHECK(!source->GetNeedsUpdate(), "GetNeedsUpdate() true after the server left");
-  CHECK(observer->GetWarning() &&
-      observer->GetWarningMessage().find("is gone") != std::string::npos,
-    "no warning that the server is gone (%s)", observer->GetWarningMessage().c_str());
+  CHECK(!observer->GetWarning() && !observer->GetError(), "a message when the server left: %s%s",
+    observer->GetWarningMessage().c_str(), observer->GetErrorMessage().c_str());
+  CHECK(std::string(source->GetStatus()).find("is gone") != std::string::npos,
+    "status after the server left: %s", source->GetStatus());
   source->Modified();
   source->Update();
   CHECK(source->GetOutput()->GetNumberOfPoints() == 60, "the last frame was not kept");
@@ -431,8 +436,10 @@ bool Run(const std::string& path)
   observer->Clear();
   unlink(path.c_str());
   CHECK(!source->GetNeedsUpdate(), "GetNeedsUpdate() true after the file was removed");
-  CHECK(observer->GetWarningMessage().find("was removed") != std::string::npos,
-    "warning for a removed file: %s", observer->GetWarningMessage().c_str());
+  CHECK(std::string(source->GetStatus()).find("was removed") != std::string::npos,
+    "status for a removed file: %s", source->GetStatus());
+  CHECK(!observer->GetWarning(), "a warning for a removed file: %s",
+    observer->GetWarningMessage().c_str());
   source->Modified();
   source->Update();
   CHECK(source->GetOutput()->GetNumberOfPoints() == 32 * 16, "the last frame was not kept");

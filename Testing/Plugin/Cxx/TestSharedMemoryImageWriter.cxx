@@ -19,6 +19,7 @@
 #include "shared_memory_image_client_priv.h"
 
 #include <fcntl.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -314,14 +315,15 @@ bool BadFiles()
   source->AddObserver(vtkCommand::ErrorEvent, observer);
   source->AddObserver(vtkCommand::WarningEvent, observer);
 
-  // Missing: a warning, an empty output.
+  // Missing: a status naming the file (no warning, no error), an empty output.
   const std::string missing = TestFile("missing");
   unlink(missing.c_str());
   source->SetFileName(missing.c_str());
   source->Update();
-  CHECK(observer->GetWarning() && !observer->GetError(), "missing file: no warning (or an error)");
-  CHECK(observer->GetWarningMessage().find(missing) != std::string::npos,
-    "the warning does not name the file: %s", observer->GetWarningMessage().c_str());
+  CHECK(!observer->GetWarning() && !observer->GetError(), "missing file: a message: %s%s",
+    observer->GetWarningMessage().c_str(), observer->GetErrorMessage().c_str());
+  CHECK(std::string(source->GetStatus()).find(missing) != std::string::npos,
+    "the status does not name the file: %s", source->GetStatus());
   CHECK(source->GetOutput()->GetNumberOfPoints() == 0, "points from a missing file");
   observer->Clear();
 
@@ -338,6 +340,20 @@ bool BadFiles()
     std::fputc((i * 7919 + 13) & 255, f);
   }
   std::fclose(f);
+  // Just written, it may be a file a server is setting up: a status, no error.
+  source->SetFileName(garbage.c_str());
+  source->Update();
+  CHECK(!observer->GetError() && !observer->GetWarning(), "a new file: a message: %s%s",
+    observer->GetErrorMessage().c_str(), observer->GetWarningMessage().c_str());
+  CHECK(std::string(source->GetStatus()).find("not valid yet") != std::string::npos,
+    "status of a new file: %s", source->GetStatus());
+  // A minute old, still garbage: an error.
+  struct timeval old[2];
+  gettimeofday(&old[0], nullptr);
+  old[0].tv_sec -= 60;
+  old[1] = old[0];
+  CHECK(utimes(garbage.c_str(), old) == 0, "utimes %s", garbage.c_str());
+  source->SetFileName(nullptr);
   source->SetFileName(garbage.c_str());
   source->Update();
   CHECK(observer->GetError(), "garbage file: no error");
