@@ -159,9 +159,7 @@ static int parse_options(int argc, char **argv, options_t *o)
         case 'h': usage(stdout); return 0;
         case '?':
         case ':':
-            smi_tool_option_error("smi-publish", c, argv);
-            fprintf(stderr, "Try 'smi-publish --help'.\n");
-            return SMI_CLI_USAGE;
+            return smi_tool_option_usage_error("smi-publish", c, argv);
         default:
             size_given |= c == 's';
             status = parse_value(c, optarg, o);

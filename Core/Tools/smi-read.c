@@ -154,9 +154,7 @@ static int parse_options(int argc, char **argv, options_t *o)
         case 'h': usage(stdout); return EXIT_OK;
         case '?':
         case ':':
-            smi_tool_option_error("smi-read", c, argv);
-            fprintf(stderr, "Try 'smi-read --help'.\n");
-            return EXIT_USAGE;
+            return smi_tool_option_usage_error("smi-read", c, argv);
         default:
             save_frame_given |= c == 'k';
             status = parse_value(c, optarg, o);

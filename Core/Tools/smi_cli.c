@@ -46,6 +46,13 @@ void smi_tool_option_error(const char *prog, int c, char **argv)
     }
 }
 
+int smi_tool_option_usage_error(const char *prog, int c, char **argv)
+{
+    smi_tool_option_error(prog, c, argv);
+    fprintf(stderr, "Try '%s --help'.\n", prog);
+    return SMI_CLI_USAGE;
+}
+
 int smi_tool_usage_error(const char *tool, const char *message, const char *arg)
 {
     if (arg != NULL)

@@ -38,6 +38,9 @@ void smi_cli_optstring(const struct option *options, char *out, size_t size);
     stderr for what getopt_long() just returned as `c` ('?' or ':'). */
 void smi_tool_option_error(const char *prog, int c, char **argv);
 
+/** smi_tool_option_error(), then "Try 'PROG --help'."; returns SMI_CLI_USAGE. */
+int smi_tool_option_usage_error(const char *prog, int c, char **argv);
+
 /** Print "TOOL: MESSAGE[: 'ARG']" and a --help hint to stderr; returns 2,
     the usage-error exit status. */
 int smi_tool_usage_error(const char *tool, const char *message, const char *arg);

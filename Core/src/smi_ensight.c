@@ -50,7 +50,7 @@ static void smi_es_set_state(SharedMemoryImageStream s, int b, uint8_t state)
     SMI_STORE_REL(smi_es_header(s, b) + SMI_ES_FIELD(buffer_state), state);
 }
 
-int smi_es_payload(uint64_t file_size, uint64_t *payload)
+static int smi_es_payload(uint64_t file_size, uint64_t *payload)
 {
     if (file_size < SMI_ENSIGHT_MIN_FILE)
         return IMAGESTREAM_BAD_FILE_SIZE;
@@ -104,7 +104,7 @@ static int smi_es_server_start(SharedMemoryImageStream s)
 
 /* Make the pages holding the two block headers writable in a client's
    read-only mapping. */
-int smi_es_client_pages(SharedMemoryImageStream s)
+static int smi_es_client_pages(SharedMemoryImageStream s)
 {
     int rc = smi_es_payload(s->map_size, &s->es_payload);
     if (rc < 0)
@@ -318,15 +318,14 @@ int smi_es_inspect(const uint8_t *base, uint64_t size, int fd, SharedMemoryImage
 }
 
 /* No wake word in this layout: a bounded poll with backoff (20 us doubling
-   to 1 ms), each round first checking the file size. */
+   to 1 ms), each round after a sleep first checking the file size (the
+   caller checked it before the first). */
 static int smi_es_wait(SharedMemoryImageStream s, int64_t timeout_ns)
 {
     int64_t deadline = timeout_ns < 0 ? 0 : smi_now_ns() + timeout_ns;
     int64_t step = 20000;
     for (;;) {
-        int rc = smi_file_intact(s);
-        if (rc == IMAGESTREAM_NOERROR)
-            rc = smi_es_newer(s);
+        int rc = smi_es_newer(s);
         if (rc < 0 || rc == SMI_LAYOUT_CHANGED)
             return rc;
         if (rc == 1)
@@ -337,6 +336,8 @@ static int smi_es_wait(SharedMemoryImageStream s, int64_t timeout_ns)
         smi_sleep_ns(left < step ? left : step);
         if (step < 1000000)
             step *= 2;
+        if ((rc = smi_file_intact(s)) < 0)
+            return rc;
     }
 }
 

@@ -394,7 +394,7 @@ static void smi_ext_reclaim_slot(SharedMemoryImageStream s, smi_ext_slot_t *slot
     smi_ext_claim_slot(s, slot);
 }
 
-int smi_ext_client_attach(SharedMemoryImageStream s)
+static int smi_ext_client_attach(SharedMemoryImageStream s)
 {
     smi_ext_geometry_t g;
     int rc = smi_ext_read_geometry(s->base, s->map_size, &g);

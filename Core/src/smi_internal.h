@@ -116,8 +116,6 @@ SMI_HIDDEN void smi_fork_register(SharedMemoryImageStream s);
 SMI_HIDDEN void smi_fork_unregister(SharedMemoryImageStream s);
 
 /* smi_ensight.c */
-SMI_HIDDEN int smi_es_payload(uint64_t file_size, uint64_t *payload);
-SMI_HIDDEN int smi_es_client_pages(SharedMemoryImageStream s);
 SMI_HIDDEN int smi_es_inspect(const uint8_t *base, uint64_t size, int fd,
                               SharedMemoryImageStream self, SharedMemoryStreamInfo *info);
 
@@ -130,7 +128,6 @@ typedef struct smi_ext_geometry_t {
 
 SMI_HIDDEN int smi_ext_has_magic(const uint8_t *base, uint64_t size);
 SMI_HIDDEN int smi_ext_validate(const uint8_t *base, uint64_t size);
-SMI_HIDDEN int smi_ext_client_attach(SharedMemoryImageStream s);
 SMI_HIDDEN int smi_ext_inspect(const uint8_t *base, uint64_t size, int fd,
                                SharedMemoryImageStream self, SharedMemoryStreamInfo *info);
 
