@@ -4,6 +4,7 @@
 #include "vtkDataArray.h"
 #include "vtkDoubleArray.h"
 #include "vtkFieldData.h"
+#include "vtkIntArray.h"
 #include "vtkImageData.h"
 #include "vtkInformation.h"
 #include "vtkInformationVector.h"
@@ -11,6 +12,7 @@
 #include "vtkObjectFactory.h"
 #include "vtkPointData.h"
 #include "vtkSmartPointer.h"
+#include "vtkStringArray.h"
 #include "vtkStreamingDemandDrivenPipeline.h"
 #include "vtkTypeUInt32Array.h"
 
@@ -19,6 +21,7 @@
 
 #include <sys/stat.h>
 
+#include <chrono>
 #include <cstdint>
 #include <ctime>
 #include <cstring>
@@ -68,13 +71,54 @@ void SetValue(vtkSmartPointer<ArrayT>& array, const char* name, ValueT value)
   array->SetValue(0, value);
   array->Modified();
 }
+
+double SteadySeconds()
+{
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+    .count();
 }
 
-// Protocol note: the client locks the newest frame in RequestInformation (so
-// that the extent it announces is exactly what RequestData delivers), copies
-// it in RequestData and unlocks at once; meanwhile the server uses its other
-// buffers. Attaching is retried on every poll and update, and each problem is
-// reported once, so nothing blocks and the log is not flooded.
+// Frames received per second: over the frames of the last two seconds, at
+// most 64 of them, so a rate change shows within a second or two.
+class RateMeter
+{
+public:
+  void Add(double now)
+  {
+    this->Times[this->Next++ % Size] = now;
+  }
+  double PerSecond(double now) const
+  {
+    const unsigned n = this->Next < Size ? this->Next : Size;
+    double oldest = now;
+    unsigned count = 0;
+    for (unsigned i = 0; i < n; ++i)
+    {
+      const double t = this->Times[i];
+      if (now - t <= 2.0)
+      {
+        oldest = t < oldest ? t : oldest;
+        ++count;
+      }
+    }
+    // count frames span count - 1 intervals from the oldest to now.
+    return count >= 2 && now > oldest ? (count - 1) / (now - oldest) : 0.0;
+  }
+  void Clear() { this->Next = 0; }
+
+private:
+  static constexpr unsigned Size = 64;
+  double Times[Size] = {};
+  unsigned Next = 0;
+};
+}
+
+// Protocol note: RequestInformation takes the newest frame in one pass (lock,
+// copy, unlock), so that the extent it announces is exactly what RequestData
+// delivers and no buffer stays locked between the two passes (or after a
+// pass that stops at RequestInformation); RequestData shares the copy into
+// the output. Attaching is retried on every poll and update, and each problem
+// is reported once, so nothing blocks and the log is not flooded.
 struct vtkSharedMemoryImageSource::vtkInternals
 {
   vtkSharedMemoryImageSource* Self;
@@ -91,17 +135,17 @@ struct vtkSharedMemoryImageSource::vtkInternals
   bool ServerAlive = false;
   unsigned Attachments = 0; // streams attached so far
 
-  // The frame locked by RequestInformation, waiting for RequestData.
-  bool Held = false;
-  SharedMemoryFrame HeldFrame = nullptr;
-  SharedMemoryImageDesc HeldDesc = {};
-
   // The last frame copied out (its arrays and geometry): the output until a
   // newer one arrives.
   vtkSmartPointer<vtkDataArray> Pixels;
-  vtkSmartPointer<vtkDataArray> Spare; // the frame before, for reuse (see CopyHeld)
+  vtkSmartPointer<vtkDataArray> Spare; // the frame before, for reuse (see Copy)
   vtkSmartPointer<vtkTypeUInt32Array> FrameNumberArray;
   vtkSmartPointer<vtkDoubleArray> TimestampArray;
+  // Stream facts for ParaView's Information panel (field data).
+  vtkSmartPointer<vtkDoubleArray> RateArray;     // FramesPerSecond
+  vtkSmartPointer<vtkIntArray> AliveArray;       // ServerAlive
+  vtkSmartPointer<vtkStringArray> FormatArray;   // PixelFormat
+  RateMeter Received;
   SharedMemoryImageDesc FrameDesc = {};
   vtkTypeUInt32 FrameNumber = 0;
   double Timestamp = 0.0;
@@ -144,19 +188,8 @@ struct vtkSharedMemoryImageSource::vtkInternals
     return age < 3.0;
   }
 
-  void Unlock()
-  {
-    if (this->Held)
-    {
-      SharedMemoryImageStream_unlock(this->Stream);
-      this->Held = false;
-      this->HeldFrame = nullptr;
-    }
-  }
-
   void Detach()
   {
-    this->Unlock();
     if (this->Stream)
     {
       SharedMemoryImageStream_destroy(this->Stream);
@@ -177,6 +210,10 @@ struct vtkSharedMemoryImageSource::vtkInternals
     this->Spare = nullptr;
     this->FrameNumberArray = nullptr;
     this->TimestampArray = nullptr;
+    this->RateArray = nullptr;
+    this->AliveArray = nullptr;
+    this->FormatArray = nullptr;
+    this->Received.Clear();
     this->FrameDesc = SharedMemoryImageDesc();
     this->FrameNumber = 0;
     this->Timestamp = 0.0;
@@ -206,7 +243,7 @@ struct vtkSharedMemoryImageSource::vtkInternals
     struct stat st;
     if (stat(fileName, &st) != 0)
     {
-      if (this->Stream)
+      if (this->Stream || this->Pixels)
       {
         this->Detach();
         this->AttachedName = fileName;
@@ -326,12 +363,18 @@ struct vtkSharedMemoryImageSource::vtkInternals
     return this->Attachments != before || this->CheckServer(fileName);
   }
 
-  // Lock the newest frame not seen yet, if any (and none is held already).
-  void LockNewest(const char* fileName)
+  // Take the newest frame not seen yet, if any, in one pass: lock it, copy
+  // it out (rows flipped: VTK wants the bottom row first), unlock it. True
+  // when a new frame was taken. A frame of an unknown format or size, or a
+  // failed copy, keeps the last frame. `output` (the algorithm's output,
+  // which shares the last frame's arrays) lets go of them before the copy, so
+  // that the copy can reuse them when nothing downstream holds them;
+  // RequestData shares the arrays into it again.
+  bool FetchNewest(const char* fileName, vtkImageData* output)
   {
-    if (!this->Stream || this->Held)
+    if (!this->Stream)
     {
-      return;
+      return false;
     }
     SharedMemoryFrame frame = nullptr;
     SharedMemoryImageError rc = SharedMemoryImageStream_lock(this->Stream, &frame);
@@ -346,11 +389,11 @@ struct vtkSharedMemoryImageSource::vtkInternals
           SharedMemoryImageStream_errorstring(rc) + "; keeping the last frame");
       this->Detach();
       this->AttachedName = fileName;
-      return;
+      return false;
     }
     if (rc != IMAGESTREAM_NOERROR)
     {
-      return; // no newer frame: keep the last one
+      return false; // no newer frame: keep the last one
     }
     SharedMemoryImageDesc desc = {};
     int type = 0;
@@ -363,51 +406,53 @@ struct vtkSharedMemoryImageSource::vtkInternals
       this->Report(true,
         std::string("frame ") + std::to_string(frame->iFrame) + " of " + fileName +
           " has an unknown format or size; skipped");
-      return;
+      return false;
     }
-    this->Held = true;
-    this->HeldFrame = frame;
-    this->HeldDesc = desc;
+    const vtkTypeUInt32 number = frame->iFrame;
+    if (output)
+    {
+      output->GetPointData()->Initialize();
+    }
+    const bool copied = this->Copy(desc, type, comps);
+    SharedMemoryImageStream_unlock(this->Stream);
+    if (!copied)
+    {
+      return false;
+    }
     this->ServerAlive = true;
+    this->Received.Add(SteadySeconds());
+    SetValue(this->FrameNumberArray, "FrameNumber", number);
+    SetValue(this->TimestampArray, "Timestamp", desc.timestamp);
+    this->FrameDesc = desc;
+    this->FrameNumber = number;
+    this->Timestamp = desc.timestamp;
+    return true;
   }
 
-  // Copy the held frame into Frame (rows flipped: VTK wants the bottom row
-  // first) and unlock it. The one copy of each frame.
-  void CopyHeld()
+  // Copy the locked frame described by `desc` into Pixels: the one copy of
+  // each frame. False (Pixels unchanged) when the copy failed.
+  bool Copy(const SharedMemoryImageDesc& desc, int type, int comps)
   {
-    if (!this->Held)
-    {
-      return;
-    }
-    const SharedMemoryImageDesc& desc = this->HeldDesc;
-    int type = 0;
-    int comps = 0;
-    SMIScalarsOf(desc.format, &type, &comps);
-    const uint32_t depth = SMIDepth(desc);
-    const vtkIdType tuples = static_cast<vtkIdType>(desc.width) * desc.height * depth;
+    const vtkIdType tuples =
+      static_cast<vtkIdType>(desc.width) * desc.height * SMIDepth(desc);
 
-    // Reuse the last frame's array when nothing else holds it (RequestData
-    // let go of the output's reference first): a frame-sized array allocated
-    // afresh page-faults on every update. When downstream still holds it
-    // (ParaView's post filter and representations keep the previous frame
-    // until they update), use the spare array, which an earlier frame left
-    // and downstream has let go of by now; so two arrays take turns.
+    // Reuse an array nothing else holds: a frame-sized array allocated afresh
+    // page-faults on every update. In place when nothing downstream holds the
+    // last frame; ParaView's representations hold it until they update, and
+    // then the frame before it (Spare) is the free one: two arrays take turns.
     auto sameShape = [&](vtkDataArray* a)
     {
       return a && a->GetDataType() == type && a->GetNumberOfComponents() == comps &&
         a->GetNumberOfTuples() == tuples;
     };
     auto reusable = [&](vtkDataArray* a) { return sameShape(a) && a->GetReferenceCount() == 1; };
-    // The members change only once the copy succeeded, so that a failed copy
-    // keeps the last frame (copyframe checks everything before writing).
     vtkSmartPointer<vtkDataArray> target;
     const bool inPlace = reusable(this->Pixels);
-    const bool fromSpare = !inPlace && reusable(this->Spare);
     if (inPlace)
     {
       target = this->Pixels;
     }
-    else if (fromSpare)
+    else if (reusable(this->Spare))
     {
       target = this->Spare;
     }
@@ -420,17 +465,17 @@ struct vtkSharedMemoryImageSource::vtkInternals
     }
 
     // Stream data is little-endian, as is every host this library supports.
-    // The one copy of the frame, rows flipped (VTK wants the bottom row first).
+    // copyframe checks everything before it writes, so a failed copy leaves
+    // the arrays as they were.
     const SharedMemoryImageError rc = SharedMemoryImageStream_copyframe(this->Stream,
       target->GetVoidPointer(0), static_cast<uint64_t>(tuples) * comps * target->GetDataTypeSize(),
       1);
     if (rc != IMAGESTREAM_NOERROR)
     {
-      this->Unlock();
       this->Report(true,
         std::string("cannot copy a frame of ") + this->AttachedName + ": " +
           SharedMemoryImageStream_errorstring(rc) + "; keeping the last frame");
-      return;
+      return false;
     }
     if (!inPlace)
     {
@@ -438,14 +483,8 @@ struct vtkSharedMemoryImageSource::vtkInternals
       this->Spare = sameShape(this->Pixels) ? this->Pixels : nullptr;
       this->Pixels = target;
     }
-    const vtkTypeUInt32 number = this->HeldFrame->iFrame;
-    this->Unlock();
     this->Pixels->Modified();
-    SetValue(this->FrameNumberArray, "FrameNumber", number);
-    SetValue(this->TimestampArray, "Timestamp", desc.timestamp);
-    this->FrameDesc = desc;
-    this->FrameNumber = number;
-    this->Timestamp = desc.timestamp;
+    return true;
   }
 
   // Make `output` the last frame: its geometry, and its arrays shared (no
@@ -470,14 +509,31 @@ struct vtkSharedMemoryImageSource::vtkInternals
       points->Initialize();
       points->SetScalars(this->Pixels);
     }
+    // The stream facts, as of this update (the rate and the server's state
+    // change between frames too).
+    SetValue(this->RateArray, "FramesPerSecond", this->Received.PerSecond(SteadySeconds()));
+    SetValue(this->AliveArray, "ServerAlive", this->ServerAlive ? 1 : 0);
+    const char* format = SharedMemoryImageStream_formatname(this->FrameDesc.format);
+    if (!this->FormatArray || this->FormatArray->GetValue(0) != format)
+    {
+      SetValue(this->FormatArray, "PixelFormat", std::string(format));
+    }
+    vtkAbstractArray* arrays[] = { this->FrameNumberArray, this->TimestampArray,
+      this->RateArray, this->AliveArray, this->FormatArray };
+    const int count = static_cast<int>(sizeof(arrays) / sizeof(arrays[0]));
     vtkFieldData* fields = output->GetFieldData();
-    if (fields->GetAbstractArray("FrameNumber") != this->FrameNumberArray ||
-      fields->GetAbstractArray("Timestamp") != this->TimestampArray ||
-      fields->GetNumberOfArrays() != 2)
+    bool same = fields->GetNumberOfArrays() == count;
+    for (int i = 0; same && i < count; ++i)
+    {
+      same = fields->GetAbstractArray(i) == arrays[i];
+    }
+    if (!same)
     {
       fields->Initialize();
-      fields->AddArray(this->FrameNumberArray);
-      fields->AddArray(this->TimestampArray);
+      for (vtkAbstractArray* array : arrays)
+      {
+        fields->AddArray(array);
+      }
     }
   }
 };
@@ -522,17 +578,20 @@ bool vtkSharedMemoryImageSource::GetNeedsUpdate()
   {
     return false;
   }
-  if (internals.Held)
-  {
-    this->Modified();
-    return true;
-  }
   SharedMemoryImageError rc = SharedMemoryImageStream_wait(internals.Stream, 0);
-  if (rc == IMAGESTREAM_NO_FRAMEAVAILABLE && internals.Recheck(this->FileName))
+  bool changed = false;
+  if (rc == IMAGESTREAM_NO_FRAMEAVAILABLE)
   {
-    rc = SharedMemoryImageStream_wait(internals.Stream, 0);
+    // No newer frame: has the file or its server changed? A new attachment
+    // may have a frame; a server that came or went changes ServerAlive.
+    const bool aliveBefore = internals.ServerAlive;
+    if (internals.Recheck(this->FileName))
+    {
+      rc = SharedMemoryImageStream_wait(internals.Stream, 0);
+    }
+    changed = internals.ServerAlive != aliveBefore && internals.Pixels != nullptr;
   }
-  if (rc == IMAGESTREAM_NOERROR)
+  if (rc == IMAGESTREAM_NOERROR || changed)
   {
     this->Modified();
     return true;
@@ -556,33 +615,26 @@ int vtkSharedMemoryImageSource::RequestInformation(
   vtkInformation* outInfo = outputVector->GetInformationObject(0);
   if (internals.Attach(this->FileName, false))
   {
-    internals.LockNewest(this->FileName);
+    internals.FetchNewest(
+      this->FileName, vtkImageData::SafeDownCast(outInfo->Get(vtkDataObject::DATA_OBJECT())));
   }
 
-  const SharedMemoryImageDesc* desc = nullptr;
-  if (internals.Held)
-  {
-    desc = &internals.HeldDesc;
-  }
-  else if (internals.Pixels)
-  {
-    desc = &internals.FrameDesc;
-  }
   int type = VTK_UNSIGNED_CHAR;
   int comps = 3;
-  if (!desc || !SMIScalarsOf(desc->format, &type, &comps))
+  if (!internals.Pixels || !SMIScalarsOf(internals.FrameDesc.format, &type, &comps))
   {
     int empty[6] = { 0, -1, 0, -1, 0, -1 };
     outInfo->Set(vtkStreamingDemandDrivenPipeline::WHOLE_EXTENT(), empty, 6);
     vtkDataObject::SetPointDataActiveScalarInfo(outInfo, VTK_UNSIGNED_CHAR, 3);
     return 1;
   }
+  const SharedMemoryImageDesc& desc = internals.FrameDesc;
   int whole[6];
   double spacing[3];
-  SMIGeometry(*desc, whole, spacing);
+  SMIGeometry(desc, whole, spacing);
   outInfo->Set(vtkStreamingDemandDrivenPipeline::WHOLE_EXTENT(), whole, 6);
   outInfo->Set(vtkDataObject::SPACING(), spacing, 3);
-  outInfo->Set(vtkDataObject::ORIGIN(), desc->origin, 3);
+  outInfo->Set(vtkDataObject::ORIGIN(), desc.origin, 3);
   vtkDataObject::SetPointDataActiveScalarInfo(outInfo, type, comps);
   return 1;
 }
@@ -591,23 +643,12 @@ int vtkSharedMemoryImageSource::RequestInformation(
 int vtkSharedMemoryImageSource::RequestData(
   vtkInformation*, vtkInformationVector**, vtkInformationVector* outputVector)
 {
-  vtkInternals& internals = *this->Internals;
   vtkImageData* output = vtkImageData::GetData(outputVector);
-  if (output && internals.Held)
-  {
-    // The output shares the last frame's arrays. Let go of them first, so
-    // that CopyHeld can reuse them when nothing downstream holds them any
-    // more, instead of allocating (and page faulting in) a fresh frame-sized
-    // array on every update.
-    output->GetPointData()->Initialize();
-    output->GetFieldData()->Initialize();
-  }
-  internals.CopyHeld();
   if (!output)
   {
     return 0;
   }
-  internals.ShareInto(output);
+  this->Internals->ShareInto(output);
   return 1;
 }
 

@@ -19,8 +19,14 @@
  *
  * A frame of width w, height h and depth d has the extent
  * (0, w-1, 0, h-1, 0, d-1), and the spacing and origin the server gave it.
- * The field data arrays `FrameNumber` (vtkTypeUInt32) and `Timestamp` (double,
- * seconds) describe the frame.
+ * Field data: `FrameNumber` (vtkTypeUInt32) and `Timestamp` (double,
+ * seconds) of the frame; `PixelFormat` (string: rgb8, rgba8, gray8, gray16,
+ * float32), `FramesPerSecond` (double: frames received per second over the
+ * last two seconds) and `ServerAlive` (int, 0 or 1), as of the last update.
+ *
+ * Each new frame is taken in one pass in RequestInformation: locked, copied
+ * and unlocked, so the extent announced is the one delivered and no buffer
+ * stays locked between updates; RequestData shares the copy into the output.
  *
  * It is a live source: GetNeedsUpdate() tells, cheaply and without blocking,
  * whether a newer frame has been published. ParaView's GUI polls it (the
@@ -75,8 +81,10 @@ public:
   /**
    * True when a frame newer than the one last produced is waiting (or when the
    * stream could be attached again after it was missing): then Modified() has
-   * been called and the next Update() produces it. Never blocks; called by
-   * ParaView's live-source polling about every 100 ms.
+   * been called and the next Update() produces it; also true once when the
+   * server comes or goes, or the file is removed (the ServerAlive field
+   * changes). Never blocks, copies nothing (a few microseconds); called by
+   * ParaView's live-source polling every 10 ms.
    */
   bool GetNeedsUpdate();
 
