@@ -18,6 +18,7 @@
 
 #include "shared_memory_image.h"
 #include "vtkSharedMemoryImageFormats.h"
+#include "vtkSharedMemoryImageRanges.h"
 
 #include <sys/stat.h>
 
@@ -484,6 +485,9 @@ struct vtkSharedMemoryImageSource::vtkInternals
       this->Pixels = target;
     }
     this->Pixels->Modified();
+    // ParaView asks for every range of the frame after each update: one
+    // pass here, over pixels still in cache, instead of VTK's several.
+    smi::CacheValueRanges(this->Pixels);
     return true;
   }
 

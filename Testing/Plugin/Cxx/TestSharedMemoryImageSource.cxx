@@ -16,8 +16,10 @@
 #include "vtkDoubleArray.h"
 #include "vtkFieldData.h"
 #include "vtkImageData.h"
+#include "vtkInformation.h"
 #include "vtkNew.h"
 #include "vtkPointData.h"
+#include "vtkSmartPointer.h"
 #include "vtkStringArray.h"
 #include "vtkTestErrorObserver.h"
 #include "vtkWeakPointer.h"
@@ -37,6 +39,7 @@ extern "C"
 #include <cstdlib>
 #include <cstring>
 #include <iterator>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -53,6 +56,7 @@ struct Request
   uint32_t number;
   double spacing[3];
   double origin[3];
+  int specials; // float32: pixels 0-2 become NaN, +infinity, -infinity
 };
 
 // The value of voxel (x, y, z), y from the top, of the volume test frames.
@@ -104,6 +108,12 @@ int RunPublisher(const char* path, int requests, int acks)
         for (uint32_t y = 0; y < req.height; ++y)
           for (uint32_t x = 0; x < req.width; ++x)
             *v++ = VolumeValue(x, y, z);
+    }
+    if (req.specials && req.format == IMAGESTREAM_FORMAT_FLOAT32 && pixels.size() >= 12)
+    {
+      const float special[3] = { std::numeric_limits<float>::quiet_NaN(),
+        std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity() };
+      std::memcpy(pixels.data(), special, sizeof(special));
     }
     const char ack =
       SharedMemoryImageStream_putframeformat(server, &desc, req.number, pixels.data()) >= 0 ? 'y'
@@ -262,6 +272,38 @@ const FormatScalars Formats[] = {
   { IMAGESTREAM_FORMAT_FLOAT32, VTK_FLOAT, 1 },
 };
 
+// The value ranges ParaView asks for (per component and of the magnitude,
+// finite or not) are the ones VTK computes for a plain copy of the array.
+bool CheckRanges(vtkDataArray* pixels)
+{
+  // Cached by the source (before any GetRange() here could fill them).
+  vtkInformation* info = pixels->GetInformation();
+  CHECK(info->Has(vtkAbstractArray::PER_COMPONENT()) &&
+      info->Has(vtkAbstractArray::PER_FINITE_COMPONENT()) &&
+      (pixels->GetNumberOfComponents() == 1 || info->Has(vtkDataArray::L2_NORM_RANGE())),
+    "the source did not cache the ranges of its %s pixels", pixels->GetDataTypeAsString());
+  vtkSmartPointer<vtkDataArray> plain =
+    vtkSmartPointer<vtkDataArray>::Take(vtkDataArray::CreateDataArray(pixels->GetDataType()));
+  plain->SetNumberOfComponents(pixels->GetNumberOfComponents());
+  plain->SetNumberOfTuples(pixels->GetNumberOfTuples());
+  std::memcpy(plain->GetVoidPointer(0), pixels->GetVoidPointer(0),
+    static_cast<size_t>(pixels->GetDataSize()) * pixels->GetDataTypeSize());
+  for (int comp = -1; comp < pixels->GetNumberOfComponents(); ++comp)
+  {
+    double got[2], want[2];
+    pixels->GetRange(got, comp);
+    plain->GetRange(want, comp);
+    CHECK(got[0] == want[0] && got[1] == want[1], "range of component %d is [%g, %g], not [%g, %g]",
+      comp, got[0], got[1], want[0], want[1]);
+    pixels->GetFiniteRange(got, comp);
+    plain->GetFiniteRange(want, comp);
+    CHECK(got[0] == want[0] && got[1] == want[1],
+      "finite range of component %d is [%g, %g], not [%g, %g]", comp, got[0], got[1], want[0],
+      want[1]);
+  }
+  return true;
+}
+
 // Publish pattern frame n (format, w x h), then: the source wants an update
 // and produces exactly that frame, FrameNumber and Timestamp included.
 bool PublishAndRead(Publisher& publisher, vtkSharedMemoryImageSource* source, uint32_t format,
@@ -274,7 +316,8 @@ bool PublishAndRead(Publisher& publisher, vtkSharedMemoryImageSource* source, ui
     [format](const FormatScalars& e) { return e.format == format; });
   CHECK(f != std::end(Formats), "format %u is not in the table", format);
   return CheckPattern(source->GetOutput(), format, w, h, n, f->type, f->comps) &&
-    CheckFieldData(source->GetOutput(), n);
+    CheckFieldData(source->GetOutput(), n) &&
+    CheckRanges(source->GetOutput()->GetPointData()->GetScalars());
 }
 
 bool Run(const std::string& path)
@@ -320,6 +363,22 @@ bool Run(const std::string& path)
     CHECK(source->GetFrameNumber() == n, "GetFrameNumber() %u", source->GetFrameNumber());
     CHECK(!source->GetNeedsUpdate(), "GetNeedsUpdate() true with no newer frame than %u", n);
     n += 3;
+  }
+
+  // Float pixels that are NaN or infinite: the cached ranges still are VTK's.
+  {
+    Request special = Frame2D(IMAGESTREAM_FORMAT_FLOAT32, 16, 8, n);
+    special.specials = 1;
+    CHECK(publisher.Publish(special), "publishing the float frame with NaN failed");
+    CHECK(source->GetNeedsUpdate(), "GetNeedsUpdate() false after frame %u", n);
+    source->Update();
+    vtkDataArray* pixels = source->GetOutput()->GetPointData()->GetScalars();
+    CHECK(pixels && std::isnan(pixels->GetTuple1(7 * 16)), "no NaN where it was published");
+    if (!CheckRanges(pixels))
+    {
+      return false;
+    }
+    ++n;
   }
 
   // Two frames published between updates: the newest one is produced.
