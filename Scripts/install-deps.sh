@@ -17,6 +17,14 @@ packages+=(paraview paraview-dev python3-paraview xvfb xauth
   libavutil-dev libswscale-dev libswresample-dev libgl2ps-dev libpng-dev
   libnetcdf-dev libgdal-dev libx11-dev libxt-dev libglew-dev libgl-dev
   libjpeg-dev libtiff-dev libfreetype-dev libboost-dev)
+# The GStreamer elements (GStreamer/) and their tests: the development files,
+# gst-launch-1.0/gst-inspect-1.0, and the elements the recipes use
+# (videotestsrc, rtpvrawpay, x264enc, avdec_h264, mp4mux, udpsrc), and
+# GStreamer's own shared-memory elements (shmsink, plugins-bad) that
+# GStreamer/bench_gst.sh compares with.
+packages+=(libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
+  gstreamer1.0-plugins-bad gstreamer1.0-libav)
 
 missing=()
 for p in "${packages[@]}"; do
