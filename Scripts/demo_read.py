@@ -88,18 +88,16 @@ def main():
     print("demo_read: %d frames in %.1f s: %.1f frames/s, %d skipped"
           % (received, elapsed, received / elapsed, skipped), flush=True)
 
-    # Show the last frame with its own colors and save it.
+    # Show the last frame (Show() gives a stream a slice in its own colors)
+    # fitted to a view of its size, and save it.
     dims = image.GetDimensions()
     view = simple.CreateView("RenderView")
     view.ViewSize = [dims[0], dims[1]]
     view.OrientationAxesVisibility = 0
-    view.InteractionMode = "2D"
     display = simple.Show(source, view)
-    display.Representation = "Slice"
-    scalars = image.GetPointData().GetScalars()
-    if scalars is not None:
-        simple.ColorBy(display, ("POINTS", scalars.GetName()))
-        display.MapScalars = 0
+    print("demo_read: shown as %s, colored by %s, Map Scalars %s, %s interaction"
+          % (display.Representation, display.ColorArrayName[1],
+             "off" if display.MapScalars == 0 else "on", view.InteractionMode), flush=True)
     simple.ResetCamera(view)
     view.CameraParallelScale = dims[1] / 2.0
     simple.Render(view)
