@@ -487,7 +487,10 @@ struct vtkSharedMemoryImageSource::vtkInternals
     this->Pixels->Modified();
     // ParaView asks for every range of the frame after each update: one
     // pass here, over pixels still in cache, instead of VTK's several.
-    smi::CacheValueRanges(this->Pixels);
+    if (this->Self->GetComputeValueRanges())
+    {
+      smi::CacheValueRanges(this->Pixels);
+    }
     return true;
   }
 
@@ -671,4 +674,5 @@ void vtkSharedMemoryImageSource::PrintSelf(ostream& os, vtkIndent indent)
   os << indent << "ServerAlive: " << (internals.ServerAlive ? "yes" : "no") << "\n";
   os << indent << "FrameNumber: " << internals.FrameNumber << "\n";
   os << indent << "Timestamp: " << internals.Timestamp << "\n";
+  os << indent << "ComputeValueRanges: " << (this->ComputeValueRanges ? "On" : "Off") << "\n";
 }

@@ -99,6 +99,21 @@ public:
    */
   vtkTypeUInt32 GetFrameNumber();
 
+  ///@{
+  /**
+   * Compute the value ranges of each new frame as it is copied (one
+   * vectorized pass, about 0.8 ms for a 1080p RGB frame with AVX2) and cache
+   * them in the Pixels array, so that ParaView's data information (gathered
+   * by the GUI after every update, for the Information panel and color maps)
+   * does not scan the frame again with VTK's slower generic passes (about 70
+   * ms per 960x540 frame measured in the GUI). Turn it off in programs that
+   * never ask for ranges. Default: on.
+   */
+  vtkSetMacro(ComputeValueRanges, bool);
+  vtkGetMacro(ComputeValueRanges, bool);
+  vtkBooleanMacro(ComputeValueRanges, bool);
+  ///@}
+
   /**
    * Where the source stands, in words: attached to which stream (layout,
    * server alive), or why not (no file yet, a header being set up, the
@@ -116,6 +131,7 @@ protected:
     vtkInformationVector* outputVector) override;
 
   char* FileName = nullptr;
+  bool ComputeValueRanges = true;
 
 private:
   vtkSharedMemoryImageSource(const vtkSharedMemoryImageSource&) = delete;

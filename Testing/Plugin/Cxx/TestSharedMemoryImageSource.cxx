@@ -307,7 +307,7 @@ bool CheckRanges(vtkDataArray* pixels)
 // Publish pattern frame n (format, w x h), then: the source wants an update
 // and produces exactly that frame, FrameNumber and Timestamp included.
 bool PublishAndRead(Publisher& publisher, vtkSharedMemoryImageSource* source, uint32_t format,
-  uint32_t w, uint32_t h, uint32_t n)
+  uint32_t w, uint32_t h, uint32_t n, bool ranges = true)
 {
   CHECK(publisher.Publish(Frame2D(format, w, h, n)), "publishing frame %u failed", n);
   CHECK(source->GetNeedsUpdate(), "GetNeedsUpdate() false after frame %u", n);
@@ -317,7 +317,7 @@ bool PublishAndRead(Publisher& publisher, vtkSharedMemoryImageSource* source, ui
   CHECK(f != std::end(Formats), "format %u is not in the table", format);
   return CheckPattern(source->GetOutput(), format, w, h, n, f->type, f->comps) &&
     CheckFieldData(source->GetOutput(), n) &&
-    CheckRanges(source->GetOutput()->GetPointData()->GetScalars());
+    (!ranges || CheckRanges(source->GetOutput()->GetPointData()->GetScalars()));
 }
 
 bool Run(const std::string& path)
@@ -380,6 +380,18 @@ bool Run(const std::string& path)
     }
     ++n;
   }
+
+  // ComputeValueRanges off: no ranges cached (VTK computes them if asked).
+  source->ComputeValueRangesOff();
+  if (!PublishAndRead(publisher, source, IMAGESTREAM_FORMAT_RGB8, 30, 20, n, false))
+  {
+    return false;
+  }
+  CHECK(!source->GetOutput()->GetPointData()->GetScalars()->GetInformation()->Has(
+          vtkAbstractArray::PER_COMPONENT()),
+    "ranges cached with ComputeValueRanges off");
+  source->ComputeValueRangesOn();
+  ++n;
 
   // Two frames published between updates: the newest one is produced.
   CHECK(publisher.Publish(Frame2D(IMAGESTREAM_FORMAT_RGB8, 64, 48, n)), "publish");

@@ -15,8 +15,9 @@ frame in rotating order (see interleaved_medians).
    at least 0.8). In pvpython: a numpy copy of a just-published frame out of
    the mapping through the shared_memory_image client, against
    "vtk": the VTK algorithm's Update() (lock, one copy with the flip, unlock),
-   and "proxy": what a pvpython script does (Refresh + UpdatePipeline, which
-   also gathers data information, scalar ranges included, for the client).
+   and "proxy": what a pvpython script does (Refresh + UpdatePipeline), with
+   the source's ComputeValueRanges on (its default: each frame's ranges are
+   computed as it is copied, for ParaView's data information) and off.
    Frames are published by the shared_memory_image module in this process
    before each timed call (not timed); a hot copy between private arrays is
    printed too. With --source-exe, the same in C++ (a plain C client's
@@ -72,6 +73,14 @@ def bench_source(args, simple, plugin, np, smi, width, height):
                 source.SMProxy.InvokeCommand("Refresh")
                 source.UpdatePipeline()
 
+            # The same with ComputeValueRanges off (no range pass per frame).
+            bare = plugin["SharedMemoryImageStream"](FileName=path, ComputeValueRanges=0)
+            bare.UpdatePipeline()
+
+            def bare_update():
+                bare.SMProxy.InvokeCommand("Refresh")
+                bare.UpdatePipeline()
+
             # One memcpy of a just-published frame out of the mapping, as the
             # source does (a hot copy between two private arrays is faster).
             with smi.Client(path) as client:
@@ -82,19 +91,21 @@ def bench_source(args, simple, plugin, np, smi, width, height):
                         np.copyto(copy, view)
                         del view
 
-                memcpy, vtk, proxy = interleaved_medians(
-                    args.frames, lambda: server.send(frame), (client_copy, vtk_update, proxy_update))
+                memcpy, vtk, proxy, no_ranges = interleaved_medians(
+                    args.frames, lambda: server.send(frame),
+                    (client_copy, vtk_update, proxy_update, bare_update))
             hot, = interleaved_medians(args.frames, lambda: None, (lambda: np.copyto(copy, frame),))
             out = algorithm.GetOutput()
             dims = out.GetDimensions()
             assert (dims[0], dims[1]) == (width, height), dims
+            simple.Delete(bare)
             simple.Delete(source)
     finally:
         os.unlink(path)
     print("source %4dx%-4d  hot memcpy %5.2f ms, memcpy from the stream %6.2f ms (%5.0f/s)  vtk update %6.2f ms (%5.0f/s, ratio %.2f)"
-          "  proxy update %6.2f ms (%5.0f/s, ratio %.2f)"
+          "  proxy update %6.2f ms (%5.0f/s, ratio %.2f)  proxy, ComputeValueRanges off %6.2f ms (ratio %.2f)"
           % (width, height, hot, memcpy, 1000 / memcpy, vtk, 1000 / vtk, memcpy / vtk,
-             proxy, 1000 / proxy, memcpy / proxy), flush=True)
+             proxy, 1000 / proxy, memcpy / proxy, no_ranges, memcpy / no_ranges), flush=True)
 
 
 def run_bench(exe, size, frames, env):
