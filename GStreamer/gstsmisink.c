@@ -59,6 +59,27 @@ static gboolean smi_sink_error(GstSmiSink *self, const char *what, const char *l
     return FALSE;
 }
 
+/* Create the stream file `location` for frames like `desc` in `layout`, or
+   check (and grow) an existing one as a careful server would. FALSE after
+   posting an error (no location, or the library's refusal). */
+static gboolean smi_sink_create_file(GstSmiSink *self, const gchar *location, GstSmiLayout layout,
+                                     const SharedMemoryImageDesc *desc)
+{
+    if (location == NULL || *location == '\0') {
+        GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No stream file given (set \"location\")"),
+                          (NULL));
+        return FALSE;
+    }
+    SharedMemoryImageError rc = SharedMemoryImageStream_createfilelayout(
+        location,
+        layout == GST_SMI_LAYOUT_ENSIGHT ? IMAGESTREAM_LAYOUT_ENSIGHT : IMAGESTREAM_LAYOUT_EXTENDED,
+        desc);
+    if (rc < IMAGESTREAM_NOERROR)
+        return smi_sink_error(self, "Cannot create the stream file", location,
+                              "SharedMemoryImageStream_createfilelayout", rc);
+    return TRUE;
+}
+
 static void smi_sink_destroy_locked(GstSmiSink *self)
 {
     if (self->stream) {
@@ -95,18 +116,7 @@ static gboolean smi_sink_serve_locked(GstSmiSink *self)
     }
     smi_sink_destroy_locked(self);
     self->reopen = FALSE;
-    if (location == NULL || *location == '\0') {
-        GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No stream file given (set \"location\")"),
-                          (NULL));
-        return FALSE;
-    }
-    SharedMemoryImageError rc = SharedMemoryImageStream_createfilelayout(
-        location,
-        layout == GST_SMI_LAYOUT_ENSIGHT ? IMAGESTREAM_LAYOUT_ENSIGHT : IMAGESTREAM_LAYOUT_EXTENDED,
-        &desc);
-    if (rc < IMAGESTREAM_NOERROR) {
-        smi_sink_error(self, "Cannot create the stream file", location,
-                       "SharedMemoryImageStream_createfilelayout", rc);
+    if (!smi_sink_create_file(self, location, layout, &desc)) {
         g_free(location);
         return FALSE;
     }
@@ -114,7 +124,7 @@ static gboolean smi_sink_serve_locked(GstSmiSink *self)
     if (layout == GST_SMI_LAYOUT_EXTENDED)
         options |= IMAGESTREAM_OPTIONS_EXTENDED;
     SharedMemoryImageStream stream = NULL;
-    rc = SharedMemoryImageStream_create(location, options, &stream);
+    SharedMemoryImageError rc = SharedMemoryImageStream_create(location, options, &stream);
     if (rc < IMAGESTREAM_NOERROR) {
         smi_sink_error(self, "Cannot serve the shared-memory image stream", location,
                        "SharedMemoryImageStream_create", rc);
@@ -371,26 +381,13 @@ static gboolean gst_smi_sink_start(GstBaseSink *base)
     gchar *location = g_strdup(self->location);
     GstSmiLayout layout = self->layout;
     GST_OBJECT_UNLOCK(self);
-    if (location == NULL || *location == '\0') {
-        g_free(location);
-        GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No stream file given (set \"location\")"),
-                          (NULL));
-        return FALSE;
-    }
     SharedMemoryImageDesc smallest = SMI_DESC_INIT;
     smallest.format = IMAGESTREAM_FORMAT_RGB8;
     smallest.width = smallest.height = smallest.depth = 1;
-    SharedMemoryImageError rc = SharedMemoryImageStream_createfilelayout(
-        location,
-        layout == GST_SMI_LAYOUT_ENSIGHT ? IMAGESTREAM_LAYOUT_ENSIGHT : IMAGESTREAM_LAYOUT_EXTENDED,
-        &smallest);
-    if (rc < IMAGESTREAM_NOERROR) {
-        smi_sink_error(self, "Cannot create the stream file", location,
-                       "SharedMemoryImageStream_createfilelayout", rc);
-        g_free(location);
-        return FALSE;
-    }
+    gboolean ok = smi_sink_create_file(self, location, layout, &smallest);
     g_free(location);
+    if (!ok)
+        return FALSE;
     g_mutex_lock(&self->lock);
     self->have_info = FALSE;
     self->next_number = 0;

@@ -123,15 +123,22 @@ static gboolean gst_smi_src_unlock_stop(GstBaseSrc *base)
     return TRUE;
 }
 
-/* Before the first frame: every format (the template); then the frames' caps. */
-static GstCaps *gst_smi_src_get_caps(GstBaseSrc *base, GstCaps *filter)
+/* The caps of the frames so far (a new reference), or NULL before the first. */
+static GstCaps *smi_src_frame_caps(GstSmiSrc *self)
 {
-    GstSmiSrc *self = GST_SMI_SRC(base);
     GstCaps *caps = NULL;
     GST_OBJECT_LOCK(self);
     if (self->caps)
         caps = gst_caps_ref(self->caps);
     GST_OBJECT_UNLOCK(self);
+    return caps;
+}
+
+/* Before the first frame: every format (the template); then the frames' caps. */
+static GstCaps *gst_smi_src_get_caps(GstBaseSrc *base, GstCaps *filter)
+{
+    GstSmiSrc *self = GST_SMI_SRC(base);
+    GstCaps *caps = smi_src_frame_caps(self);
     if (caps == NULL)
         caps = gst_pad_get_pad_template_caps(GST_BASE_SRC_PAD(base));
     return gst_smi_caps_filtered(caps, filter);
@@ -142,11 +149,7 @@ static GstCaps *gst_smi_src_get_caps(GstBaseSrc *base, GstCaps *filter)
 static gboolean gst_smi_src_negotiate(GstBaseSrc *base)
 {
     GstSmiSrc *self = GST_SMI_SRC(base);
-    GstCaps *caps = NULL;
-    GST_OBJECT_LOCK(self);
-    if (self->caps)
-        caps = gst_caps_ref(self->caps);
-    GST_OBJECT_UNLOCK(self);
+    GstCaps *caps = smi_src_frame_caps(self);
     if (caps == NULL)
         return TRUE;
     gboolean ok = gst_pad_peer_query_accept_caps(GST_BASE_SRC_PAD(base), caps) &&
