@@ -50,6 +50,18 @@ static void smi_es_set_state(SharedMemoryImageStream s, int b, uint8_t state)
     SMI_STORE_REL(smi_es_header(s, b) + SMI_ES_FIELD(buffer_state), state);
 }
 
+/* The answer to a state byte above 4, which no EnSight server writes: either
+   the file is not a stream, or an extended-layout server has just taken over
+   the zero-filled file this client attached to first. Block 0's state shares
+   its byte with the extended header's guard, which that server stores only
+   after its magic (LAYOUT.md, "Starting a stream"): the state was read with
+   acquire order, so if the guard was seen the magic is seen now. */
+static int smi_es_bad_state(SharedMemoryImageStream s)
+{
+    return smi_ext_has_magic(s->base, s->map_size) ? SMI_LAYOUT_CHANGED
+                                                   : IMAGESTREAM_BAD_FILE_FORMAT;
+}
+
 static int smi_es_payload(uint64_t file_size, uint64_t *payload)
 {
     if (file_size < SMI_ENSIGHT_MIN_FILE)
@@ -123,7 +135,7 @@ static int smi_es_client_attach(SharedMemoryImageStream s)
         return rc;
     uint8_t s0 = smi_es_state(s, 0), s1 = smi_es_state(s, 1);
     if (s0 > SMI_ES_INIT || s1 > SMI_ES_INIT)
-        return IMAGESTREAM_BAD_FILE_FORMAT;
+        return smi_es_bad_state(s);
     /* One client per stream in this layout: slot 0's byte lock says who. */
     int busy = smi_bytelock_try(s->fd, SMI_LOCK_SLOT(0));
     if (busy < 0)
@@ -146,7 +158,8 @@ static void smi_es_detach(SharedMemoryImageStream s)
 }
 
 /* Blocks holding finished whole frames, newest first. Partial blocks are
-   handed back to the server. Returns how many (0..2) or a negative code. */
+   handed back to the server. Returns how many (0..2), SMI_LAYOUT_CHANGED or
+   a negative code. */
 static int smi_es_ready_blocks(SharedMemoryImageStream s, int order[2])
 {
     int n = 0;
@@ -154,7 +167,7 @@ static int smi_es_ready_blocks(SharedMemoryImageStream s, int order[2])
     for (int b = 0; b < 2; b++) {
         uint8_t st = smi_es_state(s, b);
         if (st > SMI_ES_INIT)
-            return IMAGESTREAM_BAD_FILE_FORMAT;
+            return smi_es_bad_state(s);
         if (st == SMI_ES_INIT) {
             /* A server (re)started after this client attached: 4 is the
                client's to move, so attach again, as create() does. */
@@ -191,7 +204,7 @@ static int smi_es_newer(SharedMemoryImageStream s)
         return SMI_LAYOUT_CHANGED;
     int order[2];
     int n = smi_es_ready_blocks(s, order);
-    return n < 0 ? n : n > 0;
+    return n < 0 || n == SMI_LAYOUT_CHANGED ? n : n > 0;
 }
 
 static int smi_es_lock(SharedMemoryImageStream s)
@@ -200,8 +213,8 @@ static int smi_es_lock(SharedMemoryImageStream s)
         return SMI_LAYOUT_CHANGED;
     int order[2];
     int n = smi_es_ready_blocks(s, order);
-    if (n <= 0)
-        return n < 0 ? n : IMAGESTREAM_NO_FRAMEAVAILABLE;
+    if (n <= 0 || n == SMI_LAYOUT_CHANGED)
+        return n != 0 ? n : IMAGESTREAM_NO_FRAMEAVAILABLE;
     int b = order[0];
     smi_es_set_state(s, b, SMI_ES_LOCKED);
     if (n == 2)

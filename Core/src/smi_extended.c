@@ -243,13 +243,16 @@ static int smi_ext_server_start(SharedMemoryImageStream s)
     memset((uint8_t *)p + 8, 0, SMI_EXT_HEADER_SIZE - 8);
     p->file.version = SMI_EXT_VERSION;
     p->file.header_size = SMI_EXT_HEADER_SIZE;
-    memset(p->file.ensight_guard, 0xFF, sizeof p->file.ensight_guard);
     p->file.slot_count = SMI_EXT_MAX_SLOTS;
     p->file.server_generation = 1;
     smi_ext_layout_buffers(p, bs, SMI_EXT_BUFFERS);
     uint64_t magic;
     memcpy(&magic, smi_magic, sizeof magic);
     SMI_STORE_REL((uint64_t *)p->file.magic, magic);
+    /* The guard after the magic: an EnSight-layout client of this library
+       that reads a guard byte as a block state then finds the magic too
+       (smi_ensight.c, smi_es_bad_state). */
+    SMI_STORE_REL((uint32_t *)p->file.ensight_guard, UINT32_MAX);
     smi_ext_geometry_t g = {SMI_EXT_BUFFERS, SMI_EXT_MAX_SLOTS, bs,
                             SMI_EXT_HEADER_SIZE + SMI_EXT_BUFFERS * bs};
     smi_ext_take_geometry(s, &g);

@@ -168,7 +168,13 @@ static int smi_create_client(SharedMemoryImageStream s)
         return rc < 0 ? rc : s->ops->client_attach(s);
     }
     smi_use_layout(s, &smi_es_ops);
-    return s->ops->client_attach(s);
+    rc = s->ops->client_attach(s);
+    if (rc != SMI_LAYOUT_CHANGED)
+        return rc;
+    /* An extended-layout server wrote its header meanwhile. */
+    smi_use_layout(s, &smi_ext_ops);
+    rc = smi_ext_validate(s->base, s->map_size);
+    return rc < 0 ? rc : s->ops->client_attach(s);
 }
 
 /* An extended-layout server took over the file of this EnSight-layout

@@ -7,6 +7,11 @@
  * client, without re-attaching, is woken by wait() and locks the server's
  * frames, of any format (ANYFORMAT), with every byte intact. Then the server
  * goes and a new one comes: the client goes on.
+ *
+ * Then the race in that hand-over, many times: a client spins on lock()
+ * while the server writes its header over the zero-filled file. Whatever
+ * moment the client looks, it sees an EnSight stream with no frame or the
+ * extended stream, never "invalid header".
  */
 #include "smi_test.h"
 
@@ -62,9 +67,53 @@ static SharedMemoryImageStream server_up(const char *path, int expected)
     return s;
 }
 
+/* One round: a fresh zero-filled file, a client attached to it spinning on
+   lock(), a server starting. The client must only ever see no frame yet,
+   then the server's frame. */
+static void race_round(const char *path, shared_t *sh, int round)
+{
+    unlink(path);
+    SharedMemoryImageDesc max;
+    memset(&max, 0, sizeof max);
+    max.format = IMAGESTREAM_FORMAT_RGB8;
+    max.width = W;
+    max.height = H;
+    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_createfileformat(path, &max));
+    SMI_T_STORE(&sh->attached, 0);
+    pid_t pid = smi_test_fork("racing client");
+    if (pid == 0) {
+        SharedMemoryImageStream c = NULL;
+        ASSERT_RC2(IMAGESTREAM_NOERROR, IMAGESTREAM_RECONNECTING,
+                   SharedMemoryImageStream_create(path, IMAGESTREAM_OPTIONS_NONE, &c));
+        SMI_T_STORE(&sh->attached, 1);
+        SharedMemoryFrame f;
+        int rc;
+        double until = smi_test_now_ms() + 10000;
+        while ((rc = SharedMemoryImageStream_lock(c, &f)) == IMAGESTREAM_NO_FRAMEAVAILABLE)
+            ASSERT(smi_test_now_ms() < until);
+        if (rc != IMAGESTREAM_NOERROR)
+            fprintf(stderr, "round %d: lock: %s\n", round, SharedMemoryImageStream_errorstring(rc));
+        ASSERT_RC(IMAGESTREAM_NOERROR, rc);
+        ASSERT_EQ(f->iFrame, (uint32_t)round);
+        ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_unlock(c));
+        ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_destroy(c));
+        exit(0);
+    }
+    WAIT_UNTIL(SMI_T_LOAD(&sh->attached), 10000);
+    SharedMemoryImageStream s = server_up(path, IMAGESTREAM_NOERROR);
+    uint8_t px[W * H * 3];
+    smi_fill(px, sizeof px, (uint32_t)round);
+    struct _SharedMemoryFrame in = {(uint32_t)round, W, H, px};
+    /* UNCONNECTED: the client has not found the extended header yet; the
+       frame waits for it all the same. */
+    ASSERT_RC2(IMAGESTREAM_NOERROR, IMAGESTREAM_UNCONNECTED, SharedMemoryImageStream_putframe(s, &in));
+    ASSERT_CHILD_OK(pid, 15000);
+    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_destroy(s));
+}
+
 int main(void)
 {
-    smi_test_watchdog(40);
+    smi_test_watchdog(60);
     const char *path = smi_test_path("clientfirst");
     SharedMemoryImageDesc max;
     memset(&max, 0, sizeof max);
@@ -109,5 +158,9 @@ int main(void)
     ASSERT_CHILD_OK(pid, 15000);
     free(px);
     ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_destroy(s));
+
+    const char *race = smi_test_path("clientfirst-race");
+    for (int round = 1; round <= 300; round++)
+        race_round(race, sh, round);
     return 0;
 }
