@@ -25,6 +25,9 @@ packages+=(paraview paraview-dev python3-paraview xvfb xauth
 packages+=(libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
   gstreamer1.0-plugins-bad gstreamer1.0-libav)
+# Scripts/compare.sh: the plot of the one-run comparison with the peers
+# (shmsink/shmsrc and TCP loopback use the GStreamer packages above).
+packages+=(python3-matplotlib)
 
 missing=()
 for p in "${packages[@]}"; do

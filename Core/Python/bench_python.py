@@ -19,6 +19,12 @@ Frames/s are medians over the rounds; the ratio is Python / C (target 0.9).
 The publishers run as fast as they can (smi-publish --rate 0) and publish
 the same image over and over; the C side runs the same loop in C.
 
+Like is compared with like: both publishers are warm when their window
+opens (the Python loop publishes for --warmup seconds after its client has
+attached; smi-publish --warmup does the same, so that its start-up, the
+file's set-up, the client attaching and the first page faults stay out of
+its figure), and both windows are --seconds long.
+
 Usage:
   PYTHONPATH=<build>/python /usr/bin/python3 bench_python.py [--seconds S]
       [--rounds N] [--dir DIR] [--tools DIR] [--sizes 1080p,4K] [--quick]
@@ -55,6 +61,7 @@ def reader_main(path):
     stop = []
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.append(1))
+    print("started", flush=True)  # up, and stoppable: the publisher may start
     deadline = time.monotonic() + 30
     while True:  # the publisher may still be setting the file up
         try:
@@ -134,9 +141,11 @@ def start_python_reader(path):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
-def wait_ready(proc, what):
+def wait_ready(proc, what, want="ready"):
     line = proc.stdout.readline().strip()
-    if line != "ready":
+    if line == "started" and want != "started":
+        line = proc.stdout.readline().strip()
+    if line != want:
         proc.kill()
         out, err = proc.communicate()
         raise RuntimeError("%s did not start: %s %s %s" % (what, line, out, err))
@@ -170,7 +179,7 @@ def wait_clients(server, count, timeout=15.0):
 
 # ---- the runs -------------------------------------------------------------------
 
-def python_publish(path, image, seconds, zero_copy):
+def python_publish(path, image, seconds, zero_copy, warmup):
     """Publisher in this process, a Python client process. Returns
     (published frames/s, client frames/s)."""
     h, w, _ = image.shape
@@ -181,8 +190,16 @@ def python_publish(path, image, seconds, zero_copy):
         try:
             wait_ready(reader, "python reader")
             wait_clients(server, 1)
-            for _ in range(4):  # warm: both buffers faulted in
-                server.send(image)
+            # Warm, as smi-publish --warmup: publish for `warmup` seconds first.
+            warm_end = time.perf_counter() + warmup
+            while time.perf_counter() < warm_end:
+                if zero_copy:
+                    frame = server.acquire(w, h)
+                    if frame is not None:
+                        np.copyto(np.asarray(frame), image)
+                        frame.publish()
+                else:
+                    server.send(image)
             published = 0
             t0 = time.perf_counter()
             end = t0 + seconds
@@ -209,7 +226,7 @@ def python_publish(path, image, seconds, zero_copy):
     return published / elapsed, parse_rate(out, r"([\d.]+) frames/s")
 
 
-def c_publish(path, ppm, seconds, zero_copy, reader_kind, tools):
+def c_publish(path, ppm, seconds, zero_copy, reader_kind, tools, warmup):
     """smi-publish as the publisher, smi-read or a Python client as the client.
     Returns (published frames/s, client frames/s)."""
     remove(path)
@@ -219,18 +236,32 @@ def c_publish(path, ppm, seconds, zero_copy, reader_kind, tools):
     else:
         reader = start_python_reader(path)
     try:
+        if reader_kind != "c":
+            # (Python starts slower than smi-publish runs a short window.)
+            wait_ready(reader, "python reader", "started")
         cmd = [tools["smi-publish"], "--rate", "0", "--seconds", str(seconds), "--quiet",
-               "--image", ppm]
+               "--warmup", str(warmup), "--image", ppm]
         if not zero_copy:
             cmd.append("--copy")
-        pub = subprocess.run(cmd + [path], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True, timeout=seconds + 30)
+        pub = subprocess.Popen(cmd + [path], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+        if reader_kind != "c":
+            # The Python reader is up (its signal handlers too) before it can
+            # be told to stop.
+            wait_ready(reader, "python reader")
+        try:
+            pub_out, pub_err = pub.communicate(timeout=seconds + warmup + 40)
+        except subprocess.TimeoutExpired:
+            pub.kill()
+            raise
         if pub.returncode != 0:
-            raise RuntimeError("smi-publish failed: %s" % pub.stderr.strip())
+            raise RuntimeError("smi-publish failed: %s" % pub_err.strip())
     finally:
         out, err = finish(reader)
     remove(path)
-    return (parse_rate(pub.stdout, r"([\d.]+) frames/s"), parse_rate(out, r"([\d.]+) frames/s"))
+    # The first summary line is the measured window's (smi-publish --warmup).
+    return (parse_rate(pub_out, r"measured window.* ([\d.]+) frames/s"),
+            parse_rate(out, r"([\d.]+) frames/s"))
 
 
 def main():
@@ -242,12 +273,14 @@ def main():
                     help="where the stream files go (/dev/shm)")
     ap.add_argument("--tools", help="directory of smi-publish and smi-read")
     ap.add_argument("--sizes", default="1080p,4K", help="1080p,4K")
+    ap.add_argument("--warmup", type=float, default=0.5,
+                    help="seconds each publisher runs before its window opens (0.5)")
     ap.add_argument("--quick", action="store_true", help="short runs (0.3 s, 1 round)")
     args = ap.parse_args()
     if args.reader:
         return reader_main(args.reader)
     if args.quick:
-        args.seconds, args.rounds = 0.3, 1
+        args.seconds, args.rounds, args.warmup = 0.3, 1, min(args.warmup, 0.2)
 
     tools = {t: find_tool(t, args.tools) for t in ("smi-publish", "smi-read")}
     have_c = all(tools.values())
@@ -255,8 +288,10 @@ def main():
           % (smi.__version__, sys.version.split()[0], np.__version__))
     print("  %s" % (("C tools: %s, %s" % (tools["smi-publish"], tools["smi-read"])) if have_c
                     else "C tools not found: Python figures only (use --tools DIR)"))
-    print("  %d round(s) of %.1f s per run, files in %s, %d CPUs; frames/s are medians"
-          % (args.rounds, args.seconds, args.dir, os.cpu_count() or 0))
+    print("  %d round(s) of %.1f s per run after %.1f s of warm-up (both sides), files in %s,"
+          " %d CPUs, load %.2f; frames/s are medians"
+          % (args.rounds, args.seconds, args.warmup, args.dir, os.cpu_count() or 0,
+             os.getloadavg()[0]))
 
     # A private directory (mkdtemp: a new, unpredictable name, mode 0700) for
     # the stream and the PPM file: a fixed name in a shared directory such as
@@ -273,12 +308,12 @@ def main():
             runs = {}
             for _ in range(args.rounds):
                 for key, fn in (
-                        ("py_send", lambda: python_publish(path, image, args.seconds, False)),
-                        ("c_send", lambda: c_publish(path, ppm, args.seconds, False, "c", tools)),
-                        ("py_zc", lambda: python_publish(path, image, args.seconds, True)),
-                        ("c_zc", lambda: c_publish(path, ppm, args.seconds, True, "c", tools)),
-                        ("py_read", lambda: c_publish(path, ppm, args.seconds, False, "py", tools)),
-                        ("c_read", lambda: c_publish(path, ppm, args.seconds, False, "c", tools)),
+                        ("py_send", lambda: python_publish(path, image, args.seconds, False, args.warmup)),
+                        ("c_send", lambda: c_publish(path, ppm, args.seconds, False, "c", tools, args.warmup)),
+                        ("py_zc", lambda: python_publish(path, image, args.seconds, True, args.warmup)),
+                        ("c_zc", lambda: c_publish(path, ppm, args.seconds, True, "c", tools, args.warmup)),
+                        ("py_read", lambda: c_publish(path, ppm, args.seconds, False, "py", tools, args.warmup)),
+                        ("c_read", lambda: c_publish(path, ppm, args.seconds, False, "c", tools, args.warmup)),
                 ):
                     if key.startswith("c_") or key == "py_read":
                         if not have_c:

@@ -34,6 +34,7 @@ typedef struct options_t {
     uint32_t width, height, format;
     double rate;       /* Hz; 0 = as fast as possible */
     double seconds;    /* 0 = no limit */
+    double warmup;     /* seconds published before the measured window (0: none) */
     uint64_t frames;   /* with has_frames */
     int has_frames;
     int ensight, copy, flip, quiet;
@@ -50,6 +51,10 @@ static void usage(FILE *out)
             "  -r, --rate HZ        frames per second (default 60; 0 = as fast as possible)\n"
             "  -n, --frames N       stop after N frames (published, dropped or unconnected)\n"
             "  -t, --seconds S      stop after S seconds (default: run until SIGINT/SIGTERM)\n"
+            "  -w, --warmup S       publish for S seconds before the measured window (start-up,\n"
+            "                       first page faults and clients attaching stay out of it):\n"
+            "                       a first summary line covers the window only (--seconds\n"
+            "                       long)\n"
             "  -f, --format FMT     rgb8 (default), rgba8, gray8, gray16, float32\n"
             "                       (other than rgb8: extended layout only)\n"
             "  -e, --ensight        write EnSight's layout (one client, RGB8) instead of\n"
@@ -100,6 +105,10 @@ static int parse_value(int c, const char *arg, options_t *o)
         if (smi_tool_parse_nonneg(arg, &o->seconds) != 0 || o->seconds <= 0.0)
             return usage_error("--seconds wants a number of seconds > 0", arg);
         break;
+    case 'w':
+        if (smi_tool_parse_nonneg(arg, &o->warmup) != 0)
+            return usage_error("--warmup wants a number of seconds >= 0", arg);
+        break;
     case 'f':
         if (smi_tool_parse_format(arg, &o->format) != 0)
             return usage_error("--format wants rgb8, rgba8, gray8, gray16 or float32", arg);
@@ -132,6 +141,7 @@ static int parse_options(int argc, char **argv, options_t *o)
         {"rate", required_argument, NULL, 'r'},
         {"frames", required_argument, NULL, 'n'},
         {"seconds", required_argument, NULL, 't'},
+        {"warmup", required_argument, NULL, 'w'},
         {"format", required_argument, NULL, 'f'},
         {"ensight", no_argument, NULL, 'e'},
         {"copy", no_argument, NULL, 'c'},
@@ -474,8 +484,14 @@ static int publish_loop(publisher_t *p)
     p->start_ns = smi_tool_now_ns();
     p->next_report_ns = p->start_ns + 1000000000u;
     const uint64_t period = o->rate > 0.0 ? (uint64_t)(1e9 / o->rate) : 0;
-    const uint64_t end =
-        o->seconds > 0.0 ? p->start_ns + (uint64_t)(o->seconds * 1e9) : UINT64_MAX;
+    const uint64_t warm_ns = (uint64_t)(o->warmup * 1e9);
+    int warm = warm_ns == 0; /* in the measured window */
+    /* (Until a frame is published after the warm-up, e.g. while every
+       buffer is held, the run may last 10 s longer.) */
+    uint64_t end = o->seconds > 0.0 ? p->start_ns + (uint64_t)(o->seconds * 1e9) +
+                                          (warm ? 0 : warm_ns + 10000000000u)
+                                    : UINT64_MAX;
+    uint64_t win_start = p->start_ns, win_pub = 0, win_drop = 0, win_unc = 0;
     uint64_t deadline = p->start_ns;
     uint64_t attempts = 0;
     int status = 0;
@@ -492,7 +508,26 @@ static int publish_loop(publisher_t *p)
             status = 1;
             break;
         }
+        if (!warm && was_published && smi_tool_now_ns() - p->start_ns >= warm_ns) {
+            /* Warm (pages faulted in, clients attached): the window opens. */
+            warm = 1;
+            win_start = smi_tool_now_ns();
+            win_pub = p->published;
+            win_drop = p->dropped;
+            win_unc = p->unconnected;
+            if (o->seconds > 0.0)
+                end = win_start + (uint64_t)(o->seconds * 1e9);
+        }
         report_if_due(p);
+    }
+    if (warm_ns > 0) {
+        double window = warm ? (double)(smi_tool_now_ns() - win_start) * 1e-9 : 0.0;
+        printf("smi-publish: measured window %.3f s after a warm-up of %.1f s: %llu frames"
+               " published, %llu dropped, %llu unconnected, %.1f frames/s\n", window,
+               o->warmup, (unsigned long long)(p->published - win_pub),
+               (unsigned long long)(p->dropped - win_drop),
+               (unsigned long long)(p->unconnected - win_unc),
+               window > 0.0 ? (double)(p->published - win_pub) / window : 0.0);
     }
     double elapsed = (double)(smi_tool_now_ns() - p->start_ns) * 1e-9;
     /* Frame numbers start at 0: "last frame 0" would not tell "none". */

@@ -535,6 +535,27 @@ SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_publish(SharedMemoryIm
 SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_abandon(SharedMemoryImageStream stream);
 
 /**
+ * Server: how many pixel buffers an extended-layout stream may use. A stream
+ * starts with two. When live clients hold every buffer, acquire() and
+ * putframe() add one (the file grows by one buffer) instead of dropping the
+ * frame, up to max_buffers; so a server with N clients needs at most N + 1
+ * buffers and is never starved while N < IMAGESTREAM_MAX_BUFFERS. This call
+ * adds buffers at once until there are min_buffers, and sets the limit
+ * (default IMAGESTREAM_MAX_BUFFERS; 2 keeps the file at two buffers, as
+ * earlier versions of this library did). Memory: each buffer is one frame of the file's
+ * largest size (Core/LAYOUT.md, "Growing"). Buffers are never removed.
+ * @return NOERROR; BAD_ARGS for NULL, min_buffers > max_buffers, or
+ *   max_buffers outside 1..IMAGESTREAM_MAX_BUFFERS; IS_NOTSERVER; LOCKED
+ *   while a frame is acquired; BAD_FORMAT on an EnSight-layout stream
+ *   (always two blocks) unless min_buffers <= 2 <= max_buffers; NO_SPACE
+ *   when the file system cannot hold the added buffers (those added before
+ *   stay); BAD_FILE_SIZE when the file was truncated.
+ */
+SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_setbuffers(SharedMemoryImageStream stream,
+                                                                     uint32_t min_buffers,
+                                                                     uint32_t max_buffers);
+
+/**
  * Server: copy a frame of any format (rows flipped within each slice with
  * FLIPVERTICAL) and publish it. `pixels` holds desc's width*height*depth
  * pixels. Frame numbering as putframe(); `frame_number` 0 means "next".

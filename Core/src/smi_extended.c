@@ -28,6 +28,7 @@
 
 #define SMI_SWEEP_INTERVAL_NS 500000000 /* look for dead clients twice a second */
 #define SMI_LOCK_RETRIES 16
+#define SMI_GEOMETRY_RETRIES 20 /* re-reads of a geometry caught mid-growth (about 1 ms) */
 #define SMI_WAIT_RECHECK_NS 1000000000 /* a sleeping client looks again once a second */
 
 static const uint8_t smi_magic[8] = {0x89, 'S', 'M', 'I', '\r', '\n', 0x1a, '\n'};
@@ -74,6 +75,33 @@ int smi_ext_validate(const uint8_t *base, uint64_t size)
 {
     smi_ext_geometry_t g;
     return smi_ext_read_geometry(base, size, &g);
+}
+
+/* A client's read of the geometry. A server adding a buffer (LAYOUT.md,
+   "Growing") grows the file, then stores file_size, then buffer_count: a
+   read between the two stores, or through a mapping made before the file
+   grew, sees a geometry that does not add up. So a failed read is tried
+   again a few times (about a millisecond), each time through a fresh
+   mapping of the whole file, and each read is a new copy validated as a
+   whole; only then is the file called bad. */
+static int smi_ext_client_geometry(SharedMemoryImageStream s, smi_ext_geometry_t *g)
+{
+    int rc = smi_ext_read_geometry(s->base, s->map_size, g);
+    for (int tries = 0; rc == IMAGESTREAM_BAD_FILE_FORMAT && tries < SMI_GEOMETRY_RETRIES;
+         tries++) {
+        smi_sleep_ns(tries < 8 ? 0 : 100000);
+        int m = smi_map_client(s);
+        if (m < 0)
+            return m;
+        if (s->map_size < SMI_EXT_HEADER_SIZE)
+            return IMAGESTREAM_BAD_FILE_FORMAT; /* (as a first read says of it) */
+        if (smi_protect_writable(s->base, 0, SMI_EXT_HEADER_SIZE) != 0)
+            return IMAGESTREAM_UNABLE_TO_MAP_FILE;
+        if (!smi_ext_has_magic(s->base, s->map_size))
+            return IMAGESTREAM_BAD_FILE_FORMAT;
+        rc = smi_ext_read_geometry(s->base, s->map_size, g);
+    }
+    return rc;
 }
 
 /* Copy buffer b's header out of the file once; the copy is what gets
@@ -222,7 +250,7 @@ static int smi_ext_server_start(SharedMemoryImageStream s)
             /* A grown file gets bigger buffers, when no client is attached. */
             uint64_t fit = smi_ext_fit_buffer_size(s->map_size);
             smi_ext_sweep_all(s);
-            if (fit > s->buffer_size && !smi_ext_connected(s)) {
+            if (fit > s->buffer_size && g.file_size < s->map_size && !smi_ext_connected(s)) {
                 smi_ext_layout_buffers(p, fit, SMI_EXT_BUFFERS);
                 g.buffer_count = SMI_EXT_BUFFERS;
                 g.buffer_size = fit;
@@ -274,7 +302,46 @@ static int smi_ext_held(SharedMemoryImageStream s, uint32_t b)
     return 0;
 }
 
-/* Pick a buffer no client holds and mark it "writing"; -1 when all are held. */
+/* Add one buffer at the end of the file (LAYOUT.md, "Growing"): reserve the
+   file's new blocks, map it again, write the new buffer's header, then make
+   it part of the geometry: file_size first, buffer_count last. Existing
+   buffers keep their place, so frames clients hold stay where they are.
+   Returns the new buffer's index, or -1 (no room: the stream is unchanged). */
+static int smi_ext_grow(SharedMemoryImageStream s)
+{
+    uint32_t limit = s->max_buffers ? s->max_buffers : SMI_EXT_MAX_BUFFERS;
+    uint32_t b = s->buffer_count;
+    if (b >= limit || b >= SMI_EXT_MAX_BUFFERS)
+        return -1;
+    uint64_t want = SMI_EXT_HEADER_SIZE + (uint64_t)(b + 1) * s->buffer_size;
+    if (want > s->map_size) {
+        int64_t had = smi_file_size(s->fd);
+        if (smi_file_reserve(s->fd, want) != 0) {
+            if (had >= 0 && smi_file_size(s->fd) > had)
+                smi_file_resize(s->fd, (uint64_t)had); /* leave the file as it was */
+            return -1;
+        }
+        uint8_t *base = smi_remap_grow(s->fd, s->base, s->map_size, want);
+        if (!base)
+            return -1; /* the file is longer, the stream unchanged */
+        s->base = base;
+        s->map_size = want;
+        s->page = (smi_ext_page_t *)base;
+    }
+    smi_ext_page_t *p = s->page;
+    smi_ext_buffer_header_t *h = &p->buffers[b];
+    SMI_STORE(&h->state, SMI_EXT_EMPTY);
+    memset((uint8_t *)h + sizeof h->state, 0, sizeof *h - sizeof h->state);
+    SMI_STORE(&h->data_offset, SMI_EXT_HEADER_SIZE + b * s->buffer_size);
+    SMI_STORE(&p->file.file_size, want);
+    SMI_STORE(&p->file.buffer_count, b + 1);
+    s->buffer_count = b + 1;
+    s->file_size = want;
+    return (int)b;
+}
+
+/* Pick a buffer no client holds and mark it "writing"; -1 when all are held
+   and no buffer can be added. */
 static int smi_ext_take_buffer(SharedMemoryImageStream s)
 {
     smi_ext_page_t *p = s->page;
@@ -310,7 +377,29 @@ static int smi_ext_take_buffer(SharedMemoryImageStream s)
         if (attempt == 0 && smi_ext_sweep(s, 1) == 0)
             break;
     }
+    /* Every buffer is held by a live client: add one rather than drop the
+       frame (up to max_buffers). Nobody can hold it yet, but it is checked
+       like any other (a hostile `hold` may name it). */
+    int b = smi_ext_grow(s);
+    if (b < 0)
+        return -1;
+    smi_ext_buffer_header_t *h = &s->page->buffers[b];
+    SMI_STORE(&h->state, SMI_EXT_WRITING);
+    if (!smi_ext_held(s, (uint32_t)b))
+        return b;
+    SMI_STORE(&h->state, SMI_EXT_EMPTY);
     return -1;
+}
+
+/* Server: make at least min_buffers buffers now, and let acquire grow the
+   stream to at most max_buffers. */
+int smi_ext_set_buffers(SharedMemoryImageStream s, uint32_t min_buffers, uint32_t max_buffers)
+{
+    s->max_buffers = max_buffers;
+    while (s->buffer_count < min_buffers)
+        if (smi_ext_grow(s) < 0)
+            return IMAGESTREAM_NO_SPACE;
+    return IMAGESTREAM_NOERROR;
 }
 
 static int smi_ext_acquire(SharedMemoryImageStream s, uint64_t bytes)
@@ -400,7 +489,7 @@ static void smi_ext_reclaim_slot(SharedMemoryImageStream s, smi_ext_slot_t *slot
 static int smi_ext_client_attach(SharedMemoryImageStream s)
 {
     smi_ext_geometry_t g;
-    int rc = smi_ext_read_geometry(s->base, s->map_size, &g);
+    int rc = smi_ext_client_geometry(s, &g);
     if (rc < 0)
         return rc;
     if (smi_protect_writable(s->base, 0, SMI_EXT_HEADER_SIZE) != 0)
@@ -473,7 +562,7 @@ static int smi_ext_refresh(SharedMemoryImageStream s)
     if (!smi_ext_has_magic(s->base, s->map_size))
         return IMAGESTREAM_BAD_FILE_FORMAT;
     smi_ext_geometry_t g;
-    rc = smi_ext_read_geometry(s->base, s->map_size, &g);
+    rc = smi_ext_client_geometry(s, &g); /* (a server may be adding a buffer) */
     if (rc < 0)
         return rc;
     smi_ext_take_geometry(s, &g);

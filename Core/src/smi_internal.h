@@ -64,6 +64,7 @@ struct _SharedMemoryImageStream {
     int buffer;             /* buffer locked or acquired */
     uint64_t last_sequence; /* client: sequence of the last locked frame */
     int64_t next_sweep_ns;  /* server: when to look for dead clients next */
+    uint32_t max_buffers;   /* server: grow to at most this many buffers (0: the maximum) */
 
     /* The library's list of open streams (smi_fork.c) */
     struct _SharedMemoryImageStream *fork_prev, *fork_next;
@@ -128,6 +129,8 @@ typedef struct smi_ext_geometry_t {
 
 SMI_HIDDEN int smi_ext_has_magic(const uint8_t *base, uint64_t size);
 SMI_HIDDEN int smi_ext_validate(const uint8_t *base, uint64_t size);
+SMI_HIDDEN int smi_ext_set_buffers(SharedMemoryImageStream s, uint32_t min_buffers,
+                                   uint32_t max_buffers);
 SMI_HIDDEN int smi_ext_inspect(const uint8_t *base, uint64_t size, int fd,
                                SharedMemoryImageStream self, SharedMemoryStreamInfo *info);
 

@@ -49,7 +49,7 @@ _Static_assert(offsetof(smi_ensight_header_t, pad) == 21, "layout");
 #define SMI_EXT_VERSION 1u
 #define SMI_EXT_HEADER_SIZE 4096u
 #define SMI_EXT_ALIGN 4096u
-#define SMI_EXT_BUFFERS 2u          /* what servers write */
+#define SMI_EXT_BUFFERS 2u          /* what servers start with (they add more: smi_ext_grow) */
 #define SMI_EXT_MAX_BUFFERS 8u
 #define SMI_EXT_MAX_SLOTS 32u
 #define SMI_EXT_BUFFER_HEADERS 256u

@@ -62,6 +62,11 @@ void *smi_map(int fd, uint64_t size, int writable);
    Returns NULL on failure. */
 void *smi_map_peek(int fd, uint64_t size);
 void smi_unmap(void *addr, uint64_t size);
+/* Grow a writable mapping of fd (made by smi_map(fd, old_size, 1)) to
+   new_size bytes, moving it if need be; the new pages are prefaulted as
+   smi_map's are. Returns the new address, or NULL (the old mapping is then
+   left as it was). */
+void *smi_remap_grow(int fd, void *addr, uint64_t old_size, uint64_t new_size);
 /* Make [addr, addr+len) of a mapping writable (page-rounded outward). 0 or -1. */
 int smi_protect_writable(void *base, uint64_t offset, uint64_t len);
 

@@ -180,6 +180,20 @@ void *smi_map(int fd, uint64_t size, int writable)
    allocates one page. */
 #define SMI_PEEK_MAX_HOLES 64
 
+void *smi_remap_grow(int fd, void *addr, uint64_t old_size, uint64_t new_size)
+{
+    if (new_size <= old_size || new_size > (uint64_t)SIZE_MAX)
+        return NULL;
+    /* A new mapping of the whole file, then the old one goes: simpler than
+       mremap and as cheap (MAP_POPULATE only fills page tables for pages
+       that are resident already). */
+    void *p = smi_map(fd, new_size, 1);
+    if (!p)
+        return NULL;
+    smi_unmap(addr, old_size);
+    return p;
+}
+
 void *smi_map_peek(int fd, uint64_t size)
 {
     uint8_t *p = smi_map(fd, size, 0);

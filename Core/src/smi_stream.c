@@ -162,19 +162,17 @@ static int smi_create_client(SharedMemoryImageStream s)
     int rc = smi_map_client(s);
     if (rc < 0)
         return rc;
-    if (smi_ext_has_magic(s->base, s->map_size)) {
-        smi_use_layout(s, &smi_ext_ops);
-        rc = smi_ext_validate(s->base, s->map_size);
-        return rc < 0 ? rc : s->ops->client_attach(s);
+    if (!smi_ext_has_magic(s->base, s->map_size)) {
+        smi_use_layout(s, &smi_es_ops);
+        rc = s->ops->client_attach(s);
+        if (rc != SMI_LAYOUT_CHANGED)
+            return rc;
+        /* An extended-layout server wrote its header meanwhile. */
     }
-    smi_use_layout(s, &smi_es_ops);
-    rc = s->ops->client_attach(s);
-    if (rc != SMI_LAYOUT_CHANGED)
-        return rc;
-    /* An extended-layout server wrote its header meanwhile. */
+    /* (attach validates the geometry, reading it again while a server may
+       be adding a buffer) */
     smi_use_layout(s, &smi_ext_ops);
-    rc = smi_ext_validate(s->base, s->map_size);
-    return rc < 0 ? rc : s->ops->client_attach(s);
+    return s->ops->client_attach(s);
 }
 
 /* An extended-layout server took over the file of this EnSight-layout
@@ -380,6 +378,26 @@ SharedMemoryImageError SharedMemoryImageStream_publish(SharedMemoryImageStream s
     s->last_frame = s->frame.iFrame;
     s->numbered = 1;
     return s->ops->publish(s);
+}
+
+SharedMemoryImageError SharedMemoryImageStream_setbuffers(SharedMemoryImageStream s,
+                                                          uint32_t min_buffers,
+                                                          uint32_t max_buffers)
+{
+    if (!s || min_buffers > max_buffers || max_buffers < 1 ||
+        max_buffers > IMAGESTREAM_MAX_BUFFERS)
+        return IMAGESTREAM_BAD_ARGS;
+    if (!s->server)
+        return IMAGESTREAM_IS_NOTSERVER;
+    if (s->held)
+        return IMAGESTREAM_LOCKED;
+    if (s->layout != IMAGESTREAM_LAYOUT_EXTENDED)
+        return min_buffers <= 2 && max_buffers >= 2 ? IMAGESTREAM_NOERROR
+                                                    : IMAGESTREAM_BAD_FORMAT;
+    int rc = smi_file_intact(s);
+    if (rc < 0)
+        return rc;
+    return smi_ext_set_buffers(s, min_buffers, max_buffers);
 }
 
 SharedMemoryImageError SharedMemoryImageStream_abandon(SharedMemoryImageStream s)

@@ -5,7 +5,8 @@
  *
  * Client A locks frame 1 and is killed with SIGKILL while it holds it.
  * Client B locks frame 2 and holds it for 3 seconds, checking all the while
- * that every byte of its frame is unchanged. With both buffers held by live
+ * that every byte of its frame is unchanged. The server is limited to two
+ * buffers (setbuffers(2, 2)). With both buffers held by live
  * clients putframe answers NO_BUFFERAVAILABLE; once A is dead the server
  * gets A's buffer back within about a second (LAYOUT.md: the holders' byte
  * locks are tested when every buffer is held), and from then on every
@@ -116,6 +117,9 @@ int main(void)
     ASSERT_RC(IMAGESTREAM_NOERROR,
               SharedMemoryImageStream_create(
                   path, IMAGESTREAM_OPTIONS_SERVER | IMAGESTREAM_OPTIONS_EXTENDED, &server));
+    /* Two buffers, never more (by default a server adds one when its
+       clients hold every buffer: TestBufferGrowth). */
+    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_setbuffers(server, 2, 2));
     uint8_t *px = malloc(FRAME_BYTES);
     ASSERT(px != NULL);
     struct _SharedMemoryFrame in = {1, W, H, px};

@@ -62,6 +62,9 @@ int main(void)
     ASSERT_RC(IMAGESTREAM_NOERROR,
               SharedMemoryImageStream_create(
                   path, IMAGESTREAM_OPTIONS_SERVER | IMAGESTREAM_OPTIONS_EXTENDED, &server));
+    /* Two buffers, never more: the server must stay short of buffers (by
+       default it would add a third). */
+    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_setbuffers(server, 2, 2));
     pid_t hogs[2];
     for (int k = 0; k < 2; k++) {
         if ((hogs[k] = smi_test_fork(k ? "hog 1" : "hog 0")) == 0) {

@@ -46,4 +46,7 @@ mutant no-recheck-after-hold 's/:: state\[best\] != READY -> hold\[me\] = 0/:: f
 mutant no-recheck-after-waiting '/waiting\[me\] = 1;/{n;n;s/smi_ext_newest();/best = NB;/}'
 # the sweep frees a live client's slot: its lock is taken
 mutant sweep-frees-live 's/&& hold\[j\] != 0 && !alive\[j\] ->/\&\& hold[j] != 0 ->/'
+# the grown buffer taken without the held check, and the wrong one (buffer 0,
+# which a client holds): shows the growth path is reached, and checked
+mutant grow-takes-held 's/b = nb - 1;/b = 0; got = 1; nb = nb;/;/^            try_buffer()$/d'
 exit $status

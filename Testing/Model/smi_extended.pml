@@ -10,9 +10,11 @@
  * operations are. A client's liveness is its slot's kernel byte lock:
  * `alive[j]`, dropped by the kernel when the process dies.
  *
- * One server publishes FRAMES frames into NB buffers, trying them in the
- * code's order and dropping a frame when every buffer is held (it tries
- * again with the next one); NC clients attach, wait, lock
+ * One server publishes FRAMES frames into 2 buffers, trying them in the
+ * code's order; when live clients hold every buffer it adds one (buffer 2:
+ * smi_ext_grow; the layout allows 8, the model NB = 3), and only when that
+ * is held too or the limit is reached does it drop a frame (it tries again
+ * with the next one); NC clients attach, wait, lock
  * the newest frame, read it and unlock; the last client may die at any
  * moment, holding a buffer or not. Checked:
  *   - no torn read: a client reads a buffer's pixels only while the server
@@ -31,7 +33,7 @@
  * Run: Testing/Model/check_model.sh (spin -a, cc -DCOLLAPSE, pan -m400000).
  */
 
-#define NB 2      /* buffers (the candidate order below is written for two) */
+#define NB 3      /* buffer headers: the stream starts with 2 and may grow to NB */
 #define NC 2      /* client slots; client NC-1 may die */
 #define FRAMES 3
 
@@ -39,6 +41,7 @@
 #define WRITING 1
 #define READY 2
 
+byte nb = 2;          /* file.buffer_count: buffers in use (smi_ext_grow adds one) */
 byte state[NB];       /* buffers[b].state */
 byte sequence[NB];    /* buffers[b].sequence */
 bit pixels_busy[NB];  /* the server is writing buffer b's pixels (no field: the assertion's) */
@@ -127,6 +130,10 @@ proctype server()
             :: else -> skip
             fi;
             if
+            :: !got && nb > 2 -> b = 2; try_buffer() /* a grown buffer, tried last */
+            :: else -> skip
+            fi;
+            if
             :: !got && attempt == 0 ->
                 smi_ext_sweep(); /* every buffer is held: are the holders alive? */
                 if
@@ -137,6 +144,16 @@ proctype server()
             fi
         :: else -> break
         od;
+        /* smi_ext_grow: every buffer is held by a live client: add one (its
+           header is EMPTY; the server stores file_size, then buffer_count,
+           one step here) and try it like any other. */
+        if
+        :: !got && nb < NB ->
+            nb++;
+            b = nb - 1;
+            try_buffer()
+        :: else -> skip
+        fi;
         if
         :: got ->
             /* smi_ext_publish: pixels, READY, sequence, the futex word */
@@ -179,7 +196,7 @@ inline smi_ext_newest() {
         best_seq = my_last;
         k = 0;
         do
-        :: k < NB ->
+        :: k < nb ->
             if
             :: state[k] == READY && sequence[k] > best_seq -> best = k; best_seq = sequence[k]
             :: else -> skip

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Round trips through shared_memory_image: exact pixels, no copy on the
 reading side, frame numbering, flip, both layouts, zero-copy publishing."""
+import contextlib
 import numpy as np
 import pytest
 
@@ -213,24 +214,29 @@ def test_acquire_block_that_raises_with_a_live_view_stays_acquired(stream_path):
 
 def test_no_free_buffer_is_reported_not_raised(stream_path):
     smi.create_file(stream_path, W, H)
-    with smi.Server(stream_path) as server, smi.Client(stream_path) as c1, \
-            smi.Client(stream_path) as c2:
-        server.send(pattern(smi.FORMAT_RGB8, W, H, 1))
-        f1 = c1.lock()
-        server.send(pattern(smi.FORMAT_RGB8, W, H, 2))
-        f2 = c2.lock()
-        assert (f1.number, f2.number) == (0, 1)
-        # Both buffers are held: the server drops, and is never blocked.
-        assert server.send(pattern(smi.FORMAT_RGB8, W, H, 3)) == \
+    with contextlib.ExitStack() as stack:
+        server = stack.enter_context(smi.Server(stream_path))
+        clients = [stack.enter_context(smi.Client(stream_path)) for _ in range(8)]
+        # Each client holds a different frame: the server adds a buffer
+        # each time (2 at first, 8 at most), so every send gets through.
+        held = []
+        for k, c in enumerate(clients):
+            assert server.send(pattern(smi.FORMAT_RGB8, W, H, k + 1)) == smi.IMAGESTREAM_NOERROR
+            held.append(c.lock())
+        assert [f.number for f in held] == list(range(8))
+        assert server.info()["buffer_count"] == 8
+        # All eight buffers are held: the server drops, and is never blocked.
+        assert server.send(pattern(smi.FORMAT_RGB8, W, H, 9)) == \
             smi.IMAGESTREAM_NO_BUFFERAVAILABLE
         assert server.acquire(W, H) is None
         assert server.last_code == smi.IMAGESTREAM_NO_BUFFERAVAILABLE
         # The held frames are untouched.
-        assert np.array_equal(f1.copy(), pattern(smi.FORMAT_RGB8, W, H, 1))
-        assert np.array_equal(f2.copy(), pattern(smi.FORMAT_RGB8, W, H, 2))
-        f1.unlock()
-        assert server.send(pattern(smi.FORMAT_RGB8, W, H, 3)) == smi.IMAGESTREAM_NOERROR
-        f2.unlock()
+        for k, f in enumerate(held):
+            assert np.array_equal(f.copy(), pattern(smi.FORMAT_RGB8, W, H, k + 1))
+        held[0].unlock()
+        assert server.send(pattern(smi.FORMAT_RGB8, W, H, 9)) == smi.IMAGESTREAM_NOERROR
+        for f in held[1:]:
+            f.unlock()
 
 
 def test_unconnected_frames_wait_for_late_clients(stream_path):
