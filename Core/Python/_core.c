@@ -781,6 +781,24 @@ static PyObject *Stream_info(StreamObject *s, PyObject *unused)
     return smi_info_tuple(&info);
 }
 
+PyDoc_STRVAR(Stream_setbuffers_doc,
+"_setbuffers($self, min_buffers, max_buffers, /)\n--\n\n"
+"Server: SharedMemoryImageStream_setbuffers(); raises Error on failure.");
+
+static PyObject *Stream_setbuffers(StreamObject *s, PyObject *args)
+{
+    unsigned int lo, hi;
+    if (!PyArg_ParseTuple(args, "II:_setbuffers", &lo, &hi))
+        return NULL;
+    if (stream_enter(s) < 0)
+        return NULL;
+    int rc = SharedMemoryImageStream_setbuffers(s->stream, lo, hi);
+    stream_mutex_unlock(s);
+    if (rc < 0)
+        return smi_raise(stream_state(s), rc, "set_buffers(%u, %u) on %R", lo, hi, s->path);
+    Py_RETURN_NONE;
+}
+
 PyDoc_STRVAR(Stream_wait_doc,
 "_wait($self, seconds, /)\n--\n\n"
 "Client: wait for a newer frame, at most `seconds` (negative: for ever),\n"
@@ -1076,6 +1094,7 @@ static PyMethodDef Stream_methods[] = {
     {"_unlock", (PyCFunction)Stream_unlock, METH_NOARGS, Stream_unlock_doc},
     {"_info", (PyCFunction)Stream_info, METH_NOARGS, Stream_info_doc},
     {"_wait", (PyCFunction)Stream_wait, METH_O, Stream_wait_doc},
+    {"_setbuffers", (PyCFunction)Stream_setbuffers, METH_VARARGS, Stream_setbuffers_doc},
     {"_lock", (PyCFunction)Stream_lock, METH_NOARGS, Stream_lock_doc},
     {"_send", (PyCFunction)Stream_send, METH_VARARGS, Stream_send_doc},
     {"_acquire", (PyCFunction)Stream_acquire, METH_VARARGS, Stream_acquire_doc},

@@ -37,6 +37,7 @@ typedef struct options_t {
     double warmup;     /* seconds published before the measured window (0: none) */
     uint64_t frames;   /* with has_frames */
     int has_frames;
+    uint32_t min_buffers, max_buffers; /* extended layout; 0: the library's default */
     int ensight, copy, flip, quiet;
 } options_t;
 
@@ -59,6 +60,9 @@ static void usage(FILE *out)
             "                       (other than rgb8: extended layout only)\n"
             "  -e, --ensight        write EnSight's layout (one client, RGB8) instead of\n"
             "                       the extended layout\n"
+            "  -b, --buffers [MIN:]MAX  extended layout: use at most MAX buffers (1..8,\n"
+            "                       default 8: one is added each time clients hold every\n"
+            "                       buffer), MIN of them made at start (default 2)\n"
             "  -c, --copy           publish with putframe (a copy) instead of zero-copy\n"
             "                       acquire/publish\n"
             "  -F, --flip           with --copy: hand putframe the rows bottom first and let\n"
@@ -114,6 +118,23 @@ static int parse_value(int c, const char *arg, options_t *o)
             return usage_error("--format wants rgb8, rgba8, gray8, gray16 or float32", arg);
         break;
     case 'i': o->image = arg; break;
+    case 'b': {
+        const char *colon = strchr(arg, ':');
+        char lo[16] = "2";
+        if (colon && (size_t)(colon - arg) < sizeof lo) {
+            memcpy(lo, arg, (size_t)(colon - arg));
+            lo[colon - arg] = 0;
+        }
+        if ((colon && (size_t)(colon - arg) >= sizeof lo) ||
+            smi_tool_parse_u32(lo, &o->min_buffers) != 0 ||
+            smi_tool_parse_u32(colon ? colon + 1 : arg, &o->max_buffers) != 0 ||
+            o->max_buffers < 1 || o->max_buffers > IMAGESTREAM_MAX_BUFFERS ||
+            o->min_buffers < 1 || (colon && o->min_buffers > o->max_buffers))
+            return usage_error("--buffers wants MAX or MIN:MAX, 1 <= MIN <= MAX <= 8", arg);
+        if (!colon && o->min_buffers > o->max_buffers)
+            o->min_buffers = o->max_buffers;
+        break;
+    }
     }
     return SMI_CLI_RUN;
 }
@@ -126,6 +147,8 @@ static int check_combination(const options_t *o, int size_given)
     if (o->ensight && o->format != IMAGESTREAM_FORMAT_RGB8)
         return usage_error("the EnSight layout carries rgb8 only; drop --format or --ensight",
                            NULL);
+    if (o->ensight && o->max_buffers != 0)
+        return usage_error("the EnSight layout always has two blocks; drop --buffers", NULL);
     if (o->image != NULL && o->format != IMAGESTREAM_FORMAT_RGB8)
         return usage_error("--image publishes rgb8 only; drop --format", NULL);
     if (o->image != NULL && size_given)
@@ -144,6 +167,7 @@ static int parse_options(int argc, char **argv, options_t *o)
         {"warmup", required_argument, NULL, 'w'},
         {"format", required_argument, NULL, 'f'},
         {"ensight", no_argument, NULL, 'e'},
+        {"buffers", required_argument, NULL, 'b'},
         {"copy", no_argument, NULL, 'c'},
         {"flip", no_argument, NULL, 'F'},
         {"image", required_argument, NULL, 'i'},
@@ -390,6 +414,15 @@ static int open_server(publisher_t *p)
                 SharedMemoryImageStream_errorstring(rc));
         p->server = NULL;
         return 1;
+    }
+    if (o->max_buffers != 0) {
+        SharedMemoryImageError brc =
+            SharedMemoryImageStream_setbuffers(p->server, o->min_buffers, o->max_buffers);
+        if (brc < IMAGESTREAM_NOERROR) {
+            fprintf(stderr, "smi-publish: %s: cannot make %u buffers: %s\n", o->path,
+                    o->min_buffers, SharedMemoryImageStream_errorstring(brc));
+            return 1;
+        }
     }
     if (rc == IMAGESTREAM_RECONNECTING && !o->quiet)
         fprintf(stderr, "smi-publish: %s: taking over the stream (%s)\n", o->path,

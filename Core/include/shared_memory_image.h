@@ -94,9 +94,9 @@
 /* ---- Version ------------------------------------------------------------- */
 
 #define SMI_VERSION_MAJOR 1
-#define SMI_VERSION_MINOR 1
+#define SMI_VERSION_MINOR 2
 #define SMI_VERSION_PATCH 0
-/** The version this header belongs to, as one comparable number: 10100 = 1.1.0. */
+/** The version this header belongs to, as one comparable number: 10200 = 1.2.0. */
 #define SMI_VERSION_NUMBER (SMI_VERSION_MAJOR * 10000 + SMI_VERSION_MINOR * 100 + SMI_VERSION_PATCH)
 
 /* ---- Export -------------------------------------------------------------- */
@@ -300,7 +300,7 @@ SMI_EXPORT const char *SharedMemoryImageStream_errorname(SharedMemoryImageError 
 
 /**
  * The version of the library running (which may be newer than the header a
- * program was built with): "1.1.0". *number, when not NULL, gets it as
+ * program was built with): "1.2.0". *number, when not NULL, gets it as
  * SMI_VERSION_NUMBER does.
  */
 SMI_EXPORT const char *SharedMemoryImageStream_version(uint32_t *number);

@@ -2,6 +2,7 @@
 """Round trips through shared_memory_image: exact pixels, no copy on the
 reading side, frame numbering, flip, both layouts, zero-copy publishing."""
 import contextlib
+import os
 import numpy as np
 import pytest
 
@@ -237,6 +238,49 @@ def test_no_free_buffer_is_reported_not_raised(stream_path):
         assert server.send(pattern(smi.FORMAT_RGB8, W, H, 9)) == smi.IMAGESTREAM_NOERROR
         for f in held[1:]:
             f.unlock()
+
+
+def test_set_buffers_makes_and_caps_buffers(stream_path):
+    smi.create_file(stream_path, W, H)
+    size = os.path.getsize(stream_path)
+    with smi.Server(stream_path) as server:
+        server.set_buffers(4, 4)  # four now (the file grows), never more
+        assert server.info()["buffer_count"] == 4
+        assert os.path.getsize(stream_path) > size
+        clients = [smi.Client(stream_path) for _ in range(5)]
+        try:
+            held = []
+            for k, c in enumerate(clients[:4]):
+                assert server.send(pattern(smi.FORMAT_RGB8, W, H, k + 1)) == smi.IMAGESTREAM_NOERROR
+                held.append(c.lock())
+            # Four clients hold the four buffers: capped, so the frame is dropped.
+            assert server.send(pattern(smi.FORMAT_RGB8, W, H, 5)) == \
+                smi.IMAGESTREAM_NO_BUFFERAVAILABLE
+            assert smi.inspect(stream_path)["buffer_count"] == 4
+            server.set_buffers(2, 5)  # raising the cap lets the next send grow
+            assert server.send(pattern(smi.FORMAT_RGB8, W, H, 5)) == smi.IMAGESTREAM_NOERROR
+            with clients[4].lock() as got:
+                assert np.array_equal(got.copy(), pattern(smi.FORMAT_RGB8, W, H, 5))
+            for k, f in enumerate(held):
+                assert np.array_equal(f.copy(), pattern(smi.FORMAT_RGB8, W, H, k + 1))
+                f.unlock()
+        finally:
+            for c in clients:
+                c.close()
+        with pytest.raises(ValueError):
+            server.set_buffers(3, 2)
+        with pytest.raises(ValueError):
+            server.set_buffers(1, 9)
+    ensight = stream_path + ".ensight"
+    smi.create_file(ensight, W, H, layout="ensight")
+    try:
+        with smi.Server(ensight, ensight_layout=True) as server:
+            server.set_buffers(2, 2)  # what the EnSight layout has
+            with pytest.raises(smi.Error) as err:
+                server.set_buffers(3, 8)
+            assert err.value.code == smi.IMAGESTREAM_BAD_FORMAT
+    finally:
+        os.unlink(ensight)
 
 
 def test_unconnected_frames_wait_for_late_clients(stream_path):

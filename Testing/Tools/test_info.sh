@@ -66,4 +66,12 @@ done
 # Several files: one line of JSON each.
 expect_rc info_two 0 "$SMI_INFO" --json "$STREAM" "$STREAM"
 [ "$(wc -l <"$WORK/info_two.out")" -eq 2 ] || fail "two files, not two JSON lines"
+
+# smi-publish --buffers MIN:MAX: MIN buffers made at start, shown by smi-info.
+rm -f "$STREAM"
+expect_rc publish_buffers 0 "$SMI_PUBLISH" --size 160x120 --frames 3 --rate 0 --buffers 3:5 \
+    --quiet "$STREAM"
+expect_rc info_buffers 0 "$SMI_INFO" "$STREAM"
+expect_in info_buffers.out '^buffers: +3 x [0-9]+ bytes'
+expect_in info_buffers.out '^buffer 2: '
 echo "PASS"

@@ -33,6 +33,10 @@ p seconds_zero --seconds 0 "$STREAM"
 p format_bad --format yuv "$STREAM";        expect_in format_bad.err "^smi-publish: --format"
 p flip_alone --flip "$STREAM";              expect_in flip_alone.err "add --copy"
 p ensight_gray --ensight --format gray8 "$STREAM"
+p buffers_big --buffers 9 "$STREAM";       expect_in buffers_big.err "^smi-publish: --buffers"
+p buffers_order --buffers 4:2 "$STREAM"
+p buffers_junk --buffers 2:x "$STREAM"
+p buffers_ensight --ensight --buffers 2 "$STREAM"; expect_in buffers_ensight.err "two blocks"
 p two_files "$STREAM" "$STREAM.2";          expect_in two_files.err "extra argument"
 
 r() { expect_rc "$1" 2 "$SMI_READ" "${@:2}"; }

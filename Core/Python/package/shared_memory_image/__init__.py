@@ -654,6 +654,22 @@ class Server(_Stream):
             frame_number = _u32(frame_number, "frame_number")
         return self._acquire(fmt, w, h, d, frame_number, *_metadata(timestamp, spacing, origin))
 
+    def set_buffers(self, minimum=2, maximum=8):
+        """How many pixel buffers this (extended-layout) stream may use. It
+        starts with two; when clients hold every buffer, send() and acquire()
+        add one (the file grows by one frame) instead of dropping the frame,
+        up to `maximum` (at most 8), so N clients holding frames need N + 1.
+        Buffers up to `minimum` are added now; none is ever removed.
+        maximum=2 keeps the file at two frames. Raises Error (e.g.
+        IMAGESTREAM_NO_SPACE, IMAGESTREAM_BAD_FORMAT for an EnSight-layout
+        stream, which always has two blocks, unless minimum <= 2 <= maximum),
+        ValueError for a bad range."""
+        lo, hi = _u32(minimum, "minimum", 1), _u32(maximum, "maximum", 1)
+        if lo > hi or hi > IMAGESTREAM_MAX_BUFFERS:
+            raise ValueError("set_buffers(): want 1 <= minimum <= maximum <= %d, not %d, %d"
+                             % (IMAGESTREAM_MAX_BUFFERS, lo, hi))
+        self._setbuffers(lo, hi)
+
     def publish(self):
         """Publish the frame taken with acquire(), like AcquiredFrame.publish(),
         also when that object is gone. BufferError while views of it exist;
