@@ -28,7 +28,7 @@
 
 #define SMI_SWEEP_INTERVAL_NS 500000000 /* look for dead clients twice a second */
 #define SMI_LOCK_RETRIES 16
-#define SMI_GEOMETRY_RETRIES 20 /* re-reads of a geometry caught mid-growth (about 1 ms) */
+#define SMI_GEOMETRY_RETRIES 20 /* re-reads of a geometry caught mid-growth (1.2 ms of sleeps; 4-7 ms in all measured, remaps included) */
 #define SMI_WAIT_RECHECK_NS 1000000000 /* a sleeping client looks again once a second */
 
 static const uint8_t smi_magic[8] = {0x89, 'S', 'M', 'I', '\r', '\n', 0x1a, '\n'};
@@ -42,10 +42,16 @@ int smi_ext_has_magic(const uint8_t *base, uint64_t size)
     return memcmp(&word, smi_magic, sizeof smi_magic) == 0;
 }
 
+/* What smi_ext_read_geometry_once() answers for a geometry that is sane in
+   itself but does not add up (file_size, the file's real size, the buffers'
+   offsets): what a reader sees while a server is adding a buffer. Internal:
+   BAD_FILE_FORMAT to every caller but smi_ext_client_geometry(). */
+#define SMI_GEOMETRY_UNSETTLED 1001
+
 /* The file's geometry, each field read once (relaxed atomic loads: another
    process may change them at any time) into `g`, then validated: only `g` is
    used afterwards, never the file's fields again. */
-static int smi_ext_read_geometry(const uint8_t *base, uint64_t size, smi_ext_geometry_t *g)
+static int smi_ext_read_geometry_once(const uint8_t *base, uint64_t size, smi_ext_geometry_t *g)
 {
     if (size < SMI_EXT_HEADER_SIZE)
         return IMAGESTREAM_BAD_FILE_FORMAT;
@@ -62,13 +68,20 @@ static int smi_ext_read_geometry(const uint8_t *base, uint64_t size, smi_ext_geo
         g->buffer_count > SMI_EXT_MAX_BUFFERS || g->slot_count < 1 ||
         g->slot_count > SMI_EXT_MAX_SLOTS || bs == 0 || bs % SMI_EXT_ALIGN != 0 ||
         __builtin_mul_overflow(bs, (uint64_t)g->buffer_count, &total) ||
-        __builtin_add_overflow(total, (uint64_t)SMI_EXT_HEADER_SIZE, &total) ||
-        total != g->file_size || g->file_size > size)
+        __builtin_add_overflow(total, (uint64_t)SMI_EXT_HEADER_SIZE, &total))
         return IMAGESTREAM_BAD_FILE_FORMAT;
+    if (total != g->file_size || g->file_size > size)
+        return SMI_GEOMETRY_UNSETTLED;
     for (uint32_t b = 0; b < g->buffer_count; b++)
         if (SMI_LOAD_RLX(&p->buffers[b].data_offset) != SMI_EXT_HEADER_SIZE + b * bs)
-            return IMAGESTREAM_BAD_FILE_FORMAT;
+            return SMI_GEOMETRY_UNSETTLED;
     return IMAGESTREAM_NOERROR;
+}
+
+static int smi_ext_read_geometry(const uint8_t *base, uint64_t size, smi_ext_geometry_t *g)
+{
+    int rc = smi_ext_read_geometry_once(base, size, g);
+    return rc == SMI_GEOMETRY_UNSETTLED ? IMAGESTREAM_BAD_FILE_FORMAT : rc;
 }
 
 int smi_ext_validate(const uint8_t *base, uint64_t size)
@@ -80,14 +93,15 @@ int smi_ext_validate(const uint8_t *base, uint64_t size)
 /* A client's read of the geometry. A server adding a buffer (LAYOUT.md,
    "Growing") grows the file, then stores file_size, then buffer_count: a
    read between the two stores, or through a mapping made before the file
-   grew, sees a geometry that does not add up. So a failed read is tried
-   again a few times (about a millisecond), each time through a fresh
-   mapping of the whole file, and each read is a new copy validated as a
-   whole; only then is the file called bad. */
+   grew, sees a geometry that does not add up. So such a read (only such:
+   a header bad in itself is answered at once) is tried again 20 times (a
+   few milliseconds), each time through a fresh mapping of the whole file,
+   and each read is a new copy validated as a whole; only then is the file
+   called bad. */
 static int smi_ext_client_geometry(SharedMemoryImageStream s, smi_ext_geometry_t *g)
 {
-    int rc = smi_ext_read_geometry(s->base, s->map_size, g);
-    for (int tries = 0; rc == IMAGESTREAM_BAD_FILE_FORMAT && tries < SMI_GEOMETRY_RETRIES;
+    int rc = smi_ext_read_geometry_once(s->base, s->map_size, g);
+    for (int tries = 0; rc == SMI_GEOMETRY_UNSETTLED && tries < SMI_GEOMETRY_RETRIES;
          tries++) {
         smi_sleep_ns(tries < 8 ? 0 : 100000);
         int m = smi_map_client(s);
@@ -99,9 +113,9 @@ static int smi_ext_client_geometry(SharedMemoryImageStream s, smi_ext_geometry_t
             return IMAGESTREAM_UNABLE_TO_MAP_FILE;
         if (!smi_ext_has_magic(s->base, s->map_size))
             return IMAGESTREAM_BAD_FILE_FORMAT;
-        rc = smi_ext_read_geometry(s->base, s->map_size, g);
+        rc = smi_ext_read_geometry_once(s->base, s->map_size, g);
     }
-    return rc;
+    return rc == SMI_GEOMETRY_UNSETTLED ? IMAGESTREAM_BAD_FILE_FORMAT : rc;
 }
 
 /* Copy buffer b's header out of the file once; the copy is what gets

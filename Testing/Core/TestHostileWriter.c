@@ -25,6 +25,14 @@
  *     wakes a client asleep in wait(-1), which then sees its frames.
  * (h) a client that forks and is then killed is seen dead at once, though
  *     its child lives on; the child cannot use the inherited stream.
+ * (i) a geometry caught mid-growth and left so (buffer_count one above what
+ *     file_size says, as a reader between a growing server's two stores
+ *     sees it; then both raised past the real file): a client's lock and a
+ *     new client's create retry for a few milliseconds, then answer
+ *     BAD_FILE_FORMAT; a hostile process cannot make them wait longer. Put
+ *     back, the client locks the frame it had not seen. Meanwhile a real
+ *     growth (readers holding every buffer) under a flipper of buffer_count
+ *     hands out only whole frames.
  * Run one part with `TestHostileWriter PARTS` (e.g. "bh").
  */
 #include "smi_test.h"
@@ -96,6 +104,16 @@ static void publish_tagged(SharedMemoryImageStream s, uint32_t tag)
         return;
     smi_fill_tagged(f->buffer, FRAME_BYTES, tag);
     SharedMemoryImageStream_publish(s);
+}
+
+/* A client of `server`'s stream, and a frame tagged `tag` for it. */
+static SharedMemoryImageStream client_with_frame(const char *path, SharedMemoryImageStream server,
+                                                 uint32_t tag)
+{
+    SharedMemoryImageStream client = NULL;
+    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_create(path, 0, &client));
+    publish_tagged(server, tag);
+    return client;
 }
 
 /* (a) */
@@ -254,9 +272,7 @@ static void other_header_copied_over(const char *path, const char *other)
 static void wait_while_holding(const char *path)
 {
     SharedMemoryImageStream server = ext_server(path);
-    SharedMemoryImageStream client = NULL;
-    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_create(path, 0, &client));
-    publish_tagged(server, 7);
+    SharedMemoryImageStream client = client_with_frame(path, server, 7);
     SharedMemoryFrame f;
     ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_lock(client, &f));
     SharedMemoryImageStream_destroy(server);
@@ -407,10 +423,133 @@ static void fork_after_lock(const char *path, uint32_t *flag)
     SharedMemoryImageStream_destroy(server);
 }
 
+/* (i) */
+static void growth_left_half_done(const char *path)
+{
+    SharedMemoryImageStream server = ext_server(path);
+    SharedMemoryImageStream client = client_with_frame(path, server, 7);
+    uint64_t L;
+    uint8_t *m = smi_test_map_file(path, &L);
+    const uint32_t count = smi_get_u32(m + 16);
+    const uint64_t size = smi_get_u64(m + 32), bsize = smi_get_u64(m + 40);
+    ASSERT_EQ(count, 2);
+    const struct {
+        uint32_t count;
+        uint64_t size;
+        const char *what;
+    } cases[] = {
+        {count + 1, size, "buffer_count stored, file_size not"},
+        {count + 1, size + bsize, "both stored, the file not grown"},
+        {IMAGESTREAM_MAX_BUFFERS, 4096 + IMAGESTREAM_MAX_BUFFERS * bsize, "8 buffers claimed"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        smi_put_u64(m + 32, cases[i].size);
+        smi_put_u32(m + 16, cases[i].count);
+        SharedMemoryFrame f;
+        double t0 = smi_test_now_ms();
+        ASSERT_RC(IMAGESTREAM_BAD_FILE_FORMAT, SharedMemoryImageStream_lock(client, &f));
+        double t_lock = smi_test_now_ms() - t0;
+        SharedMemoryImageStream late = NULL;
+        t0 = smi_test_now_ms();
+        ASSERT_RC(IMAGESTREAM_BAD_FILE_FORMAT, SharedMemoryImageStream_create(path, 0, &late));
+        double t_create = smi_test_now_ms() - t0;
+        ASSERT_MSG(t_lock < 1000 && t_create < 1000, "%s: lock %.1f ms, create %.1f ms",
+                   cases[i].what, t_lock, t_create);
+        printf("  (i) %s: BAD_FILE_FORMAT after %.2f ms (lock), %.2f ms (create)\n",
+               cases[i].what, t_lock, t_create);
+    }
+    smi_put_u32(m + 16, count);
+    smi_put_u64(m + 32, size);
+    SharedMemoryFrame f;
+    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_lock(client, &f));
+    uint32_t tag;
+    ASSERT_EQ(smi_check_tagged(f->buffer, FRAME_BYTES, &tag), -1);
+    ASSERT_EQ(tag, 7);
+    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_unlock(client));
+    munmap(m, L);
+    SharedMemoryImageStream_destroy(client);
+    SharedMemoryImageStream_destroy(server);
+}
+
+/* (i), second half: readers hold every buffer so the server grows the file
+   (2 -> 6), then a process flips buffer_count (2 <-> 8) while the server
+   publishes and the readers take turns: every frame locked is whole, every
+   held frame stays as it was. Once the count is put back, all lock again. */
+static void reader_turn(SharedMemoryImageStream c, SharedMemoryFrame *held, uint32_t *held_tag,
+                        uint32_t newest, uint32_t *locked, uint32_t *refused)
+{
+    uint32_t seen;
+    if (*held) { /* the frame it held while the file changed: untouched */
+        ASSERT_EQ(smi_check_tagged((*held)->buffer, FRAME_BYTES, &seen), -1);
+        ASSERT_EQ(seen, *held_tag);
+        ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_unlock(c));
+        *held = NULL;
+    }
+    SharedMemoryFrame f;
+    int rc = SharedMemoryImageStream_lock(c, &f);
+    if (rc == IMAGESTREAM_NOERROR) {
+        ASSERT_EQ(smi_check_tagged(f->buffer, FRAME_BYTES, &seen), -1);
+        ASSERT_LE(seen, newest);
+        *held = f; /* held until this reader's next turn */
+        *held_tag = seen;
+        (*locked)++;
+    } else {
+        ASSERT_MSG(rc == IMAGESTREAM_BAD_FILE_FORMAT || rc == IMAGESTREAM_NO_FRAMEAVAILABLE,
+                   "lock under flips: %d", rc);
+        (*refused)++;
+    }
+}
+
+static void growth_under_flips(const char *path, flip_shared_t *sh)
+{
+    SharedMemoryImageStream server = ext_server(path);
+    enum { READERS = 5 };
+    SharedMemoryImageStream readers[READERS];
+    SharedMemoryFrame held[READERS] = {0};
+    uint32_t held_tag[READERS] = {0}, locked = 0, refused = 0, tag = 0;
+    for (int r = 0; r < READERS; r++)
+        ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_create(path, 0, &readers[r]));
+    for (int r = 0; r < READERS; r++) { /* each holds a different frame: 2 -> 6 buffers */
+        publish_tagged(server, ++tag);
+        reader_turn(readers[r], &held[r], &held_tag[r], tag, &locked, &refused);
+    }
+    publish_tagged(server, ++tag);
+    SharedMemoryStreamInfo info;
+    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_info(server, &info));
+    ASSERT_EQ(info.buffer_count, READERS + 1);
+    ASSERT_EQ(refused, 0);
+
+    const uint32_t offsets[] = {16};
+    const uint64_t values[][2] = {{2, 8}};
+    pid_t fl = start_flipper("flipper (i)", path, sh, offsets, values, 1, 0);
+    for (int i = 0; i < 100; i++) {
+        publish_tagged(server, ++tag);
+        int r = i % READERS;
+        reader_turn(readers[r], &held[r], &held_tag[r], tag, &locked, &refused);
+    }
+    stop_flipper(fl, sh);
+    uint64_t L;
+    uint8_t *m = smi_test_map_file(path, &L);
+    smi_put_u32(m + 16, READERS + 1); /* what the server wrote, before the flips */
+    munmap(m, L);
+    uint32_t before = locked;
+    for (int r = 0; r < READERS; r++) {
+        publish_tagged(server, ++tag);
+        reader_turn(readers[r], &held[r], &held_tag[r], tag, &locked, &refused);
+    }
+    ASSERT_EQ(locked - before, READERS);
+    printf("  (i) grown to %u buffers, then 100 turns under buffer_count flips: every frame "
+           "locked whole (%u), held frames intact, %u refused\n", info.buffer_count, locked,
+           refused);
+    for (int r = 0; r < READERS; r++)
+        SharedMemoryImageStream_destroy(readers[r]);
+    SharedMemoryImageStream_destroy(server);
+}
+
 /* TestHostileWriter [PARTS]: all parts, or those named (e.g. "bg"). */
 int main(int argc, char **argv)
 {
-    const char *parts = argc > 1 ? argv[1] : "abdefgh";
+    const char *parts = argc > 1 ? argv[1] : "abdefghi";
     smi_test_watchdog(120);
     const char *path = smi_test_path("hostile");
     const char *other = smi_test_path("hostile-other");
@@ -429,6 +568,12 @@ int main(int argc, char **argv)
         case 'f': ensight_restart(path); break;
         case 'g': new_header_wakes_sleepers(path, &flags[2]); break;
         case 'h': fork_after_lock(path, &flags[3]); break;
+        case 'i':
+            growth_left_half_done(path);
+            unlink(path);
+            ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_createfilelayout(path, 0, &d));
+            growth_under_flips(path, sh);
+            break;
         default: SMI_FAIL("unknown part '%c'", *p);
         }
     }
