@@ -1189,8 +1189,8 @@ static void usage(FILE *to)
             "  --samples N   wake-latency samples per run (default 3000, --quick 100)\n"
             "  --only LIST   run only these parts, e.g. 2,4: 1 memcpy, 2 putframe,\n"
             "                3 acquire/publish, 4 wake latency, 5 the writer with 0..8\n"
-            "                readers, 6 full-frame publish-to-lock latency (1 also runs\n"
-            "                for 2, 3 and 5)\n"
+            "                readers, 6 full-frame publish-to-lock latency, 7 the cost of\n"
+            "                adding a buffer (1 also runs for 2, 3 and 5)\n"
             "  --readers N   client processes in parts 2 and 3 (extended layout; default 1)\n"
             "  --touch       clients of parts 2 and 3 read a byte of every page of each\n"
             "                frame (part 5's always do)\n"
@@ -1240,7 +1240,7 @@ static unsigned parse_parts(const char *text)
 {
     unsigned parts = 0;
     for (const char *p = text; *p; p++) {
-        if (*p >= '1' && *p <= '6')
+        if (*p >= '1' && *p <= '7')
             parts |= 1u << (*p - '0');
         else if (*p != ',')
             return 0;
@@ -1289,7 +1289,7 @@ static int parse_value(int c, const char *arg, double *seconds, uint32_t *sample
     case OPT_ONLY:
         *parts = parse_parts(arg);
         if (!*parts) {
-            fprintf(stderr, "smi-bench: --only wants a list of parts 1..6, e.g. 2,4\n");
+            fprintf(stderr, "smi-bench: --only wants a list of parts 1..7, e.g. 2,4\n");
             return SMI_CLI_USAGE;
         }
         break;
@@ -1344,7 +1344,7 @@ static int parse_options(int argc, char **argv, unsigned *parts)
     g_opt.dir = "/dev/shm";
     double seconds = -1;
     uint32_t samples = 0;
-    *parts = 0x7e; /* parts 1..6 */
+    *parts = 0xfe; /* parts 1..7 */
     g_opt.readers = 1;
     int c, status = SMI_CLI_RUN;
     while (status == SMI_CLI_RUN &&
@@ -1856,6 +1856,109 @@ static int run_wake(bench_run_t *b)
     return 0;
 }
 
+/* ---- 7. growth ----------------------------------------------------------------- */
+
+#define GROWTH_STREAMS 5 /* fresh streams per size: each grows 2 -> 8 once */
+
+/* One stream from 2 to 8 buffers: in-process clients each lock (and keep) the
+   newest frame, so every next acquire must add a buffer. t_grow gets the
+   time of each acquire that grew (6 of them), t_plain that of acquires of
+   the same stream once every client has let go (2 buffers' worth). */
+static int growth_stream(const frame_size_t *sz, uint64_t *t_grow, uint64_t *t_plain,
+                         unsigned *nplain)
+{
+    char path[PATH_MAX];
+    int fd, slot = make_temp(path, sizeof path, "grow", &fd);
+    if (slot < 0)
+        return 1;
+    close(fd);
+    unlink(path); /* createfilelayout makes it anew, exclusively */
+    SharedMemoryImageDesc d = {.format = IMAGESTREAM_FORMAT_RGB8, .width = sz->width,
+                               .height = sz->height};
+    SharedMemoryImageStream server = NULL, clients[IMAGESTREAM_MAX_BUFFERS] = {0};
+    int status = 0;
+    SharedMemoryImageError rc = SharedMemoryImageStream_createfilelayout(
+        path, IMAGESTREAM_LAYOUT_EXTENDED, &d);
+    if (rc >= 0)
+        rc = SharedMemoryImageStream_create(
+            path, IMAGESTREAM_OPTIONS_SERVER | IMAGESTREAM_OPTIONS_EXTENDED, &server);
+    if (rc < 0)
+        status = api_failed("growth: create", rc);
+    unsigned grown = 0;
+    for (unsigned k = 0; status == 0 && k < IMAGESTREAM_MAX_BUFFERS; k++) {
+        SharedMemoryFrame f = NULL;
+        uint64_t t0 = smi_tool_now_ns();
+        rc = SharedMemoryImageStream_acquire(server, sz->width, sz->height, &f);
+        uint64_t t1 = smi_tool_now_ns();
+        if (rc < 0 || rc == IMAGESTREAM_NO_BUFFERAVAILABLE) {
+            status = api_failed("growth: acquire", rc < 0 ? rc : IMAGESTREAM_NO_BUFFERAVAILABLE);
+            break;
+        }
+        if (k >= 2) /* every buffer there was is held: this acquire added one */
+            t_grow[grown++] = t1 - t0;
+        memset(f->buffer, (int)k, frame_bytes(sz)); /* faulted in as a renderer would */
+        if ((rc = SharedMemoryImageStream_publish(server)) < 0 ||
+            (rc = SharedMemoryImageStream_create(path, 0, &clients[k])) < 0 ||
+            (rc = SharedMemoryImageStream_lock(clients[k], &f)) < 0)
+            status = api_failed("growth: publish, attach or lock", rc);
+    }
+    for (unsigned k = 0; k < IMAGESTREAM_MAX_BUFFERS; k++)
+        if (clients[k])
+            SharedMemoryImageStream_unlock(clients[k]);
+    for (unsigned i = 0; status == 0 && i < 200; i++) {
+        SharedMemoryFrame f = NULL;
+        uint64_t t0 = smi_tool_now_ns();
+        rc = SharedMemoryImageStream_acquire(server, sz->width, sz->height, &f);
+        uint64_t t1 = smi_tool_now_ns();
+        if (rc != IMAGESTREAM_NOERROR || (rc = SharedMemoryImageStream_publish(server)) < 0) {
+            status = api_failed("growth: acquire", rc);
+            break;
+        }
+        t_plain[(*nplain)++] = t1 - t0;
+    }
+    for (unsigned k = 0; k < IMAGESTREAM_MAX_BUFFERS; k++)
+        if (clients[k])
+            SharedMemoryImageStream_destroy(clients[k]);
+    if (server)
+        SharedMemoryImageStream_destroy(server);
+    path_remove(slot);
+    return status;
+}
+
+/* 7. what adding a buffer costs the acquire that does it. */
+static int run_growth(bench_run_t *b)
+{
+    (void)b;
+    printf("\n7. growth: the acquire that adds a buffer (clients hold every one; file grown by\n"
+           "   one frame, reserved and mapped again), %d fresh streams from 2 to 8 buffers,\n"
+           "   against a plain acquire of the same streams afterwards\n", GROWTH_STREAMS);
+    int status = 0;
+    for (size_t i = 0; status == 0 && i < NSIZES; i++) {
+        uint64_t grow[GROWTH_STREAMS * IMAGESTREAM_MAX_BUFFERS], plain[GROWTH_STREAMS * 200];
+        unsigned ngrow = 0, nplain = 0;
+        for (int r = 0; status == 0 && r < GROWTH_STREAMS; r++) {
+            status = growth_stream(&g_sizes[i], grow + ngrow, plain, &nplain);
+            ngrow += IMAGESTREAM_MAX_BUFFERS - 2;
+        }
+        if (status)
+            break;
+        uint64_t sum = 0;
+        for (unsigned k = 0; k < ngrow; k++)
+            sum += grow[k];
+        qsort(grow, ngrow, sizeof *grow, cmp_u64);
+        qsort(plain, nplain, sizeof *plain, cmp_u64);
+        double p50 = (double)plain[nplain / 2] / 1000.0;
+        printf("  %-5s: acquire adding a buffer: mean %.0f us, p50 %.0f us, max %.0f us"
+               " (%u growths) = %.0f x a plain acquire (p50 %.2f us)\n", g_sizes[i].name,
+               (double)sum / ngrow / 1000.0, (double)grow[ngrow / 2] / 1000.0,
+               (double)grow[ngrow - 1] / 1000.0, ngrow,
+               ratio((double)grow[ngrow / 2] / 1000.0, p50), p50);
+        csv_row("growth", g_sizes[i].name, "acquire_adding_buffer_p50_us", 0,
+                (double)grow[ngrow / 2] / 1000.0, p50);
+    }
+    return status;
+}
+
 /* The targets of the extended layout, met or missed (never a failure). */
 static void print_targets(const bench_run_t *b, unsigned parts)
 {
@@ -1919,6 +2022,8 @@ static int run_parts(bench_run_t *b, unsigned parts)
         status = run_readers(b);
     if (status == 0 && (parts & (1u << 6)))
         status = run_frame_latency(b);
+    if (status == 0 && (parts & (1u << 7)))
+        status = run_growth(b);
     if (status == 0 && (parts & (1u << 2 | 1u << 3 | 1u << 4 | 1u << 5)))
         print_targets(b, parts);
     return status;

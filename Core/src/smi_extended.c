@@ -330,7 +330,7 @@ static int smi_ext_grow(SharedMemoryImageStream s)
     uint64_t want = SMI_EXT_HEADER_SIZE + (uint64_t)(b + 1) * s->buffer_size;
     if (want > s->map_size) {
         int64_t had = smi_file_size(s->fd);
-        if (smi_file_reserve(s->fd, want) != 0) {
+        if (smi_file_reserve_tail(s->fd, s->map_size, want) != 0) {
             if (had >= 0 && smi_file_size(s->fd) > had)
                 smi_file_resize(s->fd, (uint64_t)had); /* leave the file as it was */
             return -1;

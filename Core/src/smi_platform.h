@@ -48,6 +48,9 @@ int smi_file_resize(int fd, uint64_t size);
    enough: checked first, so a huge request fails at once instead of filling
    the disk), -EFBIG, -EDQUOT, -ENOMEM; or another -errno. */
 int smi_file_reserve(int fd, uint64_t size);
+/* The same for bytes [from, size) only, when [0, from) is reserved already
+   (a server adding a buffer at the end of its file). */
+int smi_file_reserve_tail(int fd, uint64_t from, uint64_t size);
 void smi_file_close(int fd);
 
 /* Map `size` bytes of fd shared, writable or read-only. A writable mapping
@@ -64,8 +67,8 @@ void *smi_map_peek(int fd, uint64_t size);
 void smi_unmap(void *addr, uint64_t size);
 /* Grow a writable mapping of fd (made by smi_map(fd, old_size, 1)) to
    new_size bytes, moving it if need be; the new pages are prefaulted as
-   smi_map's are. Returns the new address, or NULL (the old mapping is then
-   left as it was). */
+   smi_map's are (the old ones stay as they were). Returns the new address,
+   or NULL (the old mapping is then left as it was). */
 void *smi_remap_grow(int fd, void *addr, uint64_t old_size, uint64_t new_size);
 /* Make [addr, addr+len) of a mapping writable (page-rounded outward). 0 or -1. */
 int smi_protect_writable(void *base, uint64_t offset, uint64_t len);
