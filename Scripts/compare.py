@@ -31,6 +31,7 @@ fakesink rates are the writer's, from two runs of N and 2N frames
 """
 import argparse
 import csv
+import glob
 import os
 import shutil
 import signal
@@ -214,6 +215,14 @@ def gst_run(kind, size, readers, frames, workdir, env, seconds):
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
+        if shm and writer is not None:
+            # A shmsink that did not stop cleanly leaves its shared memory
+            # behind, named after its process: /dev/shm/"shmpipe.%5d.%5d".
+            for leftover in glob.glob("/dev/shm/shmpipe.%5d.*" % writer.pid):
+                try:
+                    os.unlink(leftover)
+                except OSError:
+                    pass
 
 
 def run_gstreamer(build, seconds, workdir, table, notes):

@@ -46,6 +46,10 @@
  *     readers idle (one client) and busy (3 more clients locking and
  *     touching every frame), back to back and from idle, against a raw
  *     futex ping-pong between two processes taken in the same run.
+ *  7. growth: the acquire that adds a buffer (in-process clients hold every
+ *     buffer, so each next acquire grows the file by one frame), five fresh
+ *     streams from 2 to 8 buffers, against ordinary acquires of the same
+ *     streams afterwards.
  *
  * Memory bandwidth on a shared VM drifts by 10-20% from second to second, so
  * the ratios of parts 2 and 3 use baselines measured in alternation with the
