@@ -32,7 +32,7 @@ typedef struct options_t {
     int has_frames;
     double seconds;       /* 0 = no limit */
     double timeout;       /* 0 = none */
-    int wait_file, verify, any_format, keep_going, quiet;
+    int wait_file, verify, touch, any_format, keep_going, quiet;
 } options_t;
 
 static void usage(FILE *out)
@@ -47,6 +47,8 @@ static void usage(FILE *out)
             "  -v, --verify         check every byte of every frame against the test pattern\n"
             "                       of its frame number (see smi-publish --help); stop at\n"
             "                       the first mismatch\n"
+            "  -P, --touch          read one byte of every page of every frame (a consumer\n"
+            "                       that looks at the whole frame, without --verify's cost)\n"
             "  -K, --keep-going     with --verify: count mismatching frames, do not stop\n"
             "  -n, --frames N       stop after N frames\n"
             "  -t, --seconds S      stop after S seconds\n"
@@ -128,6 +130,7 @@ static int parse_options(int argc, char **argv, options_t *o)
     static const struct option options[] = {
         {"wait-file", no_argument, NULL, 'w'},
         {"verify", no_argument, NULL, 'v'},
+        {"touch", no_argument, NULL, 'P'},
         {"keep-going", no_argument, NULL, 'K'},
         {"frames", required_argument, NULL, 'n'},
         {"seconds", required_argument, NULL, 't'},
@@ -148,6 +151,7 @@ static int parse_options(int argc, char **argv, options_t *o)
         switch (c) {
         case 'w': o->wait_file = 1; break;
         case 'v': o->verify = 1; break;
+        case 'P': o->touch = 1; break;
         case 'K': o->keep_going = 1; break;
         case 'a': o->any_format = 1; break;
         case 'q': o->quiet = 1; break;
@@ -266,6 +270,7 @@ typedef struct reader_t {
     uint64_t frames, dropped, mismatches, skipped, backwards, unverified;
     uint32_t last_frame;
     uint32_t skipped_format;
+    uint8_t touched; /* --touch: what was read (so that the reads happen) */
     double t_first, t_last;
     uint64_t frames_at_report, dropped_at_report;
     double start;        /* when smi-read started (the first --timeout counts from it) */
@@ -441,6 +446,13 @@ static int take_frame(reader_t *r)
     count_frame(r, frame->iFrame, now);
     if (o->verify)
         verify_frame(r, frame, &desc);
+    if (o->touch) {
+        uint64_t n = (uint64_t)desc.width * desc.height * desc.depth *
+                     SharedMemoryImageStream_formatsize(desc.format);
+        const volatile uint8_t *px = frame->buffer;
+        for (uint64_t i = 0; i < n; i += 4096)
+            r->touched ^= px[i];
+    }
     pending_save_t save = {NULL, 0, 0, 0, 0};
     copy_for_save(r, frame, &desc, &save);
 

@@ -25,6 +25,9 @@ expect_in read.out '^smi-read: 150 frames, 0 mismatches, [0-9.]+ frames/s, [0-9]
 # A second reader after the first one left: frame numbers go on, still the pattern.
 expect_rc read2 0 "$SMI_READ" --verify --frames 30 --timeout 5 --quiet "$STREAM"
 expect_in read2.out '^smi-read: 30 frames, 0 mismatches'
+# --touch: reads a byte of every page of every frame, no check.
+expect_rc touch 0 "$SMI_READ" --touch --frames 30 --timeout 5 --quiet "$STREAM"
+expect_in touch.out '^smi-read: 30 frames, 0 mismatches'
 
 kill -TERM "$publisher"
 wait_bg "$publisher" 0 "smi-publish ${args[*]}"
