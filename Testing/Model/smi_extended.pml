@@ -112,8 +112,12 @@ proctype server()
     bit held, got, freed, any_waiting;
     do
     :: n < FRAMES ->
-        /* smi_ext_take_buffer: empty buffers first, then ready ones oldest
-           first (keys: 0 for not ready, else the sequence) */
+        /* smi_ext_take_buffer: empty buffers first, then ready ones, the
+           newest frame last (keys: 0 for not ready, else the sequence; with
+           two buffers that is the older first). The library's order among
+           more ready buffers is a preference only: each candidate goes
+           through the same try_buffer() handshake, and the grown buffer is
+           tried last here. */
         if
         :: (state[0] == READY -> sequence[0] : 0) <= (state[1] == READY -> sequence[1] : 0) ->
             first = 0
