@@ -1933,14 +1933,15 @@ static int growth_stream(const frame_size_t *sz, uint64_t *t_grow, uint64_t *t_p
 static int run_growth(bench_run_t *b)
 {
     (void)b;
+    const int streams = g_opt.quick ? 1 : GROWTH_STREAMS;
     printf("\n7. growth: the acquire that adds a buffer (clients hold every one; file grown by\n"
-           "   one frame, reserved and mapped again), %d fresh streams from 2 to 8 buffers,\n"
-           "   against a plain acquire of the same streams afterwards\n", GROWTH_STREAMS);
+           "   one frame, reserved and mapped again), %d fresh stream(s) from 2 to 8 buffers,\n"
+           "   against a plain acquire of the same streams afterwards\n", streams);
     int status = 0;
     for (size_t i = 0; status == 0 && i < NSIZES; i++) {
         uint64_t grow[GROWTH_STREAMS * IMAGESTREAM_MAX_BUFFERS], plain[GROWTH_STREAMS * 200];
         unsigned ngrow = 0, nplain = 0;
-        for (int r = 0; status == 0 && r < GROWTH_STREAMS; r++) {
+        for (int r = 0; status == 0 && r < streams; r++) {
             status = growth_stream(&g_sizes[i], grow + ngrow, plain, &nplain);
             ngrow += IMAGESTREAM_MAX_BUFFERS - 2;
         }
