@@ -579,9 +579,7 @@ static int smi_ext_refresh(SharedMemoryImageStream s)
         return rc;
     if (s->map_size < SMI_EXT_HEADER_SIZE ||
         smi_protect_writable(s->base, 0, SMI_EXT_HEADER_SIZE) != 0) {
-        smi_unmap(s->base, s->map_size);
-        s->base = NULL;
-        s->map_size = 0;
+        smi_unmap_stream(s);
         return IMAGESTREAM_BAD_FILE_FORMAT;
     }
     if (!smi_ext_has_magic(s->base, s->map_size))

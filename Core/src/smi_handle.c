@@ -20,16 +20,48 @@ int smi_file_intact(SharedMemoryImageStream s)
                                                        : IMAGESTREAM_BAD_FILE_SIZE;
 }
 
+void smi_unmap_stream(SharedMemoryImageStream s)
+{
+    smi_unmap(s->base, s->map_reserve > s->map_size ? s->map_reserve : s->map_size);
+    s->base = NULL;
+    s->page = NULL;
+    s->map_size = 0;
+    s->map_reserve = 0;
+}
+
+/* Address space a client holds for a file of `size` bytes: room for it to
+   grow to four times that (a stream made for two buffers growing to eight),
+   or just the file when that would be absurd. */
+static uint64_t smi_client_reserve(uint64_t size)
+{
+    uint64_t r;
+    if (__builtin_mul_overflow(size, (uint64_t)4, &r) || r > ((uint64_t)1 << 46))
+        return size;
+    return r;
+}
+
 /* Map the whole file read-only; the layout code then makes its header
-   pages writable. Returns a code. */
+   pages writable. A file that grew within the address space already held
+   is mapped on in place: the pages mapped before keep their page tables
+   (a new mapping would fault every page of every buffer in again, about
+   15 ms per 4K buffer per client). Returns a code. */
 int smi_map_client(SharedMemoryImageStream s)
 {
     int64_t size = smi_file_size(s->fd);
     if (size < (int64_t)SMI_ENSIGHT_MIN_FILE)
         return IMAGESTREAM_BAD_FILE_SIZE;
-    smi_unmap(s->base, s->map_size);
-    s->base = smi_map(s->fd, (uint64_t)size, 0);
+    if (s->base && (uint64_t)size > s->map_size && (uint64_t)size <= s->map_reserve &&
+        smi_map_extend(s->fd, s->base, s->map_size, (uint64_t)size) == 0) {
+        s->map_size = (uint64_t)size;
+        return IMAGESTREAM_NOERROR;
+    }
+    smi_unmap_stream(s);
+    uint64_t reserve = smi_client_reserve((uint64_t)size);
+    s->base = smi_map_reserved(s->fd, (uint64_t)size, reserve);
+    if (!s->base && reserve > (uint64_t)size) /* (no room for the reserve: the file alone) */
+        s->base = smi_map_reserved(s->fd, (uint64_t)size, reserve = (uint64_t)size);
     s->map_size = s->base ? (uint64_t)size : 0;
+    s->map_reserve = s->base ? reserve : 0;
     s->page = (smi_ext_page_t *)s->base;
     return s->base ? IMAGESTREAM_NOERROR : IMAGESTREAM_UNABLE_TO_MAP_FILE;
 }

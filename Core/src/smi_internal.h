@@ -36,6 +36,8 @@ struct _SharedMemoryImageStream {
     int fd;
     uint8_t *base;          /* the mapping of the whole file */
     uint64_t map_size;      /* bytes mapped */
+    uint64_t map_reserve;   /* client: address space held for the mapping
+                               (>= map_size: a growing file maps on in place) */
     uint32_t options;
     int server;             /* 1: server end, 0: client end */
     int layout;             /* IMAGESTREAM_LAYOUT_*: ops->layout */
@@ -102,6 +104,8 @@ SMI_HIDDEN extern const smi_layout_ops_t smi_ext_ops;
 
 /* smi_handle.c */
 SMI_HIDDEN int smi_map_client(SharedMemoryImageStream s);
+/* Unmap the stream's mapping (a client's whole reserved range) and forget it. */
+SMI_HIDDEN void smi_unmap_stream(SharedMemoryImageStream s);
 SMI_HIDDEN int smi_file_intact(SharedMemoryImageStream s);
 SMI_HIDDEN void smi_fill_default_desc(SharedMemoryImageDesc *d, uint32_t w, uint32_t h);
 SMI_HIDDEN void smi_take_over_numbers(SharedMemoryImageStream s, uint32_t last_frame);

@@ -65,6 +65,17 @@ void *smi_map(int fd, uint64_t size, int writable);
    Returns NULL on failure. */
 void *smi_map_peek(int fd, uint64_t size);
 void smi_unmap(void *addr, uint64_t size);
+/* A client's read-only mapping of `size` bytes of fd at the start of a range
+   of `reserve` bytes of address space (reserve >= size; the rest stays
+   inaccessible), so that smi_map_extend() can later map more of a growing
+   file right after it, leaving the pages already mapped (and their page
+   tables) as they are. Unmap the whole range with smi_unmap(p, reserve).
+   Returns NULL on failure. */
+void *smi_map_reserved(int fd, uint64_t size, uint64_t reserve);
+/* Map bytes [old_size, new_size) of fd read-only at base + old_size, inside
+   the range smi_map_reserved() made (new_size <= its reserve; old_size a
+   multiple of the page size). 0, or -1 (the range is then as it was). */
+int smi_map_extend(int fd, void *base, uint64_t old_size, uint64_t new_size);
 /* Grow a writable mapping of fd (made by smi_map(fd, old_size, 1)) to
    new_size bytes, moving it if need be; the new pages are prefaulted as
    smi_map's are (the old ones stay as they were). Returns the new address,

@@ -245,6 +245,33 @@ void *smi_map_peek(int fd, uint64_t size)
     return p;
 }
 
+void *smi_map_reserved(int fd, uint64_t size, uint64_t reserve)
+{
+    if (size == 0 || reserve < size || reserve > (uint64_t)SIZE_MAX)
+        return NULL;
+    uint8_t *p = mmap(NULL, (size_t)reserve, PROT_NONE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    if (mmap(p, (size_t)size, PROT_READ, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED) {
+        munmap(p, (size_t)reserve);
+        return NULL;
+    }
+    return p;
+}
+
+int smi_map_extend(int fd, void *base, uint64_t old_size, uint64_t new_size)
+{
+    if (new_size <= old_size || old_size % (uint64_t)sysconf(_SC_PAGESIZE) != 0)
+        return -1;
+    /* MAP_FIXED over this stream's own reserved (PROT_NONE) pages. */
+    void *at = (uint8_t *)base + old_size;
+    return mmap(at, (size_t)(new_size - old_size), PROT_READ, MAP_SHARED | MAP_FIXED, fd,
+                (off_t)old_size) == MAP_FAILED
+               ? -1
+               : 0;
+}
+
 void smi_unmap(void *addr, uint64_t size)
 {
     if (addr)

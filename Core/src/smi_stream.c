@@ -97,7 +97,7 @@ static void smi_stream_free(SharedMemoryImageStream s)
     if (!s)
         return;
     smi_fork_unregister(s);
-    smi_unmap(s->base, s->map_size);
+    smi_unmap_stream(s);
     smi_file_close(s->fd); /* also drops this stream's byte locks */
     free(s);
 }
