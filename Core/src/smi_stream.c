@@ -180,12 +180,12 @@ static int smi_create_client(SharedMemoryImageStream s)
    client becomes an extended one. The one place a stream changes layout. */
 static int smi_switch_to_extended(SharedMemoryImageStream s)
 {
-    int rc = smi_ext_validate(s->base, s->map_size);
-    if (rc < 0)
-        return rc;
+    /* (The extended attach validates the header, mapping the file again
+       first when it grew since this client mapped it: a server sizing the
+       file for its frames, say.) */
     s->ops->detach(s);
     smi_use_layout(s, &smi_ext_ops);
-    rc = s->ops->client_attach(s);
+    int rc = s->ops->client_attach(s);
     return rc < 0 ? rc : IMAGESTREAM_NOERROR;
 }
 

@@ -8,7 +8,9 @@
  * frames, of any format (ANYFORMAT), with every byte intact. Then the server
  * goes and a new one comes: the client goes on.
  *
- * Then the race in that hand-over, many times: a client spins on lock()
+ * The same when the server grows the file for its frames before it starts
+ * (the client maps the grown file). Then the race in that hand-over, many
+ * times: a client spins on lock()
  * while the server writes its header over the zero-filled file. Whatever
  * moment the client looks, it sees an EnSight stream with no frame or the
  * extended stream, never "invalid header" (100 rounds; the race, when it
@@ -112,6 +114,38 @@ static void race_round(const char *path, shared_t *sh, int round)
     ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_destroy(s));
 }
 
+/* A client attached to a small zero-filled file; the server grows the file
+   for its frames before it writes its header (as smisink does): the client
+   maps the grown file and takes the frame. */
+static void grown_before_start(const char *path)
+{
+    SharedMemoryImageDesc small = {.format = IMAGESTREAM_FORMAT_RGB8, .width = 16, .height = 16};
+    ASSERT_RC(IMAGESTREAM_NOERROR,
+              SharedMemoryImageStream_createfilelayout(path, IMAGESTREAM_LAYOUT_EXTENDED, &small));
+    SharedMemoryImageStream c = NULL;
+    ASSERT_RC2(IMAGESTREAM_NOERROR, IMAGESTREAM_RECONNECTING,
+               SharedMemoryImageStream_create(path, IMAGESTREAM_OPTIONS_NONE, &c));
+    SharedMemoryFrame f;
+    ASSERT_RC(IMAGESTREAM_NO_FRAMEAVAILABLE, SharedMemoryImageStream_lock(c, &f));
+    SharedMemoryImageDesc big = {.format = IMAGESTREAM_FORMAT_RGB8, .width = W * 4, .height = H * 4};
+    ASSERT_RC(IMAGESTREAM_NOERROR,
+              SharedMemoryImageStream_createfilelayout(path, IMAGESTREAM_LAYOUT_EXTENDED, &big));
+    SharedMemoryImageStream s = server_up(path, IMAGESTREAM_NOERROR);
+    uint8_t *px = malloc((size_t)W * 4 * H * 4 * 3);
+    ASSERT(px != NULL);
+    smi_fill(px, (uint64_t)W * 4 * H * 4 * 3, 9);
+    struct _SharedMemoryFrame in = {9, W * 4, H * 4, px};
+    ASSERT_RC2(IMAGESTREAM_NOERROR, IMAGESTREAM_UNCONNECTED, SharedMemoryImageStream_putframe(s, &in));
+    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_wait(c, 5000));
+    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_lock(c, &f));
+    ASSERT_EQ(f->iFrame, 9);
+    ASSERT_EQ(smi_check(f->buffer, (uint64_t)W * 4 * H * 4 * 3, 9), -1);
+    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_unlock(c));
+    free(px);
+    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_destroy(c));
+    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_destroy(s));
+}
+
 int main(void)
 {
     smi_test_watchdog(60);
@@ -159,6 +193,8 @@ int main(void)
     ASSERT_CHILD_OK(pid, 15000);
     free(px);
     ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_destroy(s));
+
+    grown_before_start(smi_test_path("clientfirst-grown"));
 
     const char *race = smi_test_path("clientfirst-race");
     for (int round = 1; round <= 100; round++)
