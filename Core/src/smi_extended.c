@@ -28,7 +28,6 @@
 
 #define SMI_SWEEP_INTERVAL_NS 500000000 /* look for dead clients twice a second */
 #define SMI_LOCK_RETRIES 16
-#define SMI_GEOMETRY_RETRIES 20 /* re-reads of a geometry caught mid-growth (1.2 ms of sleeps; 4-7 ms in all measured, remaps included) */
 #define SMI_WAIT_RECHECK_NS 1000000000 /* a sleeping client looks again once a second */
 
 static const uint8_t smi_magic[8] = {0x89, 'S', 'M', 'I', '\r', '\n', 0x1a, '\n'};
@@ -41,12 +40,6 @@ int smi_ext_has_magic(const uint8_t *base, uint64_t size)
     uint64_t word = __atomic_load_n((const uint64_t *)base, __ATOMIC_ACQUIRE);
     return memcmp(&word, smi_magic, sizeof smi_magic) == 0;
 }
-
-/* What smi_ext_read_geometry_once() answers for a geometry that is sane in
-   itself but does not add up (file_size, the file's real size, the buffers'
-   offsets): what a reader sees while a server is adding a buffer. Internal:
-   BAD_FILE_FORMAT to every caller but smi_ext_client_geometry(). */
-#define SMI_GEOMETRY_UNSETTLED 1001
 
 /* The file's geometry, each field read once (relaxed atomic loads: another
    process may change them at any time) into `g`, then validated: only `g` is
@@ -103,7 +96,7 @@ static int smi_ext_client_geometry(SharedMemoryImageStream s, smi_ext_geometry_t
     int rc = smi_ext_read_geometry_once(s->base, s->map_size, g);
     for (int tries = 0; rc == SMI_GEOMETRY_UNSETTLED && tries < SMI_GEOMETRY_RETRIES;
          tries++) {
-        smi_sleep_ns(tries < 8 ? 0 : 100000);
+        smi_sleep_ns(smi_geometry_pause_ns(tries));
         int m = smi_map_client(s);
         if (m < 0)
             return m;
@@ -335,7 +328,7 @@ static int smi_ext_grow(SharedMemoryImageStream s)
                 smi_file_resize(s->fd, (uint64_t)had); /* leave the file as it was */
             return -1;
         }
-        uint8_t *base = smi_remap_grow(s->fd, s->base, s->map_size, want);
+        uint8_t *base = smi_remap_grow(s->base, s->map_size, want);
         if (!base)
             return -1; /* the file is longer, the stream unchanged */
         s->base = base;
@@ -737,7 +730,7 @@ int smi_ext_inspect(const uint8_t *base, uint64_t size, int fd, SharedMemoryImag
     if (size >= 12)
         info->version = SMI_LOAD_RLX(&p->file.version);
     smi_ext_geometry_t g; /* read once: the loops below are bounded by it */
-    int rc = smi_ext_read_geometry(base, size, &g);
+    int rc = smi_ext_read_geometry_once(base, size, &g); /* (UNSETTLED: the caller reads again) */
     if (rc < 0)
         return rc;
     struct _SharedMemoryImageStream probe = {.fd = fd, .slot = -1};

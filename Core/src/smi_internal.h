@@ -99,6 +99,21 @@ struct smi_layout_ops_t {
    again. */
 #define SMI_LAYOUT_CHANGED 1000
 
+/* What an extended-layout geometry read answers when the header is sane in
+   itself but does not add up (file_size, the file's real size, the buffers'
+   offsets): what a reader sees while a server is adding a buffer
+   (LAYOUT.md, "Growing"). Read again, up to SMI_GEOMETRY_RETRIES times
+   (1.2 ms of sleeps; 4-7 ms in all measured, fresh mappings included), then
+   BAD_FILE_FORMAT. Never leaves the library. */
+#define SMI_GEOMETRY_UNSETTLED 1001
+#define SMI_GEOMETRY_RETRIES 20
+
+/* The pause before re-read number `tries` (0-based) of an unsettled geometry. */
+static inline int64_t smi_geometry_pause_ns(int tries)
+{
+    return tries < 8 ? 0 : 100000;
+}
+
 SMI_HIDDEN extern const smi_layout_ops_t smi_es_ops;
 SMI_HIDDEN extern const smi_layout_ops_t smi_ext_ops;
 

@@ -76,11 +76,11 @@ void *smi_map_reserved(int fd, uint64_t size, uint64_t reserve);
    the range smi_map_reserved() made (new_size <= its reserve; old_size a
    multiple of the page size). 0, or -1 (the range is then as it was). */
 int smi_map_extend(int fd, void *base, uint64_t old_size, uint64_t new_size);
-/* Grow a writable mapping of fd (made by smi_map(fd, old_size, 1)) to
+/* Grow a writable mapping (made by smi_map(fd, old_size, 1)) to
    new_size bytes, moving it if need be; the new pages are prefaulted as
    smi_map's are (the old ones stay as they were). Returns the new address,
    or NULL (the old mapping is then left as it was). */
-void *smi_remap_grow(int fd, void *addr, uint64_t old_size, uint64_t new_size);
+void *smi_remap_grow(void *addr, uint64_t old_size, uint64_t new_size);
 /* Make [addr, addr+len) of a mapping writable (page-rounded outward). 0 or -1. */
 int smi_protect_writable(void *base, uint64_t offset, uint64_t len);
 

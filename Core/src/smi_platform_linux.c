@@ -193,9 +193,8 @@ void *smi_map(int fd, uint64_t size, int writable)
    allocates one page. */
 #define SMI_PEEK_MAX_HOLES 64
 
-void *smi_remap_grow(int fd, void *addr, uint64_t old_size, uint64_t new_size)
+void *smi_remap_grow(void *addr, uint64_t old_size, uint64_t new_size)
 {
-    (void)fd; /* (the mapping knows its file) */
     if (new_size <= old_size || new_size > (uint64_t)SIZE_MAX)
         return NULL;
     /* The mapping grows in place or moves whole (page tables and all):
@@ -204,7 +203,8 @@ void *smi_remap_grow(int fd, void *addr, uint64_t old_size, uint64_t new_size)
     uint8_t *p = mremap(addr, (size_t)old_size, (size_t)new_size, MREMAP_MAYMOVE);
     if (p == MAP_FAILED)
         return NULL;
-    uint64_t from = old_size & ~(uint64_t)4095u;
+    uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+    uint64_t from = old_size / page * page;
     (void)madvise(p + from, (size_t)(new_size - from), SMI_MADV_POPULATE_WRITE);
     /* (kernels before 5.14 answer EINVAL: the pages then fault in on first
        write, as they do for any renderer's first frame) */

@@ -640,6 +640,32 @@ static int smi_inspect_mapping(const uint8_t *base, uint64_t size, int fd,
     return smi_es_inspect(base, size, fd, self, info);
 }
 
+/* Inspect the open file fd through a read-only mapping of its whole size,
+   made for the purpose; a geometry caught while a server adds a buffer is
+   read again (the file's size too). `self`: the caller's own stream, or NULL. */
+static int smi_inspect_file(int fd, SharedMemoryImageStream self, SharedMemoryStreamInfo *info)
+{
+    int rc = SMI_GEOMETRY_UNSETTLED;
+    for (int tries = 0; rc == SMI_GEOMETRY_UNSETTLED && tries <= SMI_GEOMETRY_RETRIES; tries++) {
+        if (tries > 0)
+            smi_sleep_ns(smi_geometry_pause_ns(tries - 1));
+        int64_t size = smi_file_size(fd);
+        if (size < (int64_t)SMI_ENSIGHT_MIN_FILE) {
+            memset(info, 0, sizeof *info);
+            info->file_size = size < 0 ? 0 : (uint64_t)size;
+            return IMAGESTREAM_BAD_FILE_SIZE;
+        }
+        /* Holes read as zero pages: inspecting a large sparse file on tmpfs
+           allocates nothing. */
+        uint8_t *base = smi_map_peek(fd, (uint64_t)size);
+        if (!base)
+            return IMAGESTREAM_UNABLE_TO_MAP_FILE;
+        rc = smi_inspect_mapping(base, (uint64_t)size, fd, self, info);
+        smi_unmap(base, (uint64_t)size);
+    }
+    return rc == SMI_GEOMETRY_UNSETTLED ? IMAGESTREAM_BAD_FILE_FORMAT : rc;
+}
+
 SharedMemoryImageError SharedMemoryImageStream_inspect(const char *filename,
                                                        SharedMemoryStreamInfo *info)
 {
@@ -651,22 +677,7 @@ SharedMemoryImageError SharedMemoryImageStream_inspect(const char *filename,
     int fd = smi_file_open(filename, 0, SMI_FILE_ANY_OWNER);
     if (fd < 0)
         return smi_open_error(fd, IMAGESTREAM_BAD_FILE_SIZE);
-    int64_t size = smi_file_size(fd);
-    int rc;
-    if (size < (int64_t)SMI_ENSIGHT_MIN_FILE) {
-        info->file_size = size < 0 ? 0 : (uint64_t)size;
-        rc = IMAGESTREAM_BAD_FILE_SIZE;
-    } else {
-        /* Holes read as zero pages: inspecting a large sparse file on tmpfs
-           allocates nothing. */
-        uint8_t *base = smi_map_peek(fd, (uint64_t)size);
-        if (!base) {
-            rc = IMAGESTREAM_UNABLE_TO_MAP_FILE;
-        } else {
-            rc = smi_inspect_mapping(base, (uint64_t)size, fd, NULL, info);
-            smi_unmap(base, (uint64_t)size);
-        }
-    }
+    int rc = smi_inspect_file(fd, NULL, info);
     smi_file_close(fd);
     return rc;
 }
@@ -679,5 +690,8 @@ SharedMemoryImageError SharedMemoryImageStream_info(SharedMemoryImageStream s,
     int rc = smi_file_intact(s);
     if (rc < 0)
         return rc;
-    return smi_inspect_mapping(s->base, s->map_size, s->fd, s, info);
+    rc = smi_inspect_mapping(s->base, s->map_size, s->fd, s, info);
+    /* A client's mapping may predate a buffer the server added: the file is
+       read through a mapping of its own (the client's stays as it is). */
+    return rc == SMI_GEOMETRY_UNSETTLED ? smi_inspect_file(s->fd, s, info) : rc;
 }

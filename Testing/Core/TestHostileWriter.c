@@ -27,9 +27,9 @@
  *     its child lives on; the child cannot use the inherited stream.
  * (i) a geometry caught mid-growth and left so (buffer_count one above what
  *     file_size says, as a reader between a growing server's two stores
- *     sees it; then both raised past the real file): a client's lock and a
- *     new client's create retry for a few milliseconds, then answer
- *     BAD_FILE_FORMAT; a hostile process cannot make them wait longer. Put
+ *     sees it; then both raised past the real file): a client's lock, a
+ *     new client's create, inspect and info retry for a few milliseconds,
+ *     then answer BAD_FILE_FORMAT; a hostile process cannot make them wait longer. Put
  *     back, the client locks the frame it had not seen. Meanwhile a real
  *     growth (readers holding every buffer) under a flipper of buffer_count
  *     hands out only whole frames.
@@ -453,8 +453,14 @@ static void growth_left_half_done(const char *path)
         t0 = smi_test_now_ms();
         ASSERT_RC(IMAGESTREAM_BAD_FILE_FORMAT, SharedMemoryImageStream_create(path, 0, &late));
         double t_create = smi_test_now_ms() - t0;
-        ASSERT_MSG(t_lock < 1000 && t_create < 1000, "%s: lock %.1f ms, create %.1f ms",
-                   cases[i].what, t_lock, t_create);
+        SharedMemoryStreamInfo info;
+        t0 = smi_test_now_ms();
+        ASSERT_RC(IMAGESTREAM_BAD_FILE_FORMAT, SharedMemoryImageStream_inspect(path, &info));
+        ASSERT_RC(IMAGESTREAM_BAD_FILE_FORMAT, SharedMemoryImageStream_info(client, &info));
+        double t_inspect = smi_test_now_ms() - t0;
+        ASSERT_MSG(t_lock < 1000 && t_create < 1000 && t_inspect < 1000,
+                   "%s: lock %.1f ms, create %.1f ms, inspect and info %.1f ms", cases[i].what,
+                   t_lock, t_create, t_inspect);
         printf("  (i) %s: BAD_FILE_FORMAT after %.2f ms (lock), %.2f ms (create)\n",
                cases[i].what, t_lock, t_create);
     }
