@@ -89,9 +89,7 @@ static void check_desc_size(void)
     d.size = 4; /* no version is this small */
     ASSERT_RC(IMAGESTREAM_BAD_ARGS, SharedMemoryImageStream_createfileformat(path, &d));
 
-    SharedMemoryImageStream s = NULL;
-    ASSERT_RC(IMAGESTREAM_NOERROR,
-              SharedMemoryImageStream_create(path, IMAGESTREAM_OPTIONS_SERVER | IMAGESTREAM_OPTIONS_EXTENDED, &s));
+    SharedMemoryImageStream s = smi_test_ext_server(path, IMAGESTREAM_NOERROR);
     SharedMemoryFrame f;
     ASSERT_RC(IMAGESTREAM_BAD_ARGS, SharedMemoryImageStream_acquireformat(s, &d, &f));
     newer_desc_t newer;

@@ -96,9 +96,7 @@ static void setbuffers_checks(void)
     const char *path = smi_test_path("limits");
     ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_createfile(path, 64, 48));
     SharedMemoryImageStream server = NULL, client = NULL, es = NULL;
-    ASSERT_RC(IMAGESTREAM_NOERROR,
-              SharedMemoryImageStream_create(
-                  path, IMAGESTREAM_OPTIONS_SERVER | IMAGESTREAM_OPTIONS_EXTENDED, &server));
+    server = smi_test_ext_server(path, IMAGESTREAM_NOERROR);
     ASSERT_RC(IMAGESTREAM_BAD_ARGS, SharedMemoryImageStream_setbuffers(NULL, 2, 2));
     ASSERT_RC(IMAGESTREAM_BAD_ARGS, SharedMemoryImageStream_setbuffers(server, 3, 2));
     ASSERT_RC(IMAGESTREAM_BAD_ARGS, SharedMemoryImageStream_setbuffers(server, 0, 0));
@@ -195,10 +193,7 @@ static void client_keeps_its_pages(void)
     SharedMemoryImageDesc d = {.format = IMAGESTREAM_FORMAT_RGB8, .width = W, .height = H};
     ASSERT_RC(IMAGESTREAM_NOERROR,
               SharedMemoryImageStream_createfilelayout(path, IMAGESTREAM_LAYOUT_EXTENDED, &d));
-    SharedMemoryImageStream server = NULL, c = NULL;
-    ASSERT_RC(IMAGESTREAM_NOERROR,
-              SharedMemoryImageStream_create(
-                  path, IMAGESTREAM_OPTIONS_SERVER | IMAGESTREAM_OPTIONS_EXTENDED, &server));
+    SharedMemoryImageStream server = smi_test_ext_server(path, IMAGESTREAM_NOERROR), c = NULL;
     ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_create(path, IMAGESTREAM_OPTIONS_NONE, &c));
     uint32_t tag = 1, b, seen = 0;
     for (; tag <= 4; tag++) { /* both buffers read once: their pages mapped */
@@ -262,10 +257,7 @@ int main(void)
             exit(0);
         }
     }
-    SharedMemoryImageStream server = NULL;
-    ASSERT_RC(IMAGESTREAM_NOERROR,
-              SharedMemoryImageStream_create(
-                  path, IMAGESTREAM_OPTIONS_SERVER | IMAGESTREAM_OPTIONS_EXTENDED, &server));
+    SharedMemoryImageStream server = smi_test_ext_server(path, IMAGESTREAM_NOERROR);
     SharedMemoryStreamInfo info;
     ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_inspect(path, &info));
     ASSERT_EQ(info.buffer_count, 2);
@@ -319,9 +311,7 @@ int main(void)
     ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_destroy(server));
 
     /* A new server takes the grown file over as it is: 8 buffers. */
-    ASSERT_RC(IMAGESTREAM_RECONNECTING,
-              SharedMemoryImageStream_create(
-                  path, IMAGESTREAM_OPTIONS_SERVER | IMAGESTREAM_OPTIONS_EXTENDED, &server));
+    server = smi_test_ext_server(path, IMAGESTREAM_RECONNECTING);
     ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_inspect(path, &info));
     ASSERT_EQ(info.buffer_count, IMAGESTREAM_MAX_BUFFERS);
     publish_tag(server, 300, IMAGESTREAM_NOERROR);

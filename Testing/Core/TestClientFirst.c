@@ -62,14 +62,6 @@ static void client(const char *path, shared_t *sh)
     ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_destroy(c));
 }
 
-static SharedMemoryImageStream server_up(const char *path, int expected)
-{
-    SharedMemoryImageStream s = NULL;
-    ASSERT_RC(expected, SharedMemoryImageStream_create(
-                            path, IMAGESTREAM_OPTIONS_SERVER | IMAGESTREAM_OPTIONS_EXTENDED, &s));
-    return s;
-}
-
 /* One round: a fresh zero-filled file, a client attached to it spinning on
    lock(), a server starting. The client must only ever see no frame yet,
    then the server's frame. */
@@ -103,7 +95,7 @@ static void race_round(const char *path, shared_t *sh, int round)
         exit(0);
     }
     WAIT_UNTIL(SMI_T_LOAD(&sh->attached), 10000);
-    SharedMemoryImageStream s = server_up(path, IMAGESTREAM_NOERROR);
+    SharedMemoryImageStream s = smi_test_ext_server(path, IMAGESTREAM_NOERROR);
     uint8_t px[W * H * 3];
     smi_fill(px, sizeof px, (uint32_t)round);
     struct _SharedMemoryFrame in = {(uint32_t)round, W, H, px};
@@ -130,7 +122,7 @@ static void grown_before_start(const char *path)
     SharedMemoryImageDesc big = {.format = IMAGESTREAM_FORMAT_RGB8, .width = W * 4, .height = H * 4};
     ASSERT_RC(IMAGESTREAM_NOERROR,
               SharedMemoryImageStream_createfilelayout(path, IMAGESTREAM_LAYOUT_EXTENDED, &big));
-    SharedMemoryImageStream s = server_up(path, IMAGESTREAM_NOERROR);
+    SharedMemoryImageStream s = smi_test_ext_server(path, IMAGESTREAM_NOERROR);
     uint8_t *px = malloc((size_t)W * 4 * H * 4 * 3);
     ASSERT(px != NULL);
     smi_fill(px, (uint64_t)W * 4 * H * 4 * 3, 9);
@@ -166,7 +158,7 @@ int main(void)
     WAIT_UNTIL(SMI_T_LOAD(&sh->attached), 10000);
     smi_test_sleep_ms(50); /* the client is in wait() now, polling an EnSight file */
 
-    SharedMemoryImageStream s = server_up(path, IMAGESTREAM_NOERROR);
+    SharedMemoryImageStream s = smi_test_ext_server(path, IMAGESTREAM_NOERROR);
     uint8_t *px = malloc((size_t)W * H * 4 * 2);
     ASSERT(px != NULL);
     smi_fill(px, (uint64_t)W * H * 3, 1);
@@ -186,7 +178,7 @@ int main(void)
     WAIT_UNTIL(SMI_T_LOAD(&sh->done) == 2, 10000);
     ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_destroy(s));
 
-    s = server_up(path, IMAGESTREAM_RECONNECTING);
+    s = smi_test_ext_server(path, IMAGESTREAM_RECONNECTING);
     smi_fill(px, (uint64_t)W * H * 3, 3);
     in.iFrame = 3;
     ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_putframe(s, &in));

@@ -17,9 +17,7 @@ static void check(uint32_t format, uint32_t w, uint32_t h, uint32_t d)
     desc.depth = d;
     ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_createfileformat(path, &desc));
     SharedMemoryImageStream server, client;
-    ASSERT_RC(IMAGESTREAM_NOERROR,
-              SharedMemoryImageStream_create(
-                  path, IMAGESTREAM_OPTIONS_SERVER | IMAGESTREAM_OPTIONS_EXTENDED, &server));
+    server = smi_test_ext_server(path, IMAGESTREAM_NOERROR);
     ASSERT_RC(IMAGESTREAM_NOERROR,
               SharedMemoryImageStream_create(path, IMAGESTREAM_OPTIONS_ANYFORMAT, &client));
 

@@ -290,10 +290,7 @@ int main(void)
             exit(0);
         }
     }
-    SharedMemoryImageStream server = NULL;
-    ASSERT_RC(IMAGESTREAM_NOERROR,
-              SharedMemoryImageStream_create(
-                  path, IMAGESTREAM_OPTIONS_SERVER | IMAGESTREAM_OPTIONS_EXTENDED, &server));
+    SharedMemoryImageStream server = smi_test_ext_server(path, IMAGESTREAM_NOERROR);
     SMI_T_STORE(&sh->server_up, 1);
     WAIT_UNTIL(SMI_T_LOAD(&sh->attached[0]) && SMI_T_LOAD(&sh->attached[1]), 10000);
 

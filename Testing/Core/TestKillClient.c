@@ -113,10 +113,7 @@ int main(void)
         exit(0);
     }
 
-    SharedMemoryImageStream server = NULL;
-    ASSERT_RC(IMAGESTREAM_NOERROR,
-              SharedMemoryImageStream_create(
-                  path, IMAGESTREAM_OPTIONS_SERVER | IMAGESTREAM_OPTIONS_EXTENDED, &server));
+    SharedMemoryImageStream server = smi_test_ext_server(path, IMAGESTREAM_NOERROR);
     /* Two buffers, never more (by default a server adds one when its
        clients hold every buffer: TestBufferGrowth). */
     ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_setbuffers(server, 2, 2));

@@ -92,14 +92,6 @@ static void client_process(const char *path, shared_t *sh, int id)
     ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_destroy(c));
 }
 
-static SharedMemoryImageStream server_open(const char *path, int expected)
-{
-    SharedMemoryImageStream s = NULL;
-    ASSERT_RC(expected, SharedMemoryImageStream_create(
-                            path, IMAGESTREAM_OPTIONS_SERVER | IMAGESTREAM_OPTIONS_EXTENDED, &s));
-    return s;
-}
-
 /* Publish one tagged frame, alternating a fast putframe and a slow
    acquire + fill (where a kill is likely to land mid-frame). */
 static int publish(SharedMemoryImageStream s, uint8_t *px, uint32_t tag, uint32_t number, int slow)
@@ -120,7 +112,7 @@ static int publish(SharedMemoryImageStream s, uint8_t *px, uint32_t tag, uint32_
 
 static void server1(const char *path, shared_t *sh)
 {
-    SharedMemoryImageStream s = server_open(path, IMAGESTREAM_NOERROR);
+    SharedMemoryImageStream s = smi_test_ext_server(path, IMAGESTREAM_NOERROR);
     SMI_T_STORE(&sh->server_up, 1);
     uint8_t *px = malloc(FRAME_BYTES);
     ASSERT(px != NULL);
@@ -148,7 +140,7 @@ static void server1(const char *path, shared_t *sh)
 
 static void server_round(const char *path, shared_t *sh, uint32_t round)
 {
-    SharedMemoryImageStream s = server_open(path, IMAGESTREAM_RECONNECTING);
+    SharedMemoryImageStream s = smi_test_ext_server(path, IMAGESTREAM_RECONNECTING);
     SMI_T_STORE(&sh->server_up, round + 1);
     uint8_t *px = malloc(FRAME_BYTES);
     ASSERT(px != NULL);
@@ -163,7 +155,7 @@ static void server_round(const char *path, shared_t *sh, uint32_t round)
 
 static void server_last(const char *path, shared_t *sh)
 {
-    SharedMemoryImageStream s = server_open(path, IMAGESTREAM_RECONNECTING);
+    SharedMemoryImageStream s = smi_test_ext_server(path, IMAGESTREAM_RECONNECTING);
     SMI_T_STORE(&sh->server_up, ROUNDS + 2);
     WAIT_UNTIL(SMI_T_LOAD(&sh->go_end), 15000);
     uint8_t *px = malloc(FRAME_BYTES);

@@ -131,10 +131,7 @@ int main(void)
         }
     }
 
-    SharedMemoryImageStream server = NULL;
-    ASSERT_RC(IMAGESTREAM_NOERROR,
-              SharedMemoryImageStream_create(
-                  path, IMAGESTREAM_OPTIONS_SERVER | IMAGESTREAM_OPTIONS_EXTENDED, &server));
+    SharedMemoryImageStream server = smi_test_ext_server(path, IMAGESTREAM_NOERROR);
     SharedMemoryStreamInfo info;
     ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_inspect(path, &info));
     ASSERT_EQ(info.server_alive, 1);

@@ -219,10 +219,7 @@ static void server_reserves_a_file_that_fits(void)
     char path[512];
     in_mnt(path, sizeof path, "sparse-fits.smi");
     make_sparse(path, 1 << 20);
-    SharedMemoryImageStream s = NULL;
-    ASSERT_RC(IMAGESTREAM_NOERROR,
-              SharedMemoryImageStream_create(
-                  path, IMAGESTREAM_OPTIONS_SERVER | IMAGESTREAM_OPTIONS_EXTENDED, &s));
+    SharedMemoryImageStream s = smi_test_ext_server(path, IMAGESTREAM_NOERROR);
     ASSERT_MSG((long long)stat_of(path).st_blocks * 512 >= 1 << 20, "only %lld bytes reserved",
                (long long)stat_of(path).st_blocks * 512);
     uint8_t px[64 * 32 * 3];

@@ -58,10 +58,7 @@ int main(void)
     SharedMemoryImageDesc d = {.format = IMAGESTREAM_FORMAT_RGB8, .width = W, .height = H};
     ASSERT_RC(IMAGESTREAM_NOERROR,
               SharedMemoryImageStream_createfilelayout(path, IMAGESTREAM_LAYOUT_EXTENDED, &d));
-    SharedMemoryImageStream server = NULL;
-    ASSERT_RC(IMAGESTREAM_NOERROR,
-              SharedMemoryImageStream_create(
-                  path, IMAGESTREAM_OPTIONS_SERVER | IMAGESTREAM_OPTIONS_EXTENDED, &server));
+    SharedMemoryImageStream server = smi_test_ext_server(path, IMAGESTREAM_NOERROR);
     /* Two buffers, never more: the server must stay short of buffers (by
        default it would add a third). */
     ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_setbuffers(server, 2, 2));

@@ -77,9 +77,7 @@ static void trial(const char *path, int client, uint32_t options, shared_t *sh)
     long long full = smi_test_file_size(path);
     SharedMemoryImageStream server = NULL;
     if (client) { /* a frame for the client to copy */
-        ASSERT_RC(IMAGESTREAM_NOERROR,
-                  SharedMemoryImageStream_create(
-                      path, IMAGESTREAM_OPTIONS_SERVER | IMAGESTREAM_OPTIONS_EXTENDED, &server));
+        server = smi_test_ext_server(path, IMAGESTREAM_NOERROR);
         SharedMemoryFrame f;
         ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_acquire(server, W, H, &f));
         ASSERT_RC(IMAGESTREAM_UNCONNECTED, SharedMemoryImageStream_publish(server));

@@ -316,6 +316,16 @@ static inline void smi_test_watchdog(unsigned seconds)
     alarm(seconds);
 }
 
+/* An extended-layout server on `path`, opened with the answer `expected`
+   (NOERROR for a new stream, RECONNECTING for a takeover). */
+static inline SharedMemoryImageStream smi_test_ext_server(const char *path, int expected)
+{
+    SharedMemoryImageStream s = NULL;
+    ASSERT_RC(expected, SharedMemoryImageStream_create(
+                            path, IMAGESTREAM_OPTIONS_SERVER | IMAGESTREAM_OPTIONS_EXTENDED, &s));
+    return s;
+}
+
 /* fork() a tracked child named `who` (used in its failure messages). Returns
    the child's pid in the parent and 0 in the child, which has a watchdog and
    no children of its own. End a child with exit(): its leaks are checked
