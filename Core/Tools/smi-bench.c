@@ -50,6 +50,11 @@
  *     buffer, so each next acquire grows the file by one frame), five fresh
  *     streams from 2 to 8 buffers, against ordinary acquires of the same
  *     streams afterwards.
+ *  8. frame copies: the library copies frames through the file descriptor
+ *     (pwritev/preadv, so that a file shrunk under a copy gives an error,
+ *     not SIGBUS, with no signal handler); frames/s of those copies against
+ *     memcpy through a mapping of the same file (into it, out of it, out
+ *     with rows flipped), in alternating slices, and of copyframe itself.
  *
  * Memory bandwidth on a shared VM drifts by 10-20% from second to second, so
  * the ratios of parts 2 and 3 use baselines measured in alternation with the
@@ -88,6 +93,7 @@
 #include <unistd.h>
 
 #include "shared_memory_image.h"
+#include "smi_bench_copy.h"
 #include "smi_cli.h"
 #include "smi_clock.h"
 
@@ -1194,7 +1200,8 @@ static void usage(FILE *to)
             "  --only LIST   run only these parts, e.g. 2,4: 1 memcpy, 2 putframe,\n"
             "                3 acquire/publish, 4 wake latency, 5 the writer with 0..8\n"
             "                readers, 6 full-frame publish-to-lock latency, 7 the cost of\n"
-            "                adding a buffer (1 also runs for 2, 3 and 5)\n"
+            "                adding a buffer, 8 frame copies through the descriptor against\n"
+            "                memcpy through a mapping (1 also runs for 2, 3 and 5)\n"
             "  --readers N   client processes in parts 2 and 3 (extended layout; default 1)\n"
             "  --touch       clients of parts 2 and 3 read a byte of every page of each\n"
             "                frame (part 5's always do)\n"
@@ -1244,7 +1251,7 @@ static unsigned parse_parts(const char *text)
 {
     unsigned parts = 0;
     for (const char *p = text; *p; p++) {
-        if (*p >= '1' && *p <= '7')
+        if (*p >= '1' && *p <= '8')
             parts |= 1u << (*p - '0');
         else if (*p != ',')
             return 0;
@@ -1348,7 +1355,7 @@ static int parse_options(int argc, char **argv, unsigned *parts)
     g_opt.dir = "/dev/shm";
     double seconds = -1;
     uint32_t samples = 0;
-    *parts = 0xfe; /* parts 1..7 */
+    *parts = 0x1fe; /* parts 1..8 */
     g_opt.readers = 1;
     int c, status = SMI_CLI_RUN;
     while (status == SMI_CLI_RUN &&
@@ -2029,6 +2036,13 @@ static int run_parts(bench_run_t *b, unsigned parts)
         status = run_frame_latency(b);
     if (status == 0 && (parts & (1u << 7)))
         status = run_growth(b);
+    if (status == 0 && (parts & (1u << 8))) {
+        printf("\n8. frame copies: through the file descriptor (the library's) against memcpy\n"
+               "   through a mapping of the same file, alternating slices\n");
+        for (size_t i = 0; status == 0 && i < NSIZES; i++)
+            status = smi_bench_copy(g_opt.dir, g_sizes[i].name, g_sizes[i].width,
+                                    g_sizes[i].height, g_opt.seconds, interleave_rounds(), b->src);
+    }
     if (status == 0 && (parts & (1u << 2 | 1u << 3 | 1u << 4 | 1u << 5)))
         print_targets(b, parts);
     return status;

@@ -35,9 +35,15 @@ static void smi_es_put(uint8_t *h, size_t field, uint32_t v)
 
 #define SMI_ES_FIELD(name) offsetof(smi_ensight_header_t, name)
 
-static uint8_t *smi_es_pixels(SharedMemoryImageStream s, int b)
+/* Block b's pixels, NULL when `bytes` of them would not lie inside the
+   mapping held now (es_payload is derived from the mapping, and frames are
+   checked against it: the check makes that so on every path). */
+static uint8_t *smi_es_pixels(SharedMemoryImageStream s, int b, uint64_t bytes)
 {
-    return smi_es_header(s, b) + SMI_ENSIGHT_HEADER_SIZE;
+    if (s->es_payload == 0 || bytes > s->es_payload)
+        return NULL;
+    uint8_t *p = smi_es_header(s, b) + SMI_ENSIGHT_HEADER_SIZE;
+    return smi_span_mapped(s, p, bytes) ? p : NULL;
 }
 
 static uint8_t smi_es_state(SharedMemoryImageStream s, int b)
@@ -227,11 +233,16 @@ static int smi_es_lock(SharedMemoryImageStream s)
         smi_es_set_state(s, b, SMI_ES_FREE);
         return IMAGESTREAM_BAD_FILE_FORMAT;
     }
+    uint8_t *px = smi_es_pixels(s, b, (uint64_t)h.width * h.height * 3);
+    if (!px) {
+        smi_es_set_state(s, b, SMI_ES_FREE);
+        return IMAGESTREAM_BAD_FILE_SIZE;
+    }
     s->es_block = b;
     s->frame.iFrame = h.frame_number;
     s->frame.iWidth = h.width;
     s->frame.iHeight = h.height;
-    s->frame.buffer = smi_es_pixels(s, b);
+    s->frame.buffer = px;
     smi_fill_default_desc(&s->desc, s->frame.iWidth, s->frame.iHeight);
     return IMAGESTREAM_NOERROR;
 }
@@ -265,9 +276,12 @@ static int smi_es_acquire(SharedMemoryImageStream s, uint64_t bytes)
         b = 1;
     if (b < 0)
         return IMAGESTREAM_NO_BUFFERAVAILABLE;
+    uint8_t *px = smi_es_pixels(s, b, bytes);
+    if (!px)
+        return IMAGESTREAM_BAD_FILE_SIZE;
     smi_es_set_state(s, b, SMI_ES_WRITING);
     s->es_block = b;
-    s->frame.buffer = smi_es_pixels(s, b);
+    s->frame.buffer = px;
     return IMAGESTREAM_NOERROR;
 }
 
@@ -294,13 +308,18 @@ static void smi_es_abandon(SharedMemoryImageStream s)
     s->held = 0;
 }
 
-int smi_es_inspect(const uint8_t *base, uint64_t size, int fd, SharedMemoryImageStream self,
+int smi_es_inspect(int fd, uint64_t size, const uint8_t *first, SharedMemoryImageStream self,
                    SharedMemoryStreamInfo *info)
 {
     uint64_t payload;
     int rc = smi_es_payload(size, &payload);
     if (rc < 0)
         return rc;
+    smi_ensight_header_t headers[2];
+    memcpy(&headers[0], first, sizeof headers[0]);
+    if (smi_file_read(fd, &headers[1], sizeof headers[1], SMI_ENSIGHT_HEADER_SIZE + payload) !=
+        (int64_t)sizeof headers[1])
+        return SMI_GEOMETRY_UNSETTLED; /* shrunk meanwhile: the caller reads again */
     info->layout = IMAGESTREAM_LAYOUT_ENSIGHT;
     info->buffer_count = 2;
     info->buffer_size = payload;
@@ -309,8 +328,7 @@ int smi_es_inspect(const uint8_t *base, uint64_t size, int fd, SharedMemoryImage
     info->server_alive = (self && self->server) || smi_bytelock_held(fd, SMI_LOCK_SERVER) == 1;
     info->clients = client_self || smi_bytelock_held(fd, SMI_LOCK_SLOT(0)) == 1;
     for (int b = 0; b < 2; b++) {
-        smi_ensight_header_t h;
-        memcpy(&h, base + (b ? SMI_ENSIGHT_HEADER_SIZE + payload : 0), sizeof h);
+        const smi_ensight_header_t h = headers[b];
         SharedMemoryBufferInfo *bi = &info->buffers[b];
         bi->state = h.buffer_state;
         bi->format = IMAGESTREAM_FORMAT_RGB8;

@@ -155,10 +155,17 @@ static void smi_ext_take_geometry(SharedMemoryImageStream s, const smi_ext_geome
 }
 
 /* Pixels of buffer b, from this side's own geometry (never the file's
-   data_offset, which any process could have changed). */
-static uint8_t *smi_ext_pixels(SharedMemoryImageStream s, uint32_t b)
+   data_offset, which any process could have changed); NULL when `bytes` of
+   them would not lie inside the mapping held now. By the geometry's
+   invariant (smi_internal.h) that cannot happen for b < buffer_count and
+   bytes <= buffer_size; the check makes it so on every path, whatever the
+   handle went through. */
+static uint8_t *smi_ext_pixels(SharedMemoryImageStream s, uint32_t b, uint64_t bytes)
 {
-    return s->base + SMI_EXT_HEADER_SIZE + (uint64_t)b * s->buffer_size;
+    if (b >= s->buffer_count || bytes > s->buffer_size)
+        return NULL;
+    uint8_t *p = s->base + SMI_EXT_HEADER_SIZE + (uint64_t)b * s->buffer_size;
+    return smi_span_mapped(s, p, bytes) ? p : NULL;
 }
 
 /* ---- server -------------------------------------------------------------- */
@@ -429,8 +436,13 @@ static int smi_ext_acquire(SharedMemoryImageStream s, uint64_t bytes)
     int b = smi_ext_take_buffer(s);
     if (b < 0)
         return IMAGESTREAM_NO_BUFFERAVAILABLE;
+    uint8_t *px = smi_ext_pixels(s, (uint32_t)b, bytes);
+    if (!px) {
+        SMI_STORE(&s->page->buffers[b].state, SMI_EXT_EMPTY);
+        return IMAGESTREAM_BAD_FILE_SIZE;
+    }
     s->buffer = b;
-    s->frame.buffer = smi_ext_pixels(s, (uint32_t)b);
+    s->frame.buffer = px;
     return IMAGESTREAM_NOERROR;
 }
 
@@ -549,20 +561,26 @@ static void smi_ext_detach(SharedMemoryImageStream s)
     s->slot = -1;
 }
 
-/* The header's geometry changed (a server re-laid out a grown file, or the
-   file was overwritten): map the file again and check it. On failure the
-   stream stays safe to unlock and destroy, and every lock reports the error.
-   While a frame is locked the mapping stays as it is (the caller may be
-   reading the frame in place): the new geometry is taken at the next lock. */
+/* Make sure the client's geometry is current before it is used: when the
+   header's geometry changed (a server re-laid out a grown file, or the file
+   was overwritten), or an earlier refresh failed and left no geometry, map
+   the file again and validate it against that mapping. On failure the handle
+   holds no geometry (buffer_count 0: smi_map_client forgot it), so every
+   lock and wait answers an error until a later refresh validates the file
+   again: the handle attaches again by itself, keeping its slot. While a
+   frame is locked the mapping stays as it is (the caller may be reading the
+   frame in place): the new geometry is taken at the next lock. */
 static int smi_ext_refresh(SharedMemoryImageStream s)
 {
-    if (!smi_ext_my_slot(s))
+    if (s->slot < 0)
         return IMAGESTREAM_BAD_FILE_FORMAT;
-    const smi_ext_file_header_t *f = &s->page->file;
-    if (s->held || (SMI_LOAD_RLX(&f->buffer_size) == s->buffer_size &&
-                    SMI_LOAD_RLX(&f->buffer_count) == s->buffer_count &&
-                    SMI_LOAD_RLX(&f->file_size) == s->file_size)) {
+    if (s->held || (s->buffer_count != 0 && smi_ext_my_slot(s) &&
+                    SMI_LOAD_RLX(&s->page->file.buffer_size) == s->buffer_size &&
+                    SMI_LOAD_RLX(&s->page->file.buffer_count) == s->buffer_count &&
+                    SMI_LOAD_RLX(&s->page->file.file_size) == s->file_size)) {
         smi_ext_slot_t *slot = smi_ext_my_slot(s);
+        if (!slot)
+            return IMAGESTREAM_BAD_FILE_FORMAT;
         if (SMI_LOAD_RLX(&slot->claim) != s->claim) /* a new header wiped the slots */
             smi_ext_reclaim_slot(s, slot);
         return IMAGESTREAM_NOERROR;
@@ -581,9 +599,9 @@ static int smi_ext_refresh(SharedMemoryImageStream s)
     rc = smi_ext_client_geometry(s, &g); /* (a server may be adding a buffer) */
     if (rc < 0)
         return rc;
-    smi_ext_take_geometry(s, &g);
-    if ((uint32_t)s->slot >= s->slot_count)
+    if ((uint32_t)s->slot >= g.slot_count)
         return IMAGESTREAM_BAD_FILE_FORMAT;
+    smi_ext_take_geometry(s, &g);
     smi_ext_slot_t *slot = smi_ext_my_slot(s);
     if (SMI_LOAD(&slot->claim) != s->claim) /* a new header wiped the slots */
         smi_ext_reclaim_slot(s, slot);
@@ -650,6 +668,11 @@ static int smi_ext_lock(SharedMemoryImageStream s)
             SMI_STORE(&slot->hold, 0);
             return IMAGESTREAM_FORMAT_SKIPPED;
         }
+        uint8_t *px = smi_ext_pixels(s, (uint32_t)b, h.data_size);
+        if (!px) { /* (checked above against buffer_size: cannot happen) */
+            SMI_STORE(&slot->hold, 0);
+            return IMAGESTREAM_BAD_FILE_SIZE;
+        }
         SharedMemoryImageDesc *d = &s->desc;
         d->format = h.format;
         d->width = h.width;
@@ -662,7 +685,7 @@ static int smi_ext_lock(SharedMemoryImageStream s)
         s->frame.iFrame = h.frame_number;
         s->frame.iWidth = h.width;
         s->frame.iHeight = h.height;
-        s->frame.buffer = smi_ext_pixels(s, (uint32_t)b);
+        s->frame.buffer = px;
         return IMAGESTREAM_NOERROR;
     }
     return IMAGESTREAM_NO_FRAMEAVAILABLE;
@@ -722,15 +745,15 @@ static int smi_ext_wait(SharedMemoryImageStream s, int64_t timeout_ns)
 
 /* ---- inspection ---------------------------------------------------------- */
 
-int smi_ext_inspect(const uint8_t *base, uint64_t size, int fd, SharedMemoryImageStream self,
-                    SharedMemoryStreamInfo *info)
+int smi_ext_inspect(int fd, uint64_t size, const smi_ext_page_t *page,
+                    SharedMemoryImageStream self, SharedMemoryStreamInfo *info)
 {
     info->layout = IMAGESTREAM_LAYOUT_EXTENDED;
-    const smi_ext_page_t *p = (const smi_ext_page_t *)base;
+    const smi_ext_page_t *p = page; /* a copy: no other process changes it */
     if (size >= 12)
-        info->version = SMI_LOAD_RLX(&p->file.version);
-    smi_ext_geometry_t g; /* read once: the loops below are bounded by it */
-    int rc = smi_ext_read_geometry_once(base, size, &g); /* (UNSETTLED: the caller reads again) */
+        info->version = p->file.version;
+    smi_ext_geometry_t g; /* the loops below are bounded by it */
+    int rc = smi_ext_read_geometry_once((const uint8_t *)p, size, &g); /* (UNSETTLED: the caller reads again) */
     if (rc < 0)
         return rc;
     struct _SharedMemoryImageStream probe = {.fd = fd, .slot = -1};

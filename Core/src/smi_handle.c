@@ -11,13 +11,27 @@
 /* A file truncated under its mapping turns every access past its new end
    into SIGBUS. So each call that touches the mapping first checks that the
    file still covers it (one fstat): truncation gives BAD_FILE_SIZE, not a
-   crash. A truncation in the middle of a call, or while a client reads a
-   locked frame in place, can still fault (Core/LAYOUT.md, "Truncation"). */
+   crash. The library's own copies and header reads for inspect go through
+   the descriptor and cannot fault; a truncation in the moment between this
+   check and a call's header access, or while a client reads a locked frame
+   in place, can still fault (Core/LAYOUT.md, "Truncation and other changes
+   of size"). */
 int smi_file_intact(SharedMemoryImageStream s)
 {
     int64_t size = smi_file_size(s->fd);
     return size >= 0 && (uint64_t)size >= s->map_size ? IMAGESTREAM_NOERROR
                                                        : IMAGESTREAM_BAD_FILE_SIZE;
+}
+
+/* The mapping changed (or is gone): the layout geometry taken for the old
+   one is forgotten, so that nothing is addressed through it until the
+   layout has validated the file against the new mapping. */
+static void smi_forget_geometry(SharedMemoryImageStream s)
+{
+    s->buffer_count = 0;
+    s->buffer_size = 0;
+    s->file_size = 0;
+    s->es_payload = 0;
 }
 
 void smi_unmap_stream(SharedMemoryImageStream s)
@@ -27,6 +41,15 @@ void smi_unmap_stream(SharedMemoryImageStream s)
     s->page = NULL;
     s->map_size = 0;
     s->map_reserve = 0;
+    smi_forget_geometry(s);
+}
+
+int smi_span_mapped(SharedMemoryImageStream s, const uint8_t *p, uint64_t bytes)
+{
+    if (!s->base || p < s->base)
+        return 0;
+    uint64_t at = (uint64_t)(p - s->base);
+    return at <= s->map_size && bytes <= s->map_size - at;
 }
 
 /* Address space a client holds for a file of `size` bytes: room for it to
@@ -41,7 +64,9 @@ static uint64_t smi_client_reserve(uint64_t size)
 }
 
 /* Map the whole file read-only; the layout code then makes its header
-   pages writable. A file that grew within the address space already held
+   pages writable, and validates the file against the new mapping: the
+   geometry taken for the old one is forgotten here, whether the new mapping
+   could be made or not. A file that grew within the address space already held
    is mapped on in place: the pages mapped before keep their page tables
    (a new mapping would fault every page of every buffer in again, about
    15 ms per 4K buffer per client). Returns a code. */
@@ -53,6 +78,7 @@ int smi_map_client(SharedMemoryImageStream s)
     if (s->base && (uint64_t)size > s->map_size && (uint64_t)size <= s->map_reserve &&
         smi_map_extend(s->fd, s->base, s->map_size, (uint64_t)size) == 0) {
         s->map_size = (uint64_t)size;
+        smi_forget_geometry(s);
         return IMAGESTREAM_NOERROR;
     }
     smi_unmap_stream(s);

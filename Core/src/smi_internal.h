@@ -8,7 +8,7 @@
  *   each, reached through its smi_layout_ops_t) -> smi_handle.c (what every
  *   layout needs of a handle) -> smi_platform_linux.c (the OS);
  *   smi_ensight.c asks smi_extended.c only whether a file has the extended
- *   magic. smi_errors.c, smi_fork.c and smi_guard.c stand alone.
+ *   magic. smi_errors.c and smi_fork.c stand alone.
  */
 #ifndef SMI_INTERNAL_H
 #define SMI_INTERNAL_H
@@ -57,7 +57,13 @@ struct _SharedMemoryImageStream {
 
     /* Extended layout */
     smi_ext_page_t *page;   /* == base */
-    uint32_t buffer_count;  /* geometry validated at attach */
+    /* The geometry, validated against the mapping it was read through. The
+       invariant every pixel address rests on: while buffer_count != 0,
+       SMI_EXT_HEADER_SIZE + buffer_count * buffer_size <= map_size. Mapping
+       the file again (smi_map_client) sets buffer_count to 0 until a new
+       geometry has been validated (so does es_payload for the EnSight
+       layout: 2 * (24 + es_payload) <= map_size while it is not 0). */
+    uint32_t buffer_count;
     uint32_t slot_count;
     uint64_t buffer_size;
     uint64_t file_size;
@@ -122,21 +128,20 @@ SMI_HIDDEN int smi_map_client(SharedMemoryImageStream s);
 /* Unmap the stream's mapping (a client's whole reserved range) and forget it. */
 SMI_HIDDEN void smi_unmap_stream(SharedMemoryImageStream s);
 SMI_HIDDEN int smi_file_intact(SharedMemoryImageStream s);
+/* Does [p, p + bytes) lie inside the mapping the stream holds now? Every
+   pixel address the library hands out or copies from is checked with it. */
+SMI_HIDDEN int smi_span_mapped(SharedMemoryImageStream s, const uint8_t *p, uint64_t bytes);
 SMI_HIDDEN void smi_fill_default_desc(SharedMemoryImageDesc *d, uint32_t w, uint32_t h);
 SMI_HIDDEN void smi_take_over_numbers(SharedMemoryImageStream s, uint32_t last_frame);
-
-/* smi_guard.c: run fn(ctx), which touches [map, map + map_size); a SIGBUS
-   there (the file was truncated meanwhile) ends it early with
-   BAD_FILE_SIZE instead of killing the process. NOERROR when fn finished. */
-SMI_HIDDEN int smi_guarded(const uint8_t *map, uint64_t map_size, void (*fn)(void *ctx),
-                           void *ctx);
 
 /* smi_fork.c: streams do not survive fork() */
 SMI_HIDDEN void smi_fork_register(SharedMemoryImageStream s);
 SMI_HIDDEN void smi_fork_unregister(SharedMemoryImageStream s);
 
 /* smi_ensight.c */
-SMI_HIDDEN int smi_es_inspect(const uint8_t *base, uint64_t size, int fd,
+/* Inspect an EnSight-layout file fd of `size` bytes; `first`: a copy of
+   its first 24 bytes or more (block 1's header is read through fd). */
+SMI_HIDDEN int smi_es_inspect(int fd, uint64_t size, const uint8_t *first,
                               SharedMemoryImageStream self, SharedMemoryStreamInfo *info);
 
 /* smi_extended.c */
@@ -150,7 +155,9 @@ SMI_HIDDEN int smi_ext_has_magic(const uint8_t *base, uint64_t size);
 SMI_HIDDEN int smi_ext_validate(const uint8_t *base, uint64_t size);
 SMI_HIDDEN int smi_ext_set_buffers(SharedMemoryImageStream s, uint32_t min_buffers,
                                    uint32_t max_buffers);
-SMI_HIDDEN int smi_ext_inspect(const uint8_t *base, uint64_t size, int fd,
+/* Inspect an extended-layout file fd of `size` bytes from `page`, a copy of
+   its header page. */
+SMI_HIDDEN int smi_ext_inspect(int fd, uint64_t size, const smi_ext_page_t *page,
                                SharedMemoryImageStream self, SharedMemoryStreamInfo *info);
 
 #endif /* SMI_INTERNAL_H */

@@ -7,6 +7,7 @@
 #ifndef SMI_PLATFORM_H
 #define SMI_PLATFORM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* ---- Opening files (Core/LAYOUT.md, "Opening files") ----------------------
@@ -53,17 +54,27 @@ int smi_file_reserve(int fd, uint64_t size);
 int smi_file_reserve_tail(int fd, uint64_t from, uint64_t size);
 void smi_file_close(int fd);
 
+/* Reading and writing a file through its descriptor, never through a
+   mapping: a file shrunk by another process gives a short count (or, for a
+   write, grows the file again), never SIGBUS. */
+typedef struct smi_iovec_t {
+    void *base;
+    size_t len;
+} smi_iovec_t; /* one piece of memory: struct iovec */
+/* Transfer the `count` pieces of iov in order, to (write) or from the file's
+   bytes starting at `offset`, however many system calls it takes (iov is
+   used up). Returns the bytes transferred (less than asked only when a read
+   reached the end of the file), or -errno. */
+int64_t smi_file_transfer(int fd, smi_iovec_t *iov, int count, uint64_t offset, int write);
+/* Read n bytes at `offset` into buf: the bytes read (fewer at the end of the
+   file), or -errno. */
+int64_t smi_file_read(int fd, void *buf, uint64_t n, uint64_t offset);
+
 /* Map `size` bytes of fd shared, writable or read-only. A writable mapping
    (a server's, over a file whose blocks smi_file_reserve() reserved) is
    prefaulted; a read-only one is not, since on tmpfs even a read fault on a
    hole allocates a page. Returns NULL on failure. */
 void *smi_map(int fd, uint64_t size, int writable);
-/* Map `size` bytes of fd read-only for a reader that never writes and never
-   makes pages writable (inspect): the file's holes are mapped as anonymous
-   zero pages, so that reading them allocates nothing (a read fault on a
-   hole of a tmpfs file would allocate a page). Unmap with smi_unmap().
-   Returns NULL on failure. */
-void *smi_map_peek(int fd, uint64_t size);
 void smi_unmap(void *addr, uint64_t size);
 /* A client's read-only mapping of `size` bytes of fd at the start of a range
    of `reserve` bytes of address space (reserve >= size; the rest stays

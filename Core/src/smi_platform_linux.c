@@ -10,7 +10,9 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <stddef.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -176,6 +178,64 @@ void smi_file_close(int fd)
         close(fd);
 }
 
+/* One pread/pwrite family call, restarted after signals; the rest of a
+   partial transfer is done by the loop of the caller. */
+static ssize_t smi_file_io(int fd, const smi_iovec_t *iov, int count, uint64_t offset, int write)
+{
+    ssize_t n;
+    do {
+        n = write ? pwritev(fd, (const struct iovec *)iov, count, (off_t)offset)
+                  : preadv(fd, (const struct iovec *)iov, count, (off_t)offset);
+    } while (n < 0 && errno == EINTR);
+    return n;
+}
+
+_Static_assert(sizeof(smi_iovec_t) == sizeof(struct iovec) &&
+                   offsetof(smi_iovec_t, base) == offsetof(struct iovec, iov_base) &&
+                   offsetof(smi_iovec_t, len) == offsetof(struct iovec, iov_len),
+               "smi_iovec_t is struct iovec");
+
+int64_t smi_file_transfer(int fd, smi_iovec_t *iov, int count, uint64_t offset, int write)
+{
+    uint64_t done = 0;
+    while (count > 0) {
+        int batch = count < IOV_MAX ? count : IOV_MAX;
+        ssize_t n = smi_file_io(fd, iov, batch, offset + done, write);
+        if (n < 0)
+            return -errno;
+        if (n == 0)
+            return (int64_t)done; /* end of file (a read) */
+        done += (uint64_t)n;
+        /* Step over what was transferred; a partial vector is trimmed. */
+        while (count > 0 && (size_t)n >= iov->len) {
+            n -= (ssize_t)iov->len;
+            iov++;
+            count--;
+        }
+        if (count > 0 && n > 0) {
+            iov->base = (uint8_t *)iov->base + n;
+            iov->len -= (size_t)n;
+        }
+    }
+    return (int64_t)done;
+}
+
+int64_t smi_file_read(int fd, void *buf, uint64_t n, uint64_t offset)
+{
+    uint64_t done = 0;
+    while (done < n) {
+        uint64_t chunk = n - done < ((uint64_t)1 << 30) ? n - done : ((uint64_t)1 << 30);
+        smi_iovec_t v = {(uint8_t *)buf + done, (size_t)chunk};
+        int64_t got = smi_file_transfer(fd, &v, 1, offset + done, 0);
+        if (got < 0)
+            return got;
+        done += (uint64_t)got;
+        if ((uint64_t)got < chunk)
+            break;
+    }
+    return (int64_t)done;
+}
+
 void *smi_map(int fd, uint64_t size, int writable)
 {
     if (size == 0 || size > (uint64_t)SIZE_MAX)
@@ -187,11 +247,6 @@ void *smi_map(int fd, uint64_t size, int writable)
                    MAP_SHARED | (writable ? MAP_POPULATE : 0), fd, 0);
     return p == MAP_FAILED ? NULL : p;
 }
-
-/* At most this many holes are mapped over with zero pages; a file with more
-   (a hostile one) gets its first ones covered, and a read of another hole
-   allocates one page. */
-#define SMI_PEEK_MAX_HOLES 64
 
 void *smi_remap_grow(void *addr, uint64_t old_size, uint64_t new_size)
 {
@@ -208,40 +263,6 @@ void *smi_remap_grow(void *addr, uint64_t old_size, uint64_t new_size)
     (void)madvise(p + from, (size_t)(new_size - from), SMI_MADV_POPULATE_WRITE);
     /* (kernels before 5.14 answer EINVAL: the pages then fault in on first
        write, as they do for any renderer's first frame) */
-    return p;
-}
-
-void *smi_map_peek(int fd, uint64_t size)
-{
-    uint8_t *p = smi_map(fd, size, 0);
-    if (!p)
-        return NULL;
-    const uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
-    off_t at = 0;
-    for (int n = 0; n < SMI_PEEK_MAX_HOLES && (uint64_t)at < size; n++) {
-        off_t hole = lseek(fd, at, SEEK_HOLE);
-        if (hole < 0 || (uint64_t)hole >= size)
-            break; /* no more holes (or no SEEK_HOLE: all data) */
-        off_t data = lseek(fd, hole, SEEK_DATA);
-        uint64_t end = data < 0 ? size : (uint64_t)data; /* ENXIO: a hole up to the end */
-        if (end > size)
-            end = size;
-        /* Whole pages inside the hole only: a page that holds data stays the
-           file's. A hole up to the end takes the last, partial page too. */
-        uint64_t first = ((uint64_t)hole + page - 1) / page * page;
-        uint64_t last = end == size ? (size + page - 1) / page * page : end / page * page;
-        if (last > first && mmap(p + first, (size_t)(last - first), PROT_READ,
-                                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
-                                 0) == MAP_FAILED) {
-            /* A failed MAP_FIXED may leave the range unmapped: start over
-               with the plain mapping (correct, only not free of allocation). */
-            smi_unmap(p, size);
-            return smi_map(fd, size, 0);
-        }
-        if (data < 0)
-            break;
-        at = data;
-    }
     return p;
 }
 

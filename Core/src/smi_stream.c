@@ -417,60 +417,60 @@ SharedMemoryImageError SharedMemoryImageStream_abandon(SharedMemoryImageStream s
     return IMAGESTREAM_NOERROR;
 }
 
-/* Frame copies go through memcpy, row by row when flipping. glibc picks its
-   copy strategy per CPU at run time (rep movsb, vector loops, non-temporal
-   stores above a threshold drawn from the cache size), and it beat the
-   library's own SSE2 streaming-store loop on the hosts measured last
-   (smi-bench putframe 4K: 1.00 against 0.88 x memcpy; flipped 1080p copy out
-   of the stream: 1.02 against 0.88), where an earlier host had favoured the
-   streaming loop. One portable path, tuned by the C library, wins overall. */
-static void smi_copy_frame(uint8_t *dst, const uint8_t *src, const SharedMemoryImageDesc *d,
-                           int flip)
+/* Frame copies between the caller's memory and the stream file go through
+   the file descriptor (pwritev/preadv on the file's page cache, the same
+   pages the mapping shows), never through the mapping: a file that another
+   process shrinks under the copy gives a short count, not SIGBUS, so the
+   library needs no signal handler. A flipped frame goes as one vector of
+   rows in reverse order, the file's side read or written in order.
+   smi-bench part 8 compares these copies with memcpy through a mapping. */
+#define SMI_COPY_ROWS 512 /* rows per vector (the platform splits at IOV_MAX) */
+
+/* Copy the frame described by s->desc between `mem` (the caller's memory)
+   and the stream's bytes at `at` (a pixel address inside the mapping):
+   write: mem -> file, else file -> mem; rows reversed in each slice when
+   `flip`. BAD_FILE_SIZE when the file no longer holds them all. */
+static int smi_copy_file(SharedMemoryImageStream s, uint8_t *mem, const uint8_t *at, int flip,
+                         int write)
 {
-    size_t row = (size_t)d->width * SharedMemoryImageStream_formatsize(d->format);
-    size_t slice = row * d->height;
-    if (!flip) {
-        memcpy(dst, src, slice * d->depth);
-        return;
+    const SharedMemoryImageDesc *d = &s->desc;
+    uint64_t row = (uint64_t)d->width * SharedMemoryImageStream_formatsize(d->format);
+    uint64_t slice = row * d->height, bytes = slice * d->depth;
+    if (!smi_span_mapped(s, at, bytes))
+        return IMAGESTREAM_BAD_FILE_SIZE;
+    uint64_t offset = (uint64_t)(at - s->base);
+    if (!flip || d->height < 2) {
+        smi_iovec_t v = {mem, (size_t)bytes};
+        return smi_file_transfer(s->fd, &v, 1, offset, write) == (int64_t)bytes
+                   ? IMAGESTREAM_NOERROR
+                   : IMAGESTREAM_BAD_FILE_SIZE;
     }
+    smi_iovec_t v[SMI_COPY_ROWS];
     for (uint32_t z = 0; z < d->depth; z++) {
-        const uint8_t *sz = src + slice * z;
-        uint8_t *dz = dst + slice * z;
-        /* Read the source in order (the prefetcher follows it); the
-           reversal is on the writing side. */
-        for (uint32_t y = 0; y < d->height; y++)
-            memcpy(dz + row * (d->height - 1 - y), sz + row * y, row);
+        for (uint32_t y = 0; y < d->height;) {
+            int n = 0;
+            uint64_t from = offset + slice * z + row * y; /* file row y */
+            for (; n < SMI_COPY_ROWS && y < d->height; n++, y++) {
+                v[n].base = mem + slice * z + row * (d->height - 1 - y);
+                v[n].len = (size_t)row;
+            }
+            if (smi_file_transfer(s->fd, v, n, from, write) != (int64_t)(row * (uint64_t)n))
+                return IMAGESTREAM_BAD_FILE_SIZE;
+        }
     }
-}
-
-typedef struct smi_copy_job_t {
-    uint8_t *dst;
-    const uint8_t *src;
-    const SharedMemoryImageDesc *desc;
-    int flip;
-} smi_copy_job_t;
-
-static void smi_copy_job(void *ctx)
-{
-    const smi_copy_job_t *job = ctx;
-    smi_copy_frame(job->dst, job->src, job->desc, job->flip);
-}
-
-/* smi_copy_frame() between the stream's mapping and the caller's memory,
-   guarded: a file truncated during the copy gives BAD_FILE_SIZE, not
-   SIGBUS (smi_guard.c). */
-static int smi_copy_guarded(SharedMemoryImageStream s, uint8_t *dst, const uint8_t *src, int flip)
-{
-    smi_copy_job_t job = {dst, src, &s->desc, flip};
-    return smi_guarded(s->base, s->map_size, smi_copy_job, &job);
+    return IMAGESTREAM_NOERROR;
 }
 
 /* Copy `pixels` into the acquired buffer, reversing the rows of each slice
-   when the stream flips; on failure the buffer is given back. */
+   when the stream flips; on failure the buffer is given back. A file
+   truncated under the write is grown again by it (writes extend files), so
+   the file's size is checked after it too. */
 static int smi_copy_in(SharedMemoryImageStream s, const void *pixels)
 {
-    int rc = smi_copy_guarded(s, s->frame.buffer, pixels,
-                              (s->options & IMAGESTREAM_OPTIONS_FLIPVERTICAL) != 0);
+    int rc = smi_copy_file(s, (uint8_t *)(uintptr_t)pixels, s->frame.buffer,
+                           (s->options & IMAGESTREAM_OPTIONS_FLIPVERTICAL) != 0, 1);
+    if (rc == IMAGESTREAM_NOERROR)
+        rc = smi_file_intact(s);
     if (rc < 0)
         SharedMemoryImageStream_abandon(s);
     return rc;
@@ -492,7 +492,7 @@ SharedMemoryImageError SharedMemoryImageStream_copyframe(SharedMemoryImageStream
     int rc = smi_file_intact(s);
     if (rc < 0)
         return rc;
-    return smi_copy_guarded(s, dst, s->frame.buffer, flip_vertical);
+    return smi_copy_file(s, dst, s->frame.buffer, flip_vertical, 0);
 }
 
 SharedMemoryImageError SharedMemoryImageStream_putframeformat(SharedMemoryImageStream s,
@@ -630,19 +630,32 @@ SharedMemoryImageError SharedMemoryImageStream_createfile(const char *filename, 
     return SharedMemoryImageStream_createfileformat(filename, &d);
 }
 
-static int smi_inspect_mapping(const uint8_t *base, uint64_t size, int fd,
-                               SharedMemoryImageStream self, SharedMemoryStreamInfo *info)
+/* Inspect the open file fd, of `size` bytes, from copies of its headers
+   read through the descriptor, never through a mapping: a file that another
+   process shrinks meanwhile gives a short read, not SIGBUS, and the file's
+   owner cannot crash whoever inspects it (inspect reads files of any owner).
+   A short read is SMI_GEOMETRY_UNSETTLED: the caller reads again. */
+static int smi_inspect_read(int fd, uint64_t size, SharedMemoryImageStream self,
+                            SharedMemoryStreamInfo *info)
 {
     memset(info, 0, sizeof *info);
     info->file_size = size;
-    if (smi_ext_has_magic(base, size))
-        return smi_ext_inspect(base, size, fd, self, info);
-    return smi_es_inspect(base, size, fd, self, info);
+    smi_ext_page_t page; /* the extended header page, or the EnSight file's start */
+    memset(&page, 0, sizeof page);
+    uint64_t want = size < sizeof page ? size : sizeof page;
+    int64_t got = smi_file_read(fd, &page, want, 0);
+    if (got < 0)
+        return IMAGESTREAM_UNABLE_TO_OPEN_FILE;
+    if ((uint64_t)got < want)
+        return SMI_GEOMETRY_UNSETTLED; /* shrunk since its size was read */
+    if (smi_ext_has_magic((const uint8_t *)&page, want))
+        return smi_ext_inspect(fd, size, &page, self, info);
+    return smi_es_inspect(fd, size, (const uint8_t *)&page, self, info);
 }
 
-/* Inspect the open file fd through a read-only mapping of its whole size,
-   made for the purpose; a geometry caught while a server adds a buffer is
-   read again (the file's size too). `self`: the caller's own stream, or NULL. */
+/* Inspect the open file fd; what was caught while a server adds a buffer,
+   or while the file changes size, is read again (the file's size too).
+   `self`: the caller's own stream, or NULL. */
 static int smi_inspect_file(int fd, SharedMemoryImageStream self, SharedMemoryStreamInfo *info)
 {
     int rc = SMI_GEOMETRY_UNSETTLED;
@@ -655,13 +668,7 @@ static int smi_inspect_file(int fd, SharedMemoryImageStream self, SharedMemorySt
             info->file_size = size < 0 ? 0 : (uint64_t)size;
             return IMAGESTREAM_BAD_FILE_SIZE;
         }
-        /* Holes read as zero pages: inspecting a large sparse file on tmpfs
-           allocates nothing. */
-        uint8_t *base = smi_map_peek(fd, (uint64_t)size);
-        if (!base)
-            return IMAGESTREAM_UNABLE_TO_MAP_FILE;
-        rc = smi_inspect_mapping(base, (uint64_t)size, fd, self, info);
-        smi_unmap(base, (uint64_t)size);
+        rc = smi_inspect_read(fd, (uint64_t)size, self, info);
     }
     return rc == SMI_GEOMETRY_UNSETTLED ? IMAGESTREAM_BAD_FILE_FORMAT : rc;
 }
@@ -690,8 +697,6 @@ SharedMemoryImageError SharedMemoryImageStream_info(SharedMemoryImageStream s,
     int rc = smi_file_intact(s);
     if (rc < 0)
         return rc;
-    rc = smi_inspect_mapping(s->base, s->map_size, s->fd, s, info);
-    /* A client's mapping may predate a buffer the server added: the file is
-       read through a mapping of its own (the client's stays as it is). */
-    return rc == SMI_GEOMETRY_UNSETTLED ? smi_inspect_file(s->fd, s, info) : rc;
+    /* (Read through the descriptor, as inspect does: never the mapping.) */
+    return smi_inspect_file(s->fd, s, info);
 }

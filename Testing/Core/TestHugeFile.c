@@ -10,8 +10,10 @@
  * (b) a size a 64-bit process could map but the file system cannot hold
  *     (6 TiB on /dev/shm): NO_SPACE, and no file left behind;
  * (c) a sparse 1 PiB file made by someone else's ftruncate: a server's
- *     create answers NO_SPACE (nothing written), a client's and inspect
- *     answer UNABLE_TO_MAP_FILE; no crash.
+ *     create answers NO_SPACE (nothing written), a client's answers
+ *     UNABLE_TO_MAP_FILE; inspect, which reads headers through the file
+ *     descriptor and maps nothing, describes it (an EnSight-layout file of
+ *     zeros, 1 PiB long); no crash, nothing allocated.
  */
 #include "smi_test.h"
 
@@ -114,7 +116,9 @@ static void a_sparse_petabyte(void)
         ASSERT_RC(IMAGESTREAM_UNABLE_TO_MAP_FILE,
                   SharedMemoryImageStream_create(path, IMAGESTREAM_OPTIONS_NONE, &s));
         SharedMemoryStreamInfo info;
-        ASSERT_RC(IMAGESTREAM_UNABLE_TO_MAP_FILE, SharedMemoryImageStream_inspect(path, &info));
+        ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_inspect(path, &info));
+        ASSERT_EQ(info.layout, IMAGESTREAM_LAYOUT_ENSIGHT);
+        ASSERT_EQ(info.file_size, (uint64_t)1 << 50);
         exit(0);
     }
     ASSERT_CHILD_OK(pid, 20000);
@@ -122,7 +126,7 @@ static void a_sparse_petabyte(void)
     ASSERT(stat(path, &st) == 0);
     ASSERT_EQ(st.st_blocks, 0); /* nothing allocated, nothing written */
     unlink(path);
-    printf("  (c) a sparse 1 PiB file: server NO_SPACE, client and inspect UNABLE_TO_MAP_FILE\n");
+    printf("  (c) a sparse 1 PiB file: server NO_SPACE, client UNABLE_TO_MAP_FILE, inspect reads it\n");
 }
 
 /* TestHugeFile [PARTS]: all parts, or those named (e.g. "c"). */

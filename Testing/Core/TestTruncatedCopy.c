@@ -7,7 +7,7 @@
  * per case starts a process that copies 1920x1080 frames in a loop and
  * truncates the file under it at a random moment; the process must exit
  * normally, having seen BAD_FILE_SIZE. (Pixels a caller reads or writes in
- * place are outside the library's reach: Core/LAYOUT.md, "Truncation".)
+ * place are outside the library's reach: Core/LAYOUT.md, "Truncation and other changes of size".)
  */
 #include "smi_test.h"
 
