@@ -281,8 +281,18 @@ static void Frame_dealloc(FrameObject *f)
     if (f->valid && s && !f->writable) {
         PyObject *et, *ev, *tb;
         PyErr_Fetch(&et, &ev, &tb);
-        if (client_unlock_frame(f) < 0)
-            PyErr_WriteUnraisable((PyObject *)f);
+        if (client_unlock_frame(f) < 0) {
+            /* Never hand f itself to the hook: its refcount is 0, and the
+               reference the hook takes and drops would free it a second time
+               (a crash). Its stream is alive: f->owner still holds it. */
+#if PY_VERSION_HEX >= 0x030D0000
+            PyErr_FormatUnraisable("Exception ignored while unlocking frame #%lu of %R "
+                                   "(deleted while locked)",
+                                   (unsigned long)f->number, s->path);
+#else
+            PyErr_WriteUnraisable((PyObject *)s);
+#endif
+        }
         PyErr_Restore(et, ev, tb);
     }
     /* An acquired, never published frame stays acquired: Server.publish()

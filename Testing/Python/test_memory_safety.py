@@ -4,13 +4,15 @@
 As CPython's mmap does: a Frame counts the views of its buffer; unlock() and
 close() raise BufferError while any exist (the frame stays locked, so the
 server cannot reuse it), and a Frame used after unlock raises ValueError."""
+import os
+import subprocess
 import threading
 
 import numpy as np
 import pytest
 
 import shared_memory_image as smi
-from smi_testutil import pattern
+from smi_testutil import child_env, child_interpreter, pattern
 
 W, H = 64, 48
 
@@ -216,3 +218,89 @@ def test_never_a_torn_or_reused_frame_under_load(stream):
     finally:
         stop.set()
         t.join()
+
+
+# ---- a frame deleted while locked, after its file shrank ------------------------
+#
+# Deleting a locked Frame unlocks it. When the stream file was truncated or
+# replaced by a smaller one meanwhile, that unlock fails (BAD_FILE_SIZE): the
+# error goes to sys.unraisablehook, and the process goes on. Each case runs in
+# a child process, since getting this wrong is a crash (a double free of the
+# Frame gave exit 139).
+
+SHRINK_CHILD = r'''
+import os, shutil, sys
+import numpy as np
+import shared_memory_image as smi
+
+path, small, layout, case = sys.argv[1:5]
+ensight = layout == "ensight"
+# An EnSight-layout file is at least 20 MiB: the live one must be larger.
+side = 2048 if ensight else 256
+
+if case == "copy":
+    # A smaller, valid stream file of the same layout, served once.
+    smi.create_file(small, 8, 8, layout=layout)
+    with smi.Server(small, ensight_layout=ensight) as s, smi.Client(small):
+        s.send(np.zeros((8, 8, 3), np.uint8))
+
+smi.create_file(path, side, side, layout=layout)
+server = smi.Server(path, ensight_layout=ensight)
+client = smi.Client(path)
+server.send(np.zeros((side, side, 3), np.uint8))
+
+if case == "copy":
+    def hold_and_replace():
+        frame = client.lock()
+        assert frame is not None and frame.locked
+        before = os.path.getsize(path)
+        shutil.copyfile(small, path)   # same inode, now smaller
+        assert os.path.getsize(path) < before
+    hold_and_replace()     # the frame is unlocked (and fails) on return
+    assert client.frame is None
+    client.close()
+    server.close()
+else:
+    frame = client.lock()
+    assert frame is not None and frame.locked
+    os.truncate(path, 0)
+    if case == "truncate-del":
+        del frame          # unlocked (and fails) here
+        assert client.frame is None
+        client.close()
+        server.close()
+    # else "truncate-exit": the frame goes with the interpreter
+print("done", flush=True)
+'''
+
+
+@pytest.fixture
+def small_stream_path(stream_path):
+    path = stream_path[:-len(".smi")] + "-small.smi"
+    yield path
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+@pytest.mark.parametrize("case", ["truncate-del", "truncate-exit", "copy"])
+@pytest.mark.parametrize("layout", ["extended", "ensight"])
+def test_locked_frame_deleted_after_the_file_shrank(stream_path, small_stream_path,
+                                                   tmp_path, layout, case):
+    script = tmp_path / "shrink_child.py"
+    script.write_text(SHRINK_CHILD)
+    proc = subprocess.run(
+        [child_interpreter(), "-X", "dev", "-X", "faulthandler", str(script),
+         stream_path, small_stream_path, layout, case],
+        env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        timeout=60)
+    out, err = proc.stdout, proc.stderr
+    # 0, not a signal: the Frame freed twice gave -11 (-7 under -X dev, whose
+    # allocator poisons freed memory).
+    assert proc.returncode == 0, (proc.returncode, out, err)
+    assert out.strip().endswith("done"), (out, err)
+    # The failed unlock reached sys.unraisablehook, with the library's reason.
+    assert "Exception ignored" in err, err
+    assert "unlock %r: %s" % (stream_path,
+                              smi.errorstring(smi.IMAGESTREAM_BAD_FILE_SIZE)) in err, err
