@@ -222,18 +222,8 @@ int64_t smi_file_transfer(int fd, smi_iovec_t *iov, int count, uint64_t offset, 
 
 int64_t smi_file_read(int fd, void *buf, uint64_t n, uint64_t offset)
 {
-    uint64_t done = 0;
-    while (done < n) {
-        uint64_t chunk = n - done < ((uint64_t)1 << 30) ? n - done : ((uint64_t)1 << 30);
-        smi_iovec_t v = {(uint8_t *)buf + done, (size_t)chunk};
-        int64_t got = smi_file_transfer(fd, &v, 1, offset + done, 0);
-        if (got < 0)
-            return got;
-        done += (uint64_t)got;
-        if ((uint64_t)got < chunk)
-            break;
-    }
-    return (int64_t)done;
+    smi_iovec_t v = {buf, (size_t)n}; /* (the transfer goes on past a partial read) */
+    return smi_file_transfer(fd, &v, 1, offset, 0);
 }
 
 void *smi_map(int fd, uint64_t size, int writable)
