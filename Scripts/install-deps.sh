@@ -25,6 +25,14 @@ packages+=(paraview paraview-dev python3-paraview xvfb xauth
 packages+=(libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
   gstreamer1.0-plugins-bad gstreamer1.0-libav)
+# smi-web (Web/): WebRTC through GStreamer's webrtcbin (the webrtc library's
+# headers in plugins-bad's -dev, ICE from libnice's GStreamer element), the
+# VP8 and H.264 encoders (plugins-good vpx, plugins-ugly x264), the HTTP and
+# WebSocket server (libsoup 3) and JSON signaling (json-glib); its browser
+# tests drive a headless Chromium through chromedriver with selenium and read
+# screenshots with PIL.
+packages+=(libgstreamer-plugins-bad1.0-dev gstreamer1.0-nice libsoup-3.0-dev libjson-glib-dev
+  chromium chromium-driver python3-selenium python3-pil)
 # Scripts/compare.sh: the plot of the one-run comparison with the peers
 # (shmsink/shmsrc and TCP loopback use the GStreamer packages above).
 packages+=(python3-matplotlib)

@@ -1,0 +1,292 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Helpers of smi-web's browser tests: real processes, a real headless Chromium.
+
+Every test runs a publisher (smi-publish, or the Python module), smi-web on a
+free port, and Chromium driven through chromedriver (selenium), and stops
+them all at the end, whatever happens. A test that cannot run here (no
+Chromium, chromedriver or selenium) exits 77, which ctest reports as skipped.
+
+Environment (set by CMake): SMI_WEB (smi-web), SMI_PUBLISH (smi-publish),
+GST_PLUGIN_PATH (smisrc's folder), optional SMI_CHROMIUM, SMI_CHROMEDRIVER.
+"""
+
+import base64
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import numpy as np
+
+SKIP = 77
+
+
+def log(*args):
+    print(*args, flush=True)
+
+
+def skip(why):
+    print("SKIP: " + why, flush=True)
+    sys.exit(SKIP)
+
+
+def fail(why):
+    raise AssertionError(why)
+
+
+def wait_until(what, check, timeout=30.0, step=0.1):
+    """Call check() until it returns something true; that value, or fail after timeout s."""
+    end = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > end:
+            fail("timed out after %.0f s waiting for %s" % (timeout, what))
+        time.sleep(step)
+
+
+def pattern(width, height, n):
+    """Frame n of the tools' RGB8 test pattern (Core/Tools/smi_pattern.h), (h, w, 3) uint8."""
+    x = np.arange(width, dtype=np.uint32)[None, :]
+    y = np.arange(height, dtype=np.uint32)[:, None]
+    n = np.uint32(n)
+    r = (x + n) & 255
+    g = (3 * y + n) & 255
+    b = ((x >> 8) ^ ((y >> 8) << 4) ^ (np.uint32(7) * n)) & 255
+    r, g, b = np.broadcast_arrays(r, g, b)
+    return np.stack([r, g, b], axis=-1).astype(np.uint8)
+
+
+def psnr(a, b):
+    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return 99.0 if mse == 0 else 10.0 * np.log10(255.0 ** 2 / mse)
+
+
+def luma(rgb):
+    """BT.601 luma of RGB pixels, float."""
+    return rgb.astype(np.float64) @ np.array([0.299, 0.587, 0.114])
+
+
+def best_pattern_psnr(image):
+    """PSNR of an RGB image against the closest frame of the test pattern.
+
+    Returns (PSNR of the luma, PSNR of R, G and B, n mod 256). The luma is what
+    a video codec keeps at full resolution; R, G and B also go through the
+    4:2:0 chroma subsampling every WebRTC codec uses, which smears the
+    pattern's sharp 255-to-0 steps over two pixels (a few dB, depending on
+    where the steps fall in the frame)."""
+    h, w, _ = image.shape
+    y = luma(image)
+    best = (-1.0, -1.0, -1)
+    for n in range(256):
+        ref = pattern(w, h, n)
+        py = psnr(y, luma(ref))
+        if py > best[0]:
+            best = (py, psnr(image, ref), n)
+    return best
+
+
+class Processes:
+    """The processes of one test, each stopped (SIGTERM, then SIGKILL) at exit."""
+
+    def __init__(self):
+        self.work = tempfile.mkdtemp(prefix="smi-web-test.", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+        self.procs = []
+        self.drivers = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for d in self.drivers:
+            try:
+                d.quit()
+            except Exception:
+                pass
+        for p in self.procs:
+            self.stop(p)
+        if exc[0] is not None:
+            self.dump()
+        shutil.rmtree(self.work, ignore_errors=True)
+        return False
+
+    def path(self, name):
+        return os.path.join(self.work, name)
+
+    def start(self, name, argv, env=None):
+        out = open(self.path(name + ".log"), "wb")
+        p = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env,
+                             stdin=subprocess.DEVNULL)
+        p.name = name
+        self.procs.append(p)
+        return p
+
+    def stop(self, p, timeout=10.0):
+        """Stop p (SIGTERM, SIGKILL after timeout s); its exit status."""
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(timeout)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        return p.returncode
+
+    def output(self, name):
+        try:
+            with open(self.path(name + ".log"), "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def dump(self):
+        for p in self.procs:
+            print("----- %s (exit %s)\n%s" % (p.name, p.poll(), self.output(p.name)), flush=True)
+
+    # -- the programs -------------------------------------------------------
+
+    def publisher(self, stream, size="320x240", rate=30, name="publisher", extra=()):
+        return self.start(name, [os.environ["SMI_PUBLISH"], "--size", size, "--rate", str(rate),
+                                 "--quiet"] + list(extra) + [stream])
+
+    def web(self, streams, extra=(), name="smi-web", launcher=()):
+        """Start smi-web on a free port of 127.0.0.1; (process, base URL)."""
+        p = self.start(name, list(launcher) + [os.environ["SMI_WEB"], "--listen", "127.0.0.1:0"]
+                       + list(extra) + list(streams))
+
+        def url():
+            if p.poll() is not None:
+                fail("%s exited with %s:\n%s" % (name, p.returncode, self.output(name)))
+            m = re.search(r"listening on (http://127\.0\.0\.1:\d+)/", self.output(name))
+            return m.group(1) if m else None
+        return p, wait_until("smi-web to print its URL", url, timeout=30)
+
+    def browser(self):
+        """A headless Chromium (selenium WebDriver)."""
+        try:
+            from selenium import webdriver
+            from selenium.webdriver.chrome.service import Service
+        except ImportError:
+            skip("python3-selenium is not installed")
+        chromium = os.environ.get("SMI_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+        driver_path = os.environ.get("SMI_CHROMEDRIVER") or shutil.which("chromedriver")
+        if not chromium or not driver_path:
+            skip("Chromium and chromedriver are needed (packages chromium, chromium-driver)")
+        options = webdriver.ChromeOptions()
+        options.binary_location = chromium
+        for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                    "--autoplay-policy=no-user-gesture-required", "--disable-gpu",
+                    "--window-size=800,600", "--no-first-run", "--disable-extensions",
+                    "--user-data-dir=" + tempfile.mkdtemp(prefix="chromium.", dir=self.work)):
+            options.add_argument(arg)
+        service = Service(executable_path=driver_path, log_path=self.path("chromedriver.log"))
+        driver = None
+        for attempt in range(3):
+            try:
+                driver = webdriver.Chrome(service=service, options=options)
+                break
+            except Exception as e:  # a loaded machine may time Chromium's start out
+                log("Chromium did not start (%s), again" % str(e).splitlines()[0] if str(e) else e)
+                time.sleep(2)
+                service = Service(executable_path=driver_path, log_path=self.path("chromedriver.log"))
+        if driver is None:
+            fail("Chromium did not start three times")
+        driver.set_page_load_timeout(60)
+        driver.set_script_timeout(60)
+        self.drivers.append(driver)
+        return driver
+
+
+def http_get(url, timeout=20):
+    """(status, body) of a GET."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def page_state(driver):
+    return driver.execute_script("return window.smiWeb || null;")
+
+
+def wait_playing(driver, frames=10, timeout=60, since=0):
+    """Wait until the page has shown `frames` frames more than `since`; its state."""
+    def check():
+        s = page_state(driver)
+        return s if s and s["playing"] and s["frames"] >= since + frames else None
+    return wait_until("the page to play %d frames" % frames, check, timeout=timeout, step=0.2)
+
+
+GRAB_JS = """
+const v = document.getElementById('video');
+if (!v || !v.videoWidth) return null;
+const c = document.createElement('canvas');
+c.width = v.videoWidth; c.height = v.videoHeight;
+const g = c.getContext('2d', {willReadFrequently: true});
+g.drawImage(v, 0, 0);
+const d = g.getImageData(0, 0, c.width, c.height).data;
+let s = '';
+for (let i = 0; i < d.length; i += 0x8000) s += String.fromCharCode.apply(null, d.subarray(i, i + 0x8000));
+return [c.width, c.height, btoa(s)];
+"""
+
+
+def grab(driver):
+    """The video's current frame, drawn to a canvas and read back: (h, w, 3) uint8, or None."""
+    r = driver.execute_script(GRAB_JS)
+    if not r:
+        return None
+    w, h, data = r
+    rgba = np.frombuffer(base64.b64decode(data), np.uint8).reshape(h, w, 4)
+    return rgba[:, :, :3].copy()
+
+
+def check_pattern(driver, width, height, tries=3, minimum=30.0):
+    """Grab frames until one matches the test pattern at >= minimum dB; its PSNR."""
+    best = -1.0
+    for _ in range(tries):
+        image = grab(driver)
+        if image is None:
+            time.sleep(0.5)
+            continue
+        if image.shape[:2] != (height, width):
+            fail("the video is %dx%d, the stream %dx%d" % (image.shape[1], image.shape[0], width, height))
+        p, p_rgb, n = best_pattern_psnr(image)
+        log("frame drawn to a canvas: %dx%d, PSNR %.1f dB (luma; R, G, B: %.1f dB) against pattern"
+            " frame n = %d (mod 256)" % (width, height, p, p_rgb, n))
+        best = max(best, p)
+        if p >= minimum:
+            return p
+        time.sleep(0.3)
+    fail("frames drawn to a canvas do not match the published pattern: best PSNR %.1f dB < %.0f"
+         % (best, minimum))
+
+
+def cpu_seconds(pid):
+    """utime + stime of a process (and its reaped children), seconds."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return sum(int(v) for v in fields[11:15]) / ticks
+
+
+def watchdog(seconds):
+    """End the test (exit 1, processes cleaned by the OS) if it runs longer than seconds."""
+    def bark():
+        print("FAIL: the test ran longer than %d s" % seconds, flush=True)
+        os.kill(os.getpid(), signal.SIGTERM)
+    def on_term(signum, frame):
+        raise SystemExit("FAIL: terminated (signal %d)" % signum)
+    signal.signal(signal.SIGTERM, on_term)
+    t = threading.Timer(seconds, bark)
+    t.daemon = True
+    t.start()
