@@ -425,8 +425,10 @@ static void viewer_close(Viewer *v, gushort code, const char *reason)
         v->teepad = NULL;
     }
     if (v->webrtc) {
-        gst_element_set_state(v->queue, GST_STATE_NULL);
+        /* webrtcbin first: until negotiated it blocks its sink pad, and with
+           it the queue's thread, which the queue's stop would wait for. */
         gst_element_set_state(v->webrtc, GST_STATE_NULL);
+        gst_element_set_state(v->queue, GST_STATE_NULL);
         gst_bin_remove_many(GST_BIN(stream->encoder_pipe), v->queue, v->webrtc, NULL);
     }
     smi_web_log("viewer %u (%s) of \"%s\" left (%u viewer%s of it now)", v->id, v->peer, stream->name,

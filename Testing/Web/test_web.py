@@ -58,7 +58,160 @@ def case_play():
     W.log("PASS")
 
 
-CASES = {"play": case_play}
+def case_viewers():
+    with W.Processes() as P:
+        stream = P.path("demo.smi")
+        P.publisher(stream, "320x240", 30)
+        _, url = P.web([stream], extra=["--max-viewers", "2"])
+        d = P.browser()
+        d.get(url + "/view/demo")
+        first = d.current_window_handle
+        d.switch_to.new_window("window")
+        second = d.current_window_handle
+        d.get(url + "/view/demo")
+
+        def viewers():
+            import json
+            return json.loads(W.http_get(url + "/streams.json")[1])["streams"][0]["viewers"]
+        W.wait_until("smi-web to count two viewers", lambda: viewers() == 2, timeout=30)
+        for handle in (first, second):
+            d.switch_to.window(handle)
+            W.wait_playing(d, frames=10, timeout=60)
+            W.check_pattern(d, 320, 240)
+        W.log("ok: two viewers play the stream")
+        # A third viewer is refused by the cap.
+        ws = W.WebSocket(url, "/ws/demo")
+        if ws.status != 503:
+            W.fail("a third viewer's WebSocket got HTTP %d, not 503" % ws.status)
+        ws.close()
+        W.log("ok: --max-viewers 2 refuses a third viewer (503)")
+        # One leaves (its window closes); the other plays on.
+        d.switch_to.window(second)
+        d.close()
+        d.switch_to.window(first)
+        W.wait_until("smi-web to count one viewer", lambda: viewers() == 1, timeout=30)
+        before = W.page_state(d)["frames"]
+        W.wait_playing(d, frames=15, timeout=60, since=before)
+        W.check_pattern(d, 320, 240)
+        if "left" not in P.output("smi-web"):
+            W.fail("smi-web did not log the viewer that left")
+        W.log("ok: a viewer left, the other plays on")
+    W.log("PASS")
+
+
+def case_token():
+    with W.Processes() as P:
+        stream = P.path("demo.smi")
+        P.publisher(stream, "320x240", 30)
+        token = "s3cret-Token"
+        _, url = P.web([stream], extra=["--token", token])
+        for path in ("/", "/?token=wrong", "/view/demo", "/view/demo?token=s3cret",
+                     "/view/demo?token=s3cret-Token2", "/streams.json"):
+            status, _ = W.http_get(url + path)
+            if status != 403:
+                W.fail("GET %s answered %d, not 403" % (path, status))
+        for path in ("/ws/demo", "/ws/demo?token=wrong"):
+            ws = W.WebSocket(url, path)
+            if ws.status != 403:
+                W.fail("WebSocket %s got HTTP %d, not 403" % (path, ws.status))
+            ws.close()
+        ws = W.WebSocket(url, "/ws/demo?token=" + token, origin="http://evil.example")
+        if ws.status != 403:
+            W.fail("a WebSocket from another origin got HTTP %d, not 403" % ws.status)
+        ws.close()
+        W.log("ok: missing, wrong and cross-origin requests are refused (403)")
+        status, body = W.http_get(url + "/?token=" + token)
+        if status != 200 or ("/view/demo?token=" + token) not in body.decode():
+            W.fail("the list with the token answered %d without links that carry it" % status)
+        d = P.browser()
+        d.get(url + "/view/demo?token=wrong")
+        if "Forbidden" not in d.page_source:
+            W.fail("Chromium was not refused with a wrong token")
+        d.get(url + "/view/demo?token=" + token)
+        W.wait_playing(d, frames=10, timeout=60)
+        W.check_pattern(d, 320, 240)
+        if "refused" not in P.output("smi-web"):
+            W.fail("smi-web did not log the refused WebSockets")
+        W.log("ok: the right token plays")
+    W.log("PASS")
+
+
+def case_garbage():
+    import json
+    launcher = os.environ.get("SMI_WEB_ASAN")
+    with W.Processes() as P:
+        stream = P.path("demo.smi")
+        P.publisher(stream, "320x240", 30)
+        if launcher:
+            os.environ["SMI_WEB"] = launcher
+            W.log("smi-web built with AddressSanitizer: " + launcher)
+        web, url = P.web([stream])
+        bad_sdp = ("v=0\r\no=- 0 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+                   "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=rtpmap:96 VP8/90000\r\n")
+        messages = [
+            ("not JSON", "hello{{{"),
+            ("JSON, not an object", "[1, 2, 3]"),
+            ("type not a string", json.dumps({"type": 5})),
+            ("unknown type", json.dumps({"type": "reboot"})),
+            ("invalid UTF-8", b"\xff\xfe{\"type\": \"ice\"}"),
+            ("codecs not a list", json.dumps({"type": "hello", "codecs": "VP8"})),
+            ("answer without sdp", json.dumps({"type": "answer"})),
+            ("answer of garbage", json.dumps({"type": "answer", "sdp": "garbage\x00\x01"})),
+            ("answer webrtcbin refuses", json.dumps({"type": "answer", "sdp": bad_sdp})),
+            ("ICE before the answer", json.dumps({"type": "ice", "candidate": "candidate:1 1 UDP 1 1.2.3.4 9 typ host",
+                                                  "sdpMLineIndex": 0})),
+            ("ICE for media 7", json.dumps({"type": "ice", "candidate": "x", "sdpMLineIndex": 7})),
+            ("oversized", "{\"type\": \"hello\", \"pad\": \"" + "A" * 200000 + "\"}"),
+        ]
+        for what, message in messages:
+            ws = W.WebSocket(url, "/ws/demo")
+            if ws.status != 101:
+                W.fail("WebSocket handshake answered %d" % ws.status)
+            ws.send_frame(message, opcode=1)
+            code = ws.wait_closed()
+            ws.close()
+            if web.poll() is not None:
+                W.fail("smi-web died after: " + what)
+            W.log("ok: %s: socket closed (code %s)" % (what, code))
+        # A binary frame, bytes that are no WebSocket frame, an unmasked frame.
+        for what, send in (("binary frame", lambda ws: ws.send_frame(b"\x00\x01\x02", opcode=2)),
+                           ("not a frame", lambda ws: ws.send_raw(os.urandom(64))),
+                           ("unmasked frame", lambda ws: ws.send_raw(b"\x81\x05hello")),
+                           ("huge length", lambda ws: ws.send_raw(b"\x81\xff" + b"\x7f" * 8 + b"abcd"))):
+            ws = W.WebSocket(url, "/ws/demo")
+            send(ws)
+            ws.wait_closed()
+            ws.close()
+            if web.poll() is not None:
+                W.fail("smi-web died after: " + what)
+            W.log("ok: %s: socket closed" % what)
+        # Sockets dropped at once, and in the middle of negotiation.
+        for i in range(40):
+            ws = W.WebSocket(url, "/ws/demo")
+            if i % 2:
+                ws.recv()
+            ws.close()
+        log = P.output("smi-web")
+        if log.count("bad signaling message") < 6:
+            W.fail("smi-web logged %d bad signaling messages, expected one per bad message"
+                   % log.count("bad signaling message"))
+        W.log("ok: every bad message was logged")
+        # Still serving: a browser plays.
+        d = P.browser()
+        d.get(url + "/view/demo")
+        W.wait_playing(d, frames=10, timeout=60)
+        W.check_pattern(d, 320, 240)
+        if web.poll() is not None:
+            W.fail("smi-web died")
+        rc = P.stop(web, timeout=30)
+        log = P.output("smi-web")
+        if rc != 0 or "ERROR: AddressSanitizer" in log or "runtime error:" in log:
+            W.fail("smi-web exited with %s after the hostile input" % rc)
+        W.log("ok: smi-web lived on, a browser plays, and it stopped cleanly")
+    W.log("PASS")
+
+
+CASES = {"play": case_play, "viewers": case_viewers, "token": case_token, "garbage": case_garbage}
 
 
 def main():

@@ -290,3 +290,96 @@ def watchdog(seconds):
     t = threading.Timer(seconds, bark)
     t.daemon = True
     t.start()
+
+
+# -- a minimal WebSocket client (RFC 6455), to speak to smi-web as a hostile peer --
+
+class WebSocket:
+    """A raw WebSocket to smi-web: handshake status, masked frames out, frames in."""
+
+    def __init__(self, base_url, path, origin=None, timeout=10.0):
+        import socket
+        m = re.match(r"http://([^:/]+):(\d+)", base_url)
+        self.sock = socket.create_connection((m.group(1), int(m.group(2))), timeout=timeout)
+        self.sock.settimeout(timeout)
+        key = base64.b64encode(os.urandom(16)).decode()
+        request = ("GET %s HTTP/1.1\r\nHost: %s:%s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                   "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n" % (path, m.group(1), m.group(2), key))
+        if origin:
+            request += "Origin: %s\r\n" % origin
+        self.sock.sendall((request + "\r\n").encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                break
+            head += chunk
+        head, _, self.buffer = head.partition(b"\r\n\r\n")
+        line = head.split(b"\r\n", 1)[0].decode("latin-1")
+        self.status = int(line.split()[1]) if len(line.split()) > 1 else 0
+
+    def send_frame(self, payload, opcode=1, fin=True):
+        if isinstance(payload, str):
+            payload = payload.encode()
+        header = bytes([(0x80 if fin else 0) | opcode])
+        n = len(payload)
+        if n < 126:
+            header += bytes([0x80 | n])
+        elif n < 65536:
+            header += bytes([0x80 | 126]) + n.to_bytes(2, "big")
+        else:
+            header += bytes([0x80 | 127]) + n.to_bytes(8, "big")
+        mask = os.urandom(4)
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload)) if n < 4096 else \
+            (np.frombuffer(payload, np.uint8) ^ np.resize(np.frombuffer(mask, np.uint8), n)).tobytes()
+        self.sock.sendall(header + mask + masked)
+
+    def send_raw(self, data):
+        self.sock.sendall(data)
+
+    def _read(self, n):
+        while len(self.buffer) < n:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError
+            self.buffer += chunk
+        data, self.buffer = self.buffer[:n], self.buffer[n:]
+        return data
+
+    def recv(self):
+        """(opcode, payload) of the next frame; (None, b'') when the connection ends."""
+        import socket
+        try:
+            b0, b1 = self._read(2)
+            n = b1 & 0x7F
+            if n == 126:
+                n = int.from_bytes(self._read(2), "big")
+            elif n == 127:
+                n = int.from_bytes(self._read(8), "big")
+            return b0 & 0x0F, self._read(n)
+        except (EOFError, ConnectionError, socket.timeout):
+            return None, b""
+
+    def wait_closed(self):
+        """Read until the server closes: the close code it sent (None without a close frame)."""
+        import socket
+        end = time.monotonic() + 15
+        code = None
+        while time.monotonic() < end:
+            op, payload = self.recv()
+            if op is None:
+                return code
+            if op == 8:
+                code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else 1005
+                try:
+                    self.send_frame(payload[:2], opcode=8)
+                except OSError:
+                    pass
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        fail("the server did not close the WebSocket")
+
+    def close(self):
+        self.sock.close()
