@@ -1,0 +1,30 @@
+% SPDX-License-Identifier: BSD-3-Clause
+function s = smi_open(path, varargin)
+  % SMI_OPEN  Attach to a SharedMemoryImage stream as a client.
+  %
+  %   s = smi_open(PATH) attaches to the stream in the file PATH (a server
+  %   such as ParaView's view publisher, smi-publish, GStreamer's smisink or
+  %   EnSight writes it; either layout) and returns a stream to read with
+  %   smi_read. Frames of every pixel format are read.
+  %
+  %   s = smi_open(PATH, 'AnyFile', true) also trusts a file of another user,
+  %   a group- or world-writable file or a symbolic link (refused otherwise,
+  %   since stream files are input from other processes).
+  %
+  %   Errors (identifiers): smi:missing (no such file), smi:badFile (not a
+  %   stream, truncated, or an unknown layout version), smi:unsafeFile,
+  %   smi:cannotOpen, smi:tooManyClients; the message is the library's.
+  %
+  %   Example:
+  %     s = smi_open('/dev/shm/paraview-view.smi');
+  %     [img, info] = smi_read(s, 5);
+  %     smi_close(s);
+  %
+  %   See also smi_read, smi_close, smi_info, smi_publish_open.
+  if nargin < 1 || ~ischar(path)
+    error('smi:usage', 'usage: s = smi_open(path[, ''AnyFile'', true])');
+  end
+  opts = smi_parse_options(varargin, struct('AnyFile', false), 'smi_open');
+  id = smi_mex('open', path, logical(opts.AnyFile));
+  s = smi_stream(id, path, 'client');
+end

@@ -1,0 +1,44 @@
+% SPDX-License-Identifier: BSD-3-Clause
+function test_read_formats()
+  % Frames published by smi-publish (another process) read pixel-exact by
+  % smi_read in every pixel format the library has (smi_mex('formats')),
+  % in the extended layout, and RGB in EnSight's layout; an odd size
+  % (37 x 23: no tile or vector width divides it) and a full HD frame.
+  publish = smi_t_tool('SMI_PUBLISH');
+  formats = smi_mex('formats');
+  cases = {};
+  for f = formats
+    cases(end + 1, :) = {f.name, '', 37, 23};
+  end
+  cases(end + 1, :) = {'rgb8', '--ensight', 37, 23};
+  cases(end + 1, :) = {'rgb8', '', 1920, 1080};
+  cases(end + 1, :) = {'float32', '', 1920, 1080};
+  for i = 1:size(cases, 1)
+    [name, layout, w, h] = cases{i, :};
+    path = smi_t_path(name);
+    pid = smi_t_spawn('%s -q -f %s %s -s %dx%d -r 100 -t 60 %s', publish, name, layout, w, h, path);
+    s = smi_t_attach(path);
+    last = -1;
+    for k = 1:3
+      [img, info] = smi_read(s, 20);
+      what = sprintf('%s %s %dx%d frame %d', name, layout, w, h, info.frame);
+      smi_t_check(info.frame > last, '%s: frame numbers go back (%d after %d)', what, ...
+                  info.frame, last);
+      last = info.frame;
+      smi_t_check(strcmp(info.format, name), '%s: format %s', what, info.format);
+      smi_t_check(info.width == w && info.height == h && info.depth == 1, '%s: size %dx%dx%d', ...
+                  what, info.width, info.height, info.depth);
+      smi_t_check(isequal(info.spacing, [1 1 1]) && isequal(info.origin, [0 0 0]), ...
+                  '%s: spacing %s origin %s', what, mat2str(info.spacing), mat2str(info.origin));
+      smi_t_same(img, smi_t_pattern(name, w, h, info.frame), what);
+      if isempty(layout)
+        smi_t_check(abs(info.timestamp - time()) < 600, '%s: timestamp %f is not about now', ...
+                    what, info.timestamp);
+      end
+    end
+    fprintf('  %-8s %-9s %4dx%-4d 3 frames exact (last %d)\n', name, layout, w, h, last);
+    smi_close(s);
+    kill(pid, 15);
+    smi_t_check(isequal(smi_t_exit(pid, 20), 0), 'smi-publish %s did not end cleanly', name);
+  end
+end
