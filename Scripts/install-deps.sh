@@ -35,8 +35,9 @@ packages+=(libgstreamer-plugins-bad1.0-dev gstreamer1.0-nice libsoup-3.0-dev lib
   chromium chromium-driver python3-selenium python3-pil)
 # MATLAB and GNU Octave (Matlab/): Octave 7 (octave-cli runs the tests) and
 # its MEX compiler and headers (liboctave-dev brings octave-dev: mkoctfile,
-# mex.h); without them CMake skips Matlab/.
-packages+=(octave liboctave-dev)
+# mex.h); without them CMake skips Matlab/. The font Octave's plots need
+# (imshow/image in the README's recipe; a recommendation of octave).
+packages+=(octave liboctave-dev fonts-freefont-otf)
 # Scripts/compare.sh: the plot of the one-run comparison with the peers
 # (shmsink/shmsrc and TCP loopback use the GStreamer packages above).
 packages+=(python3-matplotlib)

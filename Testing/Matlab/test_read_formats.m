@@ -19,7 +19,8 @@ function test_read_formats()
     pid = smi_t_spawn('%s -q -f %s %s -s %dx%d -r 100 -t 60 %s', publish, name, layout, w, h, path);
     s = smi_t_attach(path);
     last = -1;
-    for k = 1:3
+    frames = 3 - 2 * (w * h > 1e5);          % full HD: one frame (the pattern costs here)
+    for k = 1:frames
       [img, info] = smi_read(s, 20);
       what = sprintf('%s %s %dx%d frame %d', name, layout, w, h, info.frame);
       smi_t_check(info.frame > last, '%s: frame numbers go back (%d after %d)', what, ...
@@ -36,7 +37,7 @@ function test_read_formats()
                     what, info.timestamp);
       end
     end
-    fprintf('  %-8s %-9s %4dx%-4d 3 frames exact (last %d)\n', name, layout, w, h, last);
+    fprintf('  %-8s %-9s %4dx%-4d %d frames exact (last %d)\n', name, layout, w, h, frames, last);
     smi_close(s);
     kill(pid, 15);
     smi_t_check(isequal(smi_t_exit(pid, 20), 0), 'smi-publish %s did not end cleanly', name);
