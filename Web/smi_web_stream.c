@@ -636,6 +636,8 @@ static gboolean encoder_build(SmiWebStream *s)
 {
     GstElement *pipe = gst_pipeline_new(NULL);
     GstElement *src = gst_element_factory_make("appsrc", NULL);
+    GstElement *torgb = gst_element_factory_make("videoconvert", NULL);
+    GstElement *rgbcaps = gst_element_factory_make("capsfilter", NULL);
     GstElement *convert = gst_element_factory_make("videoconvert", NULL);
     GstElement *rawcaps = gst_element_factory_make("capsfilter", NULL);
     GstElement *enc, *pay, *parse = NULL;
@@ -648,9 +650,9 @@ static gboolean encoder_build(SmiWebStream *s)
         pay = gst_element_factory_make("rtpvp8pay", NULL);
     }
     GstElement *tee = gst_element_factory_make("tee", NULL);
-    if (!pipe || !src || !convert || !rawcaps || !enc || !pay || !tee ||
+    if (!pipe || !src || !torgb || !rgbcaps || !convert || !rawcaps || !enc || !pay || !tee ||
         (s->config->codec == SMI_WEB_H264 && !parse)) {
-        GstElement *all[] = {pipe, src, convert, rawcaps, enc, parse, pay, tee};
+        GstElement *all[] = {pipe, src, torgb, rgbcaps, convert, rawcaps, enc, parse, pay, tee};
         for (size_t i = 0; i < G_N_ELEMENTS(all); i++)
             if (all[i])
                 gst_object_unref(gst_object_ref_sink(all[i]));
@@ -660,7 +662,16 @@ static gboolean encoder_build(SmiWebStream *s)
                  "max-bytes", (guint64)0, "block", FALSE, NULL);
     gst_util_set_object_arg(G_OBJECT(src), "leaky-type", "downstream");
     g_object_set(src, "max-buffers", (guint64)2, NULL);
-    GstCaps *i420 = gst_caps_from_string("video/x-raw,format=I420");
+    /* BT.601, limited range, whatever the size and format: what browsers
+       assume for VP8 (and H.264 without colour information). Left to itself,
+       videoconvert keeps GRAY8 full range and picks BT.709 for HD frames. */
+    GstCaps *i420 = gst_caps_from_string("video/x-raw,format=I420,colorimetry=bt601");
+    /* Gray frames become RGB first (RGB and RGBA pass through): straight to
+       I420, videoconvert would copy GRAY8 values into Y as if they were
+       limited-range luma, and the browser would stretch them. */
+    GstCaps *rgb = gst_caps_from_string("video/x-raw,format={RGB,RGBA,RGBx,BGR,BGRA,BGRx}");
+    g_object_set(rgbcaps, "caps", rgb, NULL);
+    gst_caps_unref(rgb);
     g_object_set(rawcaps, "caps", i420, NULL);
     gst_caps_unref(i420);
     guint kbps = bitrate_kbps(s, 640, 480);
@@ -684,13 +695,13 @@ static gboolean encoder_build(SmiWebStream *s)
     }
     g_object_set(pay, "pt", 96u, "mtu", 1200u, NULL);
     g_object_set(tee, "allow-not-linked", TRUE, NULL);
-    gst_bin_add_many(GST_BIN(pipe), src, convert, rawcaps, enc, pay, tee, NULL);
+    gst_bin_add_many(GST_BIN(pipe), src, torgb, rgbcaps, convert, rawcaps, enc, pay, tee, NULL);
     gboolean linked;
     if (parse) {
         gst_bin_add(GST_BIN(pipe), parse);
-        linked = gst_element_link_many(src, convert, rawcaps, enc, parse, pay, tee, NULL);
+        linked = gst_element_link_many(src, torgb, rgbcaps, convert, rawcaps, enc, parse, pay, tee, NULL);
     } else {
-        linked = gst_element_link_many(src, convert, rawcaps, enc, pay, tee, NULL);
+        linked = gst_element_link_many(src, torgb, rgbcaps, convert, rawcaps, enc, pay, tee, NULL);
     }
     if (!linked) {
         gst_object_unref(pipe);

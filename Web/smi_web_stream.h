@@ -4,7 +4,7 @@
  *
  * A stream (one file named on the command line) has two pipelines:
  *   reader:  smisrc ! appsink                       (restarted at will)
- *   encoder: appsrc ! videoconvert ! I420 ! ENCODER ! PAYLOADER ! tee
+ *   encoder: appsrc ! videoconvert ! RGB ! videoconvert ! I420 ! ENCODER ! PAYLOADER ! tee
  *            tee ! queue ! webrtcbin                (one branch per viewer)
  * The reader runs only while the stream has viewers and its file is there;
  * when it fails (file missing, truncated, replaced) it is stopped and started

@@ -18,7 +18,7 @@ import web_lib as W  # noqa: E402
 def case_play():
     with W.Processes() as P:
         stream = P.path("demo.smi")
-        P.publisher(stream, "320x240", 30)
+        P.publisher(stream, "320x240")
         _, url = P.web([stream])
 
         # The list: name, size and format (once the publisher has published).
@@ -61,7 +61,7 @@ def case_play():
 def case_viewers():
     with W.Processes() as P:
         stream = P.path("demo.smi")
-        P.publisher(stream, "320x240", 30)
+        P.publisher(stream, "320x240")
         _, url = P.web([stream], extra=["--max-viewers", "2"])
         d = P.browser()
         d.get(url + "/view/demo")
@@ -102,7 +102,7 @@ def case_viewers():
 def case_token():
     with W.Processes() as P:
         stream = P.path("demo.smi")
-        P.publisher(stream, "320x240", 30)
+        P.publisher(stream, "320x240")
         token = "s3cret-Token"
         _, url = P.web([stream], extra=["--token", token])
         for path in ("/", "/?token=wrong", "/view/demo", "/view/demo?token=s3cret",
@@ -141,7 +141,7 @@ def case_garbage():
     launcher = os.environ.get("SMI_WEB_ASAN")
     with W.Processes() as P:
         stream = P.path("demo.smi")
-        P.publisher(stream, "320x240", 30)
+        P.publisher(stream, "320x240")
         if launcher:
             os.environ["SMI_WEB"] = launcher
             W.log("smi-web built with AddressSanitizer: " + launcher)
@@ -211,7 +211,87 @@ def case_garbage():
     W.log("PASS")
 
 
-CASES = {"play": case_play, "viewers": case_viewers, "token": case_token, "garbage": case_garbage}
+def frames_now(d):
+    return W.page_state(d)["frames"]
+
+
+def case_restart():
+    import re
+    with W.Processes() as P:
+        stream = P.path("later.smi")
+        web, url = P.web([stream])
+        d = P.browser()
+        d.get(url + "/view/later")
+        W.wait_until("the page to say it waits for the stream",
+                     lambda: "waiting" in (W.page_state(d) or {}).get("status", ""), timeout=30)
+        time.sleep(1.0)
+        state = W.page_state(d)
+        if state["playing"] or "not there yet" not in state["status"]:
+            W.fail("the page should wait for a missing stream: %r" % state)
+        W.log("ok: the page waits for a stream not there yet: %r" % state["status"])
+        pub = P.publisher(stream, "320x240")
+        W.wait_playing(d, frames=10, timeout=60)
+        W.check_pattern(d, 320, 240)
+        W.log("ok: it plays once the publisher starts")
+
+        # The publisher killed, and another started on the same file.
+        pub.kill()
+        pub.wait()
+        time.sleep(1.0)
+        P.publisher(stream, "320x240", name="publisher2")
+        W.wait_playing(d, frames=15, timeout=60, since=frames_now(d))
+        W.check_pattern(d, 320, 240)
+        W.log("ok: plays on after the publisher was killed and started again")
+
+        # smi-web stopped and started again on the same port.
+        port = re.search(r":(\d+)$", url).group(1)
+        connects = W.page_state(d)["connects"]
+        if P.stop(web) != 0:
+            W.fail("smi-web did not stop cleanly on SIGTERM")
+        W.wait_until("the page to see the server gone", lambda: not W.page_state(d)["playing"]
+                     or W.page_state(d)["connects"] > connects, timeout=30)
+        for attempt in range(20):
+            web2 = P.start("smi-web2", [os.environ["SMI_WEB"], "--listen", "127.0.0.1:" + port, stream])
+            time.sleep(1.0)
+            if web2.poll() is None:
+                break
+            W.log("port %s not free yet: again" % port)
+        W.wait_until("the page to connect again", lambda: W.page_state(d)["connects"] > connects, timeout=30)
+        W.wait_playing(d, frames=15, timeout=60, since=frames_now(d))
+        W.check_pattern(d, 320, 240)
+        W.log("ok: plays on after smi-web was stopped and started again (%d connections)"
+              % W.page_state(d)["connects"])
+    W.log("PASS")
+
+
+def case_resize():
+    import signal
+    with W.Processes() as P:
+        stream = P.path("sizes.smi")
+        sizes = ((320, 240), (480, 360), (256, 192), (320, 240))
+        pub = P.py_publisher(stream, "320x240,480x360,256x192,320x240g")
+        _, url = P.web([stream])
+        d = P.browser()
+        d.get(url + "/view/sizes")
+        W.wait_playing(d, frames=10, timeout=60)
+        W.check_pattern(d, 320, 240)
+        for i, (w, h) in enumerate(sizes[1:]):
+            pub.send_signal(signal.SIGUSR1)
+            W.wait_until("the video to become %dx%d" % (w, h),
+                         lambda: (W.page_state(d)["width"], W.page_state(d)["height"]) == (w, h), timeout=60)
+            W.wait_playing(d, frames=10, timeout=60, since=frames_now(d))
+            if i == len(sizes) - 2:
+                W.wait_until("the stream to turn gray", lambda: W.grab(d) is not None and
+                             W.grab(d).astype(int).std(axis=2).mean() < 3, timeout=30, step=0.3)
+                W.check_gray_pattern(d, w, h)
+                W.log("ok: the video follows the stream to GRAY8 frames")
+            else:
+                W.check_pattern(d, w, h)
+                W.log("ok: the video follows the stream to %dx%d" % (w, h))
+    W.log("PASS")
+
+
+CASES = {"restart": case_restart, "resize": case_resize, "play": case_play, "viewers": case_viewers, "token": case_token, "garbage": case_garbage}
 
 
 def main():

@@ -65,6 +65,53 @@ def pattern(width, height, n):
     return np.stack([r, g, b], axis=-1).astype(np.uint8)
 
 
+def gray_pattern(width, height, n):
+    """Frame n of the tools' GRAY8 test pattern, V = (x + 2y + n) & 255, (h, w) uint8."""
+    x = np.arange(width, dtype=np.uint32)[None, :]
+    y = np.arange(height, dtype=np.uint32)[:, None]
+    return ((x + 2 * y + np.uint32(n)) & 255).astype(np.uint8)
+
+
+CODE_BITS = 24
+
+
+def code_geometry(width):
+    """Block size of the frame-number code (two rows of CODE_BITS square blocks at the top)."""
+    return max(4, min(32, width // (CODE_BITS + 2)))
+
+
+def code_background(width, height):
+    """A still, smooth picture for the latency benchmark's frames, (h, w, 3) uint8."""
+    x = np.linspace(0, 1, width)[None, :]
+    y = np.linspace(0, 1, height)[:, None]
+    r, g, b = np.broadcast_arrays(60 + 120 * x, 60 + 120 * y, 140 - 60 * x * y)
+    return np.stack([r, g, b], axis=-1).astype(np.uint8)
+
+
+def draw_code(image, n):
+    """Draw frame number n into the top rows of image: its bits, then the bits inverted."""
+    s = code_geometry(image.shape[1])
+    for i in range(CODE_BITS):
+        bit = (n >> (CODE_BITS - 1 - i)) & 1
+        image[0:s, (i + 1) * s:(i + 2) * s] = 255 if bit else 0
+        image[s:2 * s, (i + 1) * s:(i + 2) * s] = 0 if bit else 255
+
+
+def read_code(image):
+    """The frame number drawn by draw_code into an (h, w, >=3) image, or None if unreadable."""
+    s = code_geometry(image.shape[1])
+    lum = image[:2 * s, :, :3].astype(np.float64).mean(axis=2)
+    n = 0
+    for i in range(CODE_BITS):
+        x0, x1 = (i + 1) * s + s // 4, (i + 2) * s - s // 4
+        top = lum[s // 4:s - s // 4, x0:x1].mean()
+        bottom = lum[s + s // 4:2 * s - s // 4, x0:x1].mean()
+        if abs(top - bottom) < 96:
+            return None
+        n = (n << 1) | (1 if top > bottom else 0)
+    return n
+
+
 def psnr(a, b):
     mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
     return 99.0 if mse == 0 else 10.0 * np.log10(255.0 ** 2 / mse)
@@ -82,11 +129,13 @@ def best_pattern_psnr(image):
     a video codec keeps at full resolution; R, G and B also go through the
     4:2:0 chroma subsampling every WebRTC codec uses, which smears the
     pattern's sharp 255-to-0 steps over two pixels (a few dB, depending on
-    where the steps fall in the frame)."""
+    where the steps fall in the frame). n is found on every 4th pixel, then
+    checked on all of them around it."""
     h, w, _ = image.shape
     y = luma(image)
+    coarse = max(range(256), key=lambda n: psnr(y[::4, ::4], luma(pattern(w, h, n)[::4, ::4])))
     best = (-1.0, -1.0, -1)
-    for n in range(256):
+    for n in ((coarse - 1) & 255, coarse, (coarse + 1) & 255):
         ref = pattern(w, h, n)
         py = psnr(y, luma(ref))
         if py > best[0]:
@@ -153,9 +202,28 @@ class Processes:
 
     # -- the programs -------------------------------------------------------
 
-    def publisher(self, stream, size="320x240", rate=30, name="publisher", extra=()):
+    def publisher(self, stream, size="320x240", rate=20, name="publisher", extra=()):
         return self.start(name, [os.environ["SMI_PUBLISH"], "--size", size, "--rate", str(rate),
                                  "--quiet"] + list(extra) + [stream])
+
+    def py_publisher(self, stream, sizes, rate=20, name="publisher", code=False, times=None):
+        """web_publish.py (the Python module): sizes "WxH,WxH..." switched by SIGUSR1."""
+        try:
+            import shared_memory_image  # noqa: F401
+        except ImportError:
+            skip("the project's Python module shared_memory_image is not built")
+        argv = [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "web_publish.py"),
+                stream, "--sizes", sizes, "--rate", str(rate)]
+        if code:
+            argv.append("--code")
+        if times:
+            argv += ["--times", times]
+        p = self.start(name, argv)
+        wait_until("the publisher to start", lambda: "publishing" in self.output(name) or p.poll() is not None,
+                   timeout=30)
+        if p.poll() is not None:
+            fail("%s exited with %s:\n%s" % (name, p.returncode, self.output(name)))
+        return p
 
     def web(self, streams, extra=(), name="smi-web", launcher=()):
         """Start smi-web on a free port of 127.0.0.1; (process, base URL)."""
@@ -185,6 +253,9 @@ class Processes:
         for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
                     "--autoplay-policy=no-user-gesture-required", "--disable-gpu",
                     "--window-size=800,600", "--no-first-run", "--disable-extensions",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--disable-default-apps", "--mute-audio", "--disable-renderer-backgrounding",
+                    "--disable-background-timer-throttling", "--disable-backgrounding-occluded-windows",
                     "--user-data-dir=" + tempfile.mkdtemp(prefix="chromium.", dir=self.work)):
             options.add_argument(arg)
         service = Service(executable_path=driver_path, log_path=self.path("chromedriver.log"))
@@ -248,6 +319,27 @@ def grab(driver):
     w, h, data = r
     rgba = np.frombuffer(base64.b64decode(data), np.uint8).reshape(h, w, 4)
     return rgba[:, :, :3].copy()
+
+
+def check_gray_pattern(driver, width, height, tries=3, minimum=30.0):
+    """Grab frames until one's luma matches the GRAY8 test pattern at >= minimum dB; its PSNR."""
+    best = -1.0
+    for _ in range(tries):
+        image = grab(driver)
+        if image is None or image.shape[:2] != (height, width):
+            time.sleep(0.5)
+            continue
+        y = luma(image)
+        coarse = max(range(256), key=lambda k: psnr(y[::4, ::4], gray_pattern(width, height, k)[::4, ::4]))
+        p, n = max((psnr(y, gray_pattern(width, height, k & 255).astype(np.float64)), k & 255)
+                   for k in (coarse - 1, coarse, coarse + 1))
+        log("frame drawn to a canvas: %dx%d gray, PSNR %.1f dB against gray pattern frame n = %d (mod 256)"
+            % (width, height, p, n))
+        best = max(best, p)
+        if p >= minimum:
+            return p
+        time.sleep(0.3)
+    fail("gray frames drawn to a canvas do not match the published pattern: best PSNR %.1f dB" % best)
 
 
 def check_pattern(driver, width, height, tries=3, minimum=30.0):
