@@ -7,8 +7,8 @@ function test_publish_verify()
   % Then Octave reads back what Octave publishes (every class and shape,
   % volumes, chosen frame numbers, metadata, float bits).
   reader = smi_t_tool('SMI_READ');
-  w = 41;
-  h = 29;
+  w = 133;          % over the edges of the transpose's 64 x 64 tiles
+  h = 70;
   cases = {};
   for f = smi_mex('formats')
     cases(end + 1, :) = {f.name, 'extended'};
