@@ -14,12 +14,15 @@ function results = smi_bench(varargin)
   %       in /dev/shm with fopen/fread/fclose, as a flat uint8 vector, and
   %       then turned into the same upright array with reshape/permute;
   %     - the transpose alone (C, the kernel smi_read uses) against memcpy
-  %       of the same bytes, and Octave's permute of them.
+  %       of the same bytes, and Octave's permute of them (the fastest of
+  %       several rounds each: the least disturbed by other processes).
   %
   %   Options (name/value): 'Seconds' per measurement (default 3), 'Size'
   %   [height width] (default [1080 1920]), 'Publisher' the smi-publish
   %   program (default: $SMI_PUBLISH, else smi-publish on the PATH).
-  %   RESULTS is a struct of the figures printed.
+  %   RESULTS is a struct of the figures printed. Octave only (it starts
+  %   and stops the publisher with Octave's system(..., 'async'), kill and
+  %   waitpid).
   %
   %   See also smi_read.
   opts = smi_parse_options(varargin, struct('Seconds', 3, 'Size', [1080 1920], ...
@@ -37,7 +40,7 @@ function results = smi_bench(varargin)
   % The publisher: another process, as fast as it can.
   cmd = sprintf('exec %s -q -r 0 -s %dx%d %s', opts.Publisher, w, h, stream);
   pid = system(cmd, false, 'async');
-  cleanup_pid = onCleanup(@() kill(pid, 15));
+  cleanup_pid = onCleanup(@() smi_bench_stop(pid));
   s = [];
   t0 = tic;
   while isempty(s)
@@ -64,8 +67,7 @@ function results = smi_bench(varargin)
   results.smi_read_fps = n / elapsed;
   results.published_fps = (info.frame - first) / elapsed;
   smi_close(s);
-  kill(pid, 15);
-  waitpid(pid);
+  smi_bench_stop(pid);
 
   % smi_read alone: a frame is always ready (this process publishes it
   % between two reads), only the smi_read calls are timed.
@@ -102,8 +104,12 @@ function results = smi_bench(varargin)
   results.transpose_ms = 1e3 * t(1);
   results.transpose_back_ms = 1e3 * t(2);
   results.memcpy_ms = 1e3 * t(3);
-  results.permute_ms = 1e3 / smi_bench_loop(@() permute(reshape(raw, 3, w, h), [3 2 1]), ...
-                                            opts.Seconds / 2);
+  results.permute_ms = Inf;
+  for r = 1:reps
+    t1 = tic;
+    x = permute(reshape(raw, 3, w, h), [3 2 1]);
+    results.permute_ms = min(results.permute_ms, 1e3 * toc(t1));
+  end
 
   fprintf('SharedMemoryImage %s, %d x %d RGB (%.1f MB per frame), %g s each\n', ...
           smi_mex('version'), w, h, bytes / 1e6, opts.Seconds);
@@ -114,9 +120,9 @@ function results = smi_bench(varargin)
   fprintf('  fread of the same bytes from /dev/shm       %8.1f frames/s  (flat vector)\n', ...
           results.fread_fps);
   fprintf('  fread + reshape/permute to h x w x 3        %8.1f frames/s\n', results.fread_permute_fps);
-  fprintf('  transpose in C (frame -> MATLAB order)      %8.2f ms  (back: %.2f ms; memcpy %.2f ms)\n', ...
-          results.transpose_ms, results.transpose_back_ms, results.memcpy_ms);
-  fprintf('  Octave permute of the same bytes            %8.2f ms\n', results.permute_ms);
+  fprintf('  transpose in C (frame -> MATLAB order)      %8.2f ms  (back: %.2f ms; memcpy %.2f ms; best of %d)\n', ...
+          results.transpose_ms, results.transpose_back_ms, results.memcpy_ms, reps);
+  fprintf('  Octave permute of the same bytes            %8.2f ms  (best of %d)\n', results.permute_ms, reps);
 end
 
 function data = smi_bench_fread(path, bytes)
@@ -133,6 +139,15 @@ function [rate, last] = smi_bench_loop(fn, seconds)
     n = n + 1;
   end
   rate = n / toc(t0);
+end
+
+function smi_bench_stop(pid)
+  % Stop the publisher once (it may be gone already).
+  [p, ~] = waitpid(pid, WNOHANG);
+  if p == 0
+    kill(pid, 15);
+    waitpid(pid);
+  end
 end
 
 function smi_bench_cleanup(stream, plain)

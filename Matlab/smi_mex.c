@@ -60,6 +60,15 @@
 extern bool utIsInterruptPending(void);
 #endif
 
+/* GCC/Clang spellings, empty elsewhere. */
+#if defined(__GNUC__)
+#define SMI_ALWAYS_INLINE inline __attribute__((always_inline))
+#define SMI_KEEP(p) __asm__ volatile("" : : "r"(p) : "memory")
+#else
+#define SMI_ALWAYS_INLINE inline
+#define SMI_KEEP(p) ((void)(p))
+#endif
+
 /* Longest single wait in the library between two looks for Ctrl-C. */
 #define SMI_WAIT_SLICE_MS 50
 /* Streams one MEX file holds at once. */
@@ -148,6 +157,7 @@ static void smi_interrupt(void)
 
 /* ---- the stream table --------------------------------------------------- */
 
+/* Destroy the slot's stream (a held lock is released first) and free it. */
 static void smi_slot_close(smi_slot_t *slot)
 {
     if (slot->stream)
@@ -165,6 +175,7 @@ static void smi_at_exit(void)
     smi_generation = 0;
 }
 
+/* The MATLAB-side handle of slot index `slot` in this load of the MEX file. */
 static uint64_t smi_handle_of(int slot)
 {
     return (smi_generation << 16) | (uint64_t)(slot + 1);
@@ -185,6 +196,7 @@ static smi_slot_t *smi_slot_of(const mxArray *arg)
     return slot->stream ? slot : NULL;
 }
 
+/* The open slot of handle `arg`; raises smi:closed when it is closed. */
 static smi_slot_t *smi_slot_open(const mxArray *arg, const char *call)
 {
     smi_slot_t *slot = smi_slot_of(arg);
@@ -193,6 +205,7 @@ static smi_slot_t *smi_slot_open(const mxArray *arg, const char *call)
     return slot;
 }
 
+/* The index of a free slot; raises smi:tooManyStreams when none is. */
 static int smi_slot_free(void)
 {
     for (int i = 0; i < SMI_MAX_STREAMS; i++)
@@ -228,6 +241,7 @@ static char *smi_string(const mxArray *arg, const char *what)
     return s;
 }
 
+/* A real numeric or logical scalar argument (raises smi:usage). */
 static double smi_scalar(const mxArray *arg, const char *what)
 {
     if (!arg || !(mxIsNumeric(arg) || mxIsLogical(arg)) || mxGetNumberOfElements(arg) != 1 ||
@@ -292,6 +306,7 @@ static const uint32_t smi_formats[] = {SMI_FORMAT_LIST(SMI_FORMAT_ID)};
 #undef SMI_FORMAT_ID
 #define SMI_FORMAT_COUNT (sizeof smi_formats / sizeof smi_formats[0])
 
+/* The format called `name` ("rgb8", ...), or NULL. */
 static const SharedMemoryImageFormatInfo *smi_format_named(const char *name)
 {
     for (size_t i = 0; i < SMI_FORMAT_COUNT; i++) {
@@ -324,8 +339,8 @@ static const SharedMemoryImageFormatInfo *smi_format_for(mxClassID cls, size_t c
  * 3 and 4 get their own copies of it (constants the compiler unrolls).
  */
 #define SMI_TRANSPOSE_KERNELS(T)                                                                 \
-    static inline __attribute__((always_inline)) void smi_to_cols_##T(                          \
-        const T *restrict src, T *restrict dst, size_t w, size_t h, size_t d, size_t c)         \
+    static SMI_ALWAYS_INLINE void smi_to_cols_##T(                                               \
+        const T *restrict src, T *restrict dst, size_t w, size_t h, size_t d, size_t c)          \
     {                                                                                            \
         const size_t plane = w * h, volume = plane * d, row = w * c;                             \
         for (size_t z = 0; z < d; z++)                                                           \
@@ -342,8 +357,8 @@ static const SharedMemoryImageFormatInfo *smi_format_for(mxClassID cls, size_t c
                         }                                                                        \
                 }                                                                                \
     }                                                                                            \
-    static inline __attribute__((always_inline)) void smi_to_rows_##T(                          \
-        const T *restrict src, T *restrict dst, size_t w, size_t h, size_t d, size_t c)         \
+    static SMI_ALWAYS_INLINE void smi_to_rows_##T(                                               \
+        const T *restrict src, T *restrict dst, size_t w, size_t h, size_t d, size_t c)          \
     {                                                                                            \
         const size_t plane = w * h, volume = plane * d, row = w * c;                             \
         for (size_t z = 0; z < d; z++)                                                           \
@@ -411,6 +426,7 @@ static mwSize smi_dims(mwSize *dims, size_t w, size_t h, size_t d, size_t c)
 
 /* ---- time --------------------------------------------------------------- */
 
+/* Monotonic seconds. */
 static double smi_now(void)
 {
     struct timespec ts;
@@ -420,6 +436,7 @@ static double smi_now(void)
 
 /* ---- structs for MATLAB ------------------------------------------------- */
 
+/* A 1 x 3 double row vector of v. */
 static mxArray *smi_vec3(const double v[3])
 {
     mxArray *a = mxCreateDoubleMatrix(1, 3, mxREAL);
@@ -871,7 +888,8 @@ static void smi_cmd_formats(mxArray *plhs[])
 }
 
 /* t = smi_mex('transpose_time', format, w, h, reps): seconds per frame of
-   [row-major -> column-major, column-major -> row-major, memcpy]. */
+   [row-major -> column-major, column-major -> row-major, memcpy], the
+   fastest of `reps` rounds (the three interleaved), warm buffers. */
 static void smi_cmd_transpose_time(mxArray *plhs[], int nrhs, const mxArray *prhs[])
 {
     if (nrhs < 5)
@@ -889,17 +907,18 @@ static void smi_cmd_transpose_time(mxArray *plhs[], int nrhs, const mxArray *prh
         a[i] = (uint8_t)(i * 7);
     memset(b, 0, bytes);
     double t[3] = {0, 0, 0};
-    for (int kind = 0; kind < 3; kind++) {
-        double t0 = smi_now();
-        for (uint32_t r = 0; r < reps; r++) {
+    for (uint32_t r = 0; r < reps; r++)
+        for (int kind = 0; kind < 3; kind++) {
+            double t0 = smi_now();
             if (kind == 2)
                 memcpy(b, a, bytes);
             else
                 smi_transpose(kind == 0, a, b, fi->bytes_per_channel, w, h, 1, fi->channels);
-            __asm__ volatile("" : : "r"(b) : "memory");
+            SMI_KEEP(b);
+            double dt = smi_now() - t0;
+            if (r == 0 || dt < t[kind])
+                t[kind] = dt;
         }
-        t[kind] = reps ? (smi_now() - t0) / reps : 0;
-    }
     mxFree(a);
     mxFree(b);
     plhs[0] = mxCreateDoubleMatrix(1, 3, mxREAL);
