@@ -3,15 +3,22 @@ function smi_t_cleanup(varargin)
   % SMI_T_CLEANUP  Remember stream files and child processes to remove at
   % the end of a test, or remove them all now.
   %   smi_t_cleanup('file', PATH)   delete PATH at the end
+  %   smi_t_cleanup('dir', PATH)    delete folder PATH and its files at the end
   %   smi_t_cleanup('pid', PID)     SIGKILL process PID at the end
   %   smi_t_cleanup()               do it now
-  persistent files pids
+  persistent files pids dirs
   if isempty(files)
     files = {};
     pids = [];
   end
+  if isempty(dirs)
+    dirs = {};
+  end
   if nargin == 2 && strcmp(varargin{1}, 'file')
     files{end + 1} = varargin{2};
+    return;
+  elseif nargin == 2 && strcmp(varargin{1}, 'dir')
+    dirs{end + 1} = varargin{2};
     return;
   elseif nargin == 2 && strcmp(varargin{1}, 'pid')
     pids(end + 1) = varargin{2};
@@ -29,6 +36,13 @@ function smi_t_cleanup(varargin)
       [~] = unlink(files{i});
     end
   end
+  for i = 1:numel(dirs)
+    if exist(dirs{i}, 'dir')
+      confirm_recursive_rmdir(false, 'local');
+      rmdir(dirs{i}, 's');
+    end
+  end
   files = {};
   pids = [];
+  dirs = {};
 end
