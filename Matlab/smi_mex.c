@@ -201,7 +201,8 @@ static smi_slot_t *smi_slot_open(const mxArray *arg, const char *call)
 {
     smi_slot_t *slot = smi_slot_of(arg);
     if (!slot)
-        mexErrMsgIdAndTxt("smi:closed", "%s: the stream is closed (smi_close, or clear mex)", call);
+        mexErrMsgIdAndTxt("smi:closed", "%s: the stream is closed (by smi_close, or when the "
+                          "MEX file was unloaded: clear smi_mex, clear all)", call);
     return slot;
 }
 

@@ -40,11 +40,10 @@ classdef smi_stream < handle
 
     function delete(obj)
       % DELETE  Called when the last reference goes: releases the stream.
-      % (No other method is called here: after 'clear functions' Octave
-      % runs it without this class's methods.)
+      % (It calls no other method and sets no property: after 'clear
+      % functions' Octave runs it outside this class's access rights.)
       if obj.Id ~= 0
         smi_mex('close', obj.Id);
-        obj.Id = uint64(0);
       end
     end
 
