@@ -686,8 +686,11 @@ static gboolean encoder_build(SmiWebStream *s)
         gst_util_set_object_arg(G_OBJECT(pay), "aggregate-mode", "zero-latency");
     } else {
         gst_util_set_object_arg(G_OBJECT(enc), "end-usage", "cbr");
-        g_object_set(enc, "deadline", (gint64)1, "cpu-used", 8, "lag-in-frames", 0,
-                     "keyframe-max-dist", 300, "target-bitrate", (gint)(kbps * 1000), "threads", 2,
+        g_object_set(enc, "deadline", (gint64)1, "cpu-used", 16, "lag-in-frames", 0,
+                     "keyframe-max-dist", 300, "target-bitrate", (gint)(kbps * 1000),
+                     /* libvpx's threads wait for each other spinning: on two
+                        CPUs a second thread doubles the CPU time. */
+                     "threads", g_get_num_processors() >= 4 ? 2 : 1,
                      "buffer-size", 1000, "buffer-initial-size", 500, "buffer-optimal-size", 600,
                      "max-quantizer", 56, NULL);
         gst_util_set_object_arg(G_OBJECT(enc), "error-resilient", "default");

@@ -424,10 +424,14 @@ class WebSocket:
         mask = os.urandom(4)
         masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload)) if n < 4096 else \
             (np.frombuffer(payload, np.uint8) ^ np.resize(np.frombuffer(mask, np.uint8), n)).tobytes()
-        self.sock.sendall(header + mask + masked)
+        self.send_raw(header + mask + masked)
 
     def send_raw(self, data):
-        self.sock.sendall(data)
+        """Send bytes; a server that closes the socket meanwhile (it may, on bad input) is no error."""
+        try:
+            self.sock.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
 
     def _read(self, n):
         while len(self.buffer) < n:

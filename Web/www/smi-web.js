@@ -47,6 +47,9 @@
     pc = new RTCPeerConnection({ iceServers: servers });
     const peer = pc;
     peer.ontrack = (e) => {
+      // Show each frame as soon as it is decoded: a live view, not a film.
+      if ('jitterBufferTarget' in e.receiver) e.receiver.jitterBufferTarget = 0;
+      else if ('playoutDelayHint' in e.receiver) e.receiver.playoutDelayHint = 0;
       video.srcObject = e.streams && e.streams[0] ? e.streams[0] : new MediaStream([e.track]);
       video.play().catch(() => {});
     };
@@ -104,6 +107,16 @@
   if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(onFrame);
   else video.addEventListener('playing', () => { state.playing = true; show('playing'); });
   video.addEventListener('emptied', () => { state.playing = false; });
+
+  // The receiver's statistics (packets lost, frames decoded and dropped, ...), for scripts.
+  window.smiWebStats = async function () {
+    if (!pc) return null;
+    let out = null;
+    (await pc.getStats()).forEach((s) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'video') out = s;
+    });
+    return out;
+  };
 
   connect();
 })();
