@@ -50,11 +50,13 @@
  *     buffer, so each next acquire grows the file by one frame), five fresh
  *     streams from 2 to 8 buffers, against ordinary acquires of the same
  *     streams afterwards.
- *  8. frame copies: the library copies frames through the file descriptor
- *     (pwritev/preadv, so that a file shrunk under a copy gives an error,
- *     not SIGBUS, with no signal handler); frames/s of those copies against
- *     memcpy through a mapping of the same file (into it, out of it, out
- *     with rows flipped), in alternating slices, and of copyframe itself.
+ *  8. frame copies: memcpy through a mapping of the file (what the library
+ *     does under its SIGBUS guard) against copies through the file
+ *     descriptor (pwritev/preadv: its way where another copy of the library
+ *     holds the guard), into the file, out of it, out with rows flipped, in
+ *     alternating slices, with the library's putframe/copyframe beside
+ *     them; then a lock() that finds nothing new, beside one fstat and one
+ *     sigaction.
  *
  * Memory bandwidth on a shared VM drifts by 10-20% from second to second, so
  * the ratios of parts 2 and 3 use baselines measured in alternation with the
@@ -1200,8 +1202,8 @@ static void usage(FILE *to)
             "  --only LIST   run only these parts, e.g. 2,4: 1 memcpy, 2 putframe,\n"
             "                3 acquire/publish, 4 wake latency, 5 the writer with 0..8\n"
             "                readers, 6 full-frame publish-to-lock latency, 7 the cost of\n"
-            "                adding a buffer, 8 frame copies through the descriptor against\n"
-            "                memcpy through a mapping (1 also runs for 2, 3 and 5)\n"
+            "                adding a buffer, 8 frame copies: memcpy through a mapping, the\n"
+            "                descriptor, the library's; lock's cost (1 also runs for 2, 3, 5)\n"
             "  --readers N   client processes in parts 2 and 3 (extended layout; default 1)\n"
             "  --touch       clients of parts 2 and 3 read a byte of every page of each\n"
             "                frame (part 5's always do)\n"
@@ -2037,8 +2039,9 @@ static int run_parts(bench_run_t *b, unsigned parts)
     if (status == 0 && (parts & (1u << 7)))
         status = run_growth(b);
     if (status == 0 && (parts & (1u << 8))) {
-        printf("\n8. frame copies: through the file descriptor (the library's) against memcpy\n"
-               "   through a mapping of the same file, alternating slices\n");
+        printf("\n8. frame copies: memcpy through a mapping of the file (the library's, under\n"
+               "   its SIGBUS guard) against the file descriptor, and the library's own\n"
+               "   putframe/copyframe, alternating slices; then lock's cost\n");
         for (size_t i = 0; status == 0 && i < NSIZES; i++)
             status = smi_bench_copy(g_opt.dir, g_sizes[i].name, g_sizes[i].width,
                                     g_sizes[i].height, g_opt.seconds, interleave_rounds(), b->src);

@@ -9,13 +9,10 @@
 #include "smi_platform.h"
 
 /* A file truncated under its mapping turns every access past its new end
-   into SIGBUS. So each call that touches the mapping first checks that the
-   file still covers it (one fstat): truncation gives BAD_FILE_SIZE, not a
-   crash. The library's own copies and header reads for inspect go through
-   the descriptor and cannot fault; a truncation in the moment between this
-   check and a call's header access, or while a client reads a locked frame
-   in place, can still fault (Core/LAYOUT.md, "Truncation and other changes
-   of size"). */
+   into SIGBUS. Calls run under the library's SIGBUS guard (smi_stream.c,
+   smi_on_mapping) and need no size check; this one (one fstat) serves where
+   the guard is another copy's, and the few places that want the file's
+   size itself (destroy, info, a wait that slept, a descriptor copy). */
 int smi_file_intact(SharedMemoryImageStream s)
 {
     int64_t size = smi_file_size(s->fd);

@@ -42,6 +42,8 @@ struct _SharedMemoryImageStream {
     int server;             /* 1: server end, 0: client end */
     int layout;             /* IMAGESTREAM_LAYOUT_*: ops->layout */
     int held;               /* client: a frame is locked; server: a frame is acquired */
+    int guarded;            /* the call running now runs under the SIGBUS guard
+                               (smi_stream.c, smi_on_mapping) */
     /* Server frame numbering (smi_stream.c): numbers pass to clients as given;
        only a server that took over a file holding frames raises a number that
        is not above the last one (`renumber`). */

@@ -95,6 +95,39 @@ void *smi_remap_grow(void *addr, uint64_t old_size, uint64_t new_size);
 /* Make [addr, addr+len) of a mapping writable (page-rounded outward). 0 or -1. */
 int smi_protect_writable(void *base, uint64_t offset, uint64_t len);
 
+/* ---- Accesses to a mapping that another process may shrink ----------------
+   A page of a file mapping past the end of its file raises SIGBUS when it is
+   touched, and any process that may write the file may shrink it at any
+   moment. The library's own accesses to its mapping (headers, its frame
+   copies) run under a guard: the process's SIGBUS action is the library's
+   handler, which ends a guarded access that faults inside its region and
+   makes every other SIGBUS take the course it would have taken without the
+   library. It never handles those itself: it puts back the action it found
+   (the program's, or the default) and lets the kernel deliver the signal
+   again (a fault by running the access again; a sent signal by sending it
+   again, its siginfo unchanged), so the default action, SIG_IGN,
+   SA_RESETHAND, SA_SIGINFO, sa_mask and SA_ONSTACK all behave as the
+   program set them. Each guarded run first checks (one sigaction call) that
+   the handler is still the process's: a handler the program installed
+   since, or the one it put back, becomes the one forwarded to. Another copy
+   of this library in the same process (a static copy in a plugin) that
+   holds the handler is left alone: that copy's runs are guarded, this
+   copy's are not (SMI_GUARD_UNAVAILABLE). Core/LAYOUT.md, "Truncation and
+   other changes of size", says what this does and does not cover. */
+
+/* smi_guard_run() answers these besides fn's own answer. */
+#define SMI_GUARD_FAULT (-200000)       /* fn touched a page past the end of its file */
+#define SMI_GUARD_UNAVAILABLE (-200001) /* no guard here: fn did not run */
+
+/* Run fn(ctx) guarded: if it touches a page of [*base, *base + *size) that
+   lies past the end of its file, fn is abandoned at that access and
+   SMI_GUARD_FAULT is answered (base and size are read at the moment of the
+   fault: fn may move the mapping). fn must be abandonable at any access to
+   the region: no lock held, no memory allocated, nothing half-changed that
+   a later call would trust. Guarded runs may nest. Returns fn's answer,
+   SMI_GUARD_FAULT, or SMI_GUARD_UNAVAILABLE. */
+int smi_guard_run(uint8_t *const *base, const uint64_t *size, int (*fn)(void *ctx), void *ctx);
+
 /* Byte locks on `offset` (which may be far past the end of the file), owned by
    the open file description of fd and dropped by the kernel when it closes. */
 /* Try to take the lock: 0 taken, 1 someone else holds it, -1 error. */

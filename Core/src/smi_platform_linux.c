@@ -10,6 +10,9 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -17,6 +20,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <sys/ucontext.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -384,4 +388,172 @@ int smi_futex_wait(uint32_t *word, uint32_t expected, int64_t timeout_ns)
 void smi_futex_wake(uint32_t *word)
 {
     syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+/* ---- The SIGBUS guard (smi_platform.h) ----------------------------------- */
+
+/* One guarded run of a thread, on that thread's stack. */
+typedef struct smi_guard_frame_t {
+    sigjmp_buf jump;
+    uint8_t *const *base;
+    const uint64_t *size;
+    struct smi_guard_frame_t *outer;
+    sigset_t mask; /* the thread's signal mask at the fault (the handler's copy) */
+} smi_guard_frame_t;
+
+/* The innermost guarded run of this thread. initial-exec: the handler reads
+   it in any thread, and a dynamic TLS access there could allocate. */
+static __thread smi_guard_frame_t *smi_guard_top __attribute__((tls_model("initial-exec")));
+
+/* The action the handler found when it took SIGBUS over: what it puts back
+   for any SIGBUS that is not a guarded fault. Two copies, so that the
+   handler never reads one being written (the index says which is current). */
+static struct sigaction smi_guard_prev[2];
+static int smi_guard_index;
+static pthread_mutex_t smi_guard_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+static void smi_guard_handler(int sig, siginfo_t *info, void *context);
+
+/* The handler's sa_mask: SIGURG and SIGWINCH besides SIGBUS, a mark by
+   which copies of this library recognize each other's handler (blocking
+   them for the few instructions the handler runs delays them at most). */
+static void smi_guard_mask(sigset_t *mask)
+{
+    sigemptyset(mask);
+    sigaddset(mask, SIGURG);
+    sigaddset(mask, SIGWINCH);
+}
+
+static int smi_guard_is_ours(const struct sigaction *a)
+{
+    return (a->sa_flags & SA_SIGINFO) && a->sa_sigaction == smi_guard_handler;
+}
+
+/* Another copy's handler: SA_SIGINFO and exactly the mark as its mask. */
+static int smi_guard_is_sibling(const struct sigaction *a)
+{
+    if (!(a->sa_flags & SA_SIGINFO) || smi_guard_is_ours(a))
+        return 0;
+    for (int sig = 1; sig < SIGRTMIN; sig++)
+        if (sigismember(&a->sa_mask, sig) != (sig == SIGURG || sig == SIGWINCH))
+            return 0;
+    return 1;
+}
+
+/* Does running the access again raise this SIGBUS again? (A fault of the
+   access itself; not a signal another process or thread sent.) */
+static int smi_guard_repeats(const siginfo_t *info)
+{
+    switch (info->si_code) {
+    case BUS_ADRALN:
+    case BUS_ADRERR:
+    case BUS_OBJERR:
+#ifdef BUS_MCEERR_AR
+    case BUS_MCEERR_AR:
+#endif
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* A SIGBUS that is not a guarded fault: put back the action found and let
+   the kernel deliver it again, as if the library had never been there. A
+   fault happens again when the handler returns; a sent signal is sent again
+   to this thread with its siginfo, and stays pending (SIGBUS is blocked
+   while the handler runs) until the handler returns. */
+static void smi_guard_step_aside(int sig, siginfo_t *info)
+{
+    int saved = errno;
+    int i = __atomic_load_n(&smi_guard_index, __ATOMIC_ACQUIRE);
+    sigaction(sig, &smi_guard_prev[i], NULL);
+    if (!smi_guard_repeats(info))
+        syscall(SYS_rt_tgsigqueueinfo, (long)getpid(), (long)syscall(SYS_gettid), (long)sig, info);
+    errno = saved;
+}
+
+static void smi_guard_handler(int sig, siginfo_t *info, void *context)
+{
+    if (info->si_code == BUS_ADRERR) { /* a page past the end of its file */
+        const uint8_t *at = (const uint8_t *)info->si_addr;
+        for (smi_guard_frame_t *g = smi_guard_top; g; g = g->outer) {
+            const uint8_t *lo = *g->base;
+            if (lo && at >= lo && (uint64_t)(at - lo) < *g->size) {
+                g->mask = ((const ucontext_t *)context)->uc_sigmask;
+                siglongjmp(g->jump, 1);
+            }
+        }
+    }
+    smi_guard_step_aside(sig, info);
+}
+
+/* Make the library's handler the process's SIGBUS action, if it is not:
+   1 it is, 0 it cannot be (another copy's handler is there, or sigaction
+   failed). One sigaction call when it already is. */
+static int smi_guard_take(void)
+{
+    struct sigaction cur;
+    if (sigaction(SIGBUS, NULL, &cur) != 0)
+        return 0;
+    if (smi_guard_is_ours(&cur))
+        return 1;
+    if (smi_guard_is_sibling(&cur))
+        return 0;
+    struct sigaction ours, was;
+    memset(&ours, 0, sizeof ours);
+    ours.sa_sigaction = smi_guard_handler;
+    ours.sa_flags = SA_SIGINFO | SA_ONSTACK | (cur.sa_flags & SA_RESTART);
+    smi_guard_mask(&ours.sa_mask);
+    int taken = 0;
+    pthread_mutex_lock(&smi_guard_mutex);
+    /* The action to put back is stored before the handler can run. */
+    int next = !__atomic_load_n(&smi_guard_index, __ATOMIC_RELAXED);
+    smi_guard_prev[next] = cur;
+    __atomic_store_n(&smi_guard_index, next, __ATOMIC_RELEASE);
+    if (sigaction(SIGBUS, &ours, &was) == 0) {
+        taken = 1;
+        if (smi_guard_is_sibling(&was)) { /* another copy came first after all */
+            sigaction(SIGBUS, &was, NULL);
+            taken = 0;
+        } else if (!smi_guard_is_ours(&was) &&
+                   (was.sa_sigaction != cur.sa_sigaction || was.sa_flags != cur.sa_flags)) {
+            smi_guard_prev[!next] = was; /* changed since it was read */
+            __atomic_store_n(&smi_guard_index, !next, __ATOMIC_RELEASE);
+        }
+    }
+    pthread_mutex_unlock(&smi_guard_mutex);
+    return taken;
+}
+
+int smi_guard_run(uint8_t *const *base, const uint64_t *size, int (*fn)(void *ctx), void *ctx)
+{
+    if (!smi_guard_take())
+        return SMI_GUARD_UNAVAILABLE;
+    smi_guard_frame_t g;
+    g.base = base;
+    g.size = size;
+    g.outer = smi_guard_top;
+    if (sigsetjmp(g.jump, 0) != 0) {
+        /* The handler jumped here, its signals still blocked: the thread's
+           mask goes back to what it was at the fault. */
+        smi_guard_top = g.outer;
+        pthread_sigmask(SIG_SETMASK, &g.mask, NULL);
+        return SMI_GUARD_FAULT;
+    }
+    smi_guard_top = &g;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    int rc = fn(ctx);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    smi_guard_top = g.outer;
+    return rc;
+}
+
+/* A library unloaded (dlclose) must not leave its handler as the process's
+   action: put back the one it found. */
+__attribute__((destructor)) static void smi_guard_unload(void)
+{
+    struct sigaction cur;
+    if (sigaction(SIGBUS, NULL, &cur) == 0 && smi_guard_is_ours(&cur))
+        sigaction(SIGBUS, &smi_guard_prev[__atomic_load_n(&smi_guard_index, __ATOMIC_ACQUIRE)],
+                  NULL);
 }

@@ -92,6 +92,64 @@ static void smi_use_layout(SharedMemoryImageStream s, const smi_layout_ops_t *op
     s->layout = ops->layout;
 }
 
+/* ---- Calls that touch the mapping ----------------------------------------
+   Another process may shrink the file at any moment, and touching a page of
+   the mapping past the file's new end raises SIGBUS. So each call's
+   accesses to the mapping (its body) run under the library's SIGBUS guard
+   (smi_platform.h): a shrink under them answers BAD_FILE_SIZE, whenever it
+   happens. Where the guard is not this copy of the library's (another copy
+   in the process holds it), the body runs after a size check instead (one
+   fstat; a shrink in the moment between can still fault: Core/LAYOUT.md,
+   "Truncation and other changes of size"). */
+
+typedef int (*smi_body_t)(SharedMemoryImageStream s, void *arg);
+
+typedef struct smi_call_t {
+    SharedMemoryImageStream s;
+    smi_body_t body;
+    void *arg;
+} smi_call_t;
+
+/* Under the guard: the size check first, as a read of the mapping's last
+   byte (a shrink takes the file's end first: if that byte is there, so is
+   the whole mapping), then the body. */
+static int smi_call_body(void *ctx)
+{
+    smi_call_t *c = ctx;
+    if (c->s->map_size != 0)
+        (void)*(const volatile uint8_t *)(c->s->base + c->s->map_size - 1);
+    return c->body(c->s, c->arg);
+}
+
+/* Run body(s, arg) on the stream's mapping, as above; s->guarded tells the
+   body which way it runs. */
+static int smi_on_mapping(SharedMemoryImageStream s, smi_body_t body, void *arg)
+{
+    if (s->fd < 0) /* (a fork()ed child's copy of its parent's stream) */
+        return IMAGESTREAM_BAD_FILE_SIZE;
+    smi_call_t c = {s, body, arg};
+    s->guarded = 1;
+    int rc = smi_guard_run(&s->base, &s->map_size, smi_call_body, &c);
+    if (rc == SMI_GUARD_FAULT)
+        return IMAGESTREAM_BAD_FILE_SIZE;
+    if (rc != SMI_GUARD_UNAVAILABLE)
+        return rc;
+    s->guarded = 0;
+    if ((rc = smi_file_intact(s)) < 0)
+        return rc;
+    return body(s, arg);
+}
+
+/* Under the guard: does the file still hold the last byte of the `bytes` at
+   p (the frame a call hands out)? A shrink takes the file's end first, so
+   then it holds them all. A read of one byte instead of an fstat; without
+   the guard, the size check before the body did this. */
+static void smi_probe(SharedMemoryImageStream s, const uint8_t *p, uint64_t bytes)
+{
+    if (s->guarded && bytes != 0)
+        (void)*(const volatile uint8_t *)(p + bytes - 1);
+}
+
 static void smi_stream_free(SharedMemoryImageStream s)
 {
     if (!s)
@@ -189,6 +247,12 @@ static int smi_switch_to_extended(SharedMemoryImageStream s)
     return rc < 0 ? rc : IMAGESTREAM_NOERROR;
 }
 
+static int smi_create_body(SharedMemoryImageStream s, void *arg)
+{
+    (void)arg;
+    return s->server ? smi_create_server(s) : smi_create_client(s);
+}
+
 SharedMemoryImageError SharedMemoryImageStream_create(const char *filename, uint32_t options,
                                                       SharedMemoryImageStream *stream)
 {
@@ -216,7 +280,7 @@ SharedMemoryImageError SharedMemoryImageStream_create(const char *filename, uint
         return rc;
     }
     smi_fork_register(s); /* a fork()ed child closes its copy (smi_fork.c) */
-    int rc = s->server ? smi_create_server(s) : smi_create_client(s);
+    int rc = smi_on_mapping(s, smi_create_body, NULL);
     if (rc < 0) {
         smi_stream_free(s); /* unmaps, closes, drops byte locks */
         return rc;
@@ -225,13 +289,10 @@ SharedMemoryImageError SharedMemoryImageStream_create(const char *filename, uint
     return rc;
 }
 
-SharedMemoryImageError SharedMemoryImageStream_destroy(SharedMemoryImageStream s)
+static int smi_destroy_body(SharedMemoryImageStream s, void *arg)
 {
-    if (!s)
-        return IMAGESTREAM_BAD_ARGS;
-    if (smi_file_intact(s) != IMAGESTREAM_NOERROR) {
-        /* Truncated: leave the file alone; closing drops the byte locks. */
-    } else if (s->server) {
+    (void)arg;
+    if (s->server) {
         if (s->held)
             s->ops->abandon(s);
     } else {
@@ -239,8 +300,44 @@ SharedMemoryImageError SharedMemoryImageStream_destroy(SharedMemoryImageStream s
             s->ops->unlock(s);
         s->ops->detach(s);
     }
+    return IMAGESTREAM_NOERROR;
+}
+
+SharedMemoryImageError SharedMemoryImageStream_destroy(SharedMemoryImageStream s)
+{
+    if (!s)
+        return IMAGESTREAM_BAD_ARGS;
+    /* A truncated file is left alone (closing drops the byte locks). */
+    if (smi_file_intact(s) == IMAGESTREAM_NOERROR)
+        (void)smi_on_mapping(s, smi_destroy_body, NULL);
     smi_stream_free(s);
     return IMAGESTREAM_NOERROR;
+}
+
+/* Bytes of the frame s->desc describes (checked when it was taken). */
+static uint64_t smi_frame_bytes(const SharedMemoryImageDesc *d)
+{
+    return (uint64_t)d->width * d->height * d->depth * SharedMemoryImageStream_formatsize(d->format);
+}
+
+/* lock's body; *locked: the layout locked a frame (which the probe of its
+   last byte may still find gone). */
+static int smi_lock_body(SharedMemoryImageStream s, void *locked)
+{
+    int rc = s->ops->lock(s);
+    if (rc == SMI_LAYOUT_CHANGED && (rc = smi_switch_to_extended(s)) == IMAGESTREAM_NOERROR)
+        rc = s->ops->lock(s);
+    if (rc == IMAGESTREAM_NOERROR) {
+        *(int *)locked = 1;
+        smi_probe(s, s->frame.buffer, smi_frame_bytes(&s->desc));
+    }
+    return rc;
+}
+
+static int smi_unlock_body(SharedMemoryImageStream s, void *arg)
+{
+    (void)arg;
+    return s->ops->unlock(s);
 }
 
 SharedMemoryImageError SharedMemoryImageStream_lock(SharedMemoryImageStream s,
@@ -252,15 +349,13 @@ SharedMemoryImageError SharedMemoryImageStream_lock(SharedMemoryImageStream s,
         return IMAGESTREAM_IS_SERVER;
     if (s->held)
         return IMAGESTREAM_LOCKED;
-    int rc = smi_file_intact(s);
-    if (rc < 0)
-        return rc;
-    rc = s->ops->lock(s);
-    if (rc == SMI_LAYOUT_CHANGED && (rc = smi_switch_to_extended(s)) == IMAGESTREAM_NOERROR)
-        rc = s->ops->lock(s);
+    int locked = 0;
+    int rc = smi_on_mapping(s, smi_lock_body, &locked);
     if (rc == IMAGESTREAM_NOERROR) {
         s->held = 1;
         *frame = &s->frame;
+    } else if (locked) { /* the frame was gone: give it back */
+        (void)smi_on_mapping(s, smi_unlock_body, NULL);
     }
     return rc;
 }
@@ -273,10 +368,21 @@ SharedMemoryImageError SharedMemoryImageStream_unlock(SharedMemoryImageStream s)
         return IMAGESTREAM_IS_SERVER;
     if (!s->held)
         return IMAGESTREAM_NOT_LOCKED;
-    int rc = smi_file_intact(s);
-    if (rc == IMAGESTREAM_NOERROR)
-        rc = s->ops->unlock(s);
+    int rc = smi_on_mapping(s, smi_unlock_body, NULL);
     s->held = 0;
+    return rc;
+}
+
+/* wait's body; *arg: the timeout in ns (< 0: for ever). */
+static int smi_wait_body(SharedMemoryImageStream s, void *arg)
+{
+    int64_t timeout_ns = *(const int64_t *)arg;
+    int64_t deadline = timeout_ns < 0 ? 0 : smi_now_ns() + timeout_ns;
+    int rc = s->ops->wait(s, timeout_ns);
+    if (rc == SMI_LAYOUT_CHANGED && (rc = smi_switch_to_extended(s)) == IMAGESTREAM_NOERROR) {
+        int64_t left = deadline - smi_now_ns();
+        rc = s->ops->wait(s, timeout_ns < 0 ? -1 : left > 0 ? left : 0);
+    }
     return rc;
 }
 
@@ -287,15 +393,7 @@ SharedMemoryImageError SharedMemoryImageStream_wait(SharedMemoryImageStream s, i
     if (s->server)
         return IMAGESTREAM_IS_SERVER;
     int64_t timeout_ns = timeout_ms < 0 ? -1 : (int64_t)timeout_ms * 1000000;
-    int64_t deadline = timeout_ns < 0 ? 0 : smi_now_ns() + timeout_ns;
-    int rc = smi_file_intact(s);
-    if (rc == IMAGESTREAM_NOERROR)
-        rc = s->ops->wait(s, timeout_ns);
-    if (rc == SMI_LAYOUT_CHANGED && (rc = smi_switch_to_extended(s)) == IMAGESTREAM_NOERROR) {
-        int64_t left = deadline - smi_now_ns();
-        rc = s->ops->wait(s, timeout_ns < 0 ? -1 : left > 0 ? left : 0);
-    }
-    return rc;
+    return smi_on_mapping(s, smi_wait_body, &timeout_ns);
 }
 
 /* Validate a server-side frame request; returns its byte count through *bytes. */
@@ -320,6 +418,31 @@ static int smi_check_server_desc(SharedMemoryImageStream s, const SharedMemoryIm
     return IMAGESTREAM_NOERROR;
 }
 
+/* acquire's body: the buffer for a frame of a->bytes, whose last byte the
+   probe then reads (a->acquired: the layout gave a buffer). */
+typedef struct smi_acquire_arg_t {
+    uint64_t bytes;
+    int acquired;
+} smi_acquire_arg_t;
+
+static int smi_acquire_body(SharedMemoryImageStream s, void *arg)
+{
+    smi_acquire_arg_t *a = arg;
+    int rc = s->ops->acquire(s, a->bytes);
+    if (rc == IMAGESTREAM_NOERROR) {
+        a->acquired = 1;
+        smi_probe(s, s->frame.buffer, a->bytes);
+    }
+    return rc;
+}
+
+static int smi_abandon_body(SharedMemoryImageStream s, void *arg)
+{
+    (void)arg;
+    s->ops->abandon(s);
+    return IMAGESTREAM_NOERROR;
+}
+
 SharedMemoryImageError SharedMemoryImageStream_acquireformat(SharedMemoryImageStream s,
                                                              const SharedMemoryImageDesc *desc,
                                                              SharedMemoryFrame *frame)
@@ -331,8 +454,6 @@ SharedMemoryImageError SharedMemoryImageStream_acquireformat(SharedMemoryImageSt
     int rc = smi_desc_in(desc, &d);
     if (rc == IMAGESTREAM_NOERROR)
         rc = smi_check_server_desc(s, &d, &bytes);
-    if (rc == IMAGESTREAM_NOERROR)
-        rc = smi_file_intact(s);
     if (rc != IMAGESTREAM_NOERROR)
         return rc;
     s->desc = d;
@@ -343,7 +464,13 @@ SharedMemoryImageError SharedMemoryImageStream_acquireformat(SharedMemoryImageSt
             s->desc.spacing[i] = 1.0;
     if (s->desc.timestamp == 0.0)
         s->desc.timestamp = smi_unix_time();
-    rc = s->ops->acquire(s, bytes);
+    smi_acquire_arg_t a = {bytes, 0};
+    rc = smi_on_mapping(s, smi_acquire_body, &a);
+    if (rc != IMAGESTREAM_NOERROR && a.acquired) { /* the buffer was gone: give it back */
+        s->held = 1;
+        (void)smi_on_mapping(s, smi_abandon_body, NULL);
+        s->held = 0;
+    }
     if (rc == IMAGESTREAM_NOERROR) {
         s->held = 1;
         s->frame.iFrame = s->numbered ? s->last_frame + 1 : 0; /* the next number */
@@ -362,6 +489,12 @@ SharedMemoryImageError SharedMemoryImageStream_acquire(SharedMemoryImageStream s
     return SharedMemoryImageStream_acquireformat(s, &d, frame);
 }
 
+static int smi_publish_body(SharedMemoryImageStream s, void *arg)
+{
+    (void)arg;
+    return s->ops->publish(s);
+}
+
 SharedMemoryImageError SharedMemoryImageStream_publish(SharedMemoryImageStream s)
 {
     if (!s)
@@ -377,7 +510,13 @@ SharedMemoryImageError SharedMemoryImageStream_publish(SharedMemoryImageStream s
         s->frame.iFrame = s->last_frame + 1;
     s->last_frame = s->frame.iFrame;
     s->numbered = 1;
-    return s->ops->publish(s);
+    return smi_on_mapping(s, smi_publish_body, NULL);
+}
+
+static int smi_setbuffers_body(SharedMemoryImageStream s, void *range)
+{
+    const uint32_t *r = range;
+    return smi_ext_set_buffers(s, r[0], r[1]);
 }
 
 SharedMemoryImageError SharedMemoryImageStream_setbuffers(SharedMemoryImageStream s,
@@ -394,10 +533,8 @@ SharedMemoryImageError SharedMemoryImageStream_setbuffers(SharedMemoryImageStrea
     if (s->layout != IMAGESTREAM_LAYOUT_EXTENDED)
         return min_buffers <= 2 && max_buffers >= 2 ? IMAGESTREAM_NOERROR
                                                     : IMAGESTREAM_BAD_FORMAT;
-    int rc = smi_file_intact(s);
-    if (rc < 0)
-        return rc;
-    return smi_ext_set_buffers(s, min_buffers, max_buffers);
+    uint32_t range[2] = {min_buffers, max_buffers};
+    return smi_on_mapping(s, smi_setbuffers_body, range);
 }
 
 SharedMemoryImageError SharedMemoryImageStream_abandon(SharedMemoryImageStream s)
@@ -408,40 +545,56 @@ SharedMemoryImageError SharedMemoryImageStream_abandon(SharedMemoryImageStream s
         return IMAGESTREAM_IS_NOTSERVER;
     if (!s->held)
         return IMAGESTREAM_NOT_LOCKED;
-    int rc = smi_file_intact(s);
-    if (rc < 0) {
-        s->held = 0;
-        return rc;
+    int rc = smi_on_mapping(s, smi_abandon_body, NULL);
+    s->held = 0; /* (the layout's abandon clears it too) */
+    return rc;
+}
+
+/* Frame copies between the caller's memory and the stream file. Under the
+   guard they are memcpy through the mapping, row by row when flipped (a
+   shrink under the copy ends it with BAD_FILE_SIZE). Where this copy of the
+   library has no guard, they go through the file descriptor instead
+   (pwritev/preadv on the file's page cache, the same pages the mapping
+   shows: a shrink gives a short count, never SIGBUS), a flipped frame as
+   vectors of rows in reverse order. smi-bench part 8 compares the two. */
+#define SMI_COPY_ROWS 512 /* rows per vector (the platform splits at IOV_MAX) */
+
+/* A frame copy: the frame s->desc describes, between `mem` (the caller's
+   memory) and the stream's bytes at `at` (a pixel address inside the
+   mapping): write: mem -> file, else file -> mem; rows reversed in each
+   slice when `flip`. */
+typedef struct smi_copy_t {
+    uint8_t *mem;
+    uint8_t *at;
+    int flip, write;
+} smi_copy_t;
+
+static int smi_copy_mapping(SharedMemoryImageStream s, const smi_copy_t *c, uint64_t row,
+                            uint64_t slice)
+{
+    const SharedMemoryImageDesc *d = &s->desc;
+    if (!c->flip || d->height < 2) {
+        memcpy(c->write ? c->at : c->mem, c->write ? c->mem : c->at, slice * d->depth);
+        return IMAGESTREAM_NOERROR;
     }
-    s->ops->abandon(s);
+    for (uint32_t z = 0; z < d->depth; z++) {
+        for (uint32_t y = 0; y < d->height; y++) {
+            uint8_t *file = c->at + slice * z + row * y;
+            uint8_t *mem = c->mem + slice * z + row * (d->height - 1 - y);
+            memcpy(c->write ? file : mem, c->write ? mem : file, row);
+        }
+    }
     return IMAGESTREAM_NOERROR;
 }
 
-/* Frame copies between the caller's memory and the stream file go through
-   the file descriptor (pwritev/preadv on the file's page cache, the same
-   pages the mapping shows), never through the mapping: a file that another
-   process shrinks under the copy gives a short count, not SIGBUS, so the
-   library needs no signal handler. A flipped frame goes as one vector of
-   rows in reverse order, the file's side read or written in order.
-   smi-bench part 8 compares these copies with memcpy through a mapping. */
-#define SMI_COPY_ROWS 512 /* rows per vector (the platform splits at IOV_MAX) */
-
-/* Copy the frame described by s->desc between `mem` (the caller's memory)
-   and the stream's bytes at `at` (a pixel address inside the mapping):
-   write: mem -> file, else file -> mem; rows reversed in each slice when
-   `flip`. BAD_FILE_SIZE when the file no longer holds them all. */
-static int smi_copy_file(SharedMemoryImageStream s, uint8_t *mem, const uint8_t *at, int flip,
-                         int write)
+static int smi_copy_descriptor(SharedMemoryImageStream s, const smi_copy_t *c, uint64_t row,
+                               uint64_t slice)
 {
     const SharedMemoryImageDesc *d = &s->desc;
-    uint64_t row = (uint64_t)d->width * SharedMemoryImageStream_formatsize(d->format);
-    uint64_t slice = row * d->height, bytes = slice * d->depth;
-    if (!smi_span_mapped(s, at, bytes))
-        return IMAGESTREAM_BAD_FILE_SIZE;
-    uint64_t offset = (uint64_t)(at - s->base);
-    if (!flip || d->height < 2) {
-        smi_iovec_t v = {mem, (size_t)bytes};
-        return smi_file_transfer(s->fd, &v, 1, offset, write) == (int64_t)bytes
+    uint64_t offset = (uint64_t)(c->at - s->base), bytes = slice * d->depth;
+    if (!c->flip || d->height < 2) {
+        smi_iovec_t v = {c->mem, (size_t)bytes};
+        return smi_file_transfer(s->fd, &v, 1, offset, c->write) == (int64_t)bytes
                    ? IMAGESTREAM_NOERROR
                    : IMAGESTREAM_BAD_FILE_SIZE;
     }
@@ -451,26 +604,35 @@ static int smi_copy_file(SharedMemoryImageStream s, uint8_t *mem, const uint8_t 
             int n = 0;
             uint64_t from = offset + slice * z + row * y; /* file row y */
             for (; n < SMI_COPY_ROWS && y < d->height; n++, y++) {
-                v[n].base = mem + slice * z + row * (d->height - 1 - y);
+                v[n].base = c->mem + slice * z + row * (d->height - 1 - y);
                 v[n].len = (size_t)row;
             }
-            if (smi_file_transfer(s->fd, v, n, from, write) != (int64_t)(row * (uint64_t)n))
+            if (smi_file_transfer(s->fd, v, n, from, c->write) != (int64_t)(row * (uint64_t)n))
                 return IMAGESTREAM_BAD_FILE_SIZE;
         }
     }
-    return IMAGESTREAM_NOERROR;
+    /* A write into a file truncated meanwhile grows it again: check its size. */
+    return c->write ? smi_file_intact(s) : IMAGESTREAM_NOERROR;
+}
+
+static int smi_copy_body(SharedMemoryImageStream s, void *arg)
+{
+    const smi_copy_t *c = arg;
+    const SharedMemoryImageDesc *d = &s->desc;
+    uint64_t row = (uint64_t)d->width * SharedMemoryImageStream_formatsize(d->format);
+    uint64_t slice = row * d->height;
+    if (!smi_span_mapped(s, c->at, slice * d->depth))
+        return IMAGESTREAM_BAD_FILE_SIZE;
+    return s->guarded ? smi_copy_mapping(s, c, row, slice) : smi_copy_descriptor(s, c, row, slice);
 }
 
 /* Copy `pixels` into the acquired buffer, reversing the rows of each slice
-   when the stream flips; on failure the buffer is given back. A file
-   truncated under the write is grown again by it (writes extend files), so
-   the file's size is checked after it too. */
+   when the stream flips; on failure the buffer is given back. */
 static int smi_copy_in(SharedMemoryImageStream s, const void *pixels)
 {
-    int rc = smi_copy_file(s, (uint8_t *)(uintptr_t)pixels, s->frame.buffer,
-                           (s->options & IMAGESTREAM_OPTIONS_FLIPVERTICAL) != 0, 1);
-    if (rc == IMAGESTREAM_NOERROR)
-        rc = smi_file_intact(s);
+    smi_copy_t c = {(uint8_t *)(uintptr_t)pixels, s->frame.buffer,
+                    (s->options & IMAGESTREAM_OPTIONS_FLIPVERTICAL) != 0, 1};
+    int rc = smi_on_mapping(s, smi_copy_body, &c);
     if (rc < 0)
         SharedMemoryImageStream_abandon(s);
     return rc;
@@ -485,14 +647,10 @@ SharedMemoryImageError SharedMemoryImageStream_copyframe(SharedMemoryImageStream
         return IMAGESTREAM_IS_SERVER;
     if (!s->held)
         return IMAGESTREAM_NOT_LOCKED;
-    uint64_t bytes = (uint64_t)s->desc.width * s->desc.height * s->desc.depth *
-                     SharedMemoryImageStream_formatsize(s->desc.format);
-    if (dst_bytes < bytes)
+    if (dst_bytes < smi_frame_bytes(&s->desc))
         return IMAGESTREAM_BAD_ARGS;
-    int rc = smi_file_intact(s);
-    if (rc < 0)
-        return rc;
-    return smi_copy_file(s, dst, s->frame.buffer, flip_vertical, 0);
+    smi_copy_t c = {dst, s->frame.buffer, flip_vertical != 0, 0};
+    return smi_on_mapping(s, smi_copy_body, &c);
 }
 
 SharedMemoryImageError SharedMemoryImageStream_putframeformat(SharedMemoryImageStream s,
