@@ -640,19 +640,20 @@ static gboolean encoder_build(SmiWebStream *s)
     GstElement *rgbcaps = gst_element_factory_make("capsfilter", NULL);
     GstElement *convert = gst_element_factory_make("videoconvert", NULL);
     GstElement *rawcaps = gst_element_factory_make("capsfilter", NULL);
-    GstElement *enc, *pay, *parse = NULL;
+    GstElement *enc, *pay, *parse = NULL, *fix = NULL;
     if (s->config->codec == SMI_WEB_H264) {
         enc = gst_element_factory_make("x264enc", NULL);
         parse = gst_element_factory_make("capsfilter", NULL);
         pay = gst_element_factory_make("rtph264pay", NULL);
+        fix = gst_element_factory_make("capssetter", NULL);
     } else {
         enc = gst_element_factory_make("vp8enc", NULL);
         pay = gst_element_factory_make("rtpvp8pay", NULL);
     }
     GstElement *tee = gst_element_factory_make("tee", NULL);
     if (!pipe || !src || !torgb || !rgbcaps || !convert || !rawcaps || !enc || !pay || !tee ||
-        (s->config->codec == SMI_WEB_H264 && !parse)) {
-        GstElement *all[] = {pipe, src, torgb, rgbcaps, convert, rawcaps, enc, parse, pay, tee};
+        (s->config->codec == SMI_WEB_H264 && (!parse || !fix))) {
+        GstElement *all[] = {pipe, src, torgb, rgbcaps, convert, rawcaps, enc, parse, pay, fix, tee};
         for (size_t i = 0; i < G_N_ELEMENTS(all); i++)
             if (all[i])
                 gst_object_unref(gst_object_ref_sink(all[i]));
@@ -683,6 +684,12 @@ static gboolean encoder_build(SmiWebStream *s)
         g_object_set(parse, "caps", h264, NULL);
         gst_caps_unref(h264);
         g_object_set(pay, "config-interval", -1, NULL);
+        /* The RTP caps stay those of the offer whatever the frame size (the
+           level x264 picks follows the size; SPS and PPS go in-band). */
+        GstCaps *fixed = gst_caps_from_string("application/x-rtp,profile-level-id=(string)42e01f,"
+                                              "sprop-parameter-sets=(string)\"\"");
+        g_object_set(fix, "caps", fixed, NULL);
+        gst_caps_unref(fixed);
         gst_util_set_object_arg(G_OBJECT(pay), "aggregate-mode", "zero-latency");
     } else {
         gst_util_set_object_arg(G_OBJECT(enc), "end-usage", "cbr");
@@ -701,8 +708,8 @@ static gboolean encoder_build(SmiWebStream *s)
     gst_bin_add_many(GST_BIN(pipe), src, torgb, rgbcaps, convert, rawcaps, enc, pay, tee, NULL);
     gboolean linked;
     if (parse) {
-        gst_bin_add(GST_BIN(pipe), parse);
-        linked = gst_element_link_many(src, torgb, rgbcaps, convert, rawcaps, enc, parse, pay, tee, NULL);
+        gst_bin_add_many(GST_BIN(pipe), parse, fix, NULL);
+        linked = gst_element_link_many(src, torgb, rgbcaps, convert, rawcaps, enc, parse, pay, fix, tee, NULL);
     } else {
         linked = gst_element_link_many(src, torgb, rgbcaps, convert, rawcaps, enc, pay, tee, NULL);
     }

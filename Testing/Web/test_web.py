@@ -291,7 +291,29 @@ def case_resize():
     W.log("PASS")
 
 
-CASES = {"restart": case_restart, "resize": case_resize, "play": case_play, "viewers": case_viewers, "token": case_token, "garbage": case_garbage}
+def case_h264():
+    import signal
+    with W.Processes() as P:
+        stream = P.path("h264.smi")
+        pub = P.py_publisher(stream, "320x240,480x360")
+        _, url = P.web([stream], extra=["--codec", "h264"])
+        d = P.browser()
+        codecs = d.execute_script("return RTCRtpReceiver.getCapabilities('video').codecs.map(c => c.mimeType);")
+        if "video/H264" not in codecs:
+            W.skip("this Chromium cannot receive H.264 over WebRTC")
+        d.get(url + "/view/h264")
+        W.wait_playing(d, frames=10, timeout=60)
+        W.check_pattern(d, 320, 240)
+        pub.send_signal(signal.SIGUSR1)
+        W.wait_until("the video to become 480x360",
+                     lambda: (W.page_state(d)["width"], W.page_state(d)["height"]) == (480, 360), timeout=60)
+        W.wait_playing(d, frames=10, timeout=60, since=frames_now(d))
+        W.check_pattern(d, 480, 360)
+        W.log("ok: H.264 plays and follows a size change")
+    W.log("PASS")
+
+
+CASES = {"h264": case_h264, "restart": case_restart, "resize": case_resize, "play": case_play, "viewers": case_viewers, "token": case_token, "garbage": case_garbage}
 
 
 def main():
