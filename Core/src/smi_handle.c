@@ -110,3 +110,23 @@ void smi_take_over_numbers(SharedMemoryImageStream s, uint32_t last_frame)
     s->numbered = 1;
     s->renumber = 1;
 }
+
+uint8_t *smi_staging(SharedMemoryImageStream s, uint64_t bytes)
+{
+    if (s->staging_size < bytes) {
+        free(s->staging);
+        s->staging_size = 0;
+        s->staging = bytes <= SIZE_MAX ? malloc((size_t)bytes) : NULL;
+        if (s->staging)
+            s->staging_size = bytes;
+    }
+    return s->staging;
+}
+
+int smi_in_staging(SharedMemoryImageStream s, const uint8_t *p, uint64_t bytes)
+{
+    if (!s->staging || p < s->staging)
+        return 0;
+    uint64_t at = (uint64_t)(p - s->staging);
+    return at <= s->staging_size && bytes <= s->staging_size - at;
+}

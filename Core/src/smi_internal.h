@@ -53,9 +53,16 @@ struct _SharedMemoryImageStream {
     struct _SharedMemoryFrame frame; /* what lock/acquire hand out */
     SharedMemoryImageDesc desc;      /* format and metadata of that frame */
 
+    /* The library's own memory for a frame that cannot be handed out in
+       place: an EnSight-layout frame split over both blocks, assembled by a
+       client's lock or staged by a server's acquire (NULL until needed). */
+    uint8_t *staging;
+    uint64_t staging_size;
+
     /* EnSight layout */
     uint64_t es_payload;    /* P: payload bytes of each block */
     int es_block;           /* block locked or acquired */
+    int es_split;           /* server: the acquired frame goes into both blocks */
 
     /* Extended layout */
     smi_ext_page_t *page;   /* == base */
@@ -135,6 +142,11 @@ SMI_HIDDEN int smi_file_intact(SharedMemoryImageStream s);
 SMI_HIDDEN int smi_span_mapped(SharedMemoryImageStream s, const uint8_t *p, uint64_t bytes);
 SMI_HIDDEN void smi_fill_default_desc(SharedMemoryImageDesc *d, uint32_t w, uint32_t h);
 SMI_HIDDEN void smi_take_over_numbers(SharedMemoryImageStream s, uint32_t last_frame);
+/* The stream's staging memory, at least `bytes` of it (contents not kept
+   when it grows); NULL when out of memory. */
+SMI_HIDDEN uint8_t *smi_staging(SharedMemoryImageStream s, uint64_t bytes);
+/* Do the `bytes` at p lie in the stream's staging memory? */
+SMI_HIDDEN int smi_in_staging(SharedMemoryImageStream s, const uint8_t *p, uint64_t bytes);
 
 /* smi_fork.c: streams do not survive fork() */
 SMI_HIDDEN void smi_fork_register(SharedMemoryImageStream s);

@@ -157,6 +157,7 @@ static void smi_stream_free(SharedMemoryImageStream s)
     smi_fork_unregister(s);
     smi_unmap_stream(s);
     smi_file_close(s->fd); /* also drops this stream's byte locks */
+    free(s->staging);
     free(s);
 }
 
@@ -621,9 +622,12 @@ static int smi_copy_body(SharedMemoryImageStream s, void *arg)
     const SharedMemoryImageDesc *d = &s->desc;
     uint64_t row = (uint64_t)d->width * SharedMemoryImageStream_formatsize(d->format);
     uint64_t slice = row * d->height;
-    if (!smi_span_mapped(s, c->at, slice * d->depth))
+    /* (A frame the layout handed out in the library's own memory: memcpy.) */
+    int own = smi_in_staging(s, c->at, slice * d->depth);
+    if (!own && !smi_span_mapped(s, c->at, slice * d->depth))
         return IMAGESTREAM_BAD_FILE_SIZE;
-    return s->guarded ? smi_copy_mapping(s, c, row, slice) : smi_copy_descriptor(s, c, row, slice);
+    return s->guarded || own ? smi_copy_mapping(s, c, row, slice)
+                             : smi_copy_descriptor(s, c, row, slice);
 }
 
 /* Copy `pixels` into the acquired buffer, reversing the rows of each slice
