@@ -562,6 +562,12 @@ int main(int argc, char **argv)
     g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
     gchar *q = token_query(&app);
     gboolean v6 = g_inet_address_get_family(address) == G_SOCKET_FAMILY_IPV6;
+    if (g_inet_address_get_is_any(address)) {
+        /* Every address: print this machine's name, which others can open. */
+        g_free(host);
+        host = g_strdup(g_get_host_name());
+        v6 = FALSE;
+    }
     printf("smi-web: listening on http://%s%s%s:%u/%s\n", v6 ? "[" : "", host, v6 ? "]" : "", bound_port, q);
     for (guint i = 0; i < app.streams->len; i++) {
         SmiWebStream *s = g_ptr_array_index(app.streams, i);

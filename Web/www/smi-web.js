@@ -19,7 +19,7 @@
 
   function show(text) {
     state.status = text;
-    statusBox.textContent = text;
+    statusBox.textContent = name + ': ' + text;
     statusBox.classList.toggle('hidden', state.playing && text === 'playing');
   }
 
