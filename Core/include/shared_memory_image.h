@@ -89,6 +89,7 @@
 #ifndef SHARED_MEMORY_IMAGE_H
 #define SHARED_MEMORY_IMAGE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* ---- Version ------------------------------------------------------------- */
@@ -174,9 +175,10 @@ typedef struct _SharedMemoryFrame {
  * The file is opened carefully (Core/LAYOUT.md, "Opening files"): a symbolic
  * link at the last component of the path, anything but a regular file (a
  * FIFO is refused at once, never waited on), a file not owned by the
- * effective uid or writable by group or others are refused with
- * UNSAFE_FILE, unless the options include IMAGESTREAM_OPTIONS_ANYFILE (see
- * the _priv header), which accepts any owner and mode and follows links.
+ * effective uid, and a file another user could change (see
+ * IMAGESTREAM_UNSAFE_FILE) are refused with UNSAFE_FILE, unless the options
+ * include IMAGESTREAM_OPTIONS_ANYFILE, which accepts any owner, mode and
+ * folder and follows links. SharedMemoryImageStream_checkfile() says why.
  * @return NOERROR, or RECONNECTING when the stream was already active (not an
  *   error: the client takes it over); a negative code on failure, and then
  *   *stream is set to NULL. BAD_ARGS when filename or stream is NULL or an
@@ -243,12 +245,16 @@ SMI_EXPORT const char *SharedMemoryImageStream_errorstring(SharedMemoryImageErro
 #define IMAGESTREAM_BAD_FORMAT -16
 /** The stream file is not one this process may trust: a symbolic link at the
     last component of the path, not a regular file (a FIFO, a socket, a
-    device), owned by another user than the effective uid, or writable by
-    group or others (mode & 022). Stream files are input from other, possibly
-    hostile, users: create() refuses such files unless the caller opts in
-    with IMAGESTREAM_OPTIONS_ANYFILE (shared_memory_image_client_priv.h);
-    createfile*() always refuses them; inspect() refuses symbolic links and
-    anything but a regular file. Core/LAYOUT.md, "Opening files". */
+    device), owned by another user than the effective uid, or one another
+    user could change: in a folder another user owns, or may write and that
+    is not sticky; or writable by others, or by a group that is not the
+    owner's private group (group and others may write a file in a folder of
+    the owner's that only the owner can enter, 0700). Stream files are input
+    from other, possibly hostile, users: create() refuses such files unless
+    the caller opts in with IMAGESTREAM_OPTIONS_ANYFILE; createfile*() always
+    refuses them; inspect() refuses symbolic links and anything but a
+    regular file. SharedMemoryImageStream_checkfile() tells which rule
+    failed and the fix. Core/LAYOUT.md, "Opening files". */
 #define IMAGESTREAM_UNSAFE_FILE -17
 /** The file system has no room for the stream file: createfile*() could not
     reserve the blocks of the file it makes, or a server's create() could
@@ -289,7 +295,7 @@ SMI_EXPORT const char *SharedMemoryImageStream_errorstring(SharedMemoryImageErro
     X(TOO_MANY_CLIENTS, "every client slot of the stream is in use")                       \
     X(BAD_FORMAT, "pixel format, depth or size not supported by this stream's layout")    \
     X(UNSAFE_FILE, "the stream file is a symbolic link, not a regular file, owned by "      \
-                   "another user, or writable by group or others")                         \
+                   "another user, or another user could write or replace it")              \
     X(NO_SPACE, "not enough space on the file system for the stream file")
 
 /**
@@ -375,10 +381,10 @@ SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_putframe(SharedMemoryI
 /** Client or server option: trust the file as it is. Without it, create()
     refuses (IMAGESTREAM_UNSAFE_FILE) a symbolic link at the last component
     of the path, a file owned by another user than the effective uid, and a
-    file writable by group or others; with it, create() follows symbolic
-    links and accepts any owner and mode, as EnSight's own library does (for
-    streams shared on purpose between users). Anything but a regular file is
-    refused either way. Core/LAYOUT.md, "Opening files". */
+    file another user could write or replace; with it, create() follows
+    symbolic links and accepts any owner, mode and folder, as EnSight's own
+    library does (for streams shared on purpose between users). Anything but
+    a regular file is refused either way. Core/LAYOUT.md, "Opening files". */
 #define IMAGESTREAM_OPTIONS_ANYFILE 0x00040000
 
 /* Pixel formats (extended layout; the EnSight layout is always RGB8).
@@ -454,15 +460,17 @@ typedef struct _SharedMemoryImageDesc {
  * bytes. Use createfilelayout() for a file sized for the extended layout only.
  *
  * A new file is made with O_CREAT | O_EXCL | O_NOFOLLOW, mode 0600; an
- * existing one must be a regular file of the effective uid that group and
- * others cannot write, reached without a symbolic link (Core/LAYOUT.md,
- * "Opening files"). The file's blocks are reserved (fallocate), so that a
- * full file system shows now, not as a SIGBUS at the first frame.
+ * existing one must pass the rules of create() (a regular file of the
+ * effective uid that no other user could change, reached without a
+ * symbolic link: Core/LAYOUT.md, "Opening files"), and a new one is removed
+ * again when its folder does not. The file's blocks are reserved
+ * (fallocate), so that a full file system shows now, not as a SIGBUS at the
+ * first frame.
  * @return NOERROR; BAD_ARGS (NULL name, zero size, overflow, or a file above
  *   2^46 bytes, which no process could map: refused before the file is
  *   touched); UNSAFE_FILE (a symbolic link, not a regular file, another
- *   owner, writable by group or others); NO_SPACE when the file system
- *   cannot hold the file (a file made by this call is removed again, an
+ *   owner, another user could write or replace it); NO_SPACE when the file
+ *   system cannot hold the file (a file made by this call is removed again, an
  *   existing one keeps its size); UNABLE_TO_OPEN_FILE (a missing directory,
  *   a directory as the name, no permission); BAD_FILE_SIZE when the file
  *   cannot be grown otherwise.
@@ -652,6 +660,24 @@ SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_inspect(const char *fi
  */
 SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_info(SharedMemoryImageStream stream,
                                                                SharedMemoryStreamInfo *info);
+
+/**
+ * Would create() with `options` refuse `filename` as unsafe, and why? The
+ * rules of IMAGESTREAM_UNSAFE_FILE, checked without opening the file for
+ * reading or writing (nothing changes), for a message that tells the user
+ * what to fix. `why` (when not NULL) gets one NUL-terminated line, cut to
+ * why_size bytes: for UNSAFE_FILE the rule that failed and the fix ("chmod
+ * g-w FILE", "chmod o-w FOLDER"; callers add how their users opt in:
+ * IMAGESTREAM_OPTIONS_ANYFILE, a tool's --any-file); for other errors the
+ * system's reason; "" for NOERROR.
+ * @return NOERROR (the rules accept it: create() may still fail for other
+ *   reasons); UNSAFE_FILE; BAD_FILE_SIZE when it is missing;
+ *   UNABLE_TO_OPEN_FILE (a directory, no permission); BAD_ARGS for a NULL
+ *   filename or an unknown option.
+ */
+SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_checkfile(const char *filename,
+                                                                    uint32_t options, char *why,
+                                                                    size_t why_size);
 
 /** Bytes per pixel of an IMAGESTREAM_FORMAT_*, or 0 for an unknown format. */
 SMI_EXPORT uint32_t SharedMemoryImageStream_formatsize(uint32_t format);

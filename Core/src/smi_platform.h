@@ -11,29 +11,52 @@
 #include <stdint.h>
 
 /* ---- Opening files (Core/LAYOUT.md, "Opening files") ----------------------
-   Stream files are input from other, possibly hostile, users. By default an
-   open refuses a symbolic link at the last component of the path (O_NOFOLLOW),
-   a file whose owner is not the effective uid, or whose mode lets group or
-   others write it (mode & 022). Anything but a regular file is always
-   refused, and never waited on: the open is non-blocking (a FIFO does not
-   block it) until fstat has shown a regular file. */
+   Stream files are input from other, possibly hostile, users: a file is used
+   only when no other user can change it. By default an open refuses a
+   symbolic link at the last component of the path (O_NOFOLLOW), anything
+   but a regular file (the open is non-blocking, so a FIFO never makes it
+   wait, until fstat has shown a regular file), a file whose owner is not the
+   effective uid, and a file in a folder that another user may write (its
+   owner is another user than the caller and root; or group or others may
+   write it, or an access control list may let them) unless that folder is
+   sticky and the caller's or root's. Group write counts as no other user's
+   where the group is the owner's private group: the group named as the
+   owner, the owner's primary group, with no other members in the group
+   database nor in /etc/passwd (the passwd database beyond that file is not
+   enumerated). Then the file is accepted when
+   (a) neither others nor any group but that private group may write it
+       (an access control list that may grant write counts as others), or
+   (b) it has one name only and its folder is the caller's, and neither
+       others nor any group but the private one may enter or write it (a
+       mkdtemp folder, 0700).
+   The folder is the one the file was opened in: the parent of the last
+   component, opened first (O_PATH | O_DIRECTORY, following links in the
+   folder components as any path lookup does), the file then opened in it
+   with openat(); folders above it are not checked. */
 
 /* smi_file_open() flags. */
-#define SMI_FILE_ANY_OWNER 0x1 /* accept any owner and mode (still no symbolic link) */
+#define SMI_FILE_ANY_OWNER 0x1 /* accept any owner, mode and folder (still no symbolic link) */
 #define SMI_FILE_FOLLOW 0x2    /* follow a symbolic link at the last component */
 
 /* The answer for a file refused by the rules above (a symbolic link found by
-   O_NOFOLLOW, not a regular file, another owner, group or others may write).
-   Other failures are -errno (-ENOENT, -EACCES, -EISDIR, ...). */
+   O_NOFOLLOW, not a regular file, another owner, others may write it or
+   replace it). Other failures are -errno (-ENOENT, -EACCES, -EISDIR, ...). */
 #define SMI_FILE_UNSAFE (-100000)
 
 /* Open an existing file read-write (or read-only), as above.
    Returns fd, SMI_FILE_UNSAFE, or -errno. */
 int smi_file_open(const char *path, int writable, unsigned flags);
-/* Create a new file read-write (O_CREAT | O_EXCL | O_NOFOLLOW, mode 0600);
-   when it exists, open it with smi_file_open(path, 1, 0) instead. *created
-   tells which. Returns fd, SMI_FILE_UNSAFE, or -errno. */
+/* Create a new file read-write (O_CREAT | O_EXCL | O_NOFOLLOW, mode 0600, in
+   a folder that passes the rules above: a new file that does not is removed
+   again); when it exists, open it with smi_file_open(path, 1, 0) instead.
+   *created tells which. Returns fd, SMI_FILE_UNSAFE, or -errno. */
 int smi_file_create(const char *path, int *created);
+/* Why smi_file_open(path, ..., flags) would refuse `path`: 0 when the rules
+   above accept it, SMI_FILE_UNSAFE with one line in why[size] (always
+   NUL-terminated) that names the rule and the fix (a chmod command), or
+   -errno (a missing file: -ENOENT). Opens nothing for reading or writing
+   (O_PATH), so it also explains files the caller may not open. */
+int smi_file_explain(const char *path, unsigned flags, char *why, size_t size);
 /* Remove `path` if it still names the file open as fd (a file this process
    created and now gives up). */
 void smi_file_remove(const char *path, int fd);

@@ -8,14 +8,19 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <sys/xattr.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -30,27 +35,242 @@
 #define SMI_MADV_POPULATE_WRITE 23 /* Linux 5.14 */
 #endif
 
-/* The file open as fd passes the rules of smi_platform.h: 0, or
-   SMI_FILE_UNSAFE. A directory gives -EISDIR, as opening it writable does. */
-static int smi_file_check(int fd, unsigned flags)
+/* ---- Opening files: the rules of smi_platform.h -------------------------- */
+
+/* Which rule refused a file (SMI_WHY_OK: none). */
+enum {
+    SMI_WHY_OK,
+    SMI_WHY_LINK,          /* a symbolic link at the last component */
+    SMI_WHY_NOT_REGULAR,   /* a FIFO, socket or device */
+    SMI_WHY_OWNER,         /* another owner than the effective uid */
+    SMI_WHY_FOLDER_OWNER,  /* its folder is another user's (not root's) */
+    SMI_WHY_FOLDER_WRITE,  /* its folder lets other users write, not sticky */
+    SMI_WHY_FILE_OTHERS,   /* others may write the file */
+    SMI_WHY_FILE_GROUP     /* a group that is not the owner's private one, or an ACL */
+};
+
+/* getpwuid_r/getgrgid_r into a growing buffer (a group with many members
+   needs more than sysconf's hint): 0 found, -1 not found or error. */
+static int smi_lookup_user(uid_t uid, struct passwd *pw, char **buf)
 {
-    struct stat st;
+    size_t n = 1024;
+    for (;;) {
+        char *b = realloc(*buf, n);
+        if (!b)
+            return -1;
+        *buf = b;
+        struct passwd *found = NULL;
+        int rc = getpwuid_r(uid, pw, b, n, &found);
+        if (rc == ERANGE && n < ((size_t)1 << 22)) {
+            n *= 4;
+            continue;
+        }
+        return rc == 0 && found ? 0 : -1;
+    }
+}
+
+static int smi_lookup_group(gid_t gid, struct group *gr, char **buf)
+{
+    size_t n = 4096;
+    for (;;) {
+        char *b = realloc(*buf, n);
+        if (!b)
+            return -1;
+        *buf = b;
+        struct group *found = NULL;
+        int rc = getgrgid_r(gid, gr, b, n, &found);
+        if (rc == ERANGE && n < ((size_t)1 << 24)) {
+            n *= 4;
+            continue;
+        }
+        return rc == 0 && found ? 0 : -1;
+    }
+}
+
+/* Is `gid` the private group of user `owner` (the group named as the
+   owner, the owner's primary group, no member but the owner in the group
+   database, no other user of /etc/passwd with it as primary group)? NULL
+   when it is; else why not, for a message. The passwd database is read
+   beyond /etc/passwd only for the owner (getpwuid_r): enumerating it
+   (LDAP, say) could take long, and getpwent is not thread-safe. */
+static const char *smi_group_not_private(gid_t gid, uid_t owner)
+{
+    char *ubuf = NULL, *gbuf = NULL;
+    struct passwd pw;
+    struct group gr;
+    const char *why = NULL;
+    if (smi_lookup_user(owner, &pw, &ubuf) != 0)
+        why = "the owner has no entry in the user database";
+    else if (pw.pw_gid != gid)
+        why = "it is not the owner's primary group";
+    else if (smi_lookup_group(gid, &gr, &gbuf) != 0)
+        why = "it has no entry in the group database";
+    else if (strcmp(gr.gr_name, pw.pw_name) != 0)
+        why = "it is not named as its owner";
+    for (char **m = why ? NULL : gr.gr_mem; m && *m; m++)
+        if (strcmp(*m, pw.pw_name) != 0)
+            why = "it has other members";
+    if (!why) {
+        FILE *f = fopen("/etc/passwd", "re");
+        if (f) {
+            char line[4096];
+            struct passwd e, *ep;
+            int rc;
+            while ((rc = fgetpwent_r(f, &e, line, sizeof line, &ep)) == 0)
+                if (e.pw_gid == gid && e.pw_uid != owner) {
+                    why = "another user has it as primary group";
+                    break;
+                }
+            if (!why && rc != ENOENT)
+                why = "/etc/passwd could not be read to the end";
+            fclose(f);
+        }
+    }
+    free(ubuf);
+    free(gbuf);
+    return why;
+}
+
+/* Has the file or folder open as fd (O_PATH too) a POSIX access control
+   list? Its group bits are then the ACL's mask, which may grant other named
+   users and groups. What cannot be learned counts as a list. */
+static int smi_has_acl(int fd)
+{
+    ssize_t n = fgetxattr(fd, "system.posix_acl_access", NULL, 0);
+    if (n < 0 && errno == EBADF) { /* an O_PATH descriptor */
+        char proc[64];
+        snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+        n = getxattr(proc, "system.posix_acl_access", NULL, 0);
+    }
+    if (n >= 0)
+        return n > 0;
+    return !(errno == ENODATA || errno == ENOTSUP);
+}
+
+/* May a user other than the owner of st (open as fd) use it as `bits` say
+   (02 write; 03 write or enter), through the others' or the group's bits?
+   The owner's private group is the owner's own, unless an ACL is there.
+   *group_why, when given, gets why the group counts (NULL: the others'
+   bits, or an ACL). */
+static int smi_others_may(const struct stat *st, int fd, mode_t bits, const char **group_why)
+{
+    if (group_why)
+        *group_why = NULL;
+    if (st->st_mode & bits)
+        return 1;
+    if (!(st->st_mode & (bits << 3)))
+        return 0;
+    if (smi_has_acl(fd))
+        return 1;
+    const char *why = smi_group_not_private(st->st_gid, st->st_uid);
+    if (group_why)
+        *group_why = why;
+    return why != NULL;
+}
+
+/* The rules of smi_platform.h for the file open as fd in the folder open as
+   dir (or -1: the name ends in "/", "." or ".."; it is no regular file).
+   SMI_WHY_*, or -errno; a directory gives -EISDIR, as opening it writable
+   does. */
+static int smi_file_verdict(int fd, int dir, unsigned flags)
+{
+    struct stat st, ds;
     if (fstat(fd, &st) != 0)
         return -errno;
     if (S_ISDIR(st.st_mode))
         return -EISDIR;
+    if (S_ISLNK(st.st_mode))
+        return SMI_WHY_LINK; /* (explain's O_PATH | O_NOFOLLOW open) */
     if (!S_ISREG(st.st_mode))
-        return SMI_FILE_UNSAFE;
-    if (!(flags & SMI_FILE_ANY_OWNER) && (st.st_uid != geteuid() || (st.st_mode & 022) != 0))
-        return SMI_FILE_UNSAFE;
+        return SMI_WHY_NOT_REGULAR;
+    if (flags & SMI_FILE_ANY_OWNER)
+        return SMI_WHY_OK;
+    uid_t me = geteuid();
+    if (st.st_uid != me)
+        return SMI_WHY_OWNER;
+    if (dir < 0 || fstat(dir, &ds) != 0)
+        return SMI_WHY_FOLDER_WRITE; /* (not reached: a regular file has a folder) */
+    /* Who could rename or replace the file between a check and a use: the
+       folder's owner and whoever may write it, unless it is sticky. */
+    if (ds.st_uid != me && ds.st_uid != 0)
+        return SMI_WHY_FOLDER_OWNER;
+    if (!(ds.st_mode & S_ISVTX) && smi_others_may(&ds, dir, 02, NULL))
+        return SMI_WHY_FOLDER_WRITE;
+    /* (b) nobody else can reach it: one name, in a folder of the caller's
+       that nobody else may enter or write. */
+    if (ds.st_uid == me && st.st_nlink == 1 && !smi_others_may(&ds, dir, 03, NULL))
+        return SMI_WHY_OK;
+    /* (a) nobody else may write it. */
+    if (st.st_mode & 002)
+        return SMI_WHY_FILE_OTHERS;
+    if (smi_others_may(&st, fd, 02, NULL))
+        return SMI_WHY_FILE_GROUP;
+    return SMI_WHY_OK;
+}
+
+/* The answer of smi_file_open() for a verdict. */
+static int smi_verdict_code(int why)
+{
+    return why < 0 ? why : why == SMI_WHY_OK ? 0 : SMI_FILE_UNSAFE;
+}
+
+/* Open, as O_PATH | O_DIRECTORY, the folder that holds the last component of
+   `path` (following links on the way, as a lookup of the path does); *base
+   is that component. -1 (no folder) for a name ending in "/", "." or "..";
+   else the descriptor or -errno. */
+static int smi_open_folder(const char *path, const char **base, int *fd)
+{
+    const char *slash = strrchr(path, '/');
+    *base = slash ? slash + 1 : path;
+    *fd = -1;
+    if (**base == '\0' || strcmp(*base, ".") == 0 || strcmp(*base, "..") == 0)
+        return 0;
+    size_t n = slash ? (size_t)(slash - path) : 0;
+    char *dir = malloc(n + 2);
+    if (!dir)
+        return -ENOMEM;
+    if (!slash)
+        strcpy(dir, ".");
+    else if (n == 0)
+        strcpy(dir, "/");
+    else {
+        memcpy(dir, path, n);
+        dir[n] = '\0';
+    }
+    int d;
+    do {
+        d = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    } while (d < 0 && errno == EINTR);
+    int err = errno;
+    free(dir);
+    if (d < 0)
+        return -err;
+    *fd = d;
     return 0;
 }
 
-/* Check the file just opened as fd, then make it blocking again. Returns fd,
-   or a negative answer (and fd is closed). */
-static int smi_file_accept(int fd, unsigned flags)
+/* openat() restarted after signals; a symbolic link found by O_NOFOLLOW, a
+   socket or a device without a driver is SMI_FILE_UNSAFE. */
+static int smi_openat(int dir, const char *name, int oflags, mode_t mode)
 {
-    int rc = smi_file_check(fd, flags);
+    int fd;
+    do {
+        fd = openat(dir, name, oflags, mode);
+    } while (fd < 0 && errno == EINTR);
+    if (fd >= 0)
+        return fd;
+    if (errno == ELOOP && (oflags & O_NOFOLLOW))
+        return SMI_FILE_UNSAFE;
+    if (errno == ENXIO || errno == ENODEV)
+        return SMI_FILE_UNSAFE;
+    return -errno;
+}
+
+/* Check the file just opened as fd (in folder dir), then make it blocking
+   again. Returns fd, or a negative answer (and fd is closed). */
+static int smi_file_accept(int fd, int dir, unsigned flags)
+{
+    int rc = smi_verdict_code(smi_file_verdict(fd, dir, flags));
     if (rc == 0) {
         int fl = fcntl(fd, F_GETFL);
         if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
@@ -70,18 +290,21 @@ int smi_file_open(const char *path, int writable, unsigned flags)
     int oflags = (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
     if (!(flags & SMI_FILE_FOLLOW))
         oflags |= O_NOFOLLOW;
-    int fd;
-    do {
-        fd = open(path, oflags);
-    } while (fd < 0 && errno == EINTR);
-    if (fd < 0) {
-        if (errno == ELOOP && !(flags & SMI_FILE_FOLLOW))
-            return SMI_FILE_UNSAFE; /* O_NOFOLLOW met a symbolic link */
-        if (errno == ENXIO || errno == ENODEV)
-            return SMI_FILE_UNSAFE; /* a socket, or a device without a driver */
-        return -errno;
+    const char *base = path;
+    int dir = -1;
+    if (!(flags & SMI_FILE_ANY_OWNER)) {
+        /* The folder first, then the file in it: the folder checked is the
+           one the file was found in, whatever is renamed meanwhile. */
+        int err = smi_open_folder(path, &base, &dir);
+        if (err < 0)
+            return err;
     }
-    return smi_file_accept(fd, flags);
+    int fd = smi_openat(dir >= 0 ? dir : AT_FDCWD, dir >= 0 ? base : path, oflags, 0);
+    if (fd >= 0)
+        fd = smi_file_accept(fd, dir, flags);
+    if (dir >= 0)
+        close(dir);
+    return fd;
 }
 
 int smi_file_create(const char *path, int *created)
@@ -90,27 +313,178 @@ int smi_file_create(const char *path, int *created)
     /* A file that another process removes between the two opens is made
        again; a few rounds, not for ever. */
     for (int round = 0; round < 8; round++) {
-        int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
+        const char *base;
+        int dir;
+        int err = smi_open_folder(path, &base, &dir);
+        if (err < 0)
+            return err;
+        if (dir < 0)
+            return -EISDIR; /* a name ending in "/", "." or ".." */
+        int fd = smi_openat(dir, base,
+                            O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
         if (fd >= 0) {
-            /* Ours by construction, unless the file system imposes an owner
-               or a mode (vfat, CIFS): then it is refused, and not left. */
-            if (smi_file_check(fd, 0) != 0)
-                smi_file_remove(path, fd);
-            fd = smi_file_accept(fd, 0);
+            /* Ours by construction, unless the folder lets others replace
+               it or the file system imposes an owner or a mode (vfat,
+               CIFS): then it is refused, and not left. */
+            if (smi_file_verdict(fd, dir, 0) != SMI_WHY_OK) {
+                struct stat by_fd, by_name;
+                if (fstat(fd, &by_fd) == 0 &&
+                    fstatat(dir, base, &by_name, AT_SYMLINK_NOFOLLOW) == 0 &&
+                    by_fd.st_dev == by_name.st_dev && by_fd.st_ino == by_name.st_ino)
+                    unlinkat(dir, base, 0);
+            }
+            fd = smi_file_accept(fd, dir, 0);
+            close(dir);
             if (fd >= 0)
                 *created = 1;
             return fd;
         }
-        if (errno == EINTR)
-            continue;
-        if (errno != EEXIST)
-            return -errno;
+        close(dir);
+        if (fd != -EEXIST)
+            return fd;
         /* It exists (a file, or a symbolic link: O_EXCL never follows one). */
         fd = smi_file_open(path, 1, 0);
         if (fd != -ENOENT)
             return fd;
     }
     return -EAGAIN;
+}
+
+/* The name of user `uid` for a message ("uid N" when it has none). */
+static void smi_user_name(uid_t uid, char *out, size_t size)
+{
+    char *buf = NULL;
+    struct passwd pw;
+    if (smi_lookup_user(uid, &pw, &buf) == 0)
+        snprintf(out, size, "%s", pw.pw_name);
+    else
+        snprintf(out, size, "uid %u", (unsigned)uid);
+    free(buf);
+}
+
+/* The name of group `gid` for a message. */
+static void smi_group_name(gid_t gid, char *out, size_t size)
+{
+    char *buf = NULL;
+    struct group gr;
+    if (smi_lookup_group(gid, &gr, &buf) == 0)
+        snprintf(out, size, "%s", gr.gr_name);
+    else
+        snprintf(out, size, "gid %u", (unsigned)gid);
+    free(buf);
+}
+
+/* One line for a refusal: the rule and the fix. */
+static void smi_file_why_text(int why, const char *path, int fd, int dir, char *out, size_t size)
+{
+    struct stat st, ds;
+    memset(&st, 0, sizeof st);
+    memset(&ds, 0, sizeof ds);
+    (void)fstat(fd, &st);
+    if (dir >= 0)
+        (void)fstat(dir, &ds);
+    /* The folder as the caller named it. */
+    const char *slash = strrchr(path, '/');
+    char folder[PATH_MAX];
+    if (!slash)
+        snprintf(folder, sizeof folder, ".");
+    else if (slash == path)
+        snprintf(folder, sizeof folder, "/");
+    else
+        snprintf(folder, sizeof folder, "%.*s", (int)(slash - path), path);
+    char who[256], grp[256];
+    const char *gwhy = NULL;
+    unsigned mode = (unsigned)(st.st_mode & 07777), dmode = (unsigned)(ds.st_mode & 07777);
+    switch (why) {
+    case SMI_WHY_LINK:
+        snprintf(out, size,
+                 "%s is a symbolic link (never followed at the last component of a path): "
+                 "name the file itself (readlink -f %s)",
+                 path, path);
+        break;
+    case SMI_WHY_NOT_REGULAR:
+        snprintf(out, size, "%s is not a regular file (a FIFO, a socket or a device)", path);
+        break;
+    case SMI_WHY_OWNER:
+        smi_user_name(st.st_uid, who, sizeof who);
+        snprintf(out, size,
+                 "%s belongs to %s, not to this process's user (uid %u): only its owner uses "
+                 "it; use a file of your own",
+                 path, who, (unsigned)geteuid());
+        break;
+    case SMI_WHY_FOLDER_OWNER:
+        smi_user_name(ds.st_uid, who, sizeof who);
+        snprintf(out, size,
+                 "its folder %s belongs to %s, who could replace the file between the check "
+                 "and the use: keep the file in a folder of your own",
+                 folder, who);
+        break;
+    case SMI_WHY_FOLDER_WRITE:
+        if (ds.st_mode & 002) {
+            snprintf(out, size,
+                     "its folder %s (mode %04o) lets others write it and is not sticky: they "
+                     "could replace the file; chmod o-w %s (or chmod +t %s)",
+                     folder, dmode, folder, folder);
+        } else {
+            (void)smi_others_may(&ds, dir, 02, &gwhy);
+            smi_group_name(ds.st_gid, grp, sizeof grp);
+            snprintf(out, size,
+                     "its folder %s (mode %04o) lets group %s write it (%s) and is not sticky: "
+                     "its members could replace the file; chmod g-w %s",
+                     folder, dmode, grp,
+                     gwhy ? gwhy : "an access control list may grant others", folder);
+        }
+        break;
+    case SMI_WHY_FILE_OTHERS:
+        snprintf(out, size,
+                 "%s (mode %04o) is writable by others: chmod o-w %s (or keep it in a folder "
+                 "of yours that only you can enter: chmod 700 %s)",
+                 path, mode, path, folder);
+        break;
+    case SMI_WHY_FILE_GROUP:
+        (void)smi_others_may(&st, fd, 02, &gwhy);
+        smi_group_name(st.st_gid, grp, sizeof grp);
+        snprintf(out, size,
+                 "%s (mode %04o) is writable by group %s, which is not its owner's private "
+                 "group (%s)%s: chmod g-w %s (or keep it in a folder of yours that only you "
+                 "can enter: chmod 700 %s)",
+                 path, mode, grp, gwhy ? gwhy : "an access control list may grant others",
+                 st.st_nlink > 1 ? ", and it has other names" : "", path, folder);
+        break;
+    default: snprintf(out, size, "%s is accepted", path); break;
+    }
+}
+
+int smi_file_explain(const char *path, unsigned flags, char *why, size_t size)
+{
+    char none[1];
+    if (!why || size == 0) {
+        why = none;
+        size = sizeof none;
+    }
+    why[0] = '\0';
+    const char *base = path;
+    int dir = -1;
+    if (!(flags & SMI_FILE_ANY_OWNER)) {
+        int err = smi_open_folder(path, &base, &dir);
+        if (err < 0)
+            return err;
+    }
+    /* O_PATH opens nothing for reading or writing, never waits on a FIFO,
+       and with O_NOFOLLOW gives the link itself. */
+    int oflags = O_PATH | O_CLOEXEC | ((flags & SMI_FILE_FOLLOW) ? 0 : O_NOFOLLOW);
+    int fd = smi_openat(dir >= 0 ? dir : AT_FDCWD, dir >= 0 ? base : path, oflags, 0);
+    int rc = fd;
+    if (fd >= 0) {
+        int verdict = smi_file_verdict(fd, dir, flags);
+        rc = smi_verdict_code(verdict);
+        if (rc == SMI_FILE_UNSAFE)
+            smi_file_why_text(verdict, path, fd, dir, why, size);
+        close(fd);
+    }
+    if (dir >= 0)
+        close(dir);
+    return rc;
 }
 
 void smi_file_remove(const char *path, int fd)

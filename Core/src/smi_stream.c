@@ -13,6 +13,7 @@
 #include "smi_platform.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -169,7 +170,7 @@ static int smi_open_error(int err, int missing)
 {
     switch (err) {
     case SMI_FILE_UNSAFE: /* a symbolic link (O_NOFOLLOW: ELOOP), not a regular
-                             file, another owner, writable by group or others */
+                             file, another owner, another user could change it */
         return IMAGESTREAM_UNSAFE_FILE;
     case -ENOENT:
     case -ENOTDIR:
@@ -861,4 +862,22 @@ SharedMemoryImageError SharedMemoryImageStream_info(SharedMemoryImageStream s,
         return rc;
     /* (Read through the descriptor, as inspect does: never the mapping.) */
     return smi_inspect_file(s->fd, s, info);
+}
+
+SharedMemoryImageError SharedMemoryImageStream_checkfile(const char *filename, uint32_t options,
+                                                         char *why, size_t why_size)
+{
+    if (why && why_size > 0)
+        why[0] = '\0';
+    if (!filename || (options & ~(uint32_t)SMI_KNOWN_OPTIONS))
+        return IMAGESTREAM_BAD_ARGS;
+    /* The rules create() applies (Core/LAYOUT.md, "Opening files"). */
+    unsigned flags = (options & IMAGESTREAM_OPTIONS_ANYFILE) ? SMI_FILE_ANY_OWNER | SMI_FILE_FOLLOW
+                                                             : 0;
+    int err = smi_file_explain(filename, flags, why, why_size);
+    if (err == 0)
+        return IMAGESTREAM_NOERROR;
+    if (err != SMI_FILE_UNSAFE && why && why_size > 0)
+        snprintf(why, why_size, "%s: %s", filename, strerror(-err));
+    return smi_open_error(err, IMAGESTREAM_BAD_FILE_SIZE);
 }
