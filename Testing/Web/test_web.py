@@ -313,7 +313,51 @@ def case_h264():
     W.log("PASS")
 
 
-CASES = {"h264": case_h264, "restart": case_restart, "resize": case_resize, "play": case_play, "viewers": case_viewers, "token": case_token, "garbage": case_garbage}
+def case_paraview():
+    pvpython, plugin = os.environ.get("SMI_PVPYTHON"), os.environ.get("SMI_PLUGIN")
+    if not pvpython or not plugin:
+        W.skip("ParaView's pvpython and the plugin are needed")
+    if not os.environ.get("DISPLAY"):
+        W.skip("pvpython renders through X: run under Xvfb (DISPLAY is not set)")
+    with W.Processes() as P:
+        stream = P.path("view.smi")
+        expected_path = P.path("expected.npy")
+        pv = P.start("pvpython", [pvpython, "--force-offscreen-rendering",
+                                  os.path.join(os.path.dirname(os.path.abspath(__file__)), "paraview_view.py"),
+                                  "--plugin", plugin, stream, expected_path])
+        W.wait_until("pvpython to publish the view",
+                     lambda: "publishing" in P.output("pvpython") or pv.poll() is not None, timeout=90)
+        if pv.poll() is not None:
+            W.fail("pvpython exited with %s" % pv.returncode)
+        expected = W.np.load(expected_path)
+        _, url = P.web([stream])
+        d = P.browser()
+        d.get(url + "/view/view")
+        W.wait_playing(d, frames=5, timeout=60)
+        best = (-1.0, -1.0)
+        for _ in range(3):
+            image = W.grab(d)
+            if image is None or image.shape != expected.shape:
+                W.fail("the video is %s, the view %s" % (None if image is None else image.shape, expected.shape))
+            p_luma = W.psnr(W.luma(image), W.luma(expected))
+            p_rgb = W.psnr(image, expected)
+            W.log("ParaView's view drawn to a canvas: PSNR %.1f dB (luma; R, G, B: %.1f dB)" % (p_luma, p_rgb))
+            best = max(best, (p_luma, p_rgb))
+            if p_luma >= 30:
+                break
+            time.sleep(0.5)
+        if best[0] < 30:
+            W.fail("the page does not show the ParaView view: PSNR %.1f dB" % best[0])
+        shot = P.path("paraview.png")
+        d.save_screenshot(shot)
+        if os.environ.get("SMI_WEB_SCREENSHOT"):
+            import shutil
+            shutil.copy(shot, os.environ["SMI_WEB_SCREENSHOT"])
+        W.log("ok: a ParaView view plays in Chromium")
+    W.log("PASS")
+
+
+CASES = {"paraview": case_paraview, "h264": case_h264, "restart": case_restart, "resize": case_resize, "play": case_play, "viewers": case_viewers, "token": case_token, "garbage": case_garbage}
 
 
 def main():
