@@ -392,8 +392,14 @@ static void smi_file_why_text(int why, const char *path, int fd, int dir, char *
         snprintf(folder, sizeof folder, "/");
     else
         snprintf(folder, sizeof folder, "%.*s", (int)(slash - path), path);
-    char who[256], grp[256];
+    char who[256], grp[256], alone[PATH_MAX + 96];
     const char *gwhy = NULL;
+    /* Rule (b), as a way out: the caller's folder closed to others. */
+    if (dir >= 0 && ds.st_uid == geteuid() && !(ds.st_mode & S_ISVTX))
+        snprintf(alone, sizeof alone, "keep it in a folder only you can enter: chmod 700 %s",
+                 folder);
+    else
+        snprintf(alone, sizeof alone, "move it into a folder of yours that only you can enter");
     unsigned mode = (unsigned)(st.st_mode & 07777), dmode = (unsigned)(ds.st_mode & 07777);
     switch (why) {
     case SMI_WHY_LINK:
@@ -436,20 +442,17 @@ static void smi_file_why_text(int why, const char *path, int fd, int dir, char *
         }
         break;
     case SMI_WHY_FILE_OTHERS:
-        snprintf(out, size,
-                 "%s (mode %04o) is writable by others: chmod o-w %s (or keep it in a folder "
-                 "of yours that only you can enter: chmod 700 %s)",
-                 path, mode, path, folder);
+        snprintf(out, size, "%s (mode %04o) is writable by others: chmod o-w %s (or %s)", path,
+                 mode, path, alone);
         break;
     case SMI_WHY_FILE_GROUP:
         (void)smi_others_may(&st, fd, 02, &gwhy);
         smi_group_name(st.st_gid, grp, sizeof grp);
         snprintf(out, size,
                  "%s (mode %04o) is writable by group %s, which is not its owner's private "
-                 "group (%s)%s: chmod g-w %s (or keep it in a folder of yours that only you "
-                 "can enter: chmod 700 %s)",
+                 "group (%s)%s: chmod g-w %s (or %s)",
                  path, mode, grp, gwhy ? gwhy : "an access control list may grant others",
-                 st.st_nlink > 1 ? ", and it has other names" : "", path, folder);
+                 st.st_nlink > 1 ? ", and it has other names" : "", path, alone);
         break;
     default: snprintf(out, size, "%s is accepted", path); break;
     }
