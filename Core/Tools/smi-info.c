@@ -6,8 +6,9 @@
  *
  * It reads the file through SharedMemoryImageStream_inspect(), which never
  * writes a byte of it and never attaches, so it is safe on a live stream (and
- * on one served by EnSight). It reads files of any owner, but never through
- * a symbolic link, and never waits on a FIFO (both: exit status 1).
+ * on one served by EnSight). It reads files of any owner and mode, but never
+ * through a symbolic link (unless --any-file), and never waits on a FIFO
+ * (both: exit status 1).
  *
  * Exit status: 0 every FILE is a valid stream; 1 a FILE is missing or not a
  * valid stream (the library's error string says why); 2 usage error.
@@ -26,12 +27,15 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "Usage: smi-info [--json] FILE...\n"
+            "Usage: smi-info [--json] [--any-file] FILE...\n"
             "Show the state of shared-memory image stream FILE without changing it:\n"
             "layout, version, file size, server alive, clients, buffers, last frame.\n"
+            "It only reads, so it reads files of any owner and mode (the files smi-read\n"
+            "and smi-publish refuse without --any-file), but not through a symbolic link.\n"
             "\n"
-            "  -j, --json   print one JSON object per FILE (one per line)\n"
-            "  -h, --help   show this help and exit\n"
+            "  -j, --json       print one JSON object per FILE (one per line)\n"
+            "  -A, --any-file   also follow a symbolic link at FILE\n"
+            "  -h, --help       show this help and exit\n"
             "\n"
             "Exit status: 0 valid stream(s), 1 missing or invalid file, 2 usage error.\n");
 }
@@ -170,13 +174,16 @@ static void print_json(const char *path, const SharedMemoryStreamInfo *info)
     printf("]}\n");
 }
 
-static int show(const char *path, int json)
+static int show(const char *path, int json, int any_file)
 {
     SharedMemoryStreamInfo info;
     memset(&info, 0, sizeof info);
-    SharedMemoryImageError rc = SharedMemoryImageStream_inspect(path, &info);
+    /* --any-file: the file a symbolic link points to (inspect never follows one). */
+    char *real = any_file ? realpath(path, NULL) : NULL;
+    SharedMemoryImageError rc = SharedMemoryImageStream_inspect(real ? real : path, &info);
+    free(real);
     if (rc < IMAGESTREAM_NOERROR) {
-        char detail[96] = "";
+        char detail[1200] = "";
         if (rc == IMAGESTREAM_VERSION_MISMATCH && info.version != 0)
             snprintf(detail, sizeof detail, " (extended layout version %u found)", info.version);
         else if (rc == IMAGESTREAM_BAD_FILE_FORMAT && info.layout == IMAGESTREAM_LAYOUT_EXTENDED)
@@ -185,7 +192,8 @@ static int show(const char *path, int json)
             snprintf(detail, sizeof detail,
                      " (no extended-layout magic, and not a valid EnSight-layout stream)");
         else if (rc == IMAGESTREAM_UNSAFE_FILE) /* which: a link, a FIFO, ... */
-            smi_tool_unsafe_detail(path, detail, sizeof detail);
+            smi_tool_unsafe_detail(path, any_file ? IMAGESTREAM_OPTIONS_ANYFILE : 0, detail,
+                                   sizeof detail);
         fprintf(stderr, "smi-info: %s: %s%s\n", path, SharedMemoryImageStream_errorstring(rc),
                 detail);
         if (json) {
@@ -205,20 +213,23 @@ static int show(const char *path, int json)
 }
 
 /* Sets *json; returns SMI_CLI_RUN to go on, or the exit status. */
-static int parse_options(int argc, char **argv, int *json)
+static int parse_options(int argc, char **argv, int *json, int *any_file)
 {
     static const struct option options[] = {
         {"json", no_argument, NULL, 'j'},
+        {"any-file", no_argument, NULL, 'A'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     char optstring[16];
     smi_cli_optstring(options, optstring, sizeof optstring);
     *json = 0;
+    *any_file = 0;
     int c;
     while ((c = getopt_long(argc, argv, optstring, options, NULL)) != -1) {
         switch (c) {
         case 'j': *json = 1; break;
+        case 'A': *any_file = 1; break;
         case 'h': usage(stdout); return 0;
         default:
             smi_tool_option_error("smi-info", c, argv);
@@ -235,13 +246,13 @@ static int parse_options(int argc, char **argv, int *json)
 }
 
 /* Show every FILE; 1 when any is missing or invalid, else 0. */
-static int show_all(int count, char **paths, int json)
+static int show_all(int count, char **paths, int json, int any_file)
 {
     int status = 0;
     for (int i = 0; i < count; i++) {
         if (!json && i > 0)
             printf("\n");
-        if (show(paths[i], json) != 0)
+        if (show(paths[i], json, any_file) != 0)
             status = 1;
     }
     if (fflush(stdout) != 0) {
@@ -253,9 +264,9 @@ static int show_all(int count, char **paths, int json)
 
 int main(int argc, char **argv)
 {
-    int json;
-    int status = parse_options(argc, argv, &json);
+    int json, any_file;
+    int status = parse_options(argc, argv, &json, &any_file);
     if (status != SMI_CLI_RUN)
         return status;
-    return show_all(argc - optind, argv + optind, json);
+    return show_all(argc - optind, argv + optind, json, any_file);
 }

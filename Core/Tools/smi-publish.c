@@ -38,7 +38,7 @@ typedef struct options_t {
     uint64_t frames;   /* with has_frames */
     int has_frames;
     uint32_t min_buffers, max_buffers; /* extended layout; 0: the library's default */
-    int ensight, copy, flip, quiet;
+    int ensight, copy, flip, any_file, quiet;
 } options_t;
 
 static void usage(FILE *out)
@@ -69,6 +69,12 @@ static void usage(FILE *out)
             "                       IMAGESTREAM_OPTIONS_FLIPVERTICAL turn them upright\n"
             "  -i, --image FILE     publish this binary PPM (P6) instead of the pattern;\n"
             "                       its size replaces --size\n"
+            "  -A, --any-file       use FILE as it is, whoever could change it: another\n"
+            "                       user's file, one others may write or replace, a symbolic\n"
+            "                       link (IMAGESTREAM_OPTIONS_ANYFILE; for streams shared\n"
+            "                       between users on purpose; such a file is not grown).\n"
+            "                       Without it such files are refused, and the message says\n"
+            "                       which rule and the fix\n"
             "  -q, --quiet          no status lines or notes on stderr (errors still)\n"
             "  -h, --help           show this help and exit\n"
             "\n"
@@ -171,6 +177,7 @@ static int parse_options(int argc, char **argv, options_t *o)
         {"copy", no_argument, NULL, 'c'},
         {"flip", no_argument, NULL, 'F'},
         {"image", required_argument, NULL, 'i'},
+        {"any-file", no_argument, NULL, 'A'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -189,6 +196,7 @@ static int parse_options(int argc, char **argv, options_t *o)
         case 'e': o->ensight = 1; break;
         case 'c': o->copy = 1; break;
         case 'F': o->flip = 1; break;
+        case 'A': o->any_file = 1; break;
         case 'q': o->quiet = 1; break;
         case 'h': usage(stdout); return 0;
         case '?':
@@ -397,21 +405,34 @@ static int open_server(publisher_t *p)
     }
     SharedMemoryImageError rc = SharedMemoryImageStream_createfilelayout(
         o->path, o->ensight ? IMAGESTREAM_LAYOUT_ENSIGHT : IMAGESTREAM_LAYOUT_EXTENDED, &p->desc);
+    /* --any-file: a file the rules refuse is served as it is (not grown). */
+    if (rc == IMAGESTREAM_UNSAFE_FILE && o->any_file &&
+        SharedMemoryImageStream_checkfile(o->path, IMAGESTREAM_OPTIONS_ANYFILE, NULL, 0) ==
+            IMAGESTREAM_NOERROR)
+        rc = IMAGESTREAM_NOERROR;
     if (rc < IMAGESTREAM_NOERROR) {
-        fprintf(stderr, "smi-publish: cannot create %s for %ux%u %s frames: %s\n", o->path,
+        char detail[1200] = "";
+        if (rc == IMAGESTREAM_UNSAFE_FILE)
+            smi_tool_unsafe_detail(o->path, IMAGESTREAM_OPTIONS_NONE, detail, sizeof detail);
+        fprintf(stderr, "smi-publish: cannot create %s for %ux%u %s frames: %s%s\n", o->path,
                 o->width, o->height, smi_tool_format_name(o->format),
-                SharedMemoryImageStream_errorstring(rc));
+                SharedMemoryImageStream_errorstring(rc), detail);
         return 1;
     }
     uint32_t create_options = IMAGESTREAM_OPTIONS_SERVER;
+    if (o->any_file)
+        create_options |= IMAGESTREAM_OPTIONS_ANYFILE;
     if (!o->ensight)
         create_options |= IMAGESTREAM_OPTIONS_EXTENDED;
     if (o->flip)
         create_options |= IMAGESTREAM_OPTIONS_FLIPVERTICAL;
     rc = SharedMemoryImageStream_create(o->path, create_options, &p->server);
     if (rc < IMAGESTREAM_NOERROR) {
-        fprintf(stderr, "smi-publish: cannot serve %s: %s\n", o->path,
-                SharedMemoryImageStream_errorstring(rc));
+        char detail[1200] = "";
+        if (rc == IMAGESTREAM_UNSAFE_FILE)
+            smi_tool_unsafe_detail(o->path, create_options, detail, sizeof detail);
+        fprintf(stderr, "smi-publish: cannot serve %s: %s%s\n", o->path,
+                SharedMemoryImageStream_errorstring(rc), detail);
         p->server = NULL;
         return 1;
     }

@@ -32,7 +32,7 @@ typedef struct options_t {
     int has_frames;
     double seconds;       /* 0 = no limit */
     double timeout;       /* 0 = none */
-    int wait_file, verify, touch, any_format, keep_going, quiet;
+    int wait_file, verify, touch, any_format, any_file, keep_going, quiet;
 } options_t;
 
 static void usage(FILE *out)
@@ -60,6 +60,11 @@ static void usage(FILE *out)
             "                       (from the start for the first frame, then since the last)\n"
             "  -a, --any-format     also take frames that are not RGB8 (rgba8, gray8, gray16,\n"
             "                       float32); without it such frames are skipped and counted\n"
+            "  -A, --any-file       use FILE as it is, whoever could change it: another\n"
+            "                       user's file, one others may write or replace, a symbolic\n"
+            "                       link (IMAGESTREAM_OPTIONS_ANYFILE; for streams shared\n"
+            "                       between users on purpose). Without it such files are\n"
+            "                       refused, and the message says which rule and the fix\n"
             "  -q, --quiet          no status lines or notes on stderr (errors still)\n"
             "  -h, --help           show this help and exit\n"
             "\n"
@@ -138,6 +143,7 @@ static int parse_options(int argc, char **argv, options_t *o)
         {"save-frame", required_argument, NULL, 'k'},
         {"timeout", required_argument, NULL, 'T'},
         {"any-format", no_argument, NULL, 'a'},
+        {"any-file", no_argument, NULL, 'A'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -154,6 +160,7 @@ static int parse_options(int argc, char **argv, options_t *o)
         case 'P': o->touch = 1; break;
         case 'K': o->keep_going = 1; break;
         case 'a': o->any_format = 1; break;
+        case 'A': o->any_file = 1; break;
         case 'q': o->quiet = 1; break;
         case 'h': usage(stdout); return EXIT_OK;
         case '?':
@@ -175,12 +182,15 @@ static int parse_options(int argc, char **argv, options_t *o)
    frame: this client would claim EnSight's one client place, and the server's
    initialization would then undo the attach. Returns NOERROR when ready,
    else why not: inspect's error (never blocking: a FIFO at the path is
-   UNSAFE_FILE at once), or BAD_FILE_SIZE for a file no server set up yet. */
-static SharedMemoryImageError file_ready(const char *path)
+   UNSAFE_FILE at once), or BAD_FILE_SIZE for a file no server set up yet.
+   With --any-file (`follow`) a symbolic link is inspected where it points. */
+static SharedMemoryImageError file_ready(const char *path, int follow)
 {
     SharedMemoryStreamInfo info;
     memset(&info, 0, sizeof info);
-    SharedMemoryImageError rc = SharedMemoryImageStream_inspect(path, &info);
+    char *real = follow ? realpath(path, NULL) : NULL;
+    SharedMemoryImageError rc = SharedMemoryImageStream_inspect(real ? real : path, &info);
+    free(real);
     if (rc != IMAGESTREAM_NOERROR)
         return rc < IMAGESTREAM_NOERROR ? rc : IMAGESTREAM_BAD_FILE_SIZE;
     if (info.layout == IMAGESTREAM_LAYOUT_EXTENDED)
@@ -203,11 +213,12 @@ static int retry_while_waiting(SharedMemoryImageError rc)
 
 /* "cannot attach" and timeout messages: the library's string, and for an
    unsafe file what it is. */
-static void print_attach_error(const char *what, const char *path, SharedMemoryImageError rc)
+static void print_attach_error(const char *what, const char *path, uint32_t options,
+                               SharedMemoryImageError rc)
 {
-    char detail[128] = "";
+    char detail[1200] = "";
     if (rc == IMAGESTREAM_UNSAFE_FILE)
-        smi_tool_unsafe_detail(path, detail, sizeof detail);
+        smi_tool_unsafe_detail(path, options, detail, sizeof detail);
     fprintf(stderr, "%s%s%s\n", what, SharedMemoryImageStream_errorstring(rc), detail);
 }
 
@@ -216,14 +227,15 @@ static void print_attach_error(const char *what, const char *path, SharedMemoryI
 static int attach(const options_t *o, double start, SharedMemoryImageStream *stream)
 {
     const uint32_t create_options =
-        o->any_format ? IMAGESTREAM_OPTIONS_ANYFORMAT : IMAGESTREAM_OPTIONS_NONE;
+        (o->any_format ? IMAGESTREAM_OPTIONS_ANYFORMAT : IMAGESTREAM_OPTIONS_NONE) |
+        (o->any_file ? IMAGESTREAM_OPTIONS_ANYFILE : IMAGESTREAM_OPTIONS_NONE);
     char what[1200];
     int noted_unsafe = 0;
     for (;;) {
         /* Neither call blocks (a FIFO at the path is refused at once), so
            --timeout and SIGINT/SIGTERM are seen within one 20 ms step. */
         SharedMemoryImageError rc = IMAGESTREAM_NOERROR;
-        if (!o->wait_file || (rc = file_ready(o->path)) == IMAGESTREAM_NOERROR) {
+        if (!o->wait_file || (rc = file_ready(o->path, o->any_file)) == IMAGESTREAM_NOERROR) {
             rc = SharedMemoryImageStream_create(o->path, create_options, stream);
             if (rc >= IMAGESTREAM_NOERROR) {
                 if (rc == IMAGESTREAM_RECONNECTING && !o->quiet)
@@ -234,13 +246,13 @@ static int attach(const options_t *o, double start, SharedMemoryImageStream *str
             *stream = NULL;
             if (!o->wait_file || !retry_while_waiting(rc)) {
                 snprintf(what, sizeof what, "smi-read: cannot attach to %s: ", o->path);
-                print_attach_error(what, o->path, rc);
+                print_attach_error(what, o->path, create_options, rc);
                 return EXIT_FAIL;
             }
         }
         if (rc == IMAGESTREAM_UNSAFE_FILE && !noted_unsafe && !o->quiet) {
             snprintf(what, sizeof what, "smi-read: %s: waiting: ", o->path);
-            print_attach_error(what, o->path, rc);
+            print_attach_error(what, o->path, create_options, rc);
             noted_unsafe = 1;
         }
         if (smi_tool_stop)
@@ -249,7 +261,7 @@ static int attach(const options_t *o, double start, SharedMemoryImageStream *str
             snprintf(what, sizeof what,
                      "smi-read: timeout: %s is not a served stream after %g s: ", o->path,
                      o->timeout);
-            print_attach_error(what, o->path, rc);
+            print_attach_error(what, o->path, create_options, rc);
             return EXIT_TIMEOUT;
         }
         smi_tool_sleep_until_ns(smi_tool_now_ns() + 20000000u);

@@ -2,6 +2,8 @@
 /* smi_cli.c -- command-line glue shared by the tools (see smi_cli.h). */
 #include "smi_cli.h"
 
+#include "shared_memory_image.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -155,11 +157,13 @@ int smi_tool_install_stop_handler(void)
 
 /* ---- Messages ------------------------------------------------------------- */
 
-void smi_tool_unsafe_detail(const char *path, char *out, size_t n)
+void smi_tool_unsafe_detail(const char *path, uint32_t options, char *out, size_t n)
 {
     struct stat st;
+    if (n == 0)
+        return;
     out[0] = '\0';
-    if (n == 0 || lstat(path, &st) != 0)
+    if (lstat(path, &st) != 0)
         return;
     const char *kind = S_ISLNK(st.st_mode)                          ? "a symbolic link"
                        : S_ISFIFO(st.st_mode)                       ? "a FIFO"
@@ -167,12 +171,17 @@ void smi_tool_unsafe_detail(const char *path, char *out, size_t n)
                        : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
                        : S_ISDIR(st.st_mode)                        ? "a directory"
                                                                     : NULL;
-    if (kind)
+    if (kind && S_ISLNK(st.st_mode) && !(options & IMAGESTREAM_OPTIONS_ANYFILE)) {
+        snprintf(out, n, " (%s: name the file itself, or pass --any-file to follow it)", kind);
+        return;
+    }
+    if (kind) {
         snprintf(out, n, " (%s)", kind);
-    else if (st.st_uid != geteuid())
-        snprintf(out, n, " (owned by uid %lu, not %lu)", (unsigned long)st.st_uid,
-                 (unsigned long)geteuid());
-    else if (st.st_mode & 022)
-        snprintf(out, n, " (mode %04o: group or others may write it)",
-                 (unsigned)(st.st_mode & 07777));
+        return;
+    }
+    /* A regular file: which rule failed, and the fix. */
+    char why[1024];
+    if (SharedMemoryImageStream_checkfile(path, options, why, sizeof why) ==
+        IMAGESTREAM_UNSAFE_FILE)
+        snprintf(out, n, " (%s; or pass --any-file to use it as it is)", why);
 }

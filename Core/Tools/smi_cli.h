@@ -76,11 +76,15 @@ int smi_tool_install_stop_handler(void);
 /* ---- Messages ------------------------------------------------------------- */
 
 /**
- * After IMAGESTREAM_UNSAFE_FILE for `path`: what the path is, for a message,
- * as " (a FIFO)", " (a symbolic link)", " (owned by uid 1000, not 0)",
- * " (mode 0666: group or others may write it)"; "" when nothing is found
- * (the file changed meanwhile). Looks at the path without following it.
+ * After IMAGESTREAM_UNSAFE_FILE for `path` opened with create() `options`:
+ * what the path is or which rule failed, and the fix, for a message, as
+ * " (a FIFO)", " (a symbolic link: name the file itself, or pass --any-file
+ * to follow it)", " (FILE (mode 0664) is writable by group staff, which is
+ * not its owner's private group (...): chmod g-w FILE (...); or pass
+ * --any-file to use it as it is)" (SharedMemoryImageStream_checkfile());
+ * "" when nothing is found (the file changed meanwhile). Looks at the path
+ * without following it. Give `out` 1200 bytes.
  */
-void smi_tool_unsafe_detail(const char *path, char *out, size_t n);
+void smi_tool_unsafe_detail(const char *path, uint32_t options, char *out, size_t n);
 
 #endif /* SMI_CLI_H */

@@ -10,8 +10,14 @@
 #   or on a file that never appears;
 # - smi-publish refuses a FIFO and a planted symbolic link (the file the link
 #   points to is left as it was);
-# - a served stream made group/other-writable, or given to another user
-#   (as root), is refused by smi-read and still shown by smi-info.
+# - a served stream made writable by others in a folder others may enter,
+#   or given to another user (as root), is refused by smi-read (the message
+#   names the rule and the fix, chmod o-w FILE, and --any-file) and still
+#   shown by smi-info; smi-read --any-file reads it;
+# - --any-file: smi-read and smi-info follow a symbolic link, smi-publish
+#   serves through one;
+# - under umask 002 in a 0700 folder (pyensight's mkdtemp case) a 0664 file
+#   is served and read with no option at all.
 . "$(dirname "$0")/tools_test_lib.sh"
 
 now() { date +%s.%N; }
@@ -39,7 +45,12 @@ gone_within() {
     echo "ok: $3: ended by SIGTERM"
 }
 
-unsafe='the stream file is a symbolic link, not a regular file, owned by another user, or writable by group or others'
+unsafe='the stream file is a symbolic link, not a regular file, owned by another user, or another user could write or replace it'
+linkfix='a symbolic link: name the file itself, or pass --any-file to follow it'
+# expect_fixed NAME TEXT: the output file NAME holds TEXT (no pattern).
+expect_fixed() {
+    grep -q -F -- "$2" "$WORK/$1" || fail "$1 does not hold \"$2\""
+}
 
 # ---- A FIFO at the stream path ------------------------------------------------
 fifo=$WORK/fifo.smi
@@ -90,25 +101,35 @@ printf 'precious data\n' >"$victim"
 link=$WORK/link.smi
 ln -s "$victim" "$link"
 expect_rc publish_link 1 timeout 10 "$SMI_PUBLISH" --frames 1 --quiet "$link"
-expect_in publish_link.err "^smi-publish: cannot create $link .*: $unsafe$"
+expect_in publish_link.err "^smi-publish: cannot create $link .*: $unsafe \\($linkfix\\)$"
 [ "$(cat "$victim")" = "precious data" ] || fail "the link's target was changed"
 [ -L "$link" ] || fail "the link was replaced"
 expect_rc info_link 1 timeout 10 "$SMI_INFO" "$link"
-expect_in info_link.err "^smi-info: $link: $unsafe \\(a symbolic link\\)$"
+expect_in info_link.err "^smi-info: $link: $unsafe \\($linkfix\\)$"
 expect_rc read_link 1 timeout 10 "$SMI_READ" --timeout 1 "$link"
-expect_in read_link.err "\\(a symbolic link\\)$"
+expect_in read_link.err "\\($linkfix\\)$"
 # A dangling link: its target is not created.
 ln -s "$WORK/target.smi" "$WORK/dangling.smi"
 expect_rc publish_dangling 1 timeout 10 "$SMI_PUBLISH" --frames 1 --quiet "$WORK/dangling.smi"
 [ ! -e "$WORK/target.smi" ] || fail "smi-publish created the dangling link's target"
 
 # ---- A served stream with a careless mode, or another owner -------------------------
+# (in a folder others may enter: in a 0700 folder no mode lets anyone else in)
+chmod 0755 "$WORK"
 start_bg publish "$SMI_PUBLISH" --size 64x48 --rate 50 --seconds 30 --quiet "$STREAM"
 publisher=$BG_PID
 wait_until 10 served "$STREAM" || fail "the publisher did not start"
 chmod 0666 "$STREAM"
 expect_rc read_mode 1 timeout 10 "$SMI_READ" --frames 1 --timeout 2 "$STREAM"
-expect_in read_mode.err "^smi-read: cannot attach to $STREAM: $unsafe \\(mode 0666: group or others may write it\\)$"
+expect_in read_mode.err "^smi-read: cannot attach to $STREAM: $unsafe \\("
+expect_fixed read_mode.err "$STREAM (mode 0666) is writable by others: chmod o-w $STREAM"
+expect_fixed read_mode.err "; or pass --any-file to use it as it is)"
+expect_rc read_mode_any 0 timeout 10 "$SMI_READ" --any-file --frames 2 --verify --timeout 5 --quiet "$STREAM"
+ln -s "$STREAM" "$WORK/alias.smi"
+expect_rc read_alias_any 0 timeout 10 "$SMI_READ" -A --frames 2 --verify --timeout 5 --quiet "$WORK/alias.smi"
+expect_rc info_alias_any 0 timeout 10 "$SMI_INFO" --any-file "$WORK/alias.smi"
+expect_in info_alias_any.out '^server: +alive'
+rm -f "$WORK/alias.smi"
 expect_rc info_mode 0 timeout 10 "$SMI_INFO" "$STREAM" # inspect only reads
 expect_in info_mode.out '^server: +alive'
 chmod 0644 "$STREAM"
@@ -116,7 +137,9 @@ expect_rc read_0644 0 timeout 10 "$SMI_READ" --frames 2 --verify --timeout 5 --q
 if [ "$(id -u)" -eq 0 ]; then
     chown 65534 "$STREAM" # the root publisher keeps its open file
     expect_rc read_owner 1 timeout 10 "$SMI_READ" --frames 1 --timeout 2 "$STREAM"
-    expect_in read_owner.err "^smi-read: cannot attach to $STREAM: $unsafe \\(owned by uid 65534, not 0\\)$"
+    expect_in read_owner.err "^smi-read: cannot attach to $STREAM: $unsafe \\("
+    expect_fixed read_owner.err "belongs to nobody, not to this process's user (uid 0)"
+    expect_rc read_owner_any 0 timeout 10 "$SMI_READ" --any-file --frames 1 --timeout 5 --quiet "$STREAM"
     expect_rc info_owner 0 timeout 10 "$SMI_INFO" "$STREAM"
     chown 0 "$STREAM"
 else
@@ -124,4 +147,23 @@ else
 fi
 kill -TERM "$publisher"
 wait_bg "$publisher" 0 "smi-publish"
+
+# ---- smi-publish --any-file through a link; refusal names the rule ------------------
+ln -s "$STREAM" "$WORK/alias.smi"
+expect_rc publish_alias 1 timeout 10 "$SMI_PUBLISH" --frames 1 --quiet "$WORK/alias.smi"
+expect_fixed publish_alias.err "$linkfix"
+expect_rc publish_alias_any 0 timeout 20 "$SMI_PUBLISH" --any-file --size 64x48 --frames 3 --rate 0 --quiet "$WORK/alias.smi"
+rm -f "$WORK/alias.smi"
+
+# ---- umask 002 in a private folder: pyensight's case, no option needed ---------------
+private=$(mktemp -d "$WORK/private.XXXXXX") || fail "mktemp"
+chmod 0700 "$private"
+(umask 002 && head -c $((25 << 20)) /dev/zero >"$private/shm")
+[ "$(stat -c %a "$private/shm")" = 664 ] || fail "umask 002 did not make a 0664 file"
+start_bg publish_private "$SMI_PUBLISH" --ensight --size 64x48 --rate 50 --seconds 30 --quiet "$private/shm"
+publisher=$BG_PID
+wait_until 10 served "$private/shm" || fail "the publisher did not serve the 0664 file"
+expect_rc read_private 0 timeout 10 "$SMI_READ" --frames 3 --verify --timeout 5 --quiet "$private/shm"
+kill -TERM "$publisher"
+wait_bg "$publisher" 0 "smi-publish on the 0664 file"
 echo "PASS"
