@@ -2,7 +2,7 @@
 /*
  * smi-web -- shared-memory image streams in a web browser, over WebRTC.
  *
- *   smi-web [--listen ADDR:PORT] [--token T] [--codec vp8|h264] STREAM...
+ *   smi-web [--listen ADDR:PORT] [--token T] [--codec vp8,h264] STREAM...
  *
  * Serves, over HTTP (libsoup 3):
  *   /                 the streams, with their size, format and frame rate
@@ -52,8 +52,10 @@ static void usage(FILE *out)
             "                          one is made up when --token is not given\n"
             "  -t, --token T           viewers need ?token=T on the page (the page passes it\n"
             "                          to the WebSocket); also from SMI_WEB_TOKEN\n"
-            "  -c, --codec C           vp8 (default) or h264 (x264enc tune=zerolatency): one\n"
-            "                          encode per stream, shared by all its viewers\n"
+            "  -c, --codec C[,C]       codecs offered, preferred first: each viewer gets the\n"
+            "                          first its browser decodes (default vp8,h264; h264 is\n"
+            "                          x264enc tune=zerolatency). One encode per stream and\n"
+            "                          codec in use, shared by all its viewers\n"
             "  -b, --bitrate KBPS      target bitrate at 640x480, scaled by the pixel count\n"
             "                          (default 2000)\n"
             "  -m, --max-viewers N     viewers at once, all streams together (default 16)\n"
@@ -380,7 +382,9 @@ static void find_plugin(void)
 int main(int argc, char **argv)
 {
     App app = {0};
-    app.config.codec = SMI_WEB_VP8;
+    app.config.codecs[0] = SMI_WEB_VP8;
+    app.config.codecs[1] = SMI_WEB_H264;
+    app.config.n_codecs = 2;
     app.config.max_viewers = 16;
     app.config.max_message = 64 * 1024;
     const char *listen = DEFAULT_LISTEN;
@@ -415,12 +419,23 @@ int main(int argc, char **argv)
             } else if (strcmp(option, "--token") == 0) {
                 token = value;
             } else if (strcmp(option, "--codec") == 0) {
-                if (g_ascii_strcasecmp(value, "vp8") == 0)
-                    app.config.codec = SMI_WEB_VP8;
-                else if (g_ascii_strcasecmp(value, "h264") == 0)
-                    app.config.codec = SMI_WEB_H264;
-                else {
-                    fprintf(stderr, "smi-web: --codec is vp8 or h264, not \"%s\"\n", value);
+                gchar **names = g_strsplit(value, ",", -1);
+                app.config.n_codecs = 0;
+                gboolean bad = g_strv_length(names) == 0 || g_strv_length(names) > SMI_WEB_CODECS;
+                for (gchar **n = names; *n && !bad; n++) {
+                    SmiWebCodec c = g_ascii_strcasecmp(*n, "vp8") == 0    ? SMI_WEB_VP8
+                                    : g_ascii_strcasecmp(*n, "h264") == 0 ? SMI_WEB_H264
+                                                                          : SMI_WEB_CODECS;
+                    for (guint k = 0; k < app.config.n_codecs; k++)
+                        bad = bad || app.config.codecs[k] == c;
+                    bad = bad || c == SMI_WEB_CODECS;
+                    if (!bad)
+                        app.config.codecs[app.config.n_codecs++] = c;
+                }
+                g_strfreev(names);
+                if (bad) {
+                    fprintf(stderr, "smi-web: --codec is vp8, h264, vp8,h264 or h264,vp8, not \"%s\"\n",
+                            value);
                     return 2;
                 }
             } else if (strcmp(option, "--bitrate") == 0) {

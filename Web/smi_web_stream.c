@@ -32,13 +32,22 @@ typedef struct Viewer {
     GstPad *teepad;
     char *peer;
     guint messages;
-    gboolean answered, playing_sent;
+    gboolean started;               /* its webrtcbin is there (after "hello") */
+    SmiWebCodec codec;              /* what it is sent */
+    gboolean answered;
 } Viewer;
+
+/* One encode for the viewers of one codec. */
+typedef struct Branch {
+    GstElement *valve, *encoder, *tee;
+    guint viewers;
+} Branch;
 
 struct SmiWebStream {
     char *name, *path;
     const SmiWebConfig *config;
-    GstElement *encoder_pipe, *appsrc, *encoder, *tee;
+    GstElement *encoder_pipe, *appsrc, *rawtee;
+    Branch *branches[SMI_WEB_CODECS]; /* made when a viewer first needs them */
     GstElement *reader;             /* NULL while stopped */
     guint reader_bus_watch, encoder_bus_watch, timer;
     GList *viewers;                 /* Viewer* */
@@ -274,6 +283,8 @@ static const char *codec_name(SmiWebCodec codec)
     return codec == SMI_WEB_H264 ? "H264" : "VP8";
 }
 
+static void viewer_start(Viewer *v, SmiWebCodec codec);
+
 /* One signaling message from the browser (main thread). */
 static void on_ws_message(SoupWebsocketConnection *ws, gint type, GBytes *message, gpointer data)
 {
@@ -316,34 +327,49 @@ static void on_ws_message(SoupWebsocketConnection *ws, gint type, GBytes *messag
     }
     const char *why = NULL;
     if (strcmp(kind, "hello") == 0) {
-        /* The codecs the browser can decode ("VP8", "H264", ...), when it says. */
+        /* The codecs the browser can decode ("VP8", "H264", ...), when it says:
+           the first of ours among them; ours first when it does not say. */
         JsonNode *node = json_object_get_member(object, "codecs");
-        if (node && JSON_NODE_HOLDS_ARRAY(node)) {
+        const SmiWebConfig *config = v->stream->config;
+        gint chosen = -1;
+        if (v->started)
+            why = "a second hello";
+        else if (node && JSON_NODE_HOLDS_ARRAY(node)) {
             JsonArray *codecs = json_node_get_array(node);
-            gboolean found = FALSE;
-            for (guint i = 0; i < json_array_get_length(codecs) && i < 64; i++) {
-                JsonNode *c = json_array_get_element(codecs, i);
-                if (JSON_NODE_HOLDS_VALUE(c) && json_node_get_value_type(c) == G_TYPE_STRING &&
-                    g_ascii_strcasecmp(json_node_get_string(c), codec_name(v->stream->config->codec)) == 0)
-                    found = TRUE;
-            }
-            if (!found) {
-                gchar *reason = g_strdup_printf("this browser cannot decode %s (start smi-web with "
-                                                "--codec %s)",
-                                                codec_name(v->stream->config->codec),
-                                                v->stream->config->codec == SMI_WEB_H264 ? "vp8" : "h264");
+            for (guint k = 0; k < config->n_codecs && chosen < 0; k++)
+                for (guint i = 0; i < json_array_get_length(codecs) && i < 64; i++) {
+                    JsonNode *c = json_array_get_element(codecs, i);
+                    if (JSON_NODE_HOLDS_VALUE(c) && json_node_get_value_type(c) == G_TYPE_STRING &&
+                        g_ascii_strcasecmp(json_node_get_string(c), codec_name(config->codecs[k])) == 0) {
+                        chosen = (gint)config->codecs[k];
+                        break;
+                    }
+                }
+            if (chosen < 0) {
+                GString *offered = g_string_new(NULL);
+                for (guint k = 0; k < config->n_codecs; k++)
+                    g_string_append_printf(offered, "%s%s", k ? " or " : "", codec_name(config->codecs[k]));
+                gchar *reason = g_strdup_printf("this browser decodes none of the codecs offered (%s)",
+                                                offered->str);
                 smi_web_log("viewer %u (%s) of \"%s\": %s", v->id, v->peer, v->stream->name, reason);
                 viewer_send_text(v, "error", "message", reason);
                 viewer_close(v, 4415, NULL);
                 g_free(reason);
+                g_string_free(offered, TRUE);
             }
-        } else if (node) {
+        } else if (node && !JSON_NODE_HOLDS_NULL(node)) {
             why = "\"codecs\" is not an array";
+        } else {
+            chosen = (gint)config->codecs[0];
         }
+        if (!why && chosen >= 0)
+            viewer_start(v, (SmiWebCodec)chosen);
     } else if (strcmp(kind, "answer") == 0) {
         const char *sdp_text = json_object_get_string_member_with_default(object, "sdp", NULL);
         GstSDPMessage *sdp = NULL;
-        if (v->answered)
+        if (!v->started)
+            why = "an answer before hello";
+        else if (v->answered)
             why = "a second answer";
         else if (!sdp_text)
             why = "an answer without \"sdp\"";
@@ -369,7 +395,7 @@ static void on_ws_message(SoupWebsocketConnection *ws, gint type, GBytes *messag
             why = "an ICE candidate too long or with line breaks";
         else if (mline != 0)
             why = "an ICE candidate for a media line that does not exist";
-        else if (!v->answered)
+        else if (!v->started || !v->answered)
             why = "an ICE candidate before the answer";
         else if (*candidate)
             g_signal_emit_by_name(v->webrtc, "add-ice-candidate", (guint)mline, candidate);
@@ -420,11 +446,14 @@ static void viewer_close(Viewer *v, gushort code, const char *reason)
     if (v->webrtc)
         g_signal_handlers_disconnect_by_data(v->webrtc, v);
     if (v->teepad) {
-        gst_element_release_request_pad(stream->tee, v->teepad);
+        Branch *b = stream->branches[v->codec];
+        gst_element_release_request_pad(b->tee, v->teepad);
         gst_object_unref(v->teepad);
         v->teepad = NULL;
+        if (--b->viewers == 0)
+            g_object_set(b->valve, "drop", TRUE, NULL); /* nobody watches: no encode */
     }
-    if (v->webrtc) {
+    if (v->started) {
         /* webrtcbin first: until negotiated it blocks its sink pad, and with
            it the queue's thread, which the queue's stop would wait for. */
         gst_element_set_state(v->webrtc, GST_STATE_NULL);
@@ -446,6 +475,16 @@ static guint bitrate_kbps(const SmiWebStream *s, guint width, guint height)
     return (guint)CLAMP(scaled, 200.0, 40000.0);
 }
 
+/* Set an encoder's bitrate for the frames' size (any thread). */
+static void set_bitrate(SmiWebStream *s, SmiWebCodec codec, GstElement *encoder)
+{
+    guint kbps = bitrate_kbps(s, s->width ? s->width : 640, s->height ? s->height : 480);
+    if (codec == SMI_WEB_VP8)
+        g_object_set(encoder, "target-bitrate", (gint)(kbps * 1000), NULL);
+    else
+        g_object_set(encoder, "bitrate", kbps, NULL);
+}
+
 /* Push the last frame into the encoder again (main thread, or the reader's with s->lock held). */
 static void push_locked(SmiWebStream *s, GstBuffer *buffer, GstCaps *caps)
 {
@@ -455,11 +494,9 @@ static void push_locked(SmiWebStream *s, GstBuffer *buffer, GstCaps *caps)
             ((guint)info.width != s->width || (guint)info.height != s->height)) {
             s->width = (guint)info.width;
             s->height = (guint)info.height;
-            guint kbps = bitrate_kbps(s, s->width, s->height);
-            if (s->config->codec == SMI_WEB_VP8)
-                g_object_set(s->encoder, "target-bitrate", (gint)(kbps * 1000), NULL);
-            else
-                g_object_set(s->encoder, "bitrate", kbps, NULL);
+            for (int c = 0; c < SMI_WEB_CODECS; c++)
+                if (s->branches[c])
+                    set_bitrate(s, (SmiWebCodec)c, s->branches[c]->encoder);
         }
         gst_app_src_set_caps(GST_APP_SRC(s->appsrc), caps);
         gst_caps_replace(&s->pushed_caps, caps);
@@ -496,10 +533,10 @@ static GstFlowReturn on_new_sample(GstAppSink *sink, gpointer data)
     return GST_FLOW_OK;
 }
 
-/* Ask the encoder for a keyframe now (a new viewer). */
-static void request_keyframe(SmiWebStream *s)
+/* Ask a codec's encoder for a keyframe now (a new viewer). */
+static void request_keyframe(SmiWebStream *s, SmiWebCodec codec)
 {
-    GstPad *pad = gst_element_get_static_pad(s->encoder, "src");
+    GstPad *pad = gst_element_get_static_pad(s->branches[codec]->encoder, "src");
     gst_pad_send_event(pad, gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
     gst_object_unref(pad);
     g_mutex_lock(&s->lock);
@@ -622,9 +659,9 @@ static gboolean on_encoder_bus(GstBus *bus, GstMessage *message, gpointer data)
 }
 
 /* The RTP caps every viewer's webrtcbin offers (the payloader's output). */
-static GstCaps *rtp_caps(const SmiWebStream *s)
+static GstCaps *rtp_caps(SmiWebCodec codec)
 {
-    if (s->config->codec == SMI_WEB_H264)
+    if (codec == SMI_WEB_H264)
         return gst_caps_from_string("application/x-rtp,media=video,encoding-name=H264,payload=96,"
                                     "clock-rate=90000,packetization-mode=(string)1,"
                                     "profile-level-id=(string)42e01f,rtcp-fb-nack-pli=(boolean)true");
@@ -640,20 +677,9 @@ static gboolean encoder_build(SmiWebStream *s)
     GstElement *rgbcaps = gst_element_factory_make("capsfilter", NULL);
     GstElement *convert = gst_element_factory_make("videoconvert", NULL);
     GstElement *rawcaps = gst_element_factory_make("capsfilter", NULL);
-    GstElement *enc, *pay, *parse = NULL, *fix = NULL;
-    if (s->config->codec == SMI_WEB_H264) {
-        enc = gst_element_factory_make("x264enc", NULL);
-        parse = gst_element_factory_make("capsfilter", NULL);
-        pay = gst_element_factory_make("rtph264pay", NULL);
-        fix = gst_element_factory_make("capssetter", NULL);
-    } else {
-        enc = gst_element_factory_make("vp8enc", NULL);
-        pay = gst_element_factory_make("rtpvp8pay", NULL);
-    }
-    GstElement *tee = gst_element_factory_make("tee", NULL);
-    if (!pipe || !src || !torgb || !rgbcaps || !convert || !rawcaps || !enc || !pay || !tee ||
-        (s->config->codec == SMI_WEB_H264 && (!parse || !fix))) {
-        GstElement *all[] = {pipe, src, torgb, rgbcaps, convert, rawcaps, enc, parse, pay, fix, tee};
+    GstElement *rawtee = gst_element_factory_make("tee", NULL);
+    if (!pipe || !src || !torgb || !rgbcaps || !convert || !rawcaps || !rawtee) {
+        GstElement *all[] = {pipe, src, torgb, rgbcaps, convert, rawcaps, rawtee};
         for (size_t i = 0; i < G_N_ELEMENTS(all); i++)
             if (all[i])
                 gst_object_unref(gst_object_ref_sink(all[i]));
@@ -675,11 +701,55 @@ static gboolean encoder_build(SmiWebStream *s)
     gst_caps_unref(rgb);
     g_object_set(rawcaps, "caps", i420, NULL);
     gst_caps_unref(i420);
-    guint kbps = bitrate_kbps(s, 640, 480);
-    if (s->config->codec == SMI_WEB_H264) {
+    g_object_set(rawtee, "allow-not-linked", TRUE, NULL);
+    gst_bin_add_many(GST_BIN(pipe), src, torgb, rgbcaps, convert, rawcaps, rawtee, NULL);
+    if (!gst_element_link_many(src, torgb, rgbcaps, convert, rawcaps, rawtee, NULL)) {
+        gst_object_unref(pipe);
+        return FALSE;
+    }
+    GstBus *bus = gst_pipeline_get_bus(GST_PIPELINE(pipe));
+    s->encoder_bus_watch = gst_bus_add_watch(bus, on_encoder_bus, s);
+    gst_object_unref(bus);
+    s->encoder_pipe = pipe;
+    s->appsrc = src;
+    s->rawtee = rawtee;
+    gst_element_set_state(pipe, GST_STATE_PLAYING);
+    return TRUE;
+}
+
+/* The encoder of a codec, made the first time a viewer needs it:
+   rawtee ! queue ! valve ! ENCODER ! PAYLOADER ! tee. NULL on failure. */
+static Branch *branch_get(SmiWebStream *s, SmiWebCodec codec)
+{
+    if (s->branches[codec])
+        return s->branches[codec];
+    GstElement *queue = gst_element_factory_make("queue", NULL);
+    GstElement *valve = gst_element_factory_make("valve", NULL);
+    GstElement *enc, *pay, *parse = NULL, *fix = NULL;
+    if (codec == SMI_WEB_H264) {
+        enc = gst_element_factory_make("x264enc", NULL);
+        parse = gst_element_factory_make("capsfilter", NULL);
+        pay = gst_element_factory_make("rtph264pay", NULL);
+        fix = gst_element_factory_make("capssetter", NULL);
+    } else {
+        enc = gst_element_factory_make("vp8enc", NULL);
+        pay = gst_element_factory_make("rtpvp8pay", NULL);
+    }
+    GstElement *tee = gst_element_factory_make("tee", NULL);
+    GstElement *all[] = {queue, valve, enc, parse, pay, fix, tee};
+    if (!queue || !valve || !enc || !pay || !tee || (codec == SMI_WEB_H264 && (!parse || !fix))) {
+        for (size_t i = 0; i < G_N_ELEMENTS(all); i++)
+            if (all[i])
+                gst_object_unref(gst_object_ref_sink(all[i]));
+        return NULL;
+    }
+    /* The newest frame only: an encoder that falls behind drops old frames. */
+    g_object_set(queue, "max-size-buffers", 2u, "max-size-bytes", 0u, "max-size-time", (guint64)0, NULL);
+    gst_util_set_object_arg(G_OBJECT(queue), "leaky", "downstream");
+    if (codec == SMI_WEB_H264) {
         gst_util_set_object_arg(G_OBJECT(enc), "tune", "zerolatency");
         gst_util_set_object_arg(G_OBJECT(enc), "speed-preset", "ultrafast");
-        g_object_set(enc, "bitrate", kbps, "key-int-max", 300u, NULL);
+        g_object_set(enc, "key-int-max", 300u, NULL);
         GstCaps *h264 = gst_caps_from_string("video/x-h264,profile=constrained-baseline");
         g_object_set(parse, "caps", h264, NULL);
         gst_caps_unref(h264);
@@ -694,7 +764,7 @@ static gboolean encoder_build(SmiWebStream *s)
     } else {
         gst_util_set_object_arg(G_OBJECT(enc), "end-usage", "cbr");
         g_object_set(enc, "deadline", (gint64)1, "cpu-used", 16, "lag-in-frames", 0,
-                     "keyframe-max-dist", 300, "target-bitrate", (gint)(kbps * 1000),
+                     "keyframe-max-dist", 300,
                      /* libvpx's threads wait for each other spinning: on two
                         CPUs a second thread doubles the CPU time. */
                      "threads", g_get_num_processors() >= 4 ? 2 : 1,
@@ -703,29 +773,41 @@ static gboolean encoder_build(SmiWebStream *s)
         gst_util_set_object_arg(G_OBJECT(enc), "error-resilient", "default");
         gst_util_set_object_arg(G_OBJECT(pay), "picture-id-mode", "15-bit");
     }
+    g_mutex_lock(&s->lock);
+    set_bitrate(s, codec, enc);
+    g_mutex_unlock(&s->lock);
     g_object_set(pay, "pt", 96u, "mtu", 1200u, NULL);
     g_object_set(tee, "allow-not-linked", TRUE, NULL);
-    gst_bin_add_many(GST_BIN(pipe), src, torgb, rgbcaps, convert, rawcaps, enc, pay, tee, NULL);
+    gst_bin_add_many(GST_BIN(s->encoder_pipe), queue, valve, enc, pay, tee, NULL);
     gboolean linked;
     if (parse) {
-        gst_bin_add_many(GST_BIN(pipe), parse, fix, NULL);
-        linked = gst_element_link_many(src, torgb, rgbcaps, convert, rawcaps, enc, parse, pay, fix, tee, NULL);
+        gst_bin_add_many(GST_BIN(s->encoder_pipe), parse, fix, NULL);
+        linked = gst_element_link_many(queue, valve, enc, parse, pay, fix, tee, NULL);
     } else {
-        linked = gst_element_link_many(src, torgb, rgbcaps, convert, rawcaps, enc, pay, tee, NULL);
+        linked = gst_element_link_many(queue, valve, enc, pay, tee, NULL);
     }
+    for (int i = (int)G_N_ELEMENTS(all) - 1; i >= 0; i--)
+        if (all[i])
+            gst_element_sync_state_with_parent(all[i]);
+    GstPad *teepad = linked ? gst_element_request_pad_simple(s->rawtee, "src_%u") : NULL;
+    GstPad *qsink = gst_element_get_static_pad(queue, "sink");
+    linked = teepad && gst_pad_link(teepad, qsink) == GST_PAD_LINK_OK;
+    gst_object_unref(qsink);
+    if (teepad)
+        gst_object_unref(teepad);
     if (!linked) {
-        gst_object_unref(pipe);
-        return FALSE;
+        smi_web_log("stream \"%s\": cannot link the %s encoder", s->name, codec_name(codec));
+        return NULL; /* its elements stay in the pipeline, unlinked and unused */
     }
-    GstBus *bus = gst_pipeline_get_bus(GST_PIPELINE(pipe));
-    s->encoder_bus_watch = gst_bus_add_watch(bus, on_encoder_bus, s);
-    gst_object_unref(bus);
-    s->encoder_pipe = pipe;
-    s->appsrc = src;
-    s->encoder = enc;
-    s->tee = tee;
-    gst_element_set_state(pipe, GST_STATE_PLAYING);
-    return TRUE;
+    Branch *b = g_new0(Branch, 1);
+    b->valve = valve;
+    b->encoder = enc;
+    b->tee = tee;
+    g_mutex_lock(&s->lock); /* the reader's thread looks at the branches to set bitrates */
+    s->branches[codec] = b;
+    g_mutex_unlock(&s->lock);
+    smi_web_log("stream \"%s\": encoding %s", s->name, codec_name(codec));
+    return b;
 }
 
 /* Tell every viewer of s where the stream stands, when that changed. */
@@ -830,6 +912,8 @@ void smi_web_stream_free(SmiWebStream *s)
     reader_stop(s);
     gst_element_set_state(s->encoder_pipe, GST_STATE_NULL);
     g_source_remove(s->encoder_bus_watch);
+    for (int c = 0; c < SMI_WEB_CODECS; c++)
+        g_free(s->branches[c]);
     gst_object_unref(s->encoder_pipe);
     gst_buffer_replace(&s->last_buffer, NULL);
     gst_caps_replace(&s->last_caps, NULL);
@@ -878,10 +962,28 @@ void smi_web_stream_add_viewer(SmiWebStream *s, SoupWebsocketConnection *ws, con
     g_signal_connect(ws, "error", G_CALLBACK(on_ws_error), v);
     s->viewers = g_list_append(s->viewers, v);
     viewer_total++;
+    smi_web_log("viewer %u (%s) of \"%s\" joined (%u viewer%s of it now)", v->id, v->peer, s->name,
+                g_list_length(s->viewers), g_list_length(s->viewers) == 1 ? "" : "s");
+    if (s->status)
+        viewer_send_text(v, "status", "text", s->status);
+    /* The webrtcbin comes with the browser's "hello", which says what it decodes. */
+}
 
+/* The viewer said hello: its webrtcbin, fed by the encoder of `codec`, and the offer. */
+static void viewer_start(Viewer *v, SmiWebCodec codec)
+{
+    SmiWebStream *s = v->stream;
+    Branch *b = branch_get(s, codec);
+    if (!b) {
+        viewer_close(v, SOUP_WEBSOCKET_CLOSE_SERVER_ERROR, "cannot make the encoder");
+        return;
+    }
+    v->codec = codec;
+    v->started = TRUE;
     v->queue = gst_element_factory_make("queue", NULL);
     v->webrtc = gst_element_factory_make("webrtcbin", NULL);
     if (!v->queue || !v->webrtc) {
+        v->started = FALSE;
         viewer_close(v, SOUP_WEBSOCKET_CLOSE_SERVER_ERROR, "cannot make a webrtcbin");
         return;
     }
@@ -906,7 +1008,7 @@ void smi_web_stream_add_viewer(SmiWebStream *s, SoupWebsocketConnection *ws, con
         GstWebRTCRTPTransceiver *transceiver = NULL;
         g_object_get(sink, "transceiver", &transceiver, NULL);
         if (transceiver) {
-            GstCaps *caps = rtp_caps(s);
+            GstCaps *caps = rtp_caps(codec);
             g_object_set(transceiver, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY,
                          "codec-preferences", caps, NULL);
             gst_caps_unref(caps);
@@ -918,37 +1020,31 @@ void smi_web_stream_add_viewer(SmiWebStream *s, SoupWebsocketConnection *ws, con
     if (ok) {
         gst_element_sync_state_with_parent(v->queue);
         gst_element_sync_state_with_parent(v->webrtc);
-        v->teepad = gst_element_request_pad_simple(s->tee, "src_%u");
+        v->teepad = gst_element_request_pad_simple(b->tee, "src_%u");
         GstPad *qsink = gst_element_get_static_pad(v->queue, "sink");
         ok = v->teepad && gst_pad_link(v->teepad, qsink) == GST_PAD_LINK_OK;
         gst_object_unref(qsink);
+        if (v->teepad && ++b->viewers == 1)
+            g_object_set(b->valve, "drop", FALSE, NULL);
     }
     if (!ok) {
         viewer_close(v, SOUP_WEBSOCKET_CLOSE_SERVER_ERROR, "cannot link a webrtcbin");
         return;
     }
-    smi_web_log("viewer %u (%s) of \"%s\" joined (%u viewer%s of it now)", v->id, v->peer, s->name,
-                g_list_length(s->viewers), g_list_length(s->viewers) == 1 ? "" : "s");
-    if (s->status)
-        viewer_send_text(v, "status", "text", s->status);
+    smi_web_log("viewer %u (%s) of \"%s\": sending %s", v->id, v->peer, s->name, codec_name(codec));
     if (!s->reader && s->present)
         reader_start(s);
-    request_keyframe(s);
+    request_keyframe(s, codec);
 }
 
-gboolean smi_web_check_elements(const SmiWebConfig *config, GString *missing)
+gboolean smi_web_check_elements(SmiWebConfig *config, GString *missing)
 {
-    const char *names[] = {"smisrc", "appsrc", "appsink", "videoconvert", "tee", "queue", "webrtcbin",
-                           "nicesrc",
-                           config->codec == SMI_WEB_H264 ? "x264enc" : "vp8enc",
-                           config->codec == SMI_WEB_H264 ? "rtph264pay" : "rtpvp8pay"};
+    const char *names[] = {"smisrc", "appsrc", "appsink", "videoconvert", "tee", "queue", "valve",
+                           "webrtcbin", "nicesrc"};
     const char *packages[] = {"this project's GStreamer plugin (GStreamer/; set GST_PLUGIN_PATH)",
                               "gstreamer1.0-plugins-base", "gstreamer1.0-plugins-base",
-                              "gstreamer1.0-plugins-base", "GStreamer", "GStreamer",
-                              "gstreamer1.0-plugins-bad", "gstreamer1.0-nice",
-                              config->codec == SMI_WEB_H264 ? "gstreamer1.0-plugins-ugly"
-                                                            : "gstreamer1.0-plugins-good",
-                              "gstreamer1.0-plugins-good"};
+                              "gstreamer1.0-plugins-base", "GStreamer", "GStreamer", "GStreamer",
+                              "gstreamer1.0-plugins-bad", "gstreamer1.0-nice"};
     gboolean ok = TRUE;
     for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
         GstElementFactory *f = gst_element_factory_find(names[i]);
@@ -959,5 +1055,30 @@ gboolean smi_web_check_elements(const SmiWebConfig *config, GString *missing)
         g_string_append_printf(missing, "%s%s (%s)", ok ? "" : ", ", names[i], packages[i]);
         ok = FALSE;
     }
+    /* Codecs whose elements are missing are left out. */
+    guint kept = 0;
+    for (guint k = 0; k < config->n_codecs; k++) {
+        gboolean h264 = config->codecs[k] == SMI_WEB_H264;
+        const char *need[] = {h264 ? "x264enc" : "vp8enc", h264 ? "rtph264pay" : "rtpvp8pay",
+                              h264 ? "capssetter" : "rtpvp8pay"};
+        gboolean have = TRUE;
+        for (size_t i = 0; i < G_N_ELEMENTS(need); i++) {
+            GstElementFactory *f = gst_element_factory_find(need[i]);
+            if (f)
+                gst_object_unref(f);
+            else
+                have = FALSE;
+        }
+        if (have)
+            config->codecs[kept++] = config->codecs[k];
+        else
+            smi_web_log("%s is not offered: %s or its payloader is missing (%s)", codec_name(config->codecs[k]),
+                        need[0], h264 ? "gstreamer1.0-plugins-ugly, -good" : "gstreamer1.0-plugins-good");
+    }
+    if (kept == 0) {
+        g_string_append_printf(missing, "%san encoder of a codec asked for", ok ? "" : ", ");
+        ok = FALSE;
+    }
+    config->n_codecs = kept;
     return ok;
 }

@@ -4,12 +4,14 @@
  *
  * A stream (one file named on the command line) has two pipelines:
  *   reader:  smisrc ! appsink                       (restarted at will)
- *   encoder: appsrc ! videoconvert ! RGB ! videoconvert ! I420 ! ENCODER ! PAYLOADER ! tee
+ *   encoder: appsrc ! videoconvert ! RGB ! videoconvert ! I420 ! tee
+ *            tee ! queue ! valve ! ENCODER ! PAYLOADER ! tee   (one per codec in use)
  *            tee ! queue ! webrtcbin                (one branch per viewer)
  * The reader runs only while the stream has viewers and its file is there;
  * when it fails (file missing, truncated, replaced) it is stopped and started
- * again a second later, while the viewers stay connected. Every viewer shares
- * the one encode. A viewer is a WebSocket (signaling: JSON messages) and a
+ * again a second later, while the viewers stay connected. The viewers of a
+ * codec share its one encode (the first codec of the configuration that the
+ * browser says it decodes); an encoder without viewers drops its input. A viewer is a WebSocket (signaling: JSON messages) and a
  * webrtcbin that sends the stream's RTP.
  *
  * Everything here runs in the main context's thread, except the GStreamer
@@ -21,12 +23,13 @@
 #include <glib.h>
 #include <libsoup/soup.h>
 
-/** The video codec of a stream (one encode per stream, for every viewer). */
-typedef enum SmiWebCodec { SMI_WEB_VP8 = 0, SMI_WEB_H264 = 1 } SmiWebCodec;
+/** A video codec (each stream encodes once per codec its viewers use). */
+typedef enum SmiWebCodec { SMI_WEB_VP8 = 0, SMI_WEB_H264 = 1, SMI_WEB_CODECS = 2 } SmiWebCodec;
 
 /** Settings shared by every stream. */
 typedef struct SmiWebConfig {
-    SmiWebCodec codec;      /**< encoder of every stream */
+    SmiWebCodec codecs[SMI_WEB_CODECS]; /**< codecs offered, preferred first: each viewer gets the first its browser can decode */
+    guint n_codecs;         /**< how many of codecs[] are used */
     guint bitrate_kbps;     /**< target bitrate at 640x480 (scaled by pixel count), 0: automatic */
     const char *stun;       /**< STUN server URI (stun://host:port), NULL: host candidates only */
     guint max_viewers;      /**< viewers at once, all streams together */
@@ -74,7 +77,11 @@ guint smi_web_viewer_count(void);
 /** Print a log line ("smi-web: " and the text) on stderr. */
 void smi_web_log(const char *format, ...) G_GNUC_PRINTF(1, 2);
 
-/** Check that smisrc, webrtcbin, the encoder and the payloader can be made; FALSE and a message if not. */
-gboolean smi_web_check_elements(const SmiWebConfig *config, GString *missing);
+/**
+ * Check that smisrc, webrtcbin and the rest can be made; codecs whose encoder
+ * or payloader is missing leave config (with a message in `missing`). FALSE
+ * when a needed element or every codec is missing.
+ */
+gboolean smi_web_check_elements(SmiWebConfig *config, GString *missing);
 
 #endif /* SMI_WEB_STREAM_H */

@@ -155,6 +155,7 @@ def case_garbage():
             ("unknown type", json.dumps({"type": "reboot"})),
             ("invalid UTF-8", b"\xff\xfe{\"type\": \"ice\"}"),
             ("codecs not a list", json.dumps({"type": "hello", "codecs": "VP8"})),
+            ("a second hello", json.dumps({"type": "hello", "codecs": ["VP8"]})),
             ("answer without sdp", json.dumps({"type": "answer"})),
             ("answer of garbage", json.dumps({"type": "answer", "sdp": "garbage\x00\x01"})),
             ("answer webrtcbin refuses", json.dumps({"type": "answer", "sdp": bad_sdp})),
@@ -163,16 +164,26 @@ def case_garbage():
             ("ICE for media 7", json.dumps({"type": "ice", "candidate": "x", "sdpMLineIndex": 7})),
             ("oversized", "{\"type\": \"hello\", \"pad\": \"" + "A" * 200000 + "\"}"),
         ]
+        hello = json.dumps({"type": "hello", "codecs": ["VP8"]})
         for what, message in messages:
-            ws = W.WebSocket(url, "/ws/demo")
-            if ws.status != 101:
-                W.fail("WebSocket handshake answered %d" % ws.status)
-            ws.send_frame(message, opcode=1)
-            code = ws.wait_closed()
-            ws.close()
-            if web.poll() is not None:
-                W.fail("smi-web died after: " + what)
-            W.log("ok: %s: socket closed (code %s)" % (what, code))
+            # Each after a hello and the server's offer (a webrtcbin is there), and once before.
+            for after_hello in (True, False):
+                if what == "a second hello" and not after_hello:
+                    continue  # a first hello is no error
+                ws = W.WebSocket(url, "/ws/demo")
+                if ws.status != 101:
+                    W.fail("WebSocket handshake answered %d" % ws.status)
+                if after_hello:
+                    ws.send_frame(hello)
+                    if not ws.recv_json("offer"):
+                        W.fail("no offer after hello")
+                ws.send_frame(message, opcode=1)
+                code = ws.wait_closed()
+                ws.close()
+                if web.poll() is not None:
+                    W.fail("smi-web died after: " + what)
+                W.log("ok: %s (%s hello): socket closed (code %s)"
+                      % (what, "after" if after_hello else "without", code))
         # A binary frame, bytes that are no WebSocket frame, an unmasked frame.
         for what, send in (("binary frame", lambda ws: ws.send_frame(b"\x00\x01\x02", opcode=2)),
                            ("not a frame", lambda ws: ws.send_raw(os.urandom(64))),
@@ -186,13 +197,15 @@ def case_garbage():
                 W.fail("smi-web died after: " + what)
             W.log("ok: %s: socket closed" % what)
         # Sockets dropped at once, and in the middle of negotiation.
-        for i in range(40):
+        for i in range(45):
             ws = W.WebSocket(url, "/ws/demo")
-            if i % 2:
-                ws.recv()
+            if i % 3:
+                ws.send_frame(hello)  # a webrtcbin is made ...
+            if i % 3 == 2:
+                ws.recv_json("offer")  # ... and has made its offer
             ws.close()
         log = P.output("smi-web")
-        if log.count("bad signaling message") < 6:
+        if log.count("bad signaling message") < 12:
             W.fail("smi-web logged %d bad signaling messages, expected one per bad message"
                    % log.count("bad signaling message"))
         W.log("ok: every bad message was logged")
@@ -310,6 +323,23 @@ def case_h264():
         W.wait_playing(d, frames=10, timeout=60, since=frames_now(d))
         W.check_pattern(d, 480, 360)
         W.log("ok: H.264 plays and follows a size change")
+        # The codec follows what the browser says it decodes (default: VP8, then H.264).
+        import json
+        _, url2 = P.web([stream], name="smi-web-default")
+        for codecs, expect in ((["H264"], "H264/90000"), (["VP8", "H264"], "VP8/90000"),
+                               (None, "VP8/90000"), (["AV1"], None)):
+            ws = W.WebSocket(url2, "/ws/h264")
+            ws.send_frame(json.dumps({"type": "hello", "codecs": codecs}))
+            if expect:
+                offer = ws.recv_json("offer")
+                if not offer or expect not in offer["sdp"]:
+                    W.fail("a browser decoding %s was not offered %s" % (codecs, expect))
+            else:
+                error = ws.recv_json("error")
+                if not error or ws.wait_closed() != 4415:
+                    W.fail("a browser decoding only %s was not refused (4415)" % codecs)
+            ws.close()
+            W.log("ok: a browser decoding %s is offered %s" % (codecs, expect or "nothing (refused)"))
     W.log("PASS")
 
 

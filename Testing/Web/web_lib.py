@@ -23,9 +23,12 @@ import time
 import urllib.error
 import urllib.request
 
-import numpy as np
-
 SKIP = 77
+try:
+    import numpy as np
+except ImportError:
+    print("SKIP: python3-numpy is needed", flush=True)
+    sys.exit(SKIP)
 
 
 def log(*args):
@@ -455,6 +458,20 @@ class WebSocket:
             return b0 & 0x0F, self._read(n)
         except (EOFError, ConnectionError, socket.timeout):
             return None, b""
+
+    def recv_json(self, kind, timeout=30.0):
+        """The next JSON message of type `kind` (others skipped); None when the connection ends."""
+        import json
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            op, payload = self.recv()
+            if op is None or op == 8:
+                return None
+            if op == 1:
+                message = json.loads(payload.decode())
+                if message.get("type") == kind:
+                    return message
+        fail("no %r message within %.0f s" % (kind, timeout))
 
     def wait_closed(self):
         """Read until the server closes: the close code it sent (None without a close frame)."""
