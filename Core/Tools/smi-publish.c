@@ -389,6 +389,14 @@ static int prepare_frames(publisher_t *p, options_t *o)
     return 0;
 }
 
+/* Does the inspected file (info) have the EnSight layout and room for a frame of d in its two blocks together? */
+static int holds_split_frame(const SharedMemoryStreamInfo *info, const SharedMemoryImageDesc *d)
+{
+    uint64_t frame = (uint64_t)d->width * d->height * 3;
+    return info->layout == IMAGESTREAM_LAYOUT_ENSIGHT && d->format == IMAGESTREAM_FORMAT_RGB8 &&
+           info->buffer_size * 2 >= frame;
+}
+
 /* Create or grow the file and serve it; number frames on from an earlier
    server's. Returns 0, or 1 after a message. */
 static int open_server(publisher_t *p)
@@ -397,14 +405,21 @@ static int open_server(publisher_t *p)
     /* Never resize the file under a live server (it would move EnSight blocks). */
     SharedMemoryStreamInfo info;
     memset(&info, 0, sizeof info);
-    if (SharedMemoryImageStream_inspect(o->path, &info) == IMAGESTREAM_NOERROR &&
-        info.server_alive) {
+    int inspected = SharedMemoryImageStream_inspect(o->path, &info) == IMAGESTREAM_NOERROR;
+    if (inspected && info.server_alive) {
         fprintf(stderr, "smi-publish: %s: %s\n", o->path,
                 SharedMemoryImageStream_errorstring(IMAGESTREAM_SERVER_ACTIVE));
         return 1;
     }
-    SharedMemoryImageError rc = SharedMemoryImageStream_createfilelayout(
-        o->path, o->ensight ? IMAGESTREAM_LAYOUT_ENSIGHT : IMAGESTREAM_LAYOUT_EXTENDED, &p->desc);
+    /* An EnSight-layout file whose two blocks together hold a frame (the
+       25 MiB file pyensight makes, at 4K) is served as it is: the library
+       splits each frame over both blocks. Any other file is made or grown
+       to hold two whole frames. */
+    SharedMemoryImageError rc = IMAGESTREAM_NOERROR;
+    if (!(o->ensight && inspected && holds_split_frame(&info, &p->desc)))
+        rc = SharedMemoryImageStream_createfilelayout(
+            o->path, o->ensight ? IMAGESTREAM_LAYOUT_ENSIGHT : IMAGESTREAM_LAYOUT_EXTENDED,
+            &p->desc);
     /* --any-file: a file the rules refuse is served as it is (not grown). */
     if (rc == IMAGESTREAM_UNSAFE_FILE && o->any_file &&
         SharedMemoryImageStream_checkfile(o->path, IMAGESTREAM_OPTIONS_ANYFILE, NULL, 0) ==

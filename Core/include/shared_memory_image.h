@@ -194,7 +194,11 @@ SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_create(const char *fil
 /**
  * Client: lock the newest published frame that this client has not locked yet.
  * On NOERROR, *frame points to the stream's frame description, valid until
- * unlock(); the server never writes into a locked buffer.
+ * unlock(); the server never writes into a locked buffer. Its pixels are in
+ * the shared mapping, except for an EnSight-layout frame split over both
+ * blocks (larger than one block), which the client copies into its own
+ * memory to hand it out whole (Core/LAYOUT.md, "Frames split over both
+ * blocks").
  * @return NOERROR; NO_FRAMEAVAILABLE when there is no newer frame (no unlock
  *   owed); LOCKED when this client already holds a frame; BAD_ARGS for a NULL
  *   stream or frame; IS_SERVER on a server stream; BAD_FILE_SIZE when the
@@ -365,8 +369,10 @@ typedef struct {
  * @return NOERROR (published); UNCONNECTED (no client attached: the EnSight
  *   layout drops the frame, the extended layout still publishes it for clients
  *   that attach later); NO_BUFFERAVAILABLE (dropped: clients hold every
- *   buffer); FRAME_TOO_LARGE; IS_NOTSERVER on a client stream; LOCKED while a
- *   frame is acquired; BAD_ARGS for NULL arguments or a zero size.
+ *   buffer); FRAME_TOO_LARGE (in the EnSight layout: larger than both blocks
+ *   together; a frame larger than one block is split over both); IS_NOTSERVER
+ *   on a client stream; LOCKED while a frame is acquired; BAD_ARGS for NULL
+ *   arguments or a zero size.
  */
 SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_putframe(SharedMemoryImageStream stream,
                                                                    SharedMemoryFrame frame);
@@ -502,7 +508,9 @@ SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_createfilelayout(
 /**
  * Server, zero-copy: take a writable buffer for a width x height packed-RGB
  * frame. On NOERROR, (*frame)->buffer points into the file (fill it top row
- * first; FLIPVERTICAL does not apply) and (*frame)->iFrame is preset to the
+ * first; FLIPVERTICAL does not apply; an EnSight-layout frame larger than one
+ * block gets the server's own memory instead, which publish() copies into
+ * both blocks) and (*frame)->iFrame is preset to the
  * next frame number: 0 for a new stream's first frame, then the last one + 1
  * (may be changed before publish). Then call publish().
  * @return NOERROR (a buffer was handed out); NO_BUFFERAVAILABLE; UNCONNECTED

@@ -8,6 +8,13 @@
  * block (state 1) and publishes it with a release store of 2; the client
  * reads a block only after an acquire load saw 2 and it set 3; a client never
  * writes pixels (its mapping of them is read-only).
+ *
+ * A frame larger than one block is split over both (LAYOUT.md, "Frames
+ * split over both blocks"): its top rows in block 0, the rest in block 1.
+ * The server stages it in its own memory (acquire cannot hand out two
+ * pieces as one buffer), takes both blocks, and publishes block 1 before
+ * block 0; a client copies both parts into its own memory and hands both
+ * blocks back at once.
  */
 #include "smi_internal.h"
 #include "smi_platform.h"
@@ -96,6 +103,17 @@ static int smi_es_check_header(SharedMemoryImageStream s, const BufferHeader *h)
     return h->offset == 0 && h->num_scanlines == h->height;
 }
 
+/* Do two partial headers (checked) make one frame split over both blocks:
+   the same frame, its top rows in block 0, the rest in block 1, every row
+   once? */
+static int smi_es_split_pair(const BufferHeader *top, const BufferHeader *rest)
+{
+    return top->frame_number == rest->frame_number && top->width == rest->width &&
+           top->height == rest->height && top->offset == 0 && top->num_scanlines != 0 &&
+           rest->offset == top->num_scanlines && rest->num_scanlines != 0 &&
+           (uint64_t)rest->offset + rest->num_scanlines == top->height;
+}
+
 static int smi_es_server_start(SharedMemoryImageStream s)
 {
     int rc = smi_es_payload(s->map_size, &s->es_payload);
@@ -163,35 +181,48 @@ static void smi_es_detach(SharedMemoryImageStream s)
     s->slot = -1;
 }
 
-/* Blocks holding finished whole frames, newest first. Partial blocks are
-   handed back to the server. Returns how many (0..2), SMI_LAYOUT_CHANGED or
-   a negative code. */
-static int smi_es_ready_blocks(SharedMemoryImageStream s, int order[2])
+/* Blocks holding finished frames, newest first: whole frames, or one
+   frame split over both blocks (*split; order[0] is then 0). A partial block
+   that is no part of such a frame is handed back to the server, except
+   block 1 while block 0 is being written (a split frame being published:
+   block 1 goes first). Returns how many (0..2), SMI_LAYOUT_CHANGED or a
+   negative code. */
+static int smi_es_ready_blocks(SharedMemoryImageStream s, int order[2], int *split)
 {
-    int n = 0;
-    uint32_t number[2]; /* of order[i], from the snapshot already taken */
+    uint8_t st[2];
+    BufferHeader h[2];
+    int kind[2] = {-1, -1}; /* 1 whole, 0 partial, -1 not ready */
+    *split = 0;
     for (int b = 0; b < 2; b++) {
-        uint8_t st = smi_es_state(s, b);
-        if (st > SMI_ES_INIT)
+        st[b] = smi_es_state(s, b);
+        if (st[b] > SMI_ES_INIT)
             return smi_es_bad_state(s);
-        if (st == SMI_ES_INIT) {
+        if (st[b] == SMI_ES_INIT) {
             /* A server (re)started after this client attached: 4 is the
                client's to move, so attach again, as create() does. */
             smi_es_set_state(s, b, SMI_ES_FREE);
             continue;
         }
-        if (st != SMI_ES_READY)
+        if (st[b] != SMI_ES_READY)
             continue;
-        BufferHeader h = smi_es_snapshot(s, b);
-        int whole = smi_es_check_header(s, &h);
-        if (whole < 0)
-            return whole;
-        if (!whole) {
+        h[b] = smi_es_snapshot(s, b);
+        if ((kind[b] = smi_es_check_header(s, &h[b])) < 0)
+            return kind[b];
+    }
+    if (kind[0] == 0 && kind[1] == 0 && smi_es_split_pair(&h[0], &h[1])) {
+        order[0] = 0;
+        *split = 1;
+        return 1;
+    }
+    int n = 0;
+    uint32_t number[2]; /* of order[i] */
+    for (int b = 0; b < 2; b++) {
+        if (kind[b] == 1) {
+            number[n] = h[b].frame_number;
+            order[n++] = b;
+        } else if (kind[b] == 0 && !(b == 1 && st[0] == SMI_ES_WRITING && h[1].offset != 0)) {
             smi_es_set_state(s, b, SMI_ES_FREE);
-            continue;
         }
-        number[n] = h.frame_number;
-        order[n++] = b;
     }
     if (n == 2 && number[1] > number[0]) {
         int t = order[0];
@@ -208,19 +239,62 @@ static int smi_es_newer(SharedMemoryImageStream s)
 {
     if (smi_ext_has_magic(s->base, s->map_size))
         return SMI_LAYOUT_CHANGED;
-    int order[2];
-    int n = smi_es_ready_blocks(s, order);
+    int order[2], split;
+    int n = smi_es_ready_blocks(s, order, &split);
     return n < 0 || n == SMI_LAYOUT_CHANGED ? n : n > 0;
+}
+
+/* Hand out the frame at s->frame, s->desc. */
+static void smi_es_hand_out(SharedMemoryImageStream s, const BufferHeader *h, uint8_t *px)
+{
+    s->frame.iFrame = h->frame_number;
+    s->frame.iWidth = h->width;
+    s->frame.iHeight = h->height;
+    s->frame.buffer = px;
+    smi_fill_default_desc(&s->desc, s->frame.iWidth, s->frame.iHeight);
+}
+
+/* Lock a frame split over both blocks: both are taken, their headers read
+   again and checked as a pair, both parts copied into the stream's staging
+   memory, and both blocks handed back at once (the frame is the client's
+   own copy now: es_block stays -1). */
+static int smi_es_lock_split(SharedMemoryImageStream s)
+{
+    smi_es_set_state(s, 0, SMI_ES_LOCKED);
+    smi_es_set_state(s, 1, SMI_ES_LOCKED);
+    BufferHeader top = smi_es_snapshot(s, 0), rest = smi_es_snapshot(s, 1);
+    int rc = IMAGESTREAM_BAD_FILE_FORMAT;
+    if (smi_es_check_header(s, &top) == 0 && smi_es_check_header(s, &rest) == 0 &&
+        smi_es_split_pair(&top, &rest)) {
+        uint64_t row = (uint64_t)top.width * 3, above = row * top.num_scanlines,
+                 below = row * rest.num_scanlines;
+        const uint8_t *p0 = smi_es_pixels(s, 0, above), *p1 = smi_es_pixels(s, 1, below);
+        uint8_t *dst = p0 && p1 ? smi_staging(s, above + below) : NULL;
+        rc = !p0 || !p1 ? IMAGESTREAM_BAD_FILE_SIZE
+             : !dst     ? IMAGESTREAM_MEMORY_ALLOC_ERROR
+                        : IMAGESTREAM_NOERROR;
+        if (rc == IMAGESTREAM_NOERROR) {
+            memcpy(dst, p0, above);
+            memcpy(dst + above, p1, below);
+            smi_es_hand_out(s, &top, dst);
+        }
+    }
+    smi_es_set_state(s, 1, SMI_ES_FREE);
+    smi_es_set_state(s, 0, SMI_ES_FREE);
+    s->es_block = -1;
+    return rc;
 }
 
 static int smi_es_lock(SharedMemoryImageStream s)
 {
     if (smi_ext_has_magic(s->base, s->map_size))
         return SMI_LAYOUT_CHANGED;
-    int order[2];
-    int n = smi_es_ready_blocks(s, order);
+    int order[2], split;
+    int n = smi_es_ready_blocks(s, order, &split);
     if (n <= 0 || n == SMI_LAYOUT_CHANGED)
         return n != 0 ? n : IMAGESTREAM_NO_FRAMEAVAILABLE;
+    if (split)
+        return smi_es_lock_split(s);
     int b = order[0];
     smi_es_set_state(s, b, SMI_ES_LOCKED);
     if (n == 2)
@@ -239,11 +313,7 @@ static int smi_es_lock(SharedMemoryImageStream s)
         return IMAGESTREAM_BAD_FILE_SIZE;
     }
     s->es_block = b;
-    s->frame.iFrame = h.frame_number;
-    s->frame.iWidth = h.width;
-    s->frame.iHeight = h.height;
-    s->frame.buffer = px;
-    smi_fill_default_desc(&s->desc, s->frame.iWidth, s->frame.iHeight);
+    smi_es_hand_out(s, &h, px);
     return IMAGESTREAM_NOERROR;
 }
 
@@ -257,15 +327,46 @@ static int smi_es_unlock(SharedMemoryImageStream s)
     return IMAGESTREAM_NOERROR;
 }
 
+/* Rows of the top part of a split frame of `height` rows (block 0's): half,
+   rounded up; both parts then fit a block when one block holds `per` rows
+   and height <= 2 * per. */
+static uint32_t smi_es_top_rows(uint32_t height)
+{
+    return height - height / 2;
+}
+
+/* A frame larger than one block, staged in the stream's own memory: both
+   blocks must be the server's. */
+static int smi_es_acquire_split(SharedMemoryImageStream s, uint64_t bytes, const uint8_t st[2])
+{
+    uint64_t per = s->es_payload / ((uint64_t)s->desc.width * 3);
+    if ((uint64_t)s->desc.height > 2 * per)
+        return IMAGESTREAM_FRAME_TOO_LARGE;
+    if (st[0] != SMI_ES_FREE || st[1] != SMI_ES_FREE)
+        return IMAGESTREAM_NO_BUFFERAVAILABLE;
+    uint8_t *px = smi_staging(s, bytes);
+    if (!px)
+        return IMAGESTREAM_MEMORY_ALLOC_ERROR;
+    smi_es_set_state(s, 0, SMI_ES_WRITING);
+    smi_es_set_state(s, 1, SMI_ES_WRITING);
+    s->es_block = 0;
+    s->es_split = 1;
+    s->frame.buffer = px;
+    return IMAGESTREAM_NOERROR;
+}
+
 static int smi_es_acquire(SharedMemoryImageStream s, uint64_t bytes)
 {
-    if (bytes > s->es_payload)
+    s->es_split = 0;
+    if (bytes > 2 * s->es_payload)
         return IMAGESTREAM_FRAME_TOO_LARGE;
     uint8_t st[2] = {smi_es_state(s, 0), smi_es_state(s, 1)};
     if (st[0] > SMI_ES_INIT || st[1] > SMI_ES_INIT)
         return IMAGESTREAM_BAD_FILE_FORMAT;
     if (st[0] == SMI_ES_INIT && st[1] == SMI_ES_INIT)
         return IMAGESTREAM_UNCONNECTED;
+    if (bytes > s->es_payload)
+        return smi_es_acquire_split(s, bytes, st);
     int b = -1;
     if (st[0] == SMI_ES_FREE && st[1] == SMI_ES_FREE)
         b = smi_es_get(smi_es_header(s, 1), SMI_ES_FIELD(frame_number)) <
@@ -285,27 +386,61 @@ static int smi_es_acquire(SharedMemoryImageStream s, uint64_t bytes)
     return IMAGESTREAM_NOERROR;
 }
 
-static int smi_es_publish(SharedMemoryImageStream s)
+/* Block b's header for rows [offset, offset + rows) of the frame published. */
+static void smi_es_write_header(SharedMemoryImageStream s, int b, uint32_t offset, uint32_t rows)
 {
-    int b = s->es_block;
     uint8_t *h = smi_es_header(s, b);
     smi_es_put(h, SMI_ES_FIELD(frame_number), s->frame.iFrame);
     smi_es_put(h, SMI_ES_FIELD(width), s->desc.width);
     smi_es_put(h, SMI_ES_FIELD(height), s->desc.height);
-    smi_es_put(h, SMI_ES_FIELD(offset), 0);
-    smi_es_put(h, SMI_ES_FIELD(num_scanlines), s->desc.height);
+    smi_es_put(h, SMI_ES_FIELD(offset), offset);
+    smi_es_put(h, SMI_ES_FIELD(num_scanlines), rows);
     memset(h + SMI_ES_FIELD(pad), 0, 3);
-    s->es_block = -1;
-    smi_es_set_state(s, b, SMI_ES_READY); /* release: pixels and header first */
-    return IMAGESTREAM_NOERROR;
 }
 
 static void smi_es_abandon(SharedMemoryImageStream s)
 {
     if (s->es_block >= 0)
         smi_es_set_state(s, s->es_block, SMI_ES_FREE);
+    if (s->es_split)
+        smi_es_set_state(s, 1, SMI_ES_FREE);
     s->es_block = -1;
+    s->es_split = 0;
     s->held = 0;
+}
+
+/* Publish a split frame: both parts copied from the staging memory into
+   their blocks, headers written, then block 1 made ready before block 0 (a
+   client that sees block 0 ready sees the whole frame). */
+static int smi_es_publish_split(SharedMemoryImageStream s)
+{
+    uint32_t top = smi_es_top_rows(s->desc.height), rest = s->desc.height - top;
+    uint64_t row = (uint64_t)s->desc.width * 3;
+    uint8_t *p0 = smi_es_pixels(s, 0, row * top), *p1 = smi_es_pixels(s, 1, row * rest);
+    if (!p0 || !p1) { /* (the file was checked at acquire: cannot happen) */
+        smi_es_abandon(s);
+        return IMAGESTREAM_BAD_FILE_SIZE;
+    }
+    memcpy(p0, s->frame.buffer, row * top);
+    memcpy(p1, s->frame.buffer + row * top, row * rest);
+    smi_es_write_header(s, 0, 0, top);
+    smi_es_write_header(s, 1, top, rest);
+    s->es_block = -1;
+    s->es_split = 0;
+    smi_es_set_state(s, 1, SMI_ES_READY); /* release: pixels and header first */
+    smi_es_set_state(s, 0, SMI_ES_READY);
+    return IMAGESTREAM_NOERROR;
+}
+
+static int smi_es_publish(SharedMemoryImageStream s)
+{
+    if (s->es_split)
+        return smi_es_publish_split(s);
+    int b = s->es_block;
+    smi_es_write_header(s, b, 0, s->desc.height);
+    s->es_block = -1;
+    smi_es_set_state(s, b, SMI_ES_READY); /* release: pixels and header first */
+    return IMAGESTREAM_NOERROR;
 }
 
 int smi_es_inspect(int fd, uint64_t size, const uint8_t *first, SharedMemoryImageStream self,

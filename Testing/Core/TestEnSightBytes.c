@@ -6,8 +6,9 @@
  *
  * (a) Hand-written server, our client: the hand-built files of Data/ and
  *     hand-written blocks; lock takes the newest block at 2 and sets 3, an
- *     older block at 2 goes back to 0, unlock sets 0; partial blocks are
- *     skipped (set back to 0, never handed out); a client of this library
+ *     older block at 2 goes back to 0, unlock sets 0; a frame split over both
+ *     blocks is handed out whole (assembled), blocks that make no whole
+ *     frame are skipped (set back to 0, never handed out); a client of this library
  *     refuses a second one (TOO_MANY_CLIENTS). Then a hand server in another
  *     process publishes thousands of frames of varying sizes while our client
  *     verifies each one it locks.
@@ -71,6 +72,75 @@ static void expect_frame(SharedMemoryImageStream client, uint32_t f, uint32_t w,
     ASSERT_EQ(fr->iWidth, w);
     ASSERT_EQ(fr->iHeight, h);
     check_data_rows(fr->buffer, f, w, 0, h);
+}
+
+/* Hand server: the two parts of frame f (w x h) in blocks 0 and 1, rows
+   [o0, o0 + n0) and [o1, o1 + n1), the second frame number f1, both at 2. */
+static void hand_split(uint8_t *m, uint64_t L, uint32_t f, uint32_t f1, uint32_t w, uint32_t h,
+                       uint32_t o0, uint32_t n0, uint32_t o1, uint32_t n1)
+{
+    uint8_t *whole = malloc((size_t)w * h * 3);
+    ASSERT(whole != NULL);
+    data_frame(whole, f, w, h);
+    const uint32_t offset[2] = {o0, o1}, rows[2] = {n0, n1}, number[2] = {f, f1};
+    for (int b = 0; b < 2; b++) {
+        ASSERT_EQ(smi_es_state(m, L, b), 0);
+        smi_es_set_state(m, L, b, 1);
+        smi_es_put_header(m, L, b, number[b], w, h, offset[b], rows[b]);
+        memcpy(smi_es_pixels(m, L, b), whole + (size_t)offset[b] * w * 3, (size_t)rows[b] * w * 3);
+    }
+    smi_es_set_state(m, L, 1, 2);
+    smi_es_set_state(m, L, 0, 2);
+    free(whole);
+}
+
+/* Blocks that do not make one frame are skipped, both handed back, no
+   partial frame shown; block 1 waiting for block 0 (a split frame being
+   published) is left as it is until block 0 is ready. */
+static void split_frames_by_hand(SharedMemoryImageStream client, uint8_t *m, uint64_t L)
+{
+    static const struct {
+        const char *what;
+        uint32_t f1, o0, n0, o1, n1;
+    } bad[] = {
+        {"top rows in block 1 (wrong order)", 70, 4, 4, 0, 4},
+        {"overlapping rows", 70, 0, 5, 4, 4},
+        {"a missing row", 70, 0, 4, 5, 3},
+        {"different frame numbers", 71, 0, 4, 4, 4},
+    };
+    SharedMemoryFrame fr;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        hand_split(m, L, 70, bad[i].f1, W, H, bad[i].o0, bad[i].n0, bad[i].o1, bad[i].n1);
+        fr = NULL;
+        int rc = SharedMemoryImageStream_lock(client, &fr);
+        ASSERT_MSG(rc == IMAGESTREAM_NO_FRAMEAVAILABLE || rc == IMAGESTREAM_BAD_FILE_FORMAT,
+                   "%s: lock answered %d", bad[i].what, rc);
+        ASSERT_MSG(fr == NULL, "%s: a frame was handed out", bad[i].what);
+        ASSERT_MSG(smi_es_state(m, L, 0) == 0 && smi_es_state(m, L, 1) == 0,
+                   "%s: blocks not handed back (%u, %u)", bad[i].what, smi_es_state(m, L, 0),
+                   smi_es_state(m, L, 1));
+    }
+    /* Being published: block 1 ready, block 0 still being written. */
+    smi_es_set_state(m, L, 0, 1);
+    smi_es_set_state(m, L, 1, 1);
+    uint8_t whole[W * H * 3];
+    data_frame(whole, 80, W, H);
+    smi_es_put_header(m, L, 1, 80, W, H, 5, 3);
+    memcpy(smi_es_pixels(m, L, 1), whole + 5 * W * 3, 3 * W * 3);
+    smi_es_set_state(m, L, 1, 2);
+    ASSERT_RC(IMAGESTREAM_NO_FRAMEAVAILABLE, SharedMemoryImageStream_wait(client, 0));
+    ASSERT_RC(IMAGESTREAM_NO_FRAMEAVAILABLE, SharedMemoryImageStream_lock(client, &fr));
+    ASSERT_EQ(smi_es_state(m, L, 1), 2);
+    smi_es_put_header(m, L, 0, 80, W, H, 0, 5);
+    memcpy(smi_es_pixels(m, L, 0), whole, 5 * W * 3);
+    smi_es_set_state(m, L, 0, 2);
+    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_wait(client, 0));
+    expect_frame(client, 80, W, H);
+    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_unlock(client));
+    ASSERT_EQ(smi_es_state(m, L, 0), 0);
+    ASSERT_EQ(smi_es_state(m, L, 1), 0);
+    printf("  split frames: assembled whole; wrong order, overlap, a missing row, two numbers "
+           "skipped; a frame being published waited for\n");
 }
 
 /* ---- (a) hand server, our client ------------------------------------------- */
@@ -165,8 +235,9 @@ static void hand_server_our_client(void)
     ASSERT_EQ(smi_es_state(m, L, 1), 0);
     ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_unlock(client));
 
-    /* Partial blocks (Data/ensight-partial.smi: frame 50 split in two) are
-       skipped: set back to 0, never handed out. */
+    /* A frame split over both blocks (Data/ensight-partial.smi: frame 50,
+       rows 0-3 in block 0, rows 4-7 in block 1) is handed out whole, from
+       the client's own copy: both blocks go back to the server at once. */
     uint8_t *part = smi_test_read_file(SMI_TEST_DATA_DIR "/ensight-partial.smi", &n);
     ASSERT_EQ(n, L);
     for (int b = 0; b < 2; b++) {
@@ -179,12 +250,11 @@ static void hand_server_our_client(void)
     check_data_rows(smi_es_pixels(part, L, 0), 50, 16, 0, 4);
     check_data_rows(smi_es_pixels(part, L, 1), 50, 16, 4, 4);
     free(part);
-    fr = NULL;
-    ASSERT_RC(IMAGESTREAM_NO_FRAMEAVAILABLE, SharedMemoryImageStream_lock(client, &fr));
-    ASSERT(fr == NULL);
+    expect_frame(client, 50, 16, 8);
     ASSERT_EQ(smi_es_state(m, L, 0), 0);
     ASSERT_EQ(smi_es_state(m, L, 1), 0);
-    ASSERT_RC(IMAGESTREAM_NOT_LOCKED, SharedMemoryImageStream_unlock(client));
+    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_unlock(client));
+    split_frames_by_hand(client, m, L);
     /* One partial block alone (rows 2..4 of 8). */
     smi_es_set_state(m, L, 0, 1);
     smi_es_put_header(m, L, 0, 60, W, H, 2, 3);

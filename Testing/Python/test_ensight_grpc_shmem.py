@@ -291,3 +291,80 @@ def test_pyensight_sequence_against_smi_publish(zero_file, flip):
         proc.terminate()
         out, err = proc.communicate(timeout=10)
     assert proc.returncode == 0, err
+
+
+def _poll_frames(client, count, seconds):
+    """pyensight's polling thread until `count` frames came (or `seconds`)."""
+    images, failure = [], []
+    stop = threading.Event()
+
+    def poll_images():
+        try:
+            while not stop.is_set():
+                img = shm.stream_lock(client)
+                if type(img) is dict:
+                    images.append(img)
+                    shm.stream_unlock(client)
+        except Exception as e:  # pragma: no cover - reported below
+            failure.append(e)
+
+    thread = threading.Thread(target=poll_images, daemon=True)
+    thread.start()
+    return images, failure, stop, thread
+
+
+def _check_4k(images, failure, w, h):
+    assert not failure, failure
+    numbers = [img["framenumber"] for img in images]
+    assert numbers == sorted(set(numbers)), numbers
+    for img in images:
+        assert (img["width"], img["height"]) == (w, h)
+        expected = pattern(smi.FORMAT_RGB8, w, h, img["framenumber"])
+        got = np.frombuffer(img["pixeldata"], np.uint8).reshape(h, w, 3)
+        assert np.array_equal(got, expected), "frame %d" % img["framenumber"]
+
+
+@pytest.mark.parametrize("server", ["stream_putframe", "smi-publish"])
+def test_pyensight_4k_in_its_25mb_file(zero_file, server):
+    """4K RGB (24.9 MB a frame) through pyensight's 25 MiB file: each of the
+    EnSight layout's two blocks holds 12.5 MiB, so every frame is split over
+    both; pyensight's polling thread gets each one whole, every pixel right,
+    and the file keeps its size."""
+    if server == "smi-publish" and (not PUBLISH or not os.access(PUBLISH, os.X_OK)):
+        pytest.skip("smi-publish not given ($SMI_PUBLISH)")
+    if "tsan" in os.environ.get("LD_PRELOAD", ""):
+        pytest.skip("4K frames are too slow under ThreadSanitizer (the plain runs check them)")
+    w, h, want = 3840, 2160, 4
+    proc = None
+    if server == "smi-publish":
+        proc = subprocess.Popen([PUBLISH, "--ensight", "--size", "%dx%d" % (w, h), "--rate", "20",
+                                 "--seconds", "60", "--quiet", zero_file],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        _wait_for_server(zero_file)
+    else:
+        sid = shm.stream_create(zero_file, shm.OPTIONS_SERVER)
+    try:
+        client = shm.stream_create(zero_file)
+        images, failure, stop, thread = _poll_frames(client, want, 40)
+        deadline, sent = time.monotonic() + 40, 0
+        while len(images) < want and time.monotonic() < deadline and not failure:
+            if proc is None:
+                sent += 1
+                rc = shm.stream_putframe(sid, w, h, sent,
+                                         pattern(smi.FORMAT_RGB8, w, h, sent).tobytes())
+                assert rc in (shm.ERROR_NOERROR, shm.ERROR_NO_BUFFERAVAILABLE,
+                              shm.ERROR_UNCONNECTED), rc
+            time.sleep(0.02)
+        stop.set()
+        thread.join(timeout=10)
+        assert len(images) >= want, "%d frames in 40 s" % len(images)
+        _check_4k(images, failure, w, h)
+        assert os.path.getsize(zero_file) == 25 << 20
+        assert shm.stream_destroy(client) == shm.ERROR_NOERROR
+    finally:
+        if proc is not None:
+            proc.terminate()
+            _, err = proc.communicate(timeout=10)
+            assert proc.returncode == 0, err
+        else:
+            shm.stream_destroy(sid)
