@@ -73,18 +73,16 @@ static double smi_monotonic(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Raise Error(code, "<what>: <library string>") (RuntimeError before the
-   package registered its class); returns NULL. */
-static PyObject *smi_raise(smi_state *st, int code, const char *what_fmt, ...)
+/* Raise Error(code, "<what>: <library string><suffix>") (RuntimeError
+   before the package registered its class); returns NULL. */
+static PyObject *smi_raise_v(smi_state *st, int code, const char *suffix, const char *what_fmt,
+                             va_list va)
 {
-    va_list va;
-    va_start(va, what_fmt);
     PyObject *what = PyUnicode_FromFormatV(what_fmt, va);
-    va_end(va);
     if (!what)
         return NULL;
-    PyObject *msg =
-        PyUnicode_FromFormat("%U: %s", what, SharedMemoryImageStream_errorstring(code));
+    PyObject *msg = PyUnicode_FromFormat("%U: %s%s", what, SharedMemoryImageStream_errorstring(code),
+                                         suffix);
     Py_DECREF(what);
     if (!msg)
         return NULL;
@@ -96,6 +94,38 @@ static PyObject *smi_raise(smi_state *st, int code, const char *what_fmt, ...)
         Py_DECREF(exc);
     }
     return NULL;
+}
+
+/* Raise Error(code, "<what>: <library string>"); returns NULL. */
+static PyObject *smi_raise(smi_state *st, int code, const char *what_fmt, ...)
+{
+    va_list va;
+    va_start(va, what_fmt);
+    smi_raise_v(st, code, "", what_fmt, va);
+    va_end(va);
+    return NULL;
+}
+
+/* The same with `why` after the library's string. */
+static PyObject *smi_raise_why(smi_state *st, int code, const char *why, const char *what_fmt, ...)
+{
+    va_list va;
+    va_start(va, what_fmt);
+    smi_raise_v(st, code, why, what_fmt, va);
+    va_end(va);
+    return NULL;
+}
+
+/* For UNSAFE_FILE on `pathb` opened with `options`: " (<which rule failed
+   and the fix>; or pass any_file=True)" into why[size]; "" otherwise. */
+static void smi_unsafe_why(int code, PyObject *pathb, unsigned options, char *why, size_t size)
+{
+    char text[1024];
+    why[0] = '\0';
+    if (code == IMAGESTREAM_UNSAFE_FILE &&
+        SharedMemoryImageStream_checkfile(PyBytes_AS_STRING(pathb), options, text, sizeof text) ==
+            IMAGESTREAM_UNSAFE_FILE)
+        snprintf(why, size, " (%s; or pass any_file=True)", text);
 }
 
 /* ---- Objects ---------------------------------------------------------------- */
@@ -681,9 +711,12 @@ static int Stream_init(StreamObject *s, PyObject *args, PyObject *kwds)
     Py_BEGIN_ALLOW_THREADS
     rc = SharedMemoryImageStream_create(PyBytes_AS_STRING(pathb), options, &stream);
     Py_END_ALLOW_THREADS
+    char why[1200];
+    smi_unsafe_why(rc, pathb, options, why, sizeof why);
     Py_DECREF(pathb);
     if (rc < 0) {
-        smi_raise(st, rc, "cannot open %R as a %s", s->path, s->is_server ? "server" : "client");
+        smi_raise_why(st, rc, why, "cannot open %R as a %s", s->path,
+                      s->is_server ? "server" : "client");
         return -1;
     }
     s->stream = stream;
@@ -1159,14 +1192,37 @@ static PyObject *smi_create_file(PyObject *m, PyObject *args)
     rc = SharedMemoryImageStream_createfilelayout(PyBytes_AS_STRING(pathb), layout, &d);
     Py_END_ALLOW_THREADS
     PyObject *p = rc < 0 ? PyUnicode_DecodeFSDefault(PyBytes_AS_STRING(pathb)) : NULL;
+    char why[1200];
+    smi_unsafe_why(rc, pathb, IMAGESTREAM_OPTIONS_NONE, why, sizeof why);
     Py_DECREF(pathb);
     if (rc >= 0)
         Py_RETURN_NONE;
-    if (p)
-        smi_raise(PyModule_GetState(m), rc, "cannot create %R for %ux%u %s frames", p, d.width,
-                  d.height, SharedMemoryImageStream_formatname(d.format));
+    if (p) {
+        smi_raise_why(PyModule_GetState(m), rc, why, "cannot create %R for %ux%u %s frames", p,
+                      d.width, d.height, SharedMemoryImageStream_formatname(d.format));
+    }
     Py_XDECREF(p);
     return NULL;
+}
+
+PyDoc_STRVAR(check_file_doc,
+"check_file(path, options, /)\n--\n\n"
+"SharedMemoryImageStream_checkfile(): (code, why).");
+
+static PyObject *smi_check_file(PyObject *m, PyObject *args)
+{
+    (void)m;
+    PyObject *pathb = NULL;
+    unsigned int options;
+    if (!PyArg_ParseTuple(args, "O&I:check_file", PyUnicode_FSConverter, &pathb, &options))
+        return NULL;
+    char why[1024];
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = SharedMemoryImageStream_checkfile(PyBytes_AS_STRING(pathb), options, why, sizeof why);
+    Py_END_ALLOW_THREADS
+    Py_DECREF(pathb);
+    return Py_BuildValue("(is)", rc, why);
 }
 
 PyDoc_STRVAR(inspect_doc,
@@ -1277,6 +1333,7 @@ static PyObject *smi_set_error_class(PyObject *m, PyObject *arg)
 static PyMethodDef smi_methods[] = {
     {"create_file", (PyCFunction)smi_create_file, METH_VARARGS, create_file_doc},
     {"inspect", (PyCFunction)smi_inspect, METH_O, inspect_doc},
+    {"check_file", (PyCFunction)smi_check_file, METH_VARARGS, check_file_doc},
     {"errorstring", (PyCFunction)smi_errorstring, METH_O, errorstring_doc},
     {"errorname", (PyCFunction)smi_errorname, METH_O, errorname_doc},
     {"format_info", (PyCFunction)smi_format_info, METH_O, format_info_doc},

@@ -63,7 +63,10 @@ PyDoc_STRVAR(stream_create_doc,
 "OPTIONS_FLIPVERTICAL (rows of putframe's input bottom first) and\n"
 "OPTIONS_EXTENDED (this library's layout: many clients). Opening a stream\n"
 "that was already active is not an error (ERROR_RECONNECTING is not\n"
-"raised). Raises RuntimeError with the library's error string.");
+"raised). A file another user could change is refused (Core/LAYOUT.md,\n"
+"\"Opening files\"; the message names the rule and the fix) unless\n"
+"options include OPTIONS_ANYFILE. Raises RuntimeError with the library's\n"
+"error string.");
 
 static PyObject *stream_create(PyObject *m, PyObject *args, PyObject *kwds)
 {
@@ -90,6 +93,18 @@ static PyObject *stream_create(PyObject *m, PyObject *args, PyObject *kwds)
     }
     SharedMemoryImageStream stream = NULL;
     int rc = SharedMemoryImageStream_create(PyBytes_AS_STRING(pathb), (uint32_t)options, &stream);
+    if (rc == IMAGESTREAM_UNSAFE_FILE) {
+        /* Which rule failed, and the fix: pyensight falls back to its slow
+           path on any error, so the message is all a user sees. */
+        char why[1024];
+        if (SharedMemoryImageStream_checkfile(PyBytes_AS_STRING(pathb), (uint32_t)options, why,
+                                              sizeof why) == IMAGESTREAM_UNSAFE_FILE) {
+            Py_DECREF(pathb);
+            PyErr_Format(PyExc_RuntimeError, "%s (%s; or pass options=OPTIONS_ANYFILE)",
+                         SharedMemoryImageStream_errorstring(rc), why);
+            return NULL;
+        }
+    }
     Py_DECREF(pathb);
     if (rc < 0)
         return eshm_result(rc);
@@ -309,6 +324,7 @@ static int eshm_exec(PyObject *m)
     ESHM_ADD("OPTIONS_INITBUFFERHEADERS", IMAGESTREAM_OPTIONS_INITBUFFERHEADERS)
     ESHM_ADD("OPTIONS_NOTHREADS", IMAGESTREAM_OPTIONS_NOTHREADS)
     ESHM_ADD("OPTIONS_EXTENDED", IMAGESTREAM_OPTIONS_EXTENDED)
+    ESHM_ADD("OPTIONS_ANYFILE", IMAGESTREAM_OPTIONS_ANYFILE)
     /* Every return code, from the library's list: ERROR_<NAME>. */
 #define ESHM_ADD_CODE(name, text) ESHM_ADD("ERROR_" #name, IMAGESTREAM_##name)
     SMI_ERROR_LIST(ESHM_ADD_CODE)

@@ -480,9 +480,12 @@ class Client(_Stream):
     layout, detected from the file). Raises Error when the file is missing,
     not a stream, or every client slot is taken; IMAGESTREAM_UNSAFE_FILE for
     a symbolic link, a FIFO or anything but a regular file, another user's
-    file, or one group or others may write. With any_format, frames of
-    every pixel format are handed out (else only packed RGB, as EnSight's
-    client API promises).
+    file, or one another user could change (see check_file(); the message
+    names the rule and the fix). With any_format, frames of every pixel
+    format are handed out (else only packed RGB, as EnSight's client API
+    promises). With any_file (IMAGESTREAM_OPTIONS_ANYFILE), the file is used
+    as it is, whoever could change it, through a symbolic link too: for
+    streams shared between users on purpose.
 
         with smi.Client(path) as client:
             while client.wait(timeout=1.0):
@@ -500,11 +503,13 @@ class Client(_Stream):
     __slots__ = ()
     _kind = "Client"
 
-    def __init__(self, path, any_format=False):
+    def __init__(self, path, any_format=False, any_file=False):
         """Attach to `path` (str, bytes or os.PathLike); see the class."""
         options = IMAGESTREAM_OPTIONS_NONE
         if any_format:
             options |= IMAGESTREAM_OPTIONS_ANYFORMAT
+        if any_file:
+            options |= IMAGESTREAM_OPTIONS_ANYFILE
         super().__init__(path, options, Frame)
 
     def wait(self, timeout=None):
@@ -568,7 +573,9 @@ class Server(_Stream):
     volumes and metadata. ensight_layout=True writes EnSight's layout: one
     client, RGB8 only, readable by EnSight's own client library.
     flip_vertical=True reverses the rows of send()'s input (for bottom-up
-    images such as OpenGL or VTK ones).
+    images such as OpenGL or VTK ones). A file another user could change
+    raises Error (IMAGESTREAM_UNSAFE_FILE, as for Client) unless
+    any_file=True.
 
         smi.create_file(path, 1920, 1080)
         with smi.Server(path) as server:
@@ -578,13 +585,15 @@ class Server(_Stream):
     __slots__ = ()
     _kind = "Server"
 
-    def __init__(self, path, flip_vertical=False, ensight_layout=False):
+    def __init__(self, path, flip_vertical=False, ensight_layout=False, any_file=False):
         """Serve `path` (str, bytes or os.PathLike); see the class."""
         options = IMAGESTREAM_OPTIONS_SERVER
         if not ensight_layout:
             options |= IMAGESTREAM_OPTIONS_EXTENDED
         if flip_vertical:
             options |= IMAGESTREAM_OPTIONS_FLIPVERTICAL
+        if any_file:
+            options |= IMAGESTREAM_OPTIONS_ANYFILE
         super().__init__(path, options, AcquiredFrame)
 
     @property
@@ -679,7 +688,8 @@ class Server(_Stream):
 
 # ---- functions ----------------------------------------------------------------
 
-def create_file(path, max_width, max_height, *, format=0, depth=1, layout=None):
+def create_file(path, max_width, max_height, *, format=0, depth=1, layout=None,
+                any_file=False):
     """Create the stream file `path` (mode 0600), or grow it, so that it holds
     two frames of max_width x max_height pixels of `format` (x depth slices)
     plus headers. layout=None fits either layout: an RGB8 file is then at
@@ -687,16 +697,43 @@ def create_file(path, max_width, max_height, *, format=0, depth=1, layout=None):
     for the extended layout only, layout='ensight' for EnSight's. A larger
     file is left as it is. Put it in /dev/shm for memory-speed streams.
     A new file is made exclusively (never through a symbolic link); an
-    existing one must be yours and not writable by group or others. The
-    file's space is reserved now. Raises Error on failure (code
-    IMAGESTREAM_UNSAFE_FILE or IMAGESTREAM_NO_SPACE among them), ValueError
-    for an unknown layout."""
+    existing one must be yours and no other user may be able to change it
+    (check_file() says why not), unless any_file=True: an existing regular
+    file the rules refuse is then left as it is (not grown; a server opened
+    with any_file=True uses it). The file's space is reserved now. Raises
+    Error on failure (code IMAGESTREAM_UNSAFE_FILE, with the rule and the
+    fix, or IMAGESTREAM_NO_SPACE among them), ValueError for an unknown
+    layout."""
     if layout not in _LAYOUTS:
         raise ValueError("layout must be None, 'extended' or 'ensight', not %r" % (layout,))
     w, h = _u32(max_width, "max_width", 1), _u32(max_height, "max_height", 1)
     fmt = FORMAT_RGB8 if format is None else _format(format)
     d = 1 if depth is None else _u32(depth, "depth", 1)
-    _core.create_file(path, _LAYOUTS[layout], fmt, w, h, d)
+    try:
+        _core.create_file(path, _LAYOUTS[layout], fmt, w, h, d)
+    except Error as error:
+        if not (any_file and error.code == IMAGESTREAM_UNSAFE_FILE and
+                _core.check_file(path, IMAGESTREAM_OPTIONS_ANYFILE)[0] == 0):
+            raise
+
+
+def check_file(path, *, any_file=False):
+    """Would Client(path) or Server(path) refuse the file `path` as unsafe
+    (IMAGESTREAM_UNSAFE_FILE), and why? Stream files are input from other
+    users: a file is used only when no other user can change it (README,
+    "Careful opening"). Returns None when the rules accept it, else one line
+    that names the rule that failed and the fix ("chmod g-w FILE", "chmod o-w
+    FOLDER"). With any_file, only what any_file=True still refuses (anything
+    but a regular file). Opens nothing for reading or writing. Raises Error
+    for a missing file (IMAGESTREAM_BAD_FILE_SIZE) or one that cannot be
+    looked at."""
+    options = IMAGESTREAM_OPTIONS_ANYFILE if any_file else IMAGESTREAM_OPTIONS_NONE
+    code, why = _core.check_file(path, options)
+    if code == IMAGESTREAM_NOERROR:
+        return None
+    if code == IMAGESTREAM_UNSAFE_FILE:
+        return why
+    raise Error(code, "cannot check %r: %s (%s)" % (path, errorstring(code), why))
 
 
 def inspect(path):
@@ -710,15 +747,16 @@ def inspect(path):
     return _info_dict(_core.inspect(path))
 
 
-def read_frame(path, timeout=None, *, any_format=True):
+def read_frame(path, timeout=None, *, any_format=True, any_file=False):
     """One call: attach to the stream in `path`, wait for a frame, copy it into a
     new numpy array (shape and dtype as numpy.asarray(frame)), detach. An
     extended-layout stream hands over its newest frame at once; an EnSight-
     layout stream (one client, which a new client replaces) the next one.
     Raises TimeoutError when no frame comes within `timeout` seconds (None:
-    wait for ever; Ctrl-C interrupts), Error when the file is not a stream."""
+    wait for ever; Ctrl-C interrupts), Error when the file is not a stream
+    (or is refused as unsafe: any_file as for Client)."""
     seconds = _seconds(timeout)
-    client = Client(path, any_format)
+    client = Client(path, any_format, any_file)
     try:
         array = client.read(timeout)
         if array is None:
