@@ -1,9 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Stream files are input from other users (Core/LAYOUT.md, "Opening files"):
-# a FIFO, a symbolic link, a file writable by group or others, or another
-# user's file at the stream path is refused by the tools, at once and with a
-# message that says what the path is:
+# a FIFO, a symbolic link, a file others may write (in a folder they may
+# enter), or another user's file at the stream path is refused by the tools,
+# at once and with a message that says what the path is or which rule failed:
 # - smi-info and smi-read exit with 1 promptly on a FIFO (opening it used to
 #   block for ever); smi-read --wait-file --timeout 1 exits with its timeout
 #   status 3 within about 2 s, and SIGTERM ends a smi-read waiting on a FIFO
