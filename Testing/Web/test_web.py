@@ -78,7 +78,10 @@ def case_viewers():
             d.switch_to.window(handle)
             W.wait_playing(d, frames=10, timeout=60)
             W.check_pattern(d, 320, 240)
-        W.log("ok: two viewers play the stream")
+        encoders = P.output("smi-web").count("encoding VP8")
+        if encoders != 1:
+            W.fail("smi-web made %d VP8 encoders for two viewers of one stream" % encoders)
+        W.log("ok: two viewers play the stream, one encoder")
         # A third viewer is refused by the cap.
         ws = W.WebSocket(url, "/ws/demo")
         if ws.status != 503:
