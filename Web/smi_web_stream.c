@@ -20,6 +20,7 @@
 #define REFRESH_US 1000000     /* no frame for this long: send the last again (late joiners, lost packets) */
 #define MAX_MESSAGES 1000      /* signaling messages one viewer may send */
 #define MAX_CANDIDATE 1024     /* longest ICE candidate line */
+#define HELLO_TIMEOUT_US 30000000 /* a viewer must say hello within this */
 #define RATE_SAMPLES 9         /* rate measured over the last (RATE_SAMPLES - 1) ticks */
 
 /* One viewer: a WebSocket and a webrtcbin fed by the stream's tee. */
@@ -31,6 +32,8 @@ typedef struct Viewer {
     GstElement *queue, *webrtc;     /* references held until freed */
     GstPad *teepad;
     char *peer;
+    const SmiWebConfig *config;     /* the stream's, for GStreamer's threads */
+    gint64 joined_us;
     guint messages;
     gboolean started;               /* its webrtcbin is there (after "hello") */
     SmiWebCodec codec;              /* what it is sent */
@@ -220,7 +223,7 @@ static void on_offer_created(GstPromise *promise, gpointer data)
     json_builder_add_string_value(b, sdp);
     json_builder_set_member_name(b, "iceServers");
     json_builder_begin_array(b);
-    const char *stun = v->stream ? v->stream->config->stun : NULL;
+    const char *stun = v->config->stun;
     if (stun)
         json_builder_add_string_value(b, stun);
     json_builder_end_array(b);
@@ -857,6 +860,14 @@ static gboolean stream_tick(gpointer data)
         s->rate_n = 0;
     }
 
+    /* A socket that never says hello holds a viewer's place: not for long. */
+    for (GList *l = s->viewers, *next; l; l = next) {
+        next = l->next;
+        Viewer *v = l->data;
+        if (!v->started && now - v->joined_us > HELLO_TIMEOUT_US)
+            viewer_close(v, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "no hello within 30 s");
+    }
+
     if (s->viewers && !s->reader && s->present)
         reader_start(s);
     else if (!s->viewers && s->reader)
@@ -955,6 +966,8 @@ void smi_web_stream_add_viewer(SmiWebStream *s, SoupWebsocketConnection *ws, con
     v->stream = s;
     v->ws = g_object_ref(ws);
     v->peer = g_strdup(peer);
+    v->config = s->config;
+    v->joined_us = g_get_monotonic_time();
     g_object_set(ws, "max-incoming-payload-size", (guint64)s->config->max_message,
                  "keepalive-interval", 10u, NULL);
     g_signal_connect(ws, "message", G_CALLBACK(on_ws_message), v);
