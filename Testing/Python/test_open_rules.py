@@ -35,14 +35,17 @@ W, H = 640, 360
 # An EnSight-layout server in another process, as EnSight would be: the test
 # pattern, frame numbers from 1, until killed.
 PY_SERVER = r"""
-import sys, time
+import signal, sys, time
 import numpy as np
 import shared_memory_image as smi
 from smi_testutil import pattern
+stop = []
+# (pvpython's own SIGTERM handler would not end the process cleanly)
+signal.signal(signal.SIGTERM, lambda *args: stop.append(1))
 path, w, h = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 with smi.Server(path, ensight_layout=True) as server:
     n = 0
-    while True:
+    while not stop:
         n += 1
         server.send(pattern(smi.FORMAT_RGB8, w, h, n), frame_number=n)
         time.sleep(0.01)
