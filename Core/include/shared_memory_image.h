@@ -266,6 +266,11 @@ SMI_EXPORT const char *SharedMemoryImageStream_errorstring(SharedMemoryImageErro
     Writing into an unreserved page of a full tmpfs would end the process
     with SIGBUS instead. */
 #define IMAGESTREAM_NO_SPACE -18
+/** A server's create() or createfile*() found a file that holds something
+    else than a stream: only a file that is empty, all zeros, or a stream of
+    either layout (a stale one too) is taken over. The file is left byte for
+    byte as it was; choose another path, or remove the file. */
+#define IMAGESTREAM_NOT_A_STREAM -19
 
 /**
  * Every return code, once: X(NAME, description) for IMAGESTREAM_NAME, from
@@ -300,7 +305,9 @@ SMI_EXPORT const char *SharedMemoryImageStream_errorstring(SharedMemoryImageErro
     X(BAD_FORMAT, "pixel format, depth or size not supported by this stream's layout")    \
     X(UNSAFE_FILE, "the stream file is a symbolic link, not a regular file, owned by "      \
                    "another user, or another user could write or replace it")              \
-    X(NO_SPACE, "not enough space on the file system for the stream file")
+    X(NO_SPACE, "not enough space on the file system for the stream file")                 \
+    X(NOT_A_STREAM, "the file holds other data, not a stream: it was left as it was "       \
+                    "(choose another path, or remove the file)")
 
 /**
  * The name of a return code's macro ("IMAGESTREAM_BAD_FILE_SIZE"), or NULL

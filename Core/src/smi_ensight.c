@@ -443,6 +443,38 @@ static int smi_es_publish(SharedMemoryImageStream s)
     return IMAGESTREAM_NOERROR;
 }
 
+/* A block header as a stream leaves it: state 0..4, pad zero, and either no
+   frame (the frame fields zero) or rows that fit a payload of P bytes. */
+static int smi_es_plausible_header(const BufferHeader *h, uint64_t payload)
+{
+    static const uint8_t zero[3];
+    if (h->buffer_state > SMI_ES_INIT || memcmp(h->pad, zero, sizeof zero) != 0)
+        return 0;
+    if (h->frame_number == 0 && h->width == 0 && h->height == 0 && h->offset == 0 &&
+        h->num_scanlines == 0)
+        return 1;
+    struct _SharedMemoryImageStream probe = {.es_payload = payload};
+    return smi_es_check_header(&probe, h) >= 0;
+}
+
+int smi_es_looks_like_stream(int fd, uint64_t size, const uint8_t *first)
+{
+    uint64_t payload;
+    if (smi_es_payload(size, &payload) < 0)
+        return 0;
+    BufferHeader h[2];
+    memcpy(&h[0], first, sizeof h[0]);
+    if (smi_file_read(fd, &h[1], sizeof h[1], SMI_ENSIGHT_HEADER_SIZE + payload) !=
+        (int64_t)sizeof h[1])
+        return 0;
+    /* Two headers of nothing but zeros say nothing: such a file is a stream
+       only when it is all zeros (the caller's check). */
+    static const uint8_t zero[SMI_ENSIGHT_HEADER_SIZE];
+    if (memcmp(&h[0], zero, sizeof zero) == 0 && memcmp(&h[1], zero, sizeof zero) == 0)
+        return 0;
+    return smi_es_plausible_header(&h[0], payload) && smi_es_plausible_header(&h[1], payload);
+}
+
 int smi_es_inspect(int fd, uint64_t size, const uint8_t *first, SharedMemoryImageStream self,
                    SharedMemoryStreamInfo *info)
 {

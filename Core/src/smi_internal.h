@@ -155,6 +155,12 @@ SMI_HIDDEN void smi_fork_unregister(SharedMemoryImageStream s);
 /* smi_ensight.c */
 /* Inspect an EnSight-layout file fd of `size` bytes; `first`: a copy of
    its first 24 bytes or more (block 1's header is read through fd). */
+/* Does the file fd of `size` bytes look like an EnSight-layout stream
+   (`first`: a copy of its first 24 bytes; block 1's header is read through
+   fd): both block headers plausible (state 0..4, pad zero, the frame fields
+   zero or describing rows that fit), and not both all zeros (which says
+   nothing: such a file is a stream when it is all zeros)? */
+SMI_HIDDEN int smi_es_looks_like_stream(int fd, uint64_t size, const uint8_t *first);
 SMI_HIDDEN int smi_es_inspect(int fd, uint64_t size, const uint8_t *first,
                               SharedMemoryImageStream self, SharedMemoryStreamInfo *info);
 

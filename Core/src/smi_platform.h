@@ -92,6 +92,9 @@ int64_t smi_file_transfer(int fd, smi_iovec_t *iov, int count, uint64_t offset, 
 /* Read n bytes at `offset` into buf: the bytes read (fewer at the end of the
    file), or -errno. */
 int64_t smi_file_read(int fd, void *buf, uint64_t n, uint64_t offset);
+/* Are all of the file's `size` first bytes zero (holes skipped without
+   reading them)? 1 yes, 0 no, -errno. */
+int smi_file_is_zero(int fd, uint64_t size);
 
 /* Map `size` bytes of fd shared, writable or read-only. A writable mapping
    (a server's, over a file whose blocks smi_file_reserve() reserved) is

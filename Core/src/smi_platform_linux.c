@@ -607,6 +607,34 @@ int64_t smi_file_read(int fd, void *buf, uint64_t n, uint64_t offset)
     return smi_file_transfer(fd, &v, 1, offset, 0);
 }
 
+int smi_file_is_zero(int fd, uint64_t size)
+{
+    static const uint8_t zero[4096];
+    uint8_t buf[4096];
+    uint64_t at = 0;
+    while (at < size) {
+        /* The next byte that is not in a hole (ENXIO: none). */
+        off_t data = lseek(fd, (off_t)at, SEEK_DATA);
+        if (data < 0)
+            return errno == ENXIO ? 1 : -errno;
+        off_t hole = lseek(fd, data, SEEK_HOLE);
+        if (hole < 0)
+            return -errno;
+        for (at = (uint64_t)data; at < (uint64_t)hole && at < size;) {
+            uint64_t n = size - at < sizeof buf ? size - at : sizeof buf;
+            int64_t got = smi_file_read(fd, buf, n, at);
+            if (got < 0)
+                return (int)got;
+            if (got == 0)
+                return 1; /* (shrunk meanwhile: what is left was zero) */
+            if (memcmp(buf, zero, (size_t)got) != 0)
+                return 0;
+            at += (uint64_t)got;
+        }
+    }
+    return 1;
+}
+
 void *smi_map(int fd, uint64_t size, int writable)
 {
     if (size == 0 || size > (uint64_t)SIZE_MAX)

@@ -192,11 +192,37 @@ static int smi_reserve_error(int err, int other)
                : other;
 }
 
+/* May a server take the open file fd over? Only a file that is empty, all
+   zeros, or a stream of either layout (a stale one too): anything else is
+   another program's data, refused with NOT_A_STREAM and left as it was.
+   Read through the descriptor (holes are not read). */
+static int smi_check_takeover(int fd)
+{
+    int64_t size = smi_file_size(fd);
+    if (size <= 0)
+        return size < 0 ? IMAGESTREAM_BAD_FILE_SIZE : IMAGESTREAM_NOERROR;
+    uint8_t first[SMI_EXT_HEADER_SIZE];
+    uint64_t want = (uint64_t)size < sizeof first ? (uint64_t)size : sizeof first;
+    int64_t got = smi_file_read(fd, first, want, 0);
+    if (got < 0)
+        return IMAGESTREAM_UNABLE_TO_OPEN_FILE;
+    if (smi_ext_has_magic(first, (uint64_t)got) ||
+        ((uint64_t)got >= SMI_ENSIGHT_HEADER_SIZE &&
+         smi_es_looks_like_stream(fd, (uint64_t)size, first)))
+        return IMAGESTREAM_NOERROR;
+    int zero = smi_file_is_zero(fd, (uint64_t)size);
+    return zero < 0 ? IMAGESTREAM_UNABLE_TO_OPEN_FILE
+                    : zero ? IMAGESTREAM_NOERROR : IMAGESTREAM_NOT_A_STREAM;
+}
+
 static int smi_create_server(SharedMemoryImageStream s)
 {
     int64_t size = smi_file_size(s->fd);
     if (size < (int64_t)SMI_ENSIGHT_MIN_FILE)
         return IMAGESTREAM_BAD_FILE_SIZE;
+    int rc = smi_check_takeover(s->fd);
+    if (rc < 0)
+        return rc;
     int busy = smi_bytelock_try(s->fd, SMI_LOCK_SERVER);
     if (busy < 0)
         return IMAGESTREAM_UNABLE_TO_OPEN_FILE;
@@ -757,8 +783,10 @@ SharedMemoryImageError SharedMemoryImageStream_createfilelayout(const char *file
     if (fd < 0)
         return smi_open_error(fd, IMAGESTREAM_UNABLE_TO_OPEN_FILE);
     int64_t size = smi_file_size(fd);
-    int rc = IMAGESTREAM_NOERROR;
-    if (size < 0) {
+    int rc = created ? IMAGESTREAM_NOERROR : smi_check_takeover(fd);
+    if (rc < 0) {
+        /* another program's data: left as it was */
+    } else if (size < 0) {
         rc = IMAGESTREAM_BAD_FILE_SIZE;
     } else {
         /* Reserve the blocks (and grow a smaller file): a sparse file on a

@@ -34,9 +34,9 @@ static void check_errors(void)
     seen++;
     SMI_ERROR_LIST(CHECK_CODE)
 #undef CHECK_CODE
-    ASSERT_EQ(seen, 5 + 1 + 18); /* FORMAT_SKIPPED..NO_BUFFERAVAILABLE, NOERROR, -1..-18 */
+    ASSERT_EQ(seen, 5 + 1 + 19); /* FORMAT_SKIPPED..NO_BUFFERAVAILABLE, NOERROR, -1..-19 */
     for (int code = -40; code <= 40; code++) {
-        int known = (code >= IMAGESTREAM_NO_SPACE && code <= IMAGESTREAM_FORMAT_SKIPPED);
+        int known = (code >= IMAGESTREAM_NOT_A_STREAM && code <= IMAGESTREAM_FORMAT_SKIPPED);
         ASSERT_EQ(SharedMemoryImageStream_errorname(code) != NULL, known);
         if (!known)
             ASSERT_STR_EQ(SharedMemoryImageStream_errorstring(code), "unknown error code");

@@ -148,28 +148,46 @@ int main(void)
     d.height = 77;
     extended_holds_two(odd2, &d);
 
-    /* A smaller existing file is grown. */
+    /* A smaller existing file of zeros is grown. */
     const char *small = smi_test_path("createfile-small");
-    uint8_t junk[100];
-    smi_fill(junk, sizeof junk, 3);
-    smi_test_write_file(small, junk, sizeof junk);
+    uint8_t zeros[100] = {0};
+    smi_test_write_file(small, zeros, sizeof zeros);
     chmod(small, 0600);
     ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_createfile(small, 128, 128));
     check_size(small, 128 * 128 * 3, 0, 1);
     ensight_holds_two(small, 128, 128);
 
-    /* A larger existing file is left as it is, byte for byte. */
+    /* A file that holds something else is left byte for byte as it was. */
+    const char *other = smi_test_path("createfile-other");
+    uint8_t junk[100];
+    smi_fill(junk, sizeof junk, 3);
+    smi_test_write_file(other, junk, sizeof junk);
+    ASSERT_RC(IMAGESTREAM_NOT_A_STREAM, SharedMemoryImageStream_createfile(other, 128, 128));
+    size_t n;
+    uint8_t *kept = smi_test_read_file(other, &n);
+    ASSERT_EQ(n, sizeof junk);
+    ASSERT_EQ(memcmp(kept, junk, sizeof junk), 0);
+    free(kept);
+
+    /* A larger existing file is left as it is, byte for byte: a stream file
+       (here, zeros) is fine as it is; another program's data is refused. */
     const char *large = smi_test_path("createfile-large");
     size_t big = (20u << 20) + 12345;
     uint8_t *content = malloc(big);
     ASSERT(content != NULL);
-    smi_fill(content, big, 4);
-    smi_test_write_file(large, content, big);
-    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_createfile(large, 16, 16));
-    after = smi_test_read_file(large, &n1);
-    ASSERT_EQ(n1, big);
-    ASSERT_MSG(memcmp(after, content, big) == 0, "createfile changed a larger file");
-    free(after);
+    for (int kind = 0; kind < 2; kind++) {
+        if (kind == 0)
+            memset(content, 0, big);
+        else
+            smi_fill(content, big, 4);
+        smi_test_write_file(large, content, big);
+        ASSERT_RC(kind == 0 ? IMAGESTREAM_NOERROR : IMAGESTREAM_NOT_A_STREAM,
+                  SharedMemoryImageStream_createfile(large, 16, 16));
+        after = smi_test_read_file(large, &n1);
+        ASSERT_EQ(n1, big);
+        ASSERT_MSG(memcmp(after, content, big) == 0, "createfile changed a larger file");
+        free(after);
+    }
     free(content);
 
     /* createfileformat: format and depth count. */

@@ -47,7 +47,7 @@ static int TestErrorStrings(void)
     ASSERT_EQ(IMAGESTREAM_OPTIONS_ANYFILE, 0x00040000);
 
     /* Every code from -18 to 5: non-NULL, non-empty, distinct. */
-    enum { LO = -18, HI = 5, N = HI - LO + 1 };
+    enum { LO = -19, HI = 5, N = HI - LO + 1 };
     const char *known[N];
     for (int code = LO; code <= HI; code++) {
         const char *s = SharedMemoryImageStream_errorstring(code);

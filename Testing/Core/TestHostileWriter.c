@@ -367,11 +367,20 @@ static void new_header_wakes_sleepers(const char *path, uint32_t *woke)
     WAIT_UNTIL(SMI_T_LOAD(woke) == 1, 5000);
     smi_test_sleep_ms(100); /* asleep in wait(-1) */
     SharedMemoryImageStream_destroy(server);
-    /* The magic is gone (say, the file was rewritten): the next server
-       writes a whole new header, slots and waiting flags zeroed. */
+    /* The file zeroed (say, rewritten as pyensight makes its files): the next
+       server writes a whole new header, slots and waiting flags zeroed. (A
+       file whose magic alone is gone is no stream any more: a server leaves
+       it alone, NOT_A_STREAM.) */
     uint64_t L;
     uint8_t *m = smi_test_map_file(path, &L);
     memset(m, 0, 8);
+    munmap(m, L);
+    SharedMemoryImageStream refused = NULL;
+    ASSERT_RC(IMAGESTREAM_NOT_A_STREAM,
+              SharedMemoryImageStream_create(
+                  path, IMAGESTREAM_OPTIONS_SERVER | IMAGESTREAM_OPTIONS_EXTENDED, &refused));
+    m = smi_test_map_file(path, &L);
+    memset(m, 0, L);
     munmap(m, L);
     server = ext_server(path);
     smi_test_sleep_ms(100);

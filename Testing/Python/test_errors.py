@@ -41,6 +41,21 @@ def test_garbage_file(stream_path):
     assert err.value.code == smi.IMAGESTREAM_BAD_FILE_FORMAT
 
 
+def test_a_server_leaves_other_data_alone(stream_path):
+    """A user's file that is not a stream (here random bytes) is never taken
+    over: Server and create_file raise NOT_A_STREAM, the file is unchanged."""
+    junk = np.random.default_rng(2).integers(0, 256, 1 << 20, dtype=np.uint8)
+    junk.tofile(stream_path)
+    for make in (lambda: smi.Server(stream_path),
+                 lambda: smi.Server(stream_path, ensight_layout=True),
+                 lambda: smi.create_file(stream_path, 64, 64)):
+        with pytest.raises(smi.Error) as err:
+            make()
+        assert err.value.code == smi.IMAGESTREAM_NOT_A_STREAM
+        assert "not a stream" in str(err.value)
+    assert np.array_equal(np.fromfile(stream_path, np.uint8), junk)
+
+
 def test_truncated_and_wrong_version_files(stream_path):
     with open(stream_path, "wb") as f:
         f.write(b"\x89SMI")

@@ -59,6 +59,15 @@ expect_in info_mixed.out "^file: +$STREAM"
 expect_rc publish_nodir 1 "$SMI_PUBLISH" --frames 1 "$WORK/no/such/dir/x.smi"
 expect_in publish_nodir.err "^smi-publish: cannot create $WORK/no/such/dir/x.smi"
 
+# A user's file that is not a stream is never served: refused, unchanged.
+notes=$WORK/notes.txt
+for i in $(seq 1 2000); do echo "line $i of a user's notes, not a stream"; done >"$notes"
+cp "$notes" "$WORK/notes.orig"
+expect_rc publish_notes 1 "$SMI_PUBLISH" --frames 1 "$notes"
+expect_in publish_notes.err "not a stream"
+expect_rc publish_notes_ensight 1 "$SMI_PUBLISH" --ensight --frames 1 "$notes"
+cmp -s "$notes" "$WORK/notes.orig" || fail "smi-publish changed a file that is not a stream"
+
 # Nothing above changed the files it only looked at.
 head -c 65536 /dev/zero | tr '\0' '\253' | cmp -s - "$garbage" || fail "garbage file changed"
 echo "PASS"
