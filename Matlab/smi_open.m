@@ -7,9 +7,11 @@ function s = smi_open(path, varargin)
   %   EnSight writes it; either layout) and returns a stream to read with
   %   smi_read. Frames of every pixel format are read.
   %
-  %   s = smi_open(PATH, 'AnyFile', true) also trusts a file of another user,
-  %   a group- or world-writable file or a symbolic link (refused otherwise,
-  %   since stream files are input from other processes).
+  %   s = smi_open(PATH, 'AnyFile', true) also trusts a file another user
+  %   could change (another user's file, one others or a shared group may
+  %   write, one in a folder others may write) or a symbolic link: refused
+  %   otherwise, since stream files are input from other processes; the
+  %   message names the rule and the fix.
   %
   %   Errors (identifiers): smi:missing (no such file), smi:badFile (not a
   %   stream, truncated, or an unknown layout version), smi:unsafeFile,
