@@ -20,4 +20,4 @@ static gboolean plugin_init(GstPlugin *plugin)
 GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, smi,
                   "SharedMemoryImage streams: smisrc reads one, smisink publishes into one",
                   plugin_init, SMI_GST_VERSION, "BSD", "SharedMemoryImage",
-                  "https://github.com/")
+                  "Unknown package origin")

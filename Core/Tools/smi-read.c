@@ -6,8 +6,9 @@
  * checks every byte of every frame against the test pattern with --verify
  * (smi_pattern.h), and saves one frame as PPM or PNG with --save.
  *
- * Exit status: 0 ok; 1 verification failure or error; 2 usage error;
- * 3 timeout (no frame within --timeout seconds).
+ * Exit status: 0 ok (also when stopped by SIGINT/SIGTERM after frames came);
+ * 1 verification failure or error; 2 usage error; 3 timeout (no frame within
+ * --timeout seconds); 4 stopped by SIGINT/SIGTERM before any frame came.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -22,7 +23,7 @@
 #include "smi_image.h"
 #include "smi_pattern.h"
 
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_TIMEOUT = 3 };
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_TIMEOUT = 3, EXIT_STOPPED_EMPTY = 4 };
 
 typedef struct options_t {
     const char *path;
@@ -71,7 +72,9 @@ static void usage(FILE *out)
             "Status lines go to stderr; the summary goes to stdout:\n"
             "  smi-read: 600 frames, 0 mismatches, 59.9 frames/s, 0 dropped\n"
             "\n"
-            "Exit status: 0 ok, 1 verification failure or error, 2 usage error, 3 timeout.\n");
+            "Exit status: 0 ok (Ctrl-C or SIGTERM after frames came too), 1 verification\n"
+            "failure or error, 2 usage error, 3 timeout, 4 stopped (Ctrl-C, SIGTERM) before\n"
+            "any frame came.\n");
 }
 
 static int usage_error(const char *message, const char *arg)
@@ -255,8 +258,10 @@ static int attach(const options_t *o, double start, SharedMemoryImageStream *str
             print_attach_error(what, o->path, create_options, rc);
             noted_unsafe = 1;
         }
-        if (smi_tool_stop)
-            return EXIT_OK;
+        if (smi_tool_stop) {
+            fprintf(stderr, "smi-read: stopped before %s was a served stream\n", o->path);
+            return EXIT_STOPPED_EMPTY;
+        }
         if (o->timeout > 0.0 && smi_tool_now_s() - start >= o->timeout) {
             snprintf(what, sizeof what,
                      "smi-read: timeout: %s is not a served stream after %g s: ", o->path,
@@ -587,7 +592,13 @@ static int finish(reader_t *r)
         return r->exit_status;
     if (r->o->verify && (r->mismatches > 0 || r->backwards > 0))
         return EXIT_FAIL;
-    return r->timed_out ? EXIT_TIMEOUT : EXIT_OK;
+    if (r->timed_out)
+        return EXIT_TIMEOUT;
+    if (smi_tool_stop && r->frames == 0) {
+        fprintf(stderr, "smi-read: stopped before any frame came from %s\n", r->o->path);
+        return EXIT_STOPPED_EMPTY;
+    }
+    return EXIT_OK;
 }
 
 int main(int argc, char **argv)

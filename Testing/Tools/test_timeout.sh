@@ -39,4 +39,13 @@ expect_in skipped.err 'any-format'
 expect_in skipped.out '^smi-read: 0 frames, .* [1-9][0-9]* skipped'
 kill -TERM "$publisher"
 wait_bg "$publisher" 0 "smi-publish --format gray16"
+
+# Ctrl-C before any frame came: exit 4, and a message that says so.
+rm -f "$STREAM"
+start_bg interrupted "$SMI_READ" --wait-file "$STREAM"
+reader=$BG_PID
+sleep 0.5
+kill -INT "$reader"
+wait_bg "$reader" 4 "smi-read interrupted before any frame"
+expect_in interrupted.err 'stopped before'
 echo "PASS"
