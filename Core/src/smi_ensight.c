@@ -152,6 +152,35 @@ static int smi_es_client_pages(SharedMemoryImageStream s)
     return IMAGESTREAM_NOERROR;
 }
 
+/* Has no server set the file up yet: both block headers all zeros (what
+   pyensight writes, or createfile makes; a server's create sets the states
+   to 4 at once, an extended server writes its magic), and no client holds
+   the slot (one that attached once a server came sets the states back to
+   0)? Then a client waits for a server without taking the layout's single
+   client slot, so that readers started before their server do not lock
+   each other out; it takes the slot when a server's headers appear (or
+   switches layout at the magic), or hears TOO_MANY_CLIENTS when another
+   reader took it first. */
+static int smi_es_unserved(SharedMemoryImageStream s)
+{
+    static const uint8_t zero[SMI_ENSIGHT_HEADER_SIZE];
+    return memcmp(smi_es_header(s, 0), zero, sizeof zero) == 0 &&
+           memcmp(smi_es_header(s, 1), zero, sizeof zero) == 0 &&
+           smi_bytelock_held(s->fd, SMI_LOCK_SLOT(0)) == 0;
+}
+
+/* Take the one client slot (its byte lock says who has it). */
+static int smi_es_claim(SharedMemoryImageStream s)
+{
+    int busy = smi_bytelock_try(s->fd, SMI_LOCK_SLOT(0));
+    if (busy < 0)
+        return IMAGESTREAM_UNABLE_TO_OPEN_FILE;
+    if (busy)
+        return IMAGESTREAM_TOO_MANY_CLIENTS;
+    s->slot = 0;
+    return IMAGESTREAM_NOERROR;
+}
+
 static int smi_es_client_attach(SharedMemoryImageStream s)
 {
     int rc = smi_es_client_pages(s);
@@ -160,18 +189,36 @@ static int smi_es_client_attach(SharedMemoryImageStream s)
     uint8_t s0 = smi_es_state(s, 0), s1 = smi_es_state(s, 1);
     if (s0 > SMI_ES_INIT || s1 > SMI_ES_INIT)
         return smi_es_bad_state(s);
-    /* One client per stream in this layout: slot 0's byte lock says who. */
-    int busy = smi_bytelock_try(s->fd, SMI_LOCK_SLOT(0));
-    if (busy < 0)
-        return IMAGESTREAM_UNABLE_TO_OPEN_FILE;
-    if (busy)
-        return IMAGESTREAM_TOO_MANY_CLIENTS;
-    s->slot = 0;
+    if (smi_es_unserved(s)) {
+        s->es_pending = 1; /* attaches at a later lock or wait */
+        return IMAGESTREAM_NOERROR;
+    }
+    if ((rc = smi_es_claim(s)) < 0)
+        return rc;
     rc = (s0 == SMI_ES_INIT && s1 == SMI_ES_INIT) ? IMAGESTREAM_NOERROR
                                                   : IMAGESTREAM_RECONNECTING;
     smi_es_set_state(s, 0, SMI_ES_FREE);
     smi_es_set_state(s, 1, SMI_ES_FREE);
     return rc;
+}
+
+/* A client waiting for a server (es_pending): 0 while there is none yet; 1
+   once attached (the slot taken, a new server's blocks at 4 made 0), or a
+   negative code (TOO_MANY_CLIENTS: another reader attached first). */
+static int smi_es_settle(SharedMemoryImageStream s)
+{
+    if (!s->es_pending)
+        return 1;
+    if (smi_es_unserved(s))
+        return 0;
+    int rc = smi_es_claim(s);
+    if (rc < 0)
+        return rc;
+    s->es_pending = 0;
+    for (int b = 0; b < 2; b++)
+        if (smi_es_state(s, b) == SMI_ES_INIT)
+            smi_es_set_state(s, b, SMI_ES_FREE);
+    return 1;
 }
 
 static void smi_es_detach(SharedMemoryImageStream s)
@@ -239,6 +286,9 @@ static int smi_es_newer(SharedMemoryImageStream s)
 {
     if (smi_ext_has_magic(s->base, s->map_size))
         return SMI_LAYOUT_CHANGED;
+    int settled = smi_es_settle(s);
+    if (settled <= 0)
+        return settled;
     int order[2], split;
     int n = smi_es_ready_blocks(s, order, &split);
     return n < 0 || n == SMI_LAYOUT_CHANGED ? n : n > 0;
@@ -289,6 +339,9 @@ static int smi_es_lock(SharedMemoryImageStream s)
 {
     if (smi_ext_has_magic(s->base, s->map_size))
         return SMI_LAYOUT_CHANGED;
+    int settled = smi_es_settle(s);
+    if (settled <= 0)
+        return settled < 0 ? settled : IMAGESTREAM_NO_FRAMEAVAILABLE;
     int order[2], split;
     int n = smi_es_ready_blocks(s, order, &split);
     if (n <= 0 || n == SMI_LAYOUT_CHANGED)

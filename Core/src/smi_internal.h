@@ -63,6 +63,8 @@ struct _SharedMemoryImageStream {
     uint64_t es_payload;    /* P: payload bytes of each block */
     int es_block;           /* block locked or acquired */
     int es_split;           /* server: the acquired frame goes into both blocks */
+    int es_pending;         /* client: waiting for a server to set the file up,
+                               without the client slot yet (smi_ensight.c) */
 
     /* Extended layout */
     smi_ext_page_t *page;   /* == base */
