@@ -164,8 +164,14 @@ QString pqSharedMemoryPublishToolbar::askFileName(pqServer* server)
     tr("Shared memory image streams (*.smi);;All files (*)"), false);
   dialog.setObjectName("SharedMemoryPublishFileDialog");
   dialog.setFileMode(pqFileDialog::AnyFile);
-  // pqFileDialog has no API to suggest a name: fill its file-name field.
-  if (QLineEdit* nameEdit = dialog.findChild<QLineEdit*>("FileName"))
+  // pqFileDialog has no API to suggest a name: fill its file-name field
+  // ("EntityName" in ParaView 5.11, "FileName" before).
+  QLineEdit* nameEdit = dialog.findChild<QLineEdit*>("EntityName");
+  if (!nameEdit)
+  {
+    nameEdit = dialog.findChild<QLineEdit*>("FileName");
+  }
+  if (nameEdit)
   {
     nameEdit->setText(QFileInfo(suggested).fileName());
   }
