@@ -149,8 +149,9 @@ int smi_protect_writable(void *base, uint64_t offset, uint64_t len);
    lies past the end of its file, fn is abandoned at that access and
    SMI_GUARD_FAULT is answered (base and size are read at the moment of the
    fault: fn may move the mapping). fn must be abandonable at any access to
-   the region: no lock held, no memory allocated, nothing half-changed that
-   a later call would trust. Guarded runs may nest. Returns fn's answer,
+   the region: no lock held, no memory that only a local variable holds
+   (memory kept in the stream handle is fine), nothing half-changed that a
+   later call would trust. Guarded runs may nest. Returns fn's answer,
    SMI_GUARD_FAULT, or SMI_GUARD_UNAVAILABLE. */
 int smi_guard_run(uint8_t *const *base, const uint64_t *size, int (*fn)(void *ctx), void *ctx);
 

@@ -345,7 +345,8 @@ SharedMemoryImageError SharedMemoryImageStream_destroy(SharedMemoryImageStream s
 /* Bytes of the frame s->desc describes (checked when it was taken). */
 static uint64_t smi_frame_bytes(const SharedMemoryImageDesc *d)
 {
-    return (uint64_t)d->width * d->height * d->depth * SharedMemoryImageStream_formatsize(d->format);
+    int overflow;
+    return smi_desc_bytes(d, &overflow);
 }
 
 /* lock's body; *locked: the layout locked a frame (which the probe of its

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Helpers shared by the Python tests: the project's test pattern in numpy,
-stream file paths, and running a helper script in another process.
+stream file paths, running a helper script in another process, and
+pyensight's polling thread.
 
 The test pattern is the contract documented at the top of
 Core/Tools/smi_pattern.h (smi-publish draws it, smi-read --verify checks
@@ -19,6 +20,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 
 import numpy as np
 
@@ -83,3 +86,53 @@ def run_python(script_path, *args, **kwargs):
     return subprocess.Popen([child_interpreter(), script_path] + [str(a) for a in args],
                             env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, **kwargs)
+
+
+def poll_like_pyensight(client, count, seconds, step=None):
+    """Run pyensight's polling thread (ensight_grpc_shmem.stream_lock, then
+    stream_unlock, in a loop) on stream id `client` until `count` frames came
+    or `seconds` passed, calling step() from this thread every 20 ms meanwhile
+    (a server that publishes, say). Returns the frames' dicts; fails the test
+    on anything the thread raised, or on fewer than `count` frames."""
+    import ensight_grpc_shmem as shm
+    images, failure = [], []
+    stop = threading.Event()
+
+    def poll_images():
+        try:
+            while not stop.is_set():
+                img = shm.stream_lock(client)
+                if type(img) is dict:
+                    images.append(img)
+                    shm.stream_unlock(client)
+                else:
+                    time.sleep(0.001)
+        except Exception as e:  # pragma: no cover - reported below
+            failure.append(e)
+
+    thread = threading.Thread(target=poll_images, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + seconds
+    try:
+        while len(images) < count and time.monotonic() < deadline and not failure:
+            if step is not None:
+                step()
+            time.sleep(0.02)
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert not failure, failure
+    assert len(images) >= count, "%d frames in %g s" % (len(images), seconds)
+    return images
+
+
+def check_rgb8_frames(images, width, height):
+    """Frames from poll_like_pyensight: numbers increasing, each the RGB8 test
+    pattern of its number at width x height, every pixel."""
+    numbers = [img["framenumber"] for img in images]
+    assert numbers == sorted(set(numbers)), numbers
+    for img in images:
+        assert (img["width"], img["height"]) == (width, height)
+        expected = pattern(smi.FORMAT_RGB8, width, height, img["framenumber"])
+        got = np.frombuffer(img["pixeldata"], np.uint8).reshape(height, width, 3)
+        assert np.array_equal(got, expected), "frame %d" % img["framenumber"]

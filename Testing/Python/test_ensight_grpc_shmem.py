@@ -12,7 +12,7 @@ import pytest
 
 import ensight_grpc_shmem as shm
 import shared_memory_image as smi
-from smi_testutil import pattern
+from smi_testutil import check_rgb8_frames, pattern, poll_like_pyensight
 
 W, H = 1920, 1080
 PUBLISH = os.environ.get("SMI_PUBLISH")
@@ -257,71 +257,13 @@ def test_pyensight_sequence_against_smi_publish(zero_file, flip):
         _wait_for_server(zero_file)
         assert os.path.getsize(zero_file) == 25 << 20  # the server keeps the file
         client = shm.stream_create(zero_file)
-        images, failure = [], []
-        stop = threading.Event()
-
-        def poll_images():  # pyensight's _poll_images, shared-memory branch
-            try:
-                while not stop.is_set():
-                    img = shm.stream_lock(client)
-                    if type(img) is dict:
-                        images.append(img)
-                        shm.stream_unlock(client)
-            except Exception as e:  # pragma: no cover - reported below
-                failure.append(e)
-
-        thread = threading.Thread(target=poll_images, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while len(images) < 30 and time.monotonic() < deadline and not failure:
-            time.sleep(0.02)
-        stop.set()
-        thread.join(timeout=5)
-        assert not failure, failure
-        assert len(images) >= 30, "%d frames in 20 s" % len(images)
-        numbers = [img["framenumber"] for img in images]
-        assert numbers == sorted(set(numbers)), numbers
-        for img in images:
-            assert (img["width"], img["height"]) == (w, h)
-            expected = pattern(smi.FORMAT_RGB8, w, h, img["framenumber"])
-            got = np.frombuffer(img["pixeldata"], np.uint8).reshape(h, w, 3)
-            assert np.array_equal(got, expected), "frame %d" % img["framenumber"]
+        images = poll_like_pyensight(client, 30, 20)
+        check_rgb8_frames(images, w, h)
         assert shm.stream_destroy(client) == shm.ERROR_NOERROR
     finally:
         proc.terminate()
         out, err = proc.communicate(timeout=10)
     assert proc.returncode == 0, err
-
-
-def _poll_frames(client, count, seconds):
-    """pyensight's polling thread until `count` frames came (or `seconds`)."""
-    images, failure = [], []
-    stop = threading.Event()
-
-    def poll_images():
-        try:
-            while not stop.is_set():
-                img = shm.stream_lock(client)
-                if type(img) is dict:
-                    images.append(img)
-                    shm.stream_unlock(client)
-        except Exception as e:  # pragma: no cover - reported below
-            failure.append(e)
-
-    thread = threading.Thread(target=poll_images, daemon=True)
-    thread.start()
-    return images, failure, stop, thread
-
-
-def _check_4k(images, failure, w, h):
-    assert not failure, failure
-    numbers = [img["framenumber"] for img in images]
-    assert numbers == sorted(set(numbers)), numbers
-    for img in images:
-        assert (img["width"], img["height"]) == (w, h)
-        expected = pattern(smi.FORMAT_RGB8, w, h, img["framenumber"])
-        got = np.frombuffer(img["pixeldata"], np.uint8).reshape(h, w, 3)
-        assert np.array_equal(got, expected), "frame %d" % img["framenumber"]
 
 
 @pytest.mark.parametrize("server", ["stream_putframe", "smi-publish"])
@@ -345,20 +287,17 @@ def test_pyensight_4k_in_its_25mb_file(zero_file, server):
         sid = shm.stream_create(zero_file, shm.OPTIONS_SERVER)
     try:
         client = shm.stream_create(zero_file)
-        images, failure, stop, thread = _poll_frames(client, want, 40)
-        deadline, sent = time.monotonic() + 40, 0
-        while len(images) < want and time.monotonic() < deadline and not failure:
+        sent = [0]
+
+        def publish():  # (EnSight's side, when the server is this process)
             if proc is None:
-                sent += 1
-                rc = shm.stream_putframe(sid, w, h, sent,
-                                         pattern(smi.FORMAT_RGB8, w, h, sent).tobytes())
+                sent[0] += 1
+                rc = shm.stream_putframe(sid, w, h, sent[0],
+                                         pattern(smi.FORMAT_RGB8, w, h, sent[0]).tobytes())
                 assert rc in (shm.ERROR_NOERROR, shm.ERROR_NO_BUFFERAVAILABLE,
                               shm.ERROR_UNCONNECTED), rc
-            time.sleep(0.02)
-        stop.set()
-        thread.join(timeout=10)
-        assert len(images) >= want, "%d frames in 40 s" % len(images)
-        _check_4k(images, failure, w, h)
+
+        check_rgb8_frames(poll_like_pyensight(client, want, 40, step=publish), w, h)
         assert os.path.getsize(zero_file) == 25 << 20
         assert shm.stream_destroy(client) == shm.ERROR_NOERROR
     finally:

@@ -19,7 +19,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-import threading
 import time
 
 import numpy as np
@@ -27,7 +26,8 @@ import pytest
 
 import ensight_grpc_shmem as shm
 import shared_memory_image as smi
-from smi_testutil import child_env, child_interpreter, pattern
+from smi_testutil import (check_rgb8_frames, child_env, child_interpreter, pattern,
+                          poll_like_pyensight)
 
 PUBLISH = os.environ.get("SMI_PUBLISH")
 W, H = 640, 360
@@ -107,36 +107,9 @@ def _wait_for_server(path, proc, timeout=15.0):
 
 
 def _poll(client, count, seconds=20.0):
-    """pyensight's polling thread (stream_lock / stream_unlock) until `count`
-    frames came; every pixel is checked."""
-    images, failure = [], []
-    stop = threading.Event()
-
-    def poll_images():
-        try:
-            while not stop.is_set():
-                img = shm.stream_lock(client)
-                if type(img) is dict:
-                    images.append(img)
-                    shm.stream_unlock(client)
-                else:
-                    time.sleep(0.001)
-        except Exception as e:  # pragma: no cover - reported below
-            failure.append(e)
-
-    thread = threading.Thread(target=poll_images, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + seconds
-    while len(images) < count and time.monotonic() < deadline and not failure:
-        time.sleep(0.02)
-    stop.set()
-    thread.join(timeout=5)
-    assert not failure, failure
-    assert len(images) >= count, "%d frames in %g s" % (len(images), seconds)
-    for img in images:
-        assert (img["width"], img["height"]) == (W, H)
-        got = np.frombuffer(img["pixeldata"], np.uint8).reshape(H, W, 3)
-        assert np.array_equal(got, pattern(smi.FORMAT_RGB8, W, H, img["framenumber"]))
+    """pyensight's polling thread until `count` frames came; every pixel is
+    checked."""
+    check_rgb8_frames(poll_like_pyensight(client, count, seconds), W, H)
 
 
 @pytest.mark.parametrize("server", ["smi-publish", "python"])
