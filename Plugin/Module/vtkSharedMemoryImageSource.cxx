@@ -25,6 +25,7 @@
 #include <chrono>
 #include <cstdint>
 #include <ctime>
+#include <initializer_list>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -146,6 +147,7 @@ struct vtkSharedMemoryImageSource::vtkInternals
   vtkSmartPointer<vtkDoubleArray> RateArray;     // FramesPerSecond
   vtkSmartPointer<vtkIntArray> AliveArray;       // ServerAlive
   vtkSmartPointer<vtkStringArray> FormatArray;   // PixelFormat
+  vtkSmartPointer<vtkStringArray> StatusArray;   // Status (GetStatus())
   RateMeter Received;
   SharedMemoryImageDesc FrameDesc = {};
   vtkTypeUInt32 FrameNumber = 0;
@@ -214,6 +216,7 @@ struct vtkSharedMemoryImageSource::vtkInternals
     this->RateArray = nullptr;
     this->AliveArray = nullptr;
     this->FormatArray = nullptr;
+    this->StatusArray = nullptr;
     this->Received.Clear();
     this->FrameDesc = SharedMemoryImageDesc();
     this->FrameNumber = 0;
@@ -306,16 +309,44 @@ struct vtkSharedMemoryImageSource::vtkInternals
     this->Device = st.st_dev;
     this->Inode = st.st_ino;
     SharedMemoryStreamInfo info;
+    bool served = false;
     if (SharedMemoryImageStream_info(stream, &info) == IMAGESTREAM_NOERROR)
     {
       this->Layout = info.layout;
       this->ServerAlive = info.server_alive != 0;
+      served = ServedBefore(info);
     }
     this->Problem.clear();
-    this->Status = std::string("attached to ") + fileName + " (" +
-      (this->Layout == IMAGESTREAM_LAYOUT_ENSIGHT ? "EnSight" : "extended") + " layout, server " +
-      (this->ServerAlive ? "alive" : "not running yet") + ")";
+    this->Status = this->Attached(fileName,
+      this->ServerAlive ? "server alive"
+        : served        ? "its server is gone; waiting for a server to come back"
+                        : "no server yet; waiting for one to start");
     return true;
+  }
+
+  // The status while attached: the file, its layout, and `server`.
+  std::string Attached(const char* fileName, const char* server) const
+  {
+    return std::string("attached to ") + fileName + " (" +
+      (this->Layout == IMAGESTREAM_LAYOUT_ENSIGHT ? "EnSight" : "extended") + " layout, " +
+      server + ")";
+  }
+
+  // Did a server ever set this stream up (rather than only create its file)?
+  static bool ServedBefore(const SharedMemoryStreamInfo& info)
+  {
+    if (info.server_generation > 0 || info.last_sequence > 0)
+    {
+      return true;
+    }
+    for (uint32_t i = 0; i < info.buffer_count && i < IMAGESTREAM_MAX_BUFFERS; ++i)
+    {
+      if (info.buffers[i].width > 0 || info.buffers[i].state != 0)
+      {
+        return true;
+      }
+    }
+    return false;
   }
 
   // With no newer frame: tell when the server went away, and re-attach an
@@ -342,7 +373,7 @@ struct vtkSharedMemoryImageSource::vtkInternals
       return false;
     }
     this->Problem.clear();
-    this->Status = std::string("attached to ") + fileName + ", server alive";
+    this->Status = this->Attached(fileName, "server alive");
     if (this->Layout == IMAGESTREAM_LAYOUT_ENSIGHT)
     {
       this->Detach();
@@ -500,7 +531,11 @@ struct vtkSharedMemoryImageSource::vtkInternals
   {
     if (!this->Pixels)
     {
+      // No frame yet (or none since FileName changed): an empty image whose
+      // field data still says where the source stands (Information panel).
       output->Initialize();
+      this->UpdateFacts();
+      ShareFacts(output, { this->StatusArray, this->AliveArray });
       return;
     }
     int extent[6];
@@ -516,23 +551,42 @@ struct vtkSharedMemoryImageSource::vtkInternals
       points->Initialize();
       points->SetScalars(this->Pixels);
     }
-    // The stream facts, as of this update (the rate and the server's state
-    // change between frames too).
-    SetValue(this->RateArray, "FramesPerSecond", this->Received.PerSecond(SteadySeconds()));
-    SetValue(this->AliveArray, "ServerAlive", this->ServerAlive ? 1 : 0);
     const char* format = SharedMemoryImageStream_formatname(this->FrameDesc.format);
     if (!this->FormatArray || this->FormatArray->GetValue(0) != format)
     {
       SetValue(this->FormatArray, "PixelFormat", std::string(format));
     }
-    vtkAbstractArray* arrays[] = { this->FrameNumberArray, this->TimestampArray,
-      this->RateArray, this->AliveArray, this->FormatArray };
-    const int count = static_cast<int>(sizeof(arrays) / sizeof(arrays[0]));
-    vtkFieldData* fields = output->GetFieldData();
-    bool same = fields->GetNumberOfArrays() == count;
-    for (int i = 0; same && i < count; ++i)
+    this->UpdateFacts();
+    ShareFacts(output,
+      { this->FrameNumberArray, this->TimestampArray, this->RateArray, this->AliveArray,
+        this->FormatArray, this->StatusArray });
+  }
+
+  // The stream facts as of this update (the rate, the server's state and the
+  // status change between frames too).
+  void UpdateFacts()
+  {
+    if (this->Pixels)
     {
-      same = fields->GetAbstractArray(i) == arrays[i];
+      SetValue(this->RateArray, "FramesPerSecond", this->Received.PerSecond(SteadySeconds()));
+    }
+    SetValue(this->AliveArray, "ServerAlive", this->ServerAlive ? 1 : 0);
+    const std::string status = this->Status.empty() ? "no file name set" : this->Status;
+    if (!this->StatusArray || this->StatusArray->GetValue(0) != status)
+    {
+      SetValue(this->StatusArray, "Status", status);
+    }
+  }
+
+  // `arrays` as the output's field data, unless it holds just those already.
+  static void ShareFacts(vtkImageData* output, std::initializer_list<vtkAbstractArray*> arrays)
+  {
+    vtkFieldData* fields = output->GetFieldData();
+    bool same = fields->GetNumberOfArrays() == static_cast<int>(arrays.size());
+    int i = 0;
+    for (vtkAbstractArray* array : arrays)
+    {
+      same = same && fields->GetAbstractArray(i++) == array;
     }
     if (!same)
     {

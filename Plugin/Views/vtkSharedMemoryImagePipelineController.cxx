@@ -1,18 +1,21 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "vtkSharedMemoryImagePipelineController.h"
 
+#include "vtkCommand.h"
 #include "vtkDataObject.h"
 #include "vtkObjectFactory.h"
 #include "vtkPVArrayInformation.h"
 #include "vtkPVDataInformation.h"
 #include "vtkSMPVRepresentationProxy.h"
 #include "vtkSMPropertyHelper.h"
+#include "vtkSMRenderViewProxy.h"
 #include "vtkSMSourceProxy.h"
 #include "vtkSMTransferFunctionManager.h"
 #include "vtkSMTransferFunctionProxy.h"
 #include "vtkSMViewProxy.h"
 #include "vtkSmartPointer.h"
 #include "vtkVersion.h"
+#include "vtkWeakPointer.h"
 
 #include <cstring>
 
@@ -43,6 +46,90 @@ int OtherVisibleDisplays(vtkSMViewProxy* view, vtkSMProxy* repr)
   }
   return count;
 }
+
+// A display made before its stream's first frame (the source added, then its
+// server started): sets it up like one made with a frame, when the first
+// frame arrives. Observes the source proxy's UpdateDataEvent (after every
+// update, in the GUI and in scripts alike) until then, or until the display
+// is gone or the user chose its coloring.
+class FirstFrameObserver : public vtkCommand
+{
+public:
+  static FirstFrameObserver* New() { return new FirstFrameObserver; }
+
+  static void Watch(
+    vtkSMProxy* repr, vtkSMSourceProxy* producer, int outputPort, vtkSMViewProxy* view)
+  {
+    // Until then the image is empty: no coloring (ParaView's default would
+    // pick one of the field data arrays that say why there is no frame).
+    vtkSMPVRepresentationProxy::SetScalarColoring(repr, nullptr, vtkDataObject::POINT);
+    repr->UpdateVTKObjects();
+    vtkSmartPointer<FirstFrameObserver> observer = vtkSmartPointer<FirstFrameObserver>::New();
+    observer->Repr = repr;
+    observer->View = view;
+    observer->OutputPort = outputPort;
+    observer->Tag = producer->AddObserver(vtkCommand::UpdateDataEvent, observer);
+  }
+
+  void Execute(vtkObject* caller, unsigned long, void*) override
+  {
+    auto* producer = vtkSMSourceProxy::SafeDownCast(caller);
+    if (!producer)
+    {
+      return;
+    }
+    if (!this->Repr || !this->View || ColoringChosen(this->Repr))
+    {
+      producer->RemoveObserver(this->Tag); // (deletes this observer)
+      return;
+    }
+    if (vtkSharedMemoryImagePipelineController::ShowInOwnColors(
+          this->Repr, producer, this->OutputPort, this->View))
+    {
+      // The camera was placed for an empty view: frame the picture, as an
+      // Apply with the frame there would have (when it is alone in the view).
+      auto* renderView = vtkSMRenderViewProxy::SafeDownCast(this->View);
+      if (renderView && OtherVisibleDisplays(renderView, this->Repr) == 0)
+      {
+        renderView->ResetCamera();
+      }
+      producer->RemoveObserver(this->Tag); // (deletes this observer)
+    }
+  }
+
+private:
+  FirstFrameObserver() = default;
+
+  // The user (or a script) colored the display meanwhile: leave it so.
+  static bool ColoringChosen(vtkSMProxy* repr)
+  {
+    vtkSMProperty* name = repr->GetProperty("ColorArrayName");
+    const char* array = name ? vtkSMPropertyHelper(name).GetInputArrayNameToProcess() : nullptr;
+    return array && *array;
+  }
+
+  vtkWeakPointer<vtkSMProxy> Repr;
+  vtkWeakPointer<vtkSMViewProxy> View;
+  int OutputPort = 0;
+  unsigned long Tag = 0;
+};
+
+// Keeps a stream source proxy's Status (an information property, shown in the
+// Properties panel) current: fetched again after every update.
+class StatusObserver : public vtkCommand
+{
+public:
+  static StatusObserver* New() { return new StatusObserver; }
+  void Execute(vtkObject* caller, unsigned long, void*) override
+  {
+    auto* proxy = vtkSMProxy::SafeDownCast(caller);
+    vtkSMProperty* status = proxy ? proxy->GetProperty("Status") : nullptr;
+    if (status)
+    {
+      proxy->UpdatePropertyInformation(status);
+    }
+  }
+};
 
 // Puts vtkSharedMemoryImagePipelineController in place of ParaView's
 // controller: both class names ParaView creates one by (Python's
@@ -94,14 +181,30 @@ const FactoryRegistration Registration;
 }
 
 //------------------------------------------------------------------------------
+bool vtkSharedMemoryImagePipelineController::RegisterPipelineProxy(
+  vtkSMProxy* proxy, const char* proxyname)
+{
+  if (!this->Superclass::RegisterPipelineProxy(proxy, proxyname))
+  {
+    return false;
+  }
+  if (IsStreamSource(vtkSMSourceProxy::SafeDownCast(proxy)))
+  {
+    proxy->AddObserver(vtkCommand::UpdateDataEvent, vtkSmartPointer<StatusObserver>::New());
+  }
+  return true;
+}
+
+//------------------------------------------------------------------------------
 vtkSMProxy* vtkSharedMemoryImagePipelineController::Show(
   vtkSMSourceProxy* producer, int outputPort, vtkSMViewProxy* view, const char* representationType)
 {
   const bool existed = view && producer && view->FindRepresentation(producer, outputPort);
   vtkSMProxy* repr = this->Superclass::Show(producer, outputPort, view, representationType);
-  if (repr && view && !existed && IsStreamSource(producer))
+  if (repr && view && !existed && IsStreamSource(producer) && repr->GetProperty("MapScalars") &&
+    !ShowInOwnColors(repr, producer, outputPort, view))
   {
-    ShowInOwnColors(repr, producer, outputPort, view);
+    FirstFrameObserver::Watch(repr, producer, outputPort, view);
   }
   return repr;
 }

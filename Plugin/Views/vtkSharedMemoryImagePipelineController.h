@@ -12,7 +12,10 @@
  * the plugin puts this controller in place of ParaView's with a VTK object
  * factory (registered when the plugin's library is loaded). It differs in one
  * thing: when it creates a display of a Shared Memory Image Stream, it
- * calls ShowInOwnColors(). Displays of anything else, and displays restored
+ * calls ShowInOwnColors(), at once when the source has a frame, else when
+ * its first frame arrives (the source added before its server started: the
+ * controller watches the source proxy's updates until then, unless the
+ * display's coloring was chosen meanwhile). Displays of anything else, and displays restored
  * from a state file (which do not go through Show), are untouched.
  */
 
@@ -33,11 +36,19 @@ public:
 
   /**
    * ParaView's Show(); a display it creates for a SharedMemoryImageSource
-   * proxy then goes through ShowInOwnColors().
+   * proxy then goes through ShowInOwnColors(), now or at the first frame.
    */
   vtkSMProxy* Show(vtkSMSourceProxy* producer, int outputPort, vtkSMViewProxy* view,
     const char* representationType) override;
   using Superclass::Show;
+
+  /**
+   * ParaView's RegisterPipelineProxy(); a SharedMemoryImageSource proxy also
+   * gets its Status information property fetched after every update, so
+   * that the Properties panel shows where the source stands.
+   */
+  bool RegisterPipelineProxy(vtkSMProxy* proxy, const char* proxyname) override;
+  using Superclass::RegisterPipelineProxy;
 
   /**
    * Set up the display `repr` (in `view`) of a stream's image: colored by
