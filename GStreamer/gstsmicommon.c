@@ -48,6 +48,17 @@ gchar *gst_smi_code_name(SharedMemoryImageError err)
     return g_strdup_printf("%s (%d)", name ? name : "unknown code", err);
 }
 
+gchar *gst_smi_open_error_text(const char *location, SharedMemoryImageError err)
+{
+    char why[1024] = "";
+    if (err == IMAGESTREAM_UNABLE_TO_OPEN_FILE || err == IMAGESTREAM_BAD_FILE_SIZE ||
+        err == IMAGESTREAM_UNSAFE_FILE)
+        (void)SharedMemoryImageStream_checkfile(location, IMAGESTREAM_OPTIONS_NONE, why,
+                                                sizeof why);
+    return why[0] ? g_strdup_printf("%s (%s)", SharedMemoryImageStream_errorstring(err), why)
+                  : g_strdup(SharedMemoryImageStream_errorstring(err));
+}
+
 GstCaps *gst_smi_caps_filtered(GstCaps *caps, GstCaps *filter)
 {
     if (filter == NULL)

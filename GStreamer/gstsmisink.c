@@ -52,9 +52,10 @@ static gboolean smi_sink_error(GstSmiSink *self, const char *what, const char *l
                                const char *call, SharedMemoryImageError rc)
 {
     gchar *code = gst_smi_code_name(rc);
-    GST_ELEMENT_ERROR(self, RESOURCE, OPEN_WRITE,
-                      ("%s \"%s\": %s", what, location, SharedMemoryImageStream_errorstring(rc)),
+    gchar *text = gst_smi_open_error_text(location, rc);
+    GST_ELEMENT_ERROR(self, RESOURCE, OPEN_WRITE, ("%s \"%s\": %s", what, location, text),
                       ("%s: %s", call, code));
+    g_free(text);
     g_free(code);
     return FALSE;
 }

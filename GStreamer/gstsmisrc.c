@@ -86,10 +86,12 @@ static gboolean gst_smi_src_start(GstBaseSrc *base)
     SharedMemoryImageError rc = smi_src_attach(self, location);
     if (rc < IMAGESTREAM_NOERROR) {
         gchar *code = gst_smi_code_name(rc);
+        gchar *text = gst_smi_open_error_text(location, rc);
         GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ,
                           ("Cannot read the shared-memory image stream \"%s\": %s", location,
-                           SharedMemoryImageStream_errorstring(rc)),
+                           text),
                           ("SharedMemoryImageStream_create: %s", code));
+        g_free(text);
         g_free(code);
         g_free(location);
         return FALSE;

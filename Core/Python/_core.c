@@ -116,16 +116,24 @@ static PyObject *smi_raise_why(smi_state *st, int code, const char *why, const c
     return NULL;
 }
 
-/* For UNSAFE_FILE on `pathb` opened with `options`: " (<which rule failed
-   and the fix>; or pass any_file=True)" into why[size]; "" otherwise. */
-static void smi_unsafe_why(int code, PyObject *pathb, unsigned options, char *why, size_t size)
+/* After create() with `options` failed with `code` on `pathb`: what the path
+   is and what to do (SharedMemoryImageStream_checkfile()) into why[size]:
+   " (<which rule failed and the fix>; or pass any_file=True)" for
+   UNSAFE_FILE, " (<a folder, no such folder, missing: what to do>)" when it
+   could not be opened; "" otherwise. */
+static void smi_open_why(int code, PyObject *pathb, unsigned options, char *why, size_t size)
 {
     char text[1024];
     why[0] = '\0';
-    if (code == IMAGESTREAM_UNSAFE_FILE &&
-        SharedMemoryImageStream_checkfile(PyBytes_AS_STRING(pathb), options, text, sizeof text) ==
-            IMAGESTREAM_UNSAFE_FILE)
+    if (code != IMAGESTREAM_UNSAFE_FILE && code != IMAGESTREAM_UNABLE_TO_OPEN_FILE &&
+        code != IMAGESTREAM_BAD_FILE_SIZE)
+        return;
+    int found = SharedMemoryImageStream_checkfile(PyBytes_AS_STRING(pathb), options, text,
+                                                  sizeof text);
+    if (found == IMAGESTREAM_UNSAFE_FILE && code == IMAGESTREAM_UNSAFE_FILE)
         snprintf(why, size, " (%s; or pass any_file=True)", text);
+    else if (found < 0 && text[0])
+        snprintf(why, size, " (%s)", text);
 }
 
 /* ---- Objects ---------------------------------------------------------------- */
@@ -712,7 +720,7 @@ static int Stream_init(StreamObject *s, PyObject *args, PyObject *kwds)
     rc = SharedMemoryImageStream_create(PyBytes_AS_STRING(pathb), options, &stream);
     Py_END_ALLOW_THREADS
     char why[1200];
-    smi_unsafe_why(rc, pathb, options, why, sizeof why);
+    smi_open_why(rc, pathb, options, why, sizeof why);
     Py_DECREF(pathb);
     if (rc < 0) {
         smi_raise_why(st, rc, why, "cannot open %R as a %s", s->path,
@@ -1193,7 +1201,7 @@ static PyObject *smi_create_file(PyObject *m, PyObject *args)
     Py_END_ALLOW_THREADS
     PyObject *p = rc < 0 ? PyUnicode_DecodeFSDefault(PyBytes_AS_STRING(pathb)) : NULL;
     char why[1200];
-    smi_unsafe_why(rc, pathb, IMAGESTREAM_OPTIONS_NONE, why, sizeof why);
+    smi_open_why(rc, pathb, IMAGESTREAM_OPTIONS_NONE, why, sizeof why);
     Py_DECREF(pathb);
     if (rc >= 0)
         Py_RETURN_NONE;

@@ -191,9 +191,9 @@ static int show(const char *path, int json, int any_file)
         else if (rc == IMAGESTREAM_BAD_FILE_FORMAT)
             snprintf(detail, sizeof detail,
                      " (no extended-layout magic, and not a valid EnSight-layout stream)");
-        else if (rc == IMAGESTREAM_UNSAFE_FILE) /* which: a link, a FIFO, ... */
-            smi_tool_unsafe_detail(path, any_file ? IMAGESTREAM_OPTIONS_ANYFILE : 0, detail,
-                                   sizeof detail);
+        else /* what the path is: a link, a FIFO, a folder, missing, ... */
+            smi_tool_open_detail(path, any_file ? IMAGESTREAM_OPTIONS_ANYFILE : 0, rc, detail,
+                                 sizeof detail);
         fprintf(stderr, "smi-info: %s: %s%s\n", path, SharedMemoryImageStream_errorstring(rc),
                 detail);
         if (json) {

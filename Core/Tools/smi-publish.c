@@ -427,8 +427,7 @@ static int open_server(publisher_t *p)
         rc = IMAGESTREAM_NOERROR;
     if (rc < IMAGESTREAM_NOERROR) {
         char detail[1200] = "";
-        if (rc == IMAGESTREAM_UNSAFE_FILE)
-            smi_tool_unsafe_detail(o->path, IMAGESTREAM_OPTIONS_NONE, detail, sizeof detail);
+        smi_tool_open_detail(o->path, IMAGESTREAM_OPTIONS_NONE, rc, detail, sizeof detail);
         fprintf(stderr, "smi-publish: cannot create %s for %ux%u %s frames: %s%s\n", o->path,
                 o->width, o->height, smi_tool_format_name(o->format),
                 SharedMemoryImageStream_errorstring(rc), detail);
@@ -444,8 +443,7 @@ static int open_server(publisher_t *p)
     rc = SharedMemoryImageStream_create(o->path, create_options, &p->server);
     if (rc < IMAGESTREAM_NOERROR) {
         char detail[1200] = "";
-        if (rc == IMAGESTREAM_UNSAFE_FILE)
-            smi_tool_unsafe_detail(o->path, create_options, detail, sizeof detail);
+        smi_tool_open_detail(o->path, create_options, rc, detail, sizeof detail);
         fprintf(stderr, "smi-publish: cannot serve %s: %s%s\n", o->path,
                 SharedMemoryImageStream_errorstring(rc), detail);
         p->server = NULL;

@@ -214,14 +214,13 @@ static int retry_while_waiting(SharedMemoryImageError rc)
            rc == IMAGESTREAM_UNSAFE_FILE;
 }
 
-/* "cannot attach" and timeout messages: the library's string, and for an
-   unsafe file what it is. */
+/* "cannot attach" and timeout messages: the library's string, and what the
+   path is (unsafe, missing, a folder). */
 static void print_attach_error(const char *what, const char *path, uint32_t options,
                                SharedMemoryImageError rc)
 {
     char detail[1200] = "";
-    if (rc == IMAGESTREAM_UNSAFE_FILE)
-        smi_tool_unsafe_detail(path, options, detail, sizeof detail);
+    smi_tool_open_detail(path, options, rc, detail, sizeof detail);
     fprintf(stderr, "%s%s%s\n", what, SharedMemoryImageStream_errorstring(rc), detail);
 }
 

@@ -157,13 +157,21 @@ int smi_tool_install_stop_handler(void)
 
 /* ---- Messages ------------------------------------------------------------- */
 
-void smi_tool_unsafe_detail(const char *path, uint32_t options, char *out, size_t n)
+void smi_tool_open_detail(const char *path, uint32_t options, SharedMemoryImageError rc,
+                          char *out, size_t n)
 {
     struct stat st;
     if (n == 0)
         return;
     out[0] = '\0';
-    if (lstat(path, &st) != 0)
+    char why[1024];
+    if (rc == IMAGESTREAM_UNABLE_TO_OPEN_FILE || rc == IMAGESTREAM_BAD_FILE_SIZE) {
+        /* No such file or folder, a folder, no permission: the library says. */
+        if (SharedMemoryImageStream_checkfile(path, options, why, sizeof why) != 0 && why[0])
+            snprintf(out, n, " (%s)", why);
+        return;
+    }
+    if (rc != IMAGESTREAM_UNSAFE_FILE || lstat(path, &st) != 0)
         return;
     const char *kind = S_ISLNK(st.st_mode)                          ? "a symbolic link"
                        : S_ISFIFO(st.st_mode)                       ? "a FIFO"
@@ -180,7 +188,6 @@ void smi_tool_unsafe_detail(const char *path, uint32_t options, char *out, size_
         return;
     }
     /* A regular file: which rule failed, and the fix. */
-    char why[1024];
     if (SharedMemoryImageStream_checkfile(path, options, why, sizeof why) ==
         IMAGESTREAM_UNSAFE_FILE)
         snprintf(out, n, " (%s; or pass --any-file to use it as it is)", why);

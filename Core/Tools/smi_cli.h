@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "shared_memory_image.h"
 
 /** What parse_options() returns when the tool should run (not an exit status). */
 #define SMI_CLI_RUN (-1)
@@ -76,15 +77,18 @@ int smi_tool_install_stop_handler(void);
 /* ---- Messages ------------------------------------------------------------- */
 
 /**
- * After IMAGESTREAM_UNSAFE_FILE for `path` opened with create() `options`:
- * what the path is or which rule failed, and the fix, for a message, as
- * " (a FIFO)", " (a symbolic link: name the file itself, or pass --any-file
- * to follow it)", " (FILE (mode 0664) is writable by group staff, which is
- * not its owner's private group (...): chmod g-w FILE (...); or pass
- * --any-file to use it as it is)" (SharedMemoryImageStream_checkfile());
- * "" when nothing is found (the file changed meanwhile). Looks at the path
+ * After create() with `options` failed on `path` with `rc`: what the path is
+ * and what to do, for a message. UNSAFE_FILE: which rule failed and the fix,
+ * as " (a FIFO)", " (a symbolic link: name the file itself, or pass
+ * --any-file to follow it)", " (FILE (mode 0664) is writable by group staff,
+ * ...: chmod g-w FILE (...); or pass --any-file to use it as it is)";
+ * UNABLE_TO_OPEN_FILE and BAD_FILE_SIZE: " (the folder F does not exist:
+ * ...)", " (F is a folder, not a stream file: ...)", " (FILE does not exist
+ * yet: ...)" (SharedMemoryImageStream_checkfile()); "" for other codes or
+ * when nothing is found (the file changed meanwhile). Looks at the path
  * without following it. Give `out` 1200 bytes.
  */
-void smi_tool_unsafe_detail(const char *path, uint32_t options, char *out, size_t n);
+void smi_tool_open_detail(const char *path, uint32_t options, SharedMemoryImageError rc,
+                          char *out, size_t n);
 
 #endif /* SMI_CLI_H */

@@ -180,7 +180,11 @@ typedef struct _SharedMemoryFrame {
  * include IMAGESTREAM_OPTIONS_ANYFILE, which accepts any owner, mode and
  * folder and follows links. SharedMemoryImageStream_checkfile() says why.
  * @return NOERROR, or RECONNECTING when the stream was already active (not an
- *   error: the client takes it over); a negative code on failure, and then
+ *   error: the client takes it over; a server takes over an extended-layout
+ *   stream whose last server did not end with destroy(), one that crashed or
+ *   was killed, and serves again with NOERROR one that ended cleanly; a
+ *   missing file or folder, a folder, no permission: checkfile() says
+ *   which); a negative code on failure, and then
  *   *stream is set to NULL. BAD_ARGS when filename or stream is NULL or an
  *   option bit is unknown; BAD_FILE_SIZE when the file is missing or cannot
  *   hold a header; BAD_FILE_FORMAT when its header is not valid;
@@ -289,7 +293,7 @@ SMI_EXPORT const char *SharedMemoryImageStream_errorstring(SharedMemoryImageErro
     X(BAD_ARGS, "invalid argument (NULL pointer, zero size or unknown option)")            \
     X(NOT_LOCKED, "no frame is locked (or acquired)")                                      \
     X(BAD_FILE_SIZE, "stream file is missing or too small")                                \
-    X(UNABLE_TO_OPEN_FILE, "cannot open the stream file for reading and writing")          \
+    X(UNABLE_TO_OPEN_FILE, "cannot open the stream file")                                  \
     X(UNABLE_TO_MAP_FILE, "cannot memory-map the stream file")                             \
     X(MEMORY_ALLOC_ERROR, "out of memory")                                                 \
     X(THREAD_CREATE_ERROR, "cannot create a background thread")                            \

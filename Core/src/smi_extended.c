@@ -276,7 +276,12 @@ static int smi_ext_server_start(SharedMemoryImageStream s)
             if (seq != 0) /* frames were published: number on from them */
                 smi_take_over_numbers(s, frame);
             __atomic_fetch_add(&p->file.server_generation, 1, __ATOMIC_RELAXED);
-            return IMAGESTREAM_RECONNECTING;
+            /* Taken over only from a server that did not end (it crashed or
+               was killed); one that ended with destroy() is served again. */
+            uint32_t before = __atomic_exchange_n(&p->file.server_state, SMI_EXT_SERVING,
+                                                  __ATOMIC_RELAXED);
+            return before == SMI_EXT_SERVER_ENDED ? IMAGESTREAM_NOERROR
+                                                  : IMAGESTREAM_RECONNECTING;
         }
     }
     /* A new stream: write everything, the magic last. */
@@ -287,6 +292,7 @@ static int smi_ext_server_start(SharedMemoryImageStream s)
     p->file.header_size = SMI_EXT_HEADER_SIZE;
     p->file.slot_count = SMI_EXT_MAX_SLOTS;
     p->file.server_generation = 1;
+    p->file.server_state = SMI_EXT_SERVING;
     smi_ext_layout_buffers(p, bs, SMI_EXT_BUFFERS);
     uint64_t magic;
     memcpy(&magic, smi_magic, sizeof magic);
@@ -793,6 +799,13 @@ int smi_ext_inspect(int fd, uint64_t size, const smi_ext_page_t *page,
     return rc;
 }
 
+/* destroy() of a server: the stream ended cleanly (the next server serves
+   it again rather than taking it over). */
+static void smi_ext_server_end(SharedMemoryImageStream s)
+{
+    SMI_STORE(&s->page->file.server_state, SMI_EXT_SERVER_ENDED);
+}
+
 const smi_layout_ops_t smi_ext_ops = {
     .layout = IMAGESTREAM_LAYOUT_EXTENDED,
     .server_start = smi_ext_server_start,
@@ -804,4 +817,5 @@ const smi_layout_ops_t smi_ext_ops = {
     .acquire = smi_ext_acquire,
     .publish = smi_ext_publish,
     .abandon = smi_ext_abandon,
+    .server_end = smi_ext_server_end,
 };

@@ -108,6 +108,7 @@ struct smi_layout_ops_t {
     int (*acquire)(SharedMemoryImageStream s, uint64_t bytes);  /* server: s->desc is set */
     int (*publish)(SharedMemoryImageStream s);       /* server */
     void (*abandon)(SharedMemoryImageStream s);      /* server */
+    void (*server_end)(SharedMemoryImageStream s);   /* server, at destroy; may be NULL */
 };
 
 /* What an EnSight-layout client's lock or wait answers when it finds the

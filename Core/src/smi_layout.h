@@ -69,8 +69,13 @@ typedef struct smi_ext_file_header_t {
     uint32_t last_frame;
     uint32_t claim_counter;
     uint32_t publish_count;
-    uint8_t reserved[188];
+    uint8_t reserved_a[68];
+    uint32_t server_state; /* SMI_EXT_SERVER_* */
+    uint8_t reserved[116];
 } smi_ext_file_header_t;
+
+/* server_state: what the last server did (LAYOUT.md 2.1). */
+enum { SMI_EXT_SERVER_UNKNOWN = 0, SMI_EXT_SERVING = 1, SMI_EXT_SERVER_ENDED = 2 };
 
 enum { SMI_EXT_EMPTY = 0, SMI_EXT_WRITING = 1, SMI_EXT_READY = 2 };
 
@@ -121,6 +126,7 @@ _Static_assert(offsetof(smi_ext_file_header_t, last_sequence) == 48, "layout");
 _Static_assert(offsetof(smi_ext_file_header_t, last_frame) == 56, "layout");
 _Static_assert(offsetof(smi_ext_file_header_t, claim_counter) == 60, "layout");
 _Static_assert(offsetof(smi_ext_file_header_t, publish_count) == 64, "layout");
+_Static_assert(offsetof(smi_ext_file_header_t, server_state) == 136, "layout");
 
 _Static_assert(sizeof(smi_ext_buffer_header_t) == 128, "buffer header is 128 bytes");
 _Static_assert(offsetof(smi_ext_buffer_header_t, format) == 4, "layout");

@@ -54,8 +54,10 @@ int smi_file_create(const char *path, int *created);
 /* Why smi_file_open(path, ..., flags) would refuse `path`: 0 when the rules
    above accept it, SMI_FILE_UNSAFE with one line in why[size] (always
    NUL-terminated) that names the rule and the fix (a chmod command), or
-   -errno (a missing file: -ENOENT). Opens nothing for reading or writing
-   (O_PATH), so it also explains files the caller may not open. */
+   -errno (a missing file: -ENOENT) with one line that says what the path is
+   (no such folder, a folder, no permission) and what to do. Opens nothing
+   for reading or writing (O_PATH), so it also explains files the caller may
+   not open. */
 int smi_file_explain(const char *path, unsigned flags, char *why, size_t size);
 /* Remove `path` if it still names the file open as fd (a file this process
    created and now gives up). */

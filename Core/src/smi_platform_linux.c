@@ -375,6 +375,28 @@ static void smi_group_name(gid_t gid, char *out, size_t size)
 }
 
 /* One line for a refusal: the rule and the fix. */
+/* The folder of `path` as the caller named it ("." for a bare name). */
+static void smi_folder_of(const char *path, char *folder, size_t size)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(folder, size, ".");
+    else if (slash == path)
+        snprintf(folder, size, "/");
+    else
+        snprintf(folder, size, "%.*s", (int)(slash - path), path);
+}
+
+/* "PATH is a folder": what to name instead (a file in it). */
+static void smi_folder_text(const char *path, char *out, size_t size)
+{
+    int n = (int)strlen(path);
+    while (n > 1 && path[n - 1] == '/')
+        --n;
+    snprintf(out, size, "%s is a folder, not a stream file: name a file in it, e.g. %.*s/view.smi",
+             path, (n == 1 && path[0] == '/') ? 0 : n, path);
+}
+
 static void smi_file_why_text(int why, const char *path, int fd, int dir, char *out, size_t size)
 {
     struct stat st, ds;
@@ -383,15 +405,8 @@ static void smi_file_why_text(int why, const char *path, int fd, int dir, char *
     (void)fstat(fd, &st);
     if (dir >= 0)
         (void)fstat(dir, &ds);
-    /* The folder as the caller named it. */
-    const char *slash = strrchr(path, '/');
     char folder[PATH_MAX];
-    if (!slash)
-        snprintf(folder, sizeof folder, ".");
-    else if (slash == path)
-        snprintf(folder, sizeof folder, "/");
-    else
-        snprintf(folder, sizeof folder, "%.*s", (int)(slash - path), path);
+    smi_folder_of(path, folder, sizeof folder);
     char who[256], grp[256], alone[PATH_MAX + 96];
     const char *gwhy = NULL;
     /* Rule (b), as a way out: the caller's folder closed to others. */
@@ -409,7 +424,10 @@ static void smi_file_why_text(int why, const char *path, int fd, int dir, char *
                  path, path);
         break;
     case SMI_WHY_NOT_REGULAR:
-        snprintf(out, size, "%s is not a regular file (a FIFO, a socket or a device)", path);
+        if (S_ISDIR(st.st_mode))
+            smi_folder_text(path, out, size);
+        else
+            snprintf(out, size, "%s is not a regular file (a FIFO, a socket or a device)", path);
         break;
     case SMI_WHY_OWNER:
         smi_user_name(st.st_uid, who, sizeof who);
@@ -458,6 +476,41 @@ static void smi_file_why_text(int why, const char *path, int fd, int dir, char *
     }
 }
 
+/* One line for a path that could not be opened for the system's reason
+   `err` (-errno): what the path is and what to do. */
+static void smi_file_error_text(const char *path, int err, char *out, size_t size)
+{
+    char folder[PATH_MAX];
+    struct stat st;
+    smi_folder_of(path, folder, sizeof folder);
+    switch (err) {
+    case -ENOENT:
+        if (stat(folder, &st) != 0)
+            snprintf(out, size,
+                     "the folder %s does not exist: create it with mkdir -p %s, or name a "
+                     "file in a folder that exists",
+                     folder, folder);
+        else
+            snprintf(out, size,
+                     "%s does not exist yet: start its server first, e.g. smi-publish %s, "
+                     "or check the name",
+                     path, path);
+        break;
+    case -ENOTDIR:
+        snprintf(out, size, "%s: a part of the path is not a folder: check the path", path);
+        break;
+    case -EISDIR: smi_folder_text(path, out, size); break;
+    case -EACCES:
+    case -EPERM:
+        snprintf(out, size,
+                 "%s: permission denied: its mode, or its folder's, does not let this user, "
+                 "uid %u, open it; see ls -ld %s %s",
+                 path, (unsigned)geteuid(), folder, path);
+        break;
+    default: snprintf(out, size, "%s: %s", path, strerror(-err)); break;
+    }
+}
+
 int smi_file_explain(const char *path, unsigned flags, char *why, size_t size)
 {
     char none[1];
@@ -470,8 +523,10 @@ int smi_file_explain(const char *path, unsigned flags, char *why, size_t size)
     int dir = -1;
     if (!(flags & SMI_FILE_ANY_OWNER)) {
         int err = smi_open_folder(path, &base, &dir);
-        if (err < 0)
+        if (err < 0) {
+            smi_file_error_text(path, err, why, size);
             return err;
+        }
     }
     /* O_PATH opens nothing for reading or writing, never waits on a FIFO,
        and with O_NOFOLLOW gives the link itself. */
@@ -487,6 +542,8 @@ int smi_file_explain(const char *path, unsigned flags, char *why, size_t size)
     }
     if (dir >= 0)
         close(dir);
+    if (rc < 0 && rc != SMI_FILE_UNSAFE)
+        smi_file_error_text(path, rc, why, size);
     return rc;
 }
 

@@ -323,6 +323,8 @@ static int smi_destroy_body(SharedMemoryImageStream s, void *arg)
     if (s->server) {
         if (s->held)
             s->ops->abandon(s);
+        if (s->ops->server_end)
+            s->ops->server_end(s);
     } else {
         if (s->held)
             s->ops->unlock(s);
@@ -906,7 +908,5 @@ SharedMemoryImageError SharedMemoryImageStream_checkfile(const char *filename, u
     int err = smi_file_explain(filename, flags, why, why_size);
     if (err == 0)
         return IMAGESTREAM_NOERROR;
-    if (err != SMI_FILE_UNSAFE && why && why_size > 0)
-        snprintf(why, why_size, "%s: %s", filename, strerror(-err));
     return smi_open_error(err, IMAGESTREAM_BAD_FILE_SIZE);
 }

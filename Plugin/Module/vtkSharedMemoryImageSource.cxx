@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "vtkSharedMemoryImageSource.h"
+#include "vtkSharedMemoryStreamServer.h"
 
 #include "vtkDataArray.h"
 #include "vtkDoubleArray.h"
@@ -278,7 +279,7 @@ struct vtkSharedMemoryImageSource::vtkInternals
       SharedMemoryImageStream_create(fileName, IMAGESTREAM_OPTIONS_ANYFORMAT, &stream);
     if (rc < IMAGESTREAM_NOERROR)
     {
-      const std::string why = SharedMemoryImageStream_errorstring(rc);
+      const std::string why = vtkSharedMemoryStreamServer::ErrorText(fileName, rc);
       if (rc == IMAGESTREAM_BAD_FILE_SIZE)
       {
         this->Report(false,

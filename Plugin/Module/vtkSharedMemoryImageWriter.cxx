@@ -192,7 +192,7 @@ int vtkSharedMemoryImageWriter::Publish(vtkImageData* input)
       if (rc < IMAGESTREAM_NOERROR)
       {
         vtkErrorMacro(<< "cannot serve " << this->FileName << ": "
-                      << SharedMemoryImageStream_errorstring(rc));
+                      << vtkSharedMemoryStreamServer::ErrorText(this->FileName, rc));
         this->SetErrorCode(vtkErrorCode::CannotOpenFileError);
         return 0;
       }

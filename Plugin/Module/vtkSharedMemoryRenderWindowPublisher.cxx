@@ -277,8 +277,8 @@ void vtkSharedMemoryRenderWindowPublisher::Reconcile()
     internals.Serve(this->FileName, this->EnSightLayout, width, height);
   if (err < IMAGESTREAM_NOERROR)
   {
-    vtkErrorMacro("Cannot publish to " << this->FileName << ": "
-                                       << SharedMemoryImageStream_errorstring(err));
+    vtkErrorMacro("Cannot publish to "
+      << this->FileName << ": " << vtkSharedMemoryStreamServer::ErrorText(this->FileName, err));
     return;
   }
   internals.NextPublish = Clock::time_point();
@@ -311,7 +311,7 @@ bool vtkSharedMemoryRenderWindowPublisher::Publish()
     if (err < IMAGESTREAM_NOERROR)
     {
       vtkErrorMacro("Cannot serve " << this->FileName << " again after " << after << ": "
-                                    << SharedMemoryImageStream_errorstring(err)
+                                    << vtkSharedMemoryStreamServer::ErrorText(this->FileName, err)
                                     << "; publishing stopped.");
       this->Enabled = false;
       this->Reconcile();
@@ -432,8 +432,8 @@ bool vtkSharedMemoryRenderWindowPublisher::Publish()
   err = SharedMemoryImageStream_publish(internals.Server.Stream());
   if (err < IMAGESTREAM_NOERROR)
   {
-    vtkErrorMacro("Cannot publish to " << this->FileName << ": "
-                                       << SharedMemoryImageStream_errorstring(err));
+    vtkErrorMacro("Cannot publish to "
+      << this->FileName << ": " << vtkSharedMemoryStreamServer::ErrorText(this->FileName, err));
     return false;
   }
   this->LastFrameNumber = number;

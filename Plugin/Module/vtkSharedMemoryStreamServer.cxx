@@ -31,6 +31,23 @@ SharedMemoryImageError vtkSharedMemoryStreamServer::Serve(
 }
 
 //------------------------------------------------------------------------------
+std::string vtkSharedMemoryStreamServer::ErrorText(
+  const char* fileName, SharedMemoryImageError err)
+{
+  std::string text = SharedMemoryImageStream_errorstring(err);
+  char why[1024] = "";
+  if (fileName &&
+    (err == IMAGESTREAM_UNABLE_TO_OPEN_FILE || err == IMAGESTREAM_BAD_FILE_SIZE ||
+      err == IMAGESTREAM_UNSAFE_FILE) &&
+    SharedMemoryImageStream_checkfile(fileName, IMAGESTREAM_OPTIONS_NONE, why, sizeof(why)) < 0 &&
+    why[0])
+  {
+    text += std::string(" (") + why + ")";
+  }
+  return text;
+}
+
+//------------------------------------------------------------------------------
 void vtkSharedMemoryStreamServer::Close()
 {
   if (this->Stream_)

@@ -310,8 +310,9 @@ int main(void)
     }
     ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_destroy(server));
 
-    /* A new server takes the grown file over as it is: 8 buffers. */
-    server = smi_test_ext_server(path, IMAGESTREAM_RECONNECTING);
+    /* A new server serves the grown file again as it is (the last one ended
+       cleanly: NOERROR, not a takeover): 8 buffers. */
+    server = smi_test_ext_server(path, IMAGESTREAM_NOERROR);
     ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_inspect(path, &info));
     ASSERT_EQ(info.buffer_count, IMAGESTREAM_MAX_BUFFERS);
     publish_tag(server, 300, IMAGESTREAM_NOERROR);

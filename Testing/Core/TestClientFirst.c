@@ -178,7 +178,7 @@ int main(void)
     WAIT_UNTIL(SMI_T_LOAD(&sh->done) == 2, 10000);
     ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_destroy(s));
 
-    s = smi_test_ext_server(path, IMAGESTREAM_RECONNECTING);
+    s = smi_test_ext_server(path, IMAGESTREAM_NOERROR); /* the last ended cleanly */
     smi_fill(px, (uint64_t)W * H * 3, 3);
     in.iFrame = 3;
     ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_putframe(s, &in));

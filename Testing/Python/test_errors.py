@@ -28,6 +28,25 @@ def test_missing_file(stream_path):
     assert err.value.code == smi.IMAGESTREAM_BAD_FILE_SIZE
 
 
+def test_open_messages_say_what_the_path_is(tmp_path):
+    """A folder, a file in a missing folder, a missing file: the message says
+    which, and what to do (the library's checkfile() text)."""
+    folder, nofolder = str(tmp_path), str(tmp_path / "no-such-folder" / "view.smi")
+    missing = str(tmp_path / "missing.smi")
+    for make in (smi.Client, smi.Server):
+        with pytest.raises(smi.Error) as err:
+            make(folder)
+        assert "%s is a folder, not a stream file: name a file in it" % folder in str(err.value)
+        with pytest.raises(smi.Error) as err:
+            make(nofolder)
+        assert "the folder %s does not exist: create it" % os.path.dirname(nofolder) \
+            in str(err.value)
+    with pytest.raises(smi.Error) as err:
+        smi.Client(missing)
+    assert "%s does not exist yet: start its server first" % missing in str(err.value)
+    assert not os.path.exists(missing) and not os.path.exists(os.path.dirname(nofolder))
+
+
 def test_garbage_file(stream_path):
     rng = np.random.default_rng(1)
     junk = rng.integers(0, 256, 65536, dtype=np.uint8)
@@ -163,7 +182,8 @@ def test_second_server_is_refused(stream_path):
             smi.Server(stream_path)
         assert err.value.code == smi.IMAGESTREAM_SERVER_ACTIVE
     with smi.Server(stream_path) as again:  # the file is free again
-        assert again.open_code == smi.IMAGESTREAM_RECONNECTING
+        # (the last server ended cleanly: served again, not taken over)
+        assert again.open_code == smi.IMAGESTREAM_NOERROR
 
 
 @pytest.mark.parametrize("bad,exc,words", [

@@ -1,7 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Extended layout: servers come and go on one file (putframe, then zero-copy,
-# then putframe again) while one client stays attached. Frame numbers keep
+# then one killed outright, then putframe again) while one client stays
+# attached; a server that follows one that ended cleanly does not say it takes
+# the stream over, one that follows a killed server does. Frame numbers keep
 # increasing and every frame is still the pattern of its number.
 # EnSight layout: a client does not survive a server restart there, but a new
 # client of the new server still sees the pattern of the numbers it gets
@@ -28,12 +30,21 @@ expect_rc info1 0 "$SMI_INFO" --json "$STREAM"
     fail "after the first server"
 last1=$("$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["last_frame"])' <"$WORK/info1.out")
 
+# The first ended cleanly (SIGTERM): the second serves the stream again,
+# without a word of taking it over.
 expect_rc second 0 "$SMI_PUBLISH" --size 200x100 --rate 100 --seconds 1.2 "$STREAM"
-expect_in second.err "taking over"
-expect_rc third 0 "$SMI_PUBLISH" --copy --size 200x100 --rate 100 --seconds 1.2 --quiet "$STREAM"
+expect_not_in second.err "taking over"
+# One killed outright (kill -9) leaves a stream that the next takes over.
+start_bg crashed "$SMI_PUBLISH" --size 200x100 --rate 100 --quiet "$STREAM"
+crashed=$BG_PID
+sleep 0.5
+kill -KILL "$crashed"
+wait_bg "$crashed" 137 "the smi-publish killed with SIGKILL"
+expect_rc third 0 "$SMI_PUBLISH" --copy --size 200x100 --rate 100 --seconds 1.2 "$STREAM"
+expect_in third.err "taking over"
 
 expect_rc info3 0 "$SMI_INFO" --json "$STREAM"
-"$PYTHON" "$CHECK" info-json server_generation=3 <"$WORK/info3.out" || fail "after the third server"
+"$PYTHON" "$CHECK" info-json server_generation=4 <"$WORK/info3.out" || fail "after the fourth server"
 last3=$("$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["last_frame"])' <"$WORK/info3.out")
 [ "$last3" -gt "$last1" ] || fail "last frame $last3 is not above $last1"
 
