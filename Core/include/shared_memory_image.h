@@ -411,21 +411,30 @@ SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_putframe(SharedMemoryI
 #define IMAGESTREAM_FORMAT_GRAY8 2   /**< 1 x uint8 per pixel */
 #define IMAGESTREAM_FORMAT_GRAY16 3  /**< 1 x uint16 per pixel */
 #define IMAGESTREAM_FORMAT_FLOAT32 4 /**< 1 x IEEE float32 per pixel (e.g. depth) */
+#define IMAGESTREAM_FORMAT_INT16 5   /**< 1 x int16 per pixel (two's complement) */
+#define IMAGESTREAM_FORMAT_INT32 6   /**< 1 x int32 per pixel (two's complement) */
+#define IMAGESTREAM_FORMAT_UINT32 7  /**< 1 x uint32 per pixel */
+#define IMAGESTREAM_FORMAT_FLOAT64 8 /**< 1 x IEEE float64 per pixel */
 
 /* Kinds of a format's channel values. */
 #define IMAGESTREAM_KIND_UINT 0  /**< unsigned integers */
 #define IMAGESTREAM_KIND_FLOAT 1 /**< IEEE floating point */
+#define IMAGESTREAM_KIND_INT 2   /**< signed integers, two's complement */
 
 /**
  * Every pixel format, once: X(NAME, channels, bytes per channel, kind, name)
  * for IMAGESTREAM_FORMAT_NAME. Bindings generate their tables from it.
  */
 #define SMI_FORMAT_LIST(X)                              \
-    X(RGB8, 3, 1, IMAGESTREAM_KIND_UINT, "rgb8")         \
-    X(RGBA8, 4, 1, IMAGESTREAM_KIND_UINT, "rgba8")       \
-    X(GRAY8, 1, 1, IMAGESTREAM_KIND_UINT, "gray8")       \
-    X(GRAY16, 1, 2, IMAGESTREAM_KIND_UINT, "gray16")     \
-    X(FLOAT32, 1, 4, IMAGESTREAM_KIND_FLOAT, "float32")
+    X(RGB8, 3, 1, IMAGESTREAM_KIND_UINT, "rgb8")        \
+    X(RGBA8, 4, 1, IMAGESTREAM_KIND_UINT, "rgba8")      \
+    X(GRAY8, 1, 1, IMAGESTREAM_KIND_UINT, "gray8")      \
+    X(GRAY16, 1, 2, IMAGESTREAM_KIND_UINT, "gray16")    \
+    X(FLOAT32, 1, 4, IMAGESTREAM_KIND_FLOAT, "float32") \
+    X(INT16, 1, 2, IMAGESTREAM_KIND_INT, "int16")       \
+    X(INT32, 1, 4, IMAGESTREAM_KIND_INT, "int32")       \
+    X(UINT32, 1, 4, IMAGESTREAM_KIND_UINT, "uint32")    \
+    X(FLOAT64, 1, 8, IMAGESTREAM_KIND_FLOAT, "float64")
 
 /** What a pixel format is, from SharedMemoryImageStream_formatinfo(). */
 typedef struct _SharedMemoryImageFormatInfo {

@@ -141,6 +141,30 @@ _Static_assert(offsetof(smi_ext_buffer_header_t, timestamp) == 48, "layout");
 _Static_assert(offsetof(smi_ext_buffer_header_t, spacing) == 56, "layout");
 _Static_assert(offsetof(smi_ext_buffer_header_t, origin) == 80, "layout");
 
+/* Buffer header `format` codes and bytes per pixel (LAYOUT.md 2.2): the
+   public table, SMI_FORMAT_LIST, must say what the document says. */
+#define SMI_LAYOUT_FORMAT(name, code, bpp)                                            \
+    _Static_assert(IMAGESTREAM_FORMAT_##name == (code), "LAYOUT.md 2.2: code of " #name); \
+    _Static_assert(SMI_LAYOUT_BPP_##name == (bpp), "LAYOUT.md 2.2: bytes per pixel of " #name);
+enum {
+#define SMI_LAYOUT_BPP(name, channels, bytes, kind, text) SMI_LAYOUT_BPP_##name = (channels) * (bytes),
+    SMI_FORMAT_LIST(SMI_LAYOUT_BPP)
+#undef SMI_LAYOUT_BPP
+};
+SMI_LAYOUT_FORMAT(RGB8, 0, 3)
+SMI_LAYOUT_FORMAT(RGBA8, 1, 4)
+SMI_LAYOUT_FORMAT(GRAY8, 2, 1)
+SMI_LAYOUT_FORMAT(GRAY16, 3, 2)
+SMI_LAYOUT_FORMAT(FLOAT32, 4, 4)
+SMI_LAYOUT_FORMAT(INT16, 5, 2)
+SMI_LAYOUT_FORMAT(INT32, 6, 4)
+SMI_LAYOUT_FORMAT(UINT32, 7, 4)
+SMI_LAYOUT_FORMAT(FLOAT64, 8, 8)
+#undef SMI_LAYOUT_FORMAT
+#define SMI_LAYOUT_ONE(name, channels, bytes, kind, text) +1
+_Static_assert(0 SMI_FORMAT_LIST(SMI_LAYOUT_ONE) == 9, "LAYOUT.md 2.2 lists every format");
+#undef SMI_LAYOUT_ONE
+
 _Static_assert(sizeof(smi_ext_slot_t) == 64, "slot is 64 bytes");
 _Static_assert(offsetof(smi_ext_slot_t, hold) == 4, "layout");
 _Static_assert(offsetof(smi_ext_slot_t, waiting) == 8, "layout");

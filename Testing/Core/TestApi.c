@@ -62,11 +62,11 @@ static void check_formats(void)
     } while (0);
     SMI_FORMAT_LIST(CHECK_FORMAT)
 #undef CHECK_FORMAT
-    ASSERT_EQ(seen, 5);
-    ASSERT(SharedMemoryImageStream_formatinfo(5) == NULL);
+    ASSERT_EQ(seen, 9);
+    ASSERT(SharedMemoryImageStream_formatinfo(9) == NULL);
     ASSERT(SharedMemoryImageStream_formatinfo(UINT32_MAX) == NULL);
-    ASSERT_EQ(SharedMemoryImageStream_formatsize(5), 0);
-    ASSERT_STR_EQ(SharedMemoryImageStream_formatname(5), "unknown");
+    ASSERT_EQ(SharedMemoryImageStream_formatsize(9), 0);
+    ASSERT_STR_EQ(SharedMemoryImageStream_formatname(9), "unknown");
 }
 
 /* A later version's struct: this one's members, then more. */

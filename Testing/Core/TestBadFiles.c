@@ -652,7 +652,12 @@ int main(void)
     static const x_buffer_case_t buffers[] = {
         {"valid RGB8 16x8", IMAGESTREAM_FORMAT_RGB8, 16, 8, 1, 0, 0, 1},
         {"valid GRAY16 8x4x3", IMAGESTREAM_FORMAT_GRAY16, 8, 4, 3, 0, 0, 1},
-        {"format 5", IMAGESTREAM_FORMAT_RGB8, 16, 8, 1, 4, 5, 0},
+        {"valid INT16 16x8", IMAGESTREAM_FORMAT_INT16, 16, 8, 1, 0, 0, 1},
+        {"valid INT32 16x8", IMAGESTREAM_FORMAT_INT32, 16, 8, 1, 0, 0, 1},
+        {"valid UINT32 8x4x3", IMAGESTREAM_FORMAT_UINT32, 8, 4, 3, 0, 0, 1},
+        {"valid FLOAT64 8x4x3", IMAGESTREAM_FORMAT_FLOAT64, 8, 4, 3, 0, 0, 1},
+        {"FLOAT64 data_size of FLOAT32", IMAGESTREAM_FORMAT_FLOAT64, 16, 8, 1, 40, 16 * 8 * 4, 0},
+        {"format 9", IMAGESTREAM_FORMAT_RGB8, 16, 8, 1, 4, 9, 0},
         {"format 0xffffffff", IMAGESTREAM_FORMAT_RGB8, 16, 8, 1, 4, 0xffffffffu, 0},
         {"width 0", IMAGESTREAM_FORMAT_RGB8, 0, 8, 1, 0, 0, 0},
         {"height 0", IMAGESTREAM_FORMAT_RGB8, 16, 0, 1, 0, 0, 0},

@@ -85,15 +85,17 @@ static int TestErrorStrings(void)
     const struct { uint32_t format, size; const char *name; } formats[] = {
         {IMAGESTREAM_FORMAT_RGB8, 3, "rgb8"},   {IMAGESTREAM_FORMAT_RGBA8, 4, "rgba8"},
         {IMAGESTREAM_FORMAT_GRAY8, 1, "gray8"}, {IMAGESTREAM_FORMAT_GRAY16, 2, "gray16"},
-        {IMAGESTREAM_FORMAT_FLOAT32, 4, "float32"}};
-    for (size_t i = 0; i < 5; i++) {
+        {IMAGESTREAM_FORMAT_FLOAT32, 4, "float32"}, {IMAGESTREAM_FORMAT_INT16, 2, "int16"},
+        {IMAGESTREAM_FORMAT_INT32, 4, "int32"}, {IMAGESTREAM_FORMAT_UINT32, 4, "uint32"},
+        {IMAGESTREAM_FORMAT_FLOAT64, 8, "float64"}};
+    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
         ASSERT_EQ(formats[i].format, i);
         ASSERT_EQ(SharedMemoryImageStream_formatsize(formats[i].format), formats[i].size);
         ASSERT_STR_EQ(SharedMemoryImageStream_formatname(formats[i].format), formats[i].name);
     }
-    ASSERT_EQ(SharedMemoryImageStream_formatsize(5), 0);
+    ASSERT_EQ(SharedMemoryImageStream_formatsize(9), 0);
     ASSERT_EQ(SharedMemoryImageStream_formatsize(0xffffffffu), 0);
-    ASSERT_STR_EQ(SharedMemoryImageStream_formatname(5), "unknown");
+    ASSERT_STR_EQ(SharedMemoryImageStream_formatname(9), "unknown");
     ASSERT_STR_EQ(SharedMemoryImageStream_formatname(0xffffffffu), "unknown");
 
     /* The two codes of careful opening say what they mean. */

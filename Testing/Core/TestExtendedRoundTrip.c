@@ -6,10 +6,13 @@
  *     format, size, depth and metadata (SharedMemoryImageStream_describe);
  *   - a plain client (EnSight API), which must get the packed-RGB images and
  *     IMAGESTREAM_FORMAT_SKIPPED (no pointer, no unlock owed) for everything
- *     else: RGBA8, GRAY8, GRAY16, FLOAT32 and RGB8 volumes.
+ *     else: RGBA8, GRAY8, GRAY16, FLOAT32, INT16, INT32, UINT32, FLOAT64
+ *     and RGB8 volumes.
  * Phase 1 goes in lock step through putframe, acquire/publish, putframeformat
  * and acquireformat with all formats, depth > 1, explicit and default
- * metadata, and frame numbers from 0 as the server gives them.
+ * metadata, and frame numbers from 0 as the server gives them. Pixels are
+ * arbitrary bytes, so multi-byte values of every bit pattern (NaNs with
+ * payloads, infinities, -0.0, negative integers) go through exactly.
  * Phase 2: a new server with FLIPVERTICAL serves the stream again (NOERROR:
  * the last one ended cleanly); putframe and putframeformat flip rows within each slice,
  * acquire does not; numbers go on from the old server's. Phase 3: the server
@@ -34,6 +37,10 @@ typedef struct {
 #define F_G8 IMAGESTREAM_FORMAT_GRAY8
 #define F_G16 IMAGESTREAM_FORMAT_GRAY16
 #define F_F32 IMAGESTREAM_FORMAT_FLOAT32
+#define F_I16 IMAGESTREAM_FORMAT_INT16
+#define F_I32 IMAGESTREAM_FORMAT_INT32
+#define F_U32 IMAGESTREAM_FORMAT_UINT32
+#define F_F64 IMAGESTREAM_FORMAT_FLOAT64
 
 static const step_t steps[] = {
     /* phase 1: server without FLIPVERTICAL; a new stream numbers from 0 */
@@ -56,6 +63,13 @@ static const step_t steps[] = {
     {ACQ, F_RGB, 64, 48, 1, 0, 38, 0},
     {PUTF, F_F32, 7, 5, 3, 100, 100, 0},
     {PUTF, F_RGB, 33, 17, 1, 0, 101, 1},
+    /* the instrument formats: rows of 2-, 4- and 8-byte values flipped by
+       putframeformat, not by acquireformat */
+    {PUTF, F_I16, 33, 7, 2, 0, 102, 1},
+    {ACQF, F_I32, 16, 12, 1, 0, 103, 0},
+    {PUTF, F_U32, 9, 5, 3, 200, 200, 1},
+    {ACQF, F_F64, 17, 9, 2, 0, 201, 1},
+    {PUTF, F_F64, 40, 30, 1, 0, 202, 0},
 };
 #define NSTEPS (sizeof steps / sizeof steps[0])
 #define FLIP_FROM 12 /* first step of phase 2 */

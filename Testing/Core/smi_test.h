@@ -660,8 +660,8 @@ static inline void smi_es_put_header(uint8_t *m, uint64_t L, int b, uint32_t fra
 
 static inline uint32_t smi_x_bpp(uint32_t format)
 {
-    static const uint32_t bpp[] = {3, 4, 1, 2, 4};
-    return format < 5 ? bpp[format] : 0;
+    static const uint32_t bpp[] = {3, 4, 1, 2, 4, 2, 4, 4, 8}; /* LAYOUT.md 2.2 */
+    return format < 9 ? bpp[format] : 0;
 }
 
 /* Write a valid version-1 header page (no frame) into m. */

@@ -8,8 +8,9 @@ frames and holds a client lock; this script knows nothing of the library:
 every offset, size and rule below comes from Core/LAYOUT.md. It checks the
 file header (section 2.1), finds the newest frame as section 5 does, compares
 its pixels and metadata exactly (section 2.2), reads the client slots (2.3)
-and the liveness byte locks (3), at two stages of the stream and after the
-writer has exited. Exit status 0 on success, 1 with a message on failure.
+and the liveness byte locks (3), at two stages of the stream, then one frame
+of each instrument format (INT16, INT32, UINT32, FLOAT64: extremes, NaN,
+infinity and -0.0 bit patterns), and after the writer has exited. Exit status 0 on success, 1 with a message on failure.
 """
 import os
 import select
@@ -29,8 +30,19 @@ except ImportError as e:
 
 MAGIC = b"\x89SMI\r\n\x1a\n"
 HEADER = 4096
-BPP = {0: 3, 1: 4, 2: 1, 3: 2, 4: 4}
-DTYPE = {0: "u1", 1: "u1", 2: "u1", 3: "<u2", 4: "<f4"}
+BPP = {0: 3, 1: 4, 2: 1, 3: 2, 4: 4, 5: 2, 6: 4, 7: 4, 8: 8}
+DTYPE = {0: "u1", 1: "u1", 2: "u1", 3: "<u2", 4: "<f4", 5: "<i2", 6: "<i4", 7: "<u4", 8: "<f8"}
+# The instrument frames of smi_layout_writer.c: format code, frame number,
+# the values of its first pixels, and the rule for the rest (pixel i).
+INSTRUMENT = {
+    "int16": (5, 21, [-32768, 32767, -1, 0, 1], lambda i: (i - 10) * 3001),
+    "int32": (6, 22, [-2**31, 2**31 - 1, -1, 0, 1], lambda i: (i - 10) * 200000033),
+    "uint32": (7, 23, [0, 2**32 - 1, 1, 2**31, 2**31 - 1], lambda i: i * 200000033),
+}
+FLOAT64_BITS = [0x7FF8000000000000, 0x7FF800000000ABCD, 0xFFF8000000000001,
+                0x7FF4000000000000, 0x7FF0000000000000, 0xFFF0000000000000,
+                0x8000000000000000, 0x7FEFFFFFFFFFFFFF, 0x0000000000000001,
+                0x0010000000000000]
 SERVER_BYTE = 1 << 62
 
 
@@ -222,6 +234,39 @@ def stage2(path, writer_alive, slot):
     del m
 
 
+def expected_instrument(name):
+    """(format code, frame number, the 5x4 frame's values as raw integers:
+    the values themselves, the IEEE bit patterns for float64)."""
+    if name == "float64":
+        rest = (np.arange(len(FLOAT64_BITS), 20) - 10.0) / 3.0
+        bits = FLOAT64_BITS + [int(b) for b in rest.astype("<f8").view("<u8")]
+        return 8, 24, np.array(bits, np.uint64).reshape(4, 5)
+    code, frame, special, rule = INSTRUMENT[name]
+    values = special + [rule(i) for i in range(len(special), 20)]
+    return code, frame, np.array(values, DTYPE[code]).reshape(4, 5)
+
+
+def stage_instrument(path, name):
+    """The newest frame is the writer's 5x4 frame of format `name`; its
+    values, read as LAYOUT.md says (little-endian two's complement or IEEE),
+    are exact, bit for bit."""
+    m = np.memmap(path, dtype=np.uint8, mode="r")
+    fh = file_header(m, os.path.getsize(path))
+    b = newest(m, fh)
+    code, frame, want = expected_instrument(name)
+    check((b["format"], b["width"], b["height"], b["depth"], b["frame"]) == (code, 5, 4, 1, frame),
+          "newest frame, %s expected: %r" % (name, b))
+    check(b["data_size"] == 20 * BPP[code], "%s data_size %d" % (name, b["data_size"]))
+    got = np.array(pixels(m, b))[0]
+    if name == "float64":
+        check(np.isnan(got[0, 0]) and np.isinf(got[0, 4]) and np.signbit(got[1, 1]),
+              "float64 specials read %r" % got[:2])
+        got = got.view("<u8")
+    check(got.dtype == want.dtype and np.array_equal(got, want),
+          "%s frame differs:\n%s\nexpected\n%s" % (name, got, want))
+    del m
+
+
 def main():
     if len(sys.argv) != 2:
         sys.stderr.write("usage: TestLayoutNumpy.py PATH_TO_smi_layout_writer\n")
@@ -239,10 +284,18 @@ def main():
         proc.stdin.flush()
         check(read_line(proc, 20) == "READY 2", "writer did not reach stage 2")
         stage2(path, True, slot)
+        for name in ("int16", "int32", "uint32", "float64"):
+            proc.stdin.write(b"\n")
+            proc.stdin.flush()
+            check(read_line(proc, 20) == "READY " + name, "writer did not publish " + name)
+            stage_instrument(path, name)
         proc.stdin.write(b"\n")
         proc.stdin.flush()
         check(proc.wait(timeout=20) == 0, "writer exited with %s" % proc.returncode)
-        stage2(path, False, slot)  # the frames outlive the writer
+        stage_instrument(path, "float64")  # the frames outlive the writer
+        if byte_locked(path, SERVER_BYTE) is not None:
+            check(not byte_locked(path, SERVER_BYTE), "server byte lock held after exit")
+            check(not byte_locked(path, SERVER_BYTE + 1 + slot), "client byte lock after exit")
     except Failure as e:
         sys.stderr.write("FAILED: %s\n" % e)
         return 1
