@@ -207,13 +207,31 @@ static smi_state *stream_state(StreamObject *s)
 
 /* ---- Frame ------------------------------------------------------------------ */
 
+/* The struct code of a format's items (as the buffer protocol and numpy
+   read it): "B", "H", "h", "i", "I", "f" or "d", for the library's (kind,
+   bytes per channel); "B" for anything else. Little-endian, as the stream
+   stores them: native on little-endian hosts, '<' elsewhere. */
+static const char *smi_item_code(uint32_t kind, uint32_t bytes)
+{
 #if PY_BIG_ENDIAN
-#define SMI_FMT_U16 "<H"
-#define SMI_FMT_F32 "<f"
+#define SMI_LE "<"
 #else
-#define SMI_FMT_U16 "H" /* native is little-endian: memoryview understands it */
-#define SMI_FMT_F32 "f"
+#define SMI_LE ""
 #endif
+    static const struct {
+        uint32_t kind, bytes;
+        const char *code;
+    } codes[] = {
+        {IMAGESTREAM_KIND_UINT, 2, SMI_LE "H"}, {IMAGESTREAM_KIND_UINT, 4, SMI_LE "I"},
+        {IMAGESTREAM_KIND_INT, 2, SMI_LE "h"},  {IMAGESTREAM_KIND_INT, 4, SMI_LE "i"},
+        {IMAGESTREAM_KIND_FLOAT, 4, SMI_LE "f"}, {IMAGESTREAM_KIND_FLOAT, 8, SMI_LE "d"},
+    };
+#undef SMI_LE
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+        if (codes[i].kind == kind && codes[i].bytes == bytes)
+            return codes[i].code;
+    return "B";
+}
 
 /* Shape, strides and item type of the buffer, from the library's format table. */
 static void frame_set_geometry(FrameObject *f, const SharedMemoryImageDesc *d)
@@ -221,9 +239,8 @@ static void frame_set_geometry(FrameObject *f, const SharedMemoryImageDesc *d)
     const SharedMemoryImageFormatInfo *info = SharedMemoryImageStream_formatinfo(d->format);
     uint32_t channels = info ? info->channels : 1;
     uint32_t bytes = info ? info->bytes_per_channel : 1;
-    int is_float = info && info->kind == IMAGESTREAM_KIND_FLOAT;
     f->itemsize = bytes;
-    f->fmt = is_float ? SMI_FMT_F32 : bytes == 2 ? SMI_FMT_U16 : "B";
+    f->fmt = smi_item_code(info ? info->kind : IMAGESTREAM_KIND_UINT, bytes);
     f->format = d->format;
     f->width = d->width;
     f->height = d->height;
@@ -1305,7 +1322,8 @@ static PyObject *smi_errorname(PyObject *m, PyObject *arg)
 PyDoc_STRVAR(format_info_doc,
 "format_info(format, /)\n--\n\n"
 "(channels, bytes_per_channel, kind, name) of a FORMAT_* value, from the\n"
-"library's table (kind: KIND_UINT or KIND_FLOAT), or None if unknown.");
+"library's table (kind: KIND_UINT, KIND_INT or KIND_FLOAT), or None if\n"
+"unknown.");
 
 static PyObject *smi_format_info(PyObject *m, PyObject *arg)
 {
@@ -1386,6 +1404,7 @@ static int smi_exec(PyObject *m)
     SMI_ADD_CONSTANT(MAX_CLIENTS)
     SMI_ADD("KIND_UINT", IMAGESTREAM_KIND_UINT)
     SMI_ADD("KIND_FLOAT", IMAGESTREAM_KIND_FLOAT)
+    SMI_ADD("KIND_INT", IMAGESTREAM_KIND_INT)
 #undef SMI_ADD_CONSTANT
 #undef SMI_ADD_FORMAT
 #undef SMI_ADD_CODE

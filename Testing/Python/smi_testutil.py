@@ -14,6 +14,13 @@ unsigned 32-bit arithmetic:
     GRAY8    (x + 2y + n) & 255
     GRAY16   (x + 256y + n) & 65535
     FLOAT32  0.25 * ((x + 2y + n) & 65535)
+
+and, from U = (x + 256y + n) & 65535, the instrument formats:
+
+    INT16    U - 32768
+    INT32    ((U << 16) | U) - 2**31
+    UINT32   (U << 16) | U
+    FLOAT64  (U - 32768.0) / 3.0
 """
 import os
 import shutil
@@ -47,6 +54,15 @@ def pattern(fmt, width, height, n):
         return ((x + np.uint32(256) * y + n) & 65535).astype(np.uint16)
     if fmt == smi.FORMAT_FLOAT32:
         return (np.float32(0.25) * ((x + np.uint32(2) * y + n) & 65535)).astype(np.float32)
+    u = ((x + np.uint32(256) * y + n) & 65535).astype(np.int64)
+    if fmt == smi.FORMAT_INT16:
+        return (u - 32768).astype(np.int16)
+    if fmt == smi.FORMAT_INT32:
+        return (((u << 16) | u) - 2**31).astype(np.int32)
+    if fmt == smi.FORMAT_UINT32:
+        return ((u << 16) | u).astype(np.uint32)
+    if fmt == smi.FORMAT_FLOAT64:
+        return (u - 32768.0) / 3.0
     raise ValueError("unknown format %r" % fmt)
 
 
@@ -136,3 +152,35 @@ def check_rgb8_frames(images, width, height):
         expected = pattern(smi.FORMAT_RGB8, width, height, img["framenumber"])
         got = np.frombuffer(img["pixeldata"], np.uint8).reshape(height, width, 3)
         assert np.array_equal(got, expected), "frame %d" % img["framenumber"]
+
+
+# The values instrument data must keep exactly: each format's extremes and
+# neighbours of zero; for float64 the bit patterns of NaNs (quiet, with a
+# payload, negative, signalling), infinities, -0.0 and the largest and
+# smallest doubles.
+SPECIAL_BITS_FLOAT64 = [0x7FF8000000000000, 0x7FF800000000ABCD, 0xFFF8000000000001,
+                        0x7FF4000000000000, 0x7FF0000000000000, 0xFFF0000000000000,
+                        0x8000000000000000, 0x7FEFFFFFFFFFFFFF, 0x0000000000000001,
+                        0x0010000000000000]
+
+
+def special_values(fmt, width, height, n):
+    """Frame n of the pattern with its first pixels (row by row) replaced by
+    the format's special values (see SPECIAL_BITS_FLOAT64)."""
+    image = pattern(fmt, width, height, n)
+    flat = image.reshape(-1)
+    if fmt == smi.FORMAT_FLOAT64:  # the bits themselves: no float conversion
+        flat.view(np.uint64)[:len(SPECIAL_BITS_FLOAT64)] = SPECIAL_BITS_FLOAT64
+    else:
+        info = np.iinfo(image.dtype)
+        values = [info.min, info.max, info.min + 1, info.max - 1, 0, 1]
+        if info.min < 0:
+            values.append(-1)
+        flat[:len(values)] = values
+    return image
+
+
+def same_bits(a, b):
+    """Arrays of one dtype and shape whose bytes are equal (NaNs compared by
+    their bit patterns)."""
+    return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()

@@ -187,8 +187,10 @@ def test_second_server_is_refused(stream_path):
 
 
 @pytest.mark.parametrize("bad,exc,words", [
-    (np.zeros((H, W, 3), np.float64), TypeError, "struct format 'd'"),
-    (np.zeros((H, W), np.int32), TypeError, "cannot send"),
+    (np.zeros((H, W), np.int64), TypeError, "struct format 'l'"),
+    (np.zeros((H, W), np.int8), TypeError, "cannot send"),
+    (np.zeros((H, W), np.float16), TypeError, "cannot send"),
+    (np.zeros((H, W), np.uint64), TypeError, "int16 \\(INT16\\), int32 \\(INT32\\)"),
     (np.zeros((H, W), np.bool_), TypeError, "cannot send"),
     (np.zeros((H, W), ">u2"), TypeError, "cannot send"),
     (np.zeros((H, W, 5, 2), np.uint8), ValueError, "shape"),

@@ -1,13 +1,17 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Every pixel format, volumes and per-frame metadata: the numpy view of a
-locked frame has the right dtype and shape, and the bytes are exact."""
+locked frame has the right dtype and shape, and the bytes are exact; the
+instrument formats (int16, int32, uint32, float64) keep extremes, NaN,
+infinity and -0.0 bit for bit between processes, both ways."""
+import contextlib
 import os
+import subprocess
 
 import numpy as np
 import pytest
 
 import shared_memory_image as smi
-from smi_testutil import pattern
+from smi_testutil import pattern, run_python, same_bits, special_values
 
 W, H = 96, 64
 
@@ -17,7 +21,12 @@ IMAGE_CASES = [
     (smi.FORMAT_GRAY8, (H, W), np.uint8, "B"),
     (smi.FORMAT_GRAY16, (H, W), np.uint16, "H"),
     (smi.FORMAT_FLOAT32, (H, W), np.float32, "f"),
+    (smi.FORMAT_INT16, (H, W), np.int16, "h"),
+    (smi.FORMAT_INT32, (H, W), np.int32, "i"),
+    (smi.FORMAT_UINT32, (H, W), np.uint32, "I"),
+    (smi.FORMAT_FLOAT64, (H, W), np.float64, "d"),
 ]
+INSTRUMENT = [smi.FORMAT_INT16, smi.FORMAT_INT32, smi.FORMAT_UINT32, smi.FORMAT_FLOAT64]
 
 
 @pytest.mark.parametrize("fmt,shape,dtype,code", IMAGE_CASES)
@@ -46,6 +55,10 @@ def test_image_formats(stream_path, fmt, shape, dtype, code):
     (smi.FORMAT_RGBA8, 4, np.uint8),
     (smi.FORMAT_GRAY16, 0, np.uint16),
     (smi.FORMAT_FLOAT32, 0, np.float32),
+    (smi.FORMAT_INT16, 0, np.int16),
+    (smi.FORMAT_INT32, 0, np.int32),
+    (smi.FORMAT_UINT32, 0, np.uint32),
+    (smi.FORMAT_FLOAT64, 0, np.float64),
 ])
 def test_volumes(stream_path, fmt, channels, dtype):
     depth = 5
@@ -156,3 +169,102 @@ def test_file_sized_for_the_format(stream_path):
             server.send(np.zeros((2, H, W, 4), np.uint8))
         assert err.value.code == smi.IMAGESTREAM_FRAME_TOO_LARGE
         assert "create_file" in str(err.value)
+
+
+# A server in another process: it publishes, per instrument format, a frame
+# with the special values and a 3-slice volume, then waits for a line.
+SPECIAL_SERVER = r'''
+import sys
+import numpy as np
+import shared_memory_image as smi
+from smi_testutil import special_values
+path, w, h = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+formats = [int(f) for f in sys.argv[4:]]
+smi.create_file(path, w, h, format=smi.FORMAT_FLOAT64, depth=3)
+with smi.Server(path) as server:
+    print("ready", flush=True)
+    for number, fmt in enumerate(formats, 1):
+        sys.stdin.readline()
+        image = special_values(fmt, w, h, number)
+        volume = np.stack([special_values(fmt, w, h, number + z) for z in range(3)])
+        server.send(image, frame_number=2 * number, spacing=(0.5, 0.5, 0.5))
+        sys.stdin.readline()
+        server.send(volume, frame_number=2 * number + 1)
+        print("sent", smi.format_name(fmt), flush=True)
+    sys.stdin.readline()
+'''
+
+
+@contextlib.contextmanager
+def child(tmp_path, text, *args):
+    """A Python child process running script `text` with `args`, stdin and
+    stdout piped, once it said "ready"; it must end by itself with status 0."""
+    script = tmp_path / "child.py"
+    script.write_text(text)
+    proc = run_python(str(script), *args, stdin=subprocess.PIPE)
+    try:
+        assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
+        yield proc
+        assert proc.wait(timeout=10) == 0, proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
+
+
+def go_on(proc):
+    """Tell the child to go on (a line on its stdin)."""
+    proc.stdin.write("\n")
+    proc.stdin.flush()
+
+
+def test_instrument_values_from_another_process(stream_path, tmp_path):
+    with child(tmp_path, SPECIAL_SERVER, stream_path, W, H, *INSTRUMENT) as proc, \
+            smi.Client(stream_path, any_format=True) as client:
+        for number, fmt in enumerate(INSTRUMENT, 1):
+            go_on(proc)
+            assert client.wait(timeout=10.0)
+            with client.lock() as frame:
+                assert (frame.format, frame.number, frame.dtype) == (
+                    fmt, 2 * number, smi.format_name(fmt))
+                assert same_bits(frame.copy(), special_values(fmt, W, H, number))
+                view = np.asarray(frame)
+                assert same_bits(np.array(view), special_values(fmt, W, H, number))
+                del view
+            go_on(proc)
+            assert proc.stdout.readline().strip() == "sent " + smi.format_name(fmt)
+            with client.lock() as frame:
+                want = np.stack([special_values(fmt, W, H, number + z) for z in range(3)])
+                assert frame.depth == 3 and same_bits(frame.copy(), want)
+        go_on(proc)
+
+
+# A client in another process: reads the frames this process publishes and
+# prints, per frame, its format name and whether its bits are the expected.
+SPECIAL_CLIENT = r'''
+import sys
+import shared_memory_image as smi
+from smi_testutil import same_bits, special_values
+path, w, h, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+with smi.Client(path, any_format=True) as client:
+    print("ready", flush=True)
+    for _ in range(count):
+        if not client.wait(timeout=10.0):
+            print("timeout", flush=True)
+            sys.exit(1)
+        with client.lock() as frame:
+            ok = same_bits(frame.copy(), special_values(frame.format, w, h, frame.number))
+            print(frame.format_name, frame.dtype, "exact" if ok else "DIFFERENT", flush=True)
+        sys.stdin.readline()
+'''
+
+
+def test_instrument_values_to_another_process(stream_path, tmp_path):
+    smi.create_file(stream_path, W, H, format=smi.FORMAT_FLOAT64)
+    with smi.Server(stream_path) as server, \
+            child(tmp_path, SPECIAL_CLIENT, stream_path, W, H, len(INSTRUMENT)) as proc:
+        for number, fmt in enumerate(INSTRUMENT, 1):
+            server.send(special_values(fmt, W, H, number), frame_number=number)
+            name = smi.format_name(fmt)
+            assert proc.stdout.readline().split() == [name, name, "exact"]
+            go_on(proc)

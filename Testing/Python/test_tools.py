@@ -21,8 +21,7 @@ need_read = pytest.mark.skipif(not READ or not os.access(READ, os.X_OK),
                                reason="smi-read not given ($SMI_READ)")
 W, H = 320, 240
 
-FORMATS = {"rgb8": smi.FORMAT_RGB8, "rgba8": smi.FORMAT_RGBA8, "gray8": smi.FORMAT_GRAY8,
-           "gray16": smi.FORMAT_GRAY16, "float32": smi.FORMAT_FLOAT32}
+FORMATS = {smi.format_name(v): v for k, v in vars(smi).items() if k.startswith("FORMAT_")}
 
 
 def attach(path, any_format, timeout=10.0):
@@ -50,6 +49,10 @@ def attach(path, any_format, timeout=10.0):
     ("gray8", []),
     ("gray16", ["--copy"]),
     ("float32", []),
+    ("int16", []),
+    ("int32", ["--copy"]),
+    ("uint32", []),
+    ("float64", ["--copy", "--flip"]),
 ])
 def test_smi_publish_to_python(stream_path, fmt, args):
     cmd = [PUBLISH, "--size", "%dx%d" % (W, H), "--rate", "200", "--seconds", "20",
@@ -87,6 +90,10 @@ def test_smi_publish_to_python(stream_path, fmt, args):
     ("rgba8", False, False),
     ("gray16", False, False),
     ("float32", True, False),
+    ("int16", False, False),
+    ("int32", True, False),
+    ("uint32", False, False),
+    ("float64", True, False),
 ])
 def test_python_to_smi_read(stream_path, fmt, flip, ensight):
     f = FORMATS[fmt]

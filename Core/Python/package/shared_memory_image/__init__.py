@@ -34,7 +34,9 @@ or in one call: smi.read_frame(path, timeout=5.0) returns a numpy copy.
 
 Formats: FORMAT_RGB8 (h, w, 3) uint8, FORMAT_RGBA8 (h, w, 4) uint8,
 FORMAT_GRAY8 (h, w) uint8, FORMAT_GRAY16 (h, w) uint16, FORMAT_FLOAT32
-(h, w) float32, and volumes (d, h, w[, c]); frames carry timestamp,
+(h, w) float32; for instrument data FORMAT_INT16, FORMAT_INT32,
+FORMAT_UINT32 and FORMAT_FLOAT64, (h, w) of the dtype of that name; and
+volumes (d, h, w[, c]); frames carry timestamp,
 spacing and origin. Clients see only RGB8 unless opened with
 any_format=True.
 
@@ -204,19 +206,35 @@ def _info_dict(raw):
     return info
 
 
+_KIND_PREFIX = {_core.KIND_UINT: "uint", _core.KIND_INT: "int", _core.KIND_FLOAT: "float"}
+
+
 def _dtype_name(fmt):
-    """numpy name of a format's item type: 'uint8', 'uint16' or 'float32'."""
+    """numpy name of a format's item type: 'uint8', 'uint16', 'int16',
+    'int32', 'uint32', 'float32' or 'float64'."""
     info = _core.format_info(fmt)
     channels, size, kind, _ = info if info else (1, 1, _core.KIND_UINT, None)
-    return ("float%d" if kind == _core.KIND_FLOAT else "uint%d") % (8 * size)
+    return "%s%d" % (_KIND_PREFIX[kind], 8 * size)
 
 
-# Item codes of the buffers send() takes, and the formats they mean.
-_ITEMS = {("B", 1): "uint8", ("H", 2): "uint16", ("f", 4): "float32"}
+def _all_formats():
+    """Every format of the library's table, in its order."""
+    return sorted(value for name, value in vars(_core).items()
+                  if name.startswith("IMAGESTREAM_FORMAT_") and _core.format_info(value))
+
+
+# The one-channel formats by the numpy name of their items (uint8 is GRAY8
+# or a colour format, chosen by shape), generated from the library's table.
+_ONE_CHANNEL = {_dtype_name(f): f for f in _all_formats()
+                if _core.format_info(f)[0] == 1 and _core.format_info(f)[1] > 1}
 _UINT8_CHANNELS = {FORMAT_RGB8: 3, FORMAT_RGBA8: 4}
-_ONE_CHANNEL = {"uint16": FORMAT_GRAY16, "float32": FORMAT_FLOAT32}
-_SEND_TYPES = ("use uint8 (RGB8 (h, w, 3), RGBA8 (h, w, 4), GRAY8 (h, w)), {}uint16 "
-               "(GRAY16) or float32 (FLOAT32)")
+# Kinds of the buffer protocol's struct codes (numpy's int32 is 'i', or 'l'
+# where a C long has 4 bytes).
+_CODE_KINDS = dict([(c, "uint") for c in "BHILQN"] + [(c, "int") for c in "bhilqn"] +
+                   [(c, "float") for c in "efd"])
+_SEND_TYPES = ("use uint8 (RGB8 (h, w, 3), RGBA8 (h, w, 4), GRAY8 (h, w)) or {}"
+               + ", ".join("%s (%s)" % (item, format_name(f).upper())
+                           for item, f in _ONE_CHANNEL.items()))
 
 
 def _item_code(view):
@@ -252,8 +270,8 @@ def _describe_send(view, width, height, fmt, depth):
     if code is None:
         raise TypeError("send(): cannot send items of struct format '%s': %s"
                         % (view.format, _SEND_TYPES.format("little-endian ")))
-    item = _ITEMS.get((code, view.itemsize))
-    if item is None:
+    item = "%s%d" % (_CODE_KINDS.get(code, "?"), 8 * view.itemsize)
+    if item != "uint8" and item not in _ONE_CHANNEL:
         raise TypeError("send(): cannot send items of struct format '%s' (itemsize %d): %s"
                         % (view.format, view.itemsize, _SEND_TYPES.format("")))
     shape = view.shape
@@ -304,12 +322,14 @@ class _FrameBase(_core.Frame):
 
     @property
     def dtype(self):
-        """numpy name of the item type: 'uint8', 'uint16' or 'float32'."""
+        """numpy name of the item type: 'uint8', 'uint16', 'int16', 'int32',
+        'uint32', 'float32' or 'float64'."""
         return _dtype_name(self.format)
 
     @property
     def format_name(self):
-        """Name of the pixel format: 'rgb8', 'rgba8', 'gray8', 'gray16', 'float32'."""
+        """Name of the pixel format: 'rgb8', 'rgba8', 'gray8', 'gray16', 'float32',
+        'int16', 'int32', 'uint32', 'float64'."""
         return format_name(self.format)
 
     def copy(self):
@@ -325,8 +345,7 @@ class _FrameBase(_core.Frame):
         info = _core.format_info(self.format)
         kind, size = (info[2], info[1]) if info else (_core.KIND_UINT, 1)
         array = numpy.empty(self.shape, "%s%s%d" % ("<" if size > 1 else "|",
-                                                    "f" if kind == _core.KIND_FLOAT else "u",
-                                                    size))
+                                                    _KIND_PREFIX[kind][0], size))
         self._copy_into(array)
         return array
 
@@ -357,7 +376,9 @@ class Frame(_FrameBase):
 
         rgb8     (height, width, 3) uint8       rgba8  (height, width, 4) uint8
         gray8    (height, width)    uint8       gray16 (height, width) uint16
-        float32  (height, width)    float32     volumes: (depth, height, width[, c])
+        float32  (height, width)    float32     float64 (height, width) float64
+        int16, int32, uint32: (height, width) of that dtype
+        volumes: (depth, height, width[, c])
 
     Rows are top row first. Attributes: number, width, height, depth, format,
     format_name, timestamp, spacing, origin, shape, dtype, nbytes, locked.
@@ -614,6 +635,8 @@ class Server(_Stream):
 
             (h, w, 3) uint8 RGB8         (h, w, 4) uint8 RGBA8     (h, w) uint8 GRAY8
             (h, w) uint16 GRAY16         (h, w) float32 FLOAT32
+            (h, w) int16 INT16           (h, w) int32 INT32
+            (h, w) uint32 UINT32         (h, w) float64 FLOAT64
             (d, h, w[, c]): a volume of d slices (x fastest, then y, then z);
             a uint8 (d, h, w) volume needs format=FORMAT_GRAY8 or depth=d
 
