@@ -43,6 +43,8 @@ typedef struct options_t {
 
 static void usage(FILE *out)
 {
+    char formats[160];
+    smi_tool_format_names(formats, sizeof formats);
     fprintf(out,
             "Usage: smi-publish [OPTION]... FILE\n"
             "Serve the shared-memory image stream FILE (created or grown as needed) and\n"
@@ -56,8 +58,8 @@ static void usage(FILE *out)
             "                       first page faults and clients attaching stay out of it):\n"
             "                       a first summary line covers the window only (--seconds\n"
             "                       long)\n"
-            "  -f, --format FMT     rgb8 (default), rgba8, gray8, gray16, float32\n"
-            "                       (other than rgb8: extended layout only)\n"
+            "  -f, --format FMT     one of %s\n"
+            "                       (default rgb8; other than rgb8: extended layout only)\n"
             "  -e, --ensight        write EnSight's layout (one client, RGB8) instead of\n"
             "                       the extended layout\n"
             "  -b, --buffers [MIN:]MAX  extended layout: use at most MAX buffers (1..8,\n"
@@ -86,7 +88,8 @@ static void usage(FILE *out)
             "top, RGB8: R = (x + n) & 255, G = (3y + n) & 255,\n"
             "B = ((x >> 8) ^ ((y >> 8) << 4) ^ 7n) & 255. Other formats: smi_pattern.h.\n"
             "\n"
-            "Exit status: 0 done (also on SIGINT/SIGTERM), 1 error, 2 usage error.\n");
+            "Exit status: 0 done (also on SIGINT/SIGTERM), 1 error, 2 usage error.\n",
+            formats);
 }
 
 static int usage_error(const char *message, const char *arg)
@@ -120,8 +123,12 @@ static int parse_value(int c, const char *arg, options_t *o)
             return usage_error("--warmup wants a number of seconds >= 0", arg);
         break;
     case 'f':
-        if (smi_tool_parse_format(arg, &o->format) != 0)
-            return usage_error("--format wants rgb8, rgba8, gray8, gray16 or float32", arg);
+        if (smi_tool_parse_format(arg, &o->format) != 0) {
+            char names[160], message[200];
+            smi_tool_format_names(names, sizeof names);
+            snprintf(message, sizeof message, "--format wants one of %s", names);
+            return usage_error(message, arg);
+        }
         break;
     case 'i': o->image = arg; break;
     case 'b': {

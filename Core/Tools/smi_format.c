@@ -4,6 +4,7 @@
 #include "smi_format.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <strings.h>
 
 #include "shared_memory_image.h"
@@ -16,6 +17,24 @@ uint32_t smi_tool_format_bytes(uint32_t format)
 const char *smi_tool_format_name(uint32_t format)
 {
     return SharedMemoryImageStream_formatname(format);
+}
+
+void smi_tool_format_names(char *out, size_t size)
+{
+    static const char *const names[] = {
+#define SMI_FORMAT_NAME(fmt, channels, bytes, kind, name) name,
+        SMI_FORMAT_LIST(SMI_FORMAT_NAME)
+#undef SMI_FORMAT_NAME
+    };
+    size_t used = 0;
+    if (size > 0)
+        out[0] = 0;
+    for (size_t i = 0; i < sizeof names / sizeof names[0] && used < size; i++) {
+        int n = snprintf(out + used, size - used, "%s%s", i ? ", " : "", names[i]);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
 }
 
 int smi_tool_parse_format(const char *text, uint32_t *format)

@@ -22,8 +22,9 @@
  *   GRAY8    colour type 0 (grey), 8 bits     P5, maxval 255
  *   GRAY16   colour type 0 (grey), 16 bits    P5, maxval 65535
  * 16-bit samples are little-endian in the frame and big-endian in both files.
- * PNG rows all use filter type 0 (None); the data is zlib-compressed. FLOAT32
- * frames cannot be saved. `pixels`: top row first, rows `stride` bytes apart.
+ * PNG rows all use filter type 0 (None); the data is zlib-compressed. FLOAT32,
+ * INT16, INT32, UINT32 and FLOAT64 frames cannot be saved (neither file holds
+ * their values): -1 with a message that names the format. `pixels`: top row first, rows `stride` bytes apart.
  */
 int smi_image_save(const char *path, uint32_t format, uint32_t width, uint32_t height,
                    const void *pixels, size_t stride, char *err, size_t errsize);

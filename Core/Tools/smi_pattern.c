@@ -9,6 +9,40 @@
 #include "shared_memory_image.h" /* IMAGESTREAM_FORMAT_* */
 #include "smi_format.h"
 
+/* Store the low `bytes` bytes of `bits` at p, little-endian whatever the host. */
+static void smi_pattern_store_le(uint8_t *p, uint64_t bits, uint32_t bytes)
+{
+    for (uint32_t i = 0; i < bytes; i++)
+        p[i] = (uint8_t)(bits >> (8 * i));
+}
+
+/* The bits of an instrument format's value for U (see smi_pattern.h). */
+static uint64_t smi_pattern_instrument_bits(uint32_t format, uint32_t u)
+{
+    const uint32_t twice = (u << 16) | u;
+    switch (format) {
+    case IMAGESTREAM_FORMAT_INT16: return u ^ 0x8000u;          /* U - 32768, two's complement */
+    case IMAGESTREAM_FORMAT_INT32: return twice ^ 0x80000000u;  /* twice - 2^31 */
+    case IMAGESTREAM_FORMAT_UINT32: return twice;
+    default: {
+        double v = ((double)u - 32768.0) / 3.0;
+        uint64_t bits;
+        memcpy(&bits, &v, sizeof bits);
+        return bits;
+    }
+    }
+}
+
+/* One row of an instrument format (INT16, INT32, UINT32, FLOAT64). */
+static void smi_pattern_instrument_row(uint32_t format, uint32_t width, uint32_t y, uint32_t n,
+                                       uint8_t *p)
+{
+    const uint32_t bpp = smi_tool_format_bytes(format);
+    const uint32_t base = 256u * y + n;
+    for (uint32_t x = 0; x < width; x++, p += bpp)
+        smi_pattern_store_le(p, smi_pattern_instrument_bits(format, (x + base) & 0xFFFFu), bpp);
+}
+
 void smi_pattern_fill_row(uint32_t format, uint32_t width, uint32_t y, uint32_t n, void *row)
 {
     switch (format) {
@@ -44,11 +78,8 @@ void smi_pattern_fill_row(uint32_t format, uint32_t width, uint32_t y, uint32_t 
     case IMAGESTREAM_FORMAT_GRAY16: {
         uint8_t *p = row;
         const uint32_t base = 256u * y + n;
-        for (uint32_t x = 0; x < width; x++, p += 2) {
-            uint32_t v = (x + base) & 0xFFFFu;
-            p[0] = (uint8_t)v; /* little-endian, whatever the host */
-            p[1] = (uint8_t)(v >> 8);
-        }
+        for (uint32_t x = 0; x < width; x++, p += 2)
+            smi_pattern_store_le(p, (x + base) & 0xFFFFu, 2);
         break;
     }
     case IMAGESTREAM_FORMAT_FLOAT32: {
@@ -58,13 +89,16 @@ void smi_pattern_fill_row(uint32_t format, uint32_t width, uint32_t y, uint32_t 
             float v = 0.25f * (float)((x + base) & 0xFFFFu);
             uint32_t bits;
             memcpy(&bits, &v, sizeof bits);
-            p[0] = (uint8_t)bits;
-            p[1] = (uint8_t)(bits >> 8);
-            p[2] = (uint8_t)(bits >> 16);
-            p[3] = (uint8_t)(bits >> 24);
+            smi_pattern_store_le(p, bits, 4);
         }
         break;
     }
+    case IMAGESTREAM_FORMAT_INT16:
+    case IMAGESTREAM_FORMAT_INT32:
+    case IMAGESTREAM_FORMAT_UINT32:
+    case IMAGESTREAM_FORMAT_FLOAT64:
+        smi_pattern_instrument_row(format, width, y, n, row);
+        break;
     default:
         break;
     }
@@ -151,32 +185,50 @@ int smi_pattern_check(uint32_t format, uint32_t width, uint32_t height, uint32_t
     return result;
 }
 
+/* A one-channel value of `bytes` little-endian bytes at p, as bits. */
+static uint64_t smi_pattern_load_le(const uint8_t *p, uint32_t bytes)
+{
+    uint64_t bits = 0;
+    for (uint32_t i = 0; i < bytes; i++)
+        bits |= (uint64_t)p[i] << (8 * i);
+    return bits;
+}
+
+/* A one-channel value as text, by its kind and size (the library's table). */
+static void smi_pattern_format_value(const SharedMemoryImageFormatInfo *f, const uint8_t *p,
+                                     char *text, size_t size)
+{
+    const uint32_t bytes = f->bytes_per_channel;
+    const uint64_t bits = smi_pattern_load_le(p, bytes);
+    if (f->kind == IMAGESTREAM_KIND_FLOAT && bytes == 4) {
+        uint32_t b32 = (uint32_t)bits;
+        float v;
+        memcpy(&v, &b32, sizeof v);
+        snprintf(text, size, "%.9g", (double)v);
+    } else if (f->kind == IMAGESTREAM_KIND_FLOAT && bytes == 8) {
+        double v;
+        memcpy(&v, &bits, sizeof v);
+        snprintf(text, size, "%.17g (bits 0x%016llx)", v, (unsigned long long)bits);
+    } else if (f->kind == IMAGESTREAM_KIND_INT) {
+        const uint64_t sign = (uint64_t)1 << (8 * bytes - 1);
+        long long v = (long long)(bits ^ sign) - (long long)sign; /* sign-extend */
+        snprintf(text, size, "%lld", v);
+    } else {
+        snprintf(text, size, "%llu", (unsigned long long)bits);
+    }
+}
+
 static void smi_pattern_format_pixel(uint32_t format, const uint8_t *p, char *text, size_t size)
 {
-    switch (format) {
-    case IMAGESTREAM_FORMAT_RGB8:
-        snprintf(text, size, "(%u, %u, %u)", p[0], p[1], p[2]);
-        break;
-    case IMAGESTREAM_FORMAT_RGBA8:
-        snprintf(text, size, "(%u, %u, %u, %u)", p[0], p[1], p[2], p[3]);
-        break;
-    case IMAGESTREAM_FORMAT_GRAY8:
-        snprintf(text, size, "%u", p[0]);
-        break;
-    case IMAGESTREAM_FORMAT_GRAY16:
-        snprintf(text, size, "%u", (unsigned)p[0] | ((unsigned)p[1] << 8));
-        break;
-    case IMAGESTREAM_FORMAT_FLOAT32: {
-        uint32_t bits = (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
-                        ((uint32_t)p[3] << 24);
-        float v;
-        memcpy(&v, &bits, sizeof v);
-        snprintf(text, size, "%g", (double)v);
-        break;
-    }
-    default:
+    const SharedMemoryImageFormatInfo *f = SharedMemoryImageStream_formatinfo(format);
+    if (f == NULL) {
         snprintf(text, size, "?");
-        break;
+    } else if (f->channels == 3) {
+        snprintf(text, size, "(%u, %u, %u)", p[0], p[1], p[2]);
+    } else if (f->channels == 4) {
+        snprintf(text, size, "(%u, %u, %u, %u)", p[0], p[1], p[2], p[3]);
+    } else {
+        smi_pattern_format_value(f, p, text, size);
     }
 }
 

@@ -17,6 +17,16 @@
  *   GRAY16   V = (x + 256*y + n) & 65535            (stored little-endian)
  *   FLOAT32  V = 0.25f * (float)((x + 2*y + n) & 65535)   (exact in float)
  *
+ * and the instrument formats, from U = (x + 256*y + n) & 65535 (GRAY16's
+ * value), all little-endian:
+ *
+ *   INT16    V = U - 32768                  (INT16_MIN at U = 0, INT16_MAX at 65535)
+ *   INT32    V = ((U << 16) | U) - 2^31     (INT32_MIN .. INT32_MAX)
+ *   UINT32   V = (U << 16) | U              (0 .. UINT32_MAX)
+ *   FLOAT64  V = ((double)U - 32768.0) / 3.0  (IEEE, correctly rounded)
+ *
+ * A 256 x 256 frame (or larger) holds every U, so every extreme.
+ *
  * Why this pattern: R grows to the right and G grows downwards, so a frame
  * that is mirrored left/right or flipped top/bottom does not match; B tells
  * the 256-pixel bands apart (frames up to 4096 x 4096 have no repeated

@@ -11,12 +11,28 @@ and pixel (x, y), y = 0 being the top row, with 32-bit wrapping arithmetic:
   GRAY8    V = (x + 2*y + n) & 255
   GRAY16   V = (x + 256*y + n) & 65535, little-endian
   FLOAT32  V = 0.25 * ((x + 2*y + n) & 65535), little-endian float32
+
+and the instrument formats, from U = (x + 256*y + n) & 65535, little-endian:
+
+  INT16    V = U - 32768
+  INT32    V = ((U << 16) | U) - 2**31
+  UINT32   V = (U << 16) | U
+  FLOAT64  V = (U - 32768.0) / 3.0
 """
 
 import struct
 
-FORMATS = ("rgb8", "rgba8", "gray8", "gray16", "float32")
-BYTES_PER_PIXEL = {"rgb8": 3, "rgba8": 4, "gray8": 1, "gray16": 2, "float32": 4}
+# In the order of their IMAGESTREAM_FORMAT_* codes (FORMATS[code]).
+FORMATS = ("rgb8", "rgba8", "gray8", "gray16", "float32", "int16", "int32", "uint32", "float64")
+BYTES_PER_PIXEL = {"rgb8": 3, "rgba8": 4, "gray8": 1, "gray16": 2, "float32": 4,
+                   "int16": 2, "int32": 4, "uint32": 4, "float64": 8}
+# The instrument formats: struct code and value of U.
+_INSTRUMENT = {
+    "int16": ("h", lambda u: u - 32768),
+    "int32": ("i", lambda u: ((u << 16) | u) - 2**31),
+    "uint32": ("I", lambda u: (u << 16) | u),
+    "float64": ("d", lambda u: (u - 32768.0) / 3.0),
+}
 _M32 = 0xFFFFFFFF
 
 
@@ -38,6 +54,10 @@ def pattern_row(fmt, width, y, n):
         return struct.pack("<%dH" % width, *(((x + 256 * y + n) & 0xFFFF) for x in range(width)))
     if fmt == "float32":
         return struct.pack("<%df" % width, *(0.25 * ((x + 2 * y + n) & 0xFFFF) for x in range(width)))
+    if fmt in _INSTRUMENT:
+        code, value = _INSTRUMENT[fmt]
+        return struct.pack("<%d%s" % (width, code),
+                           *(value((x + 256 * y + n) & 0xFFFF) for x in range(width)))
     raise ValueError("unknown format %r" % fmt)
 
 

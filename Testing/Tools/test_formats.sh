@@ -4,7 +4,7 @@
 # smi-read --any-format --verify checks each frame against the pattern.
 . "$(dirname "$0")/tools_test_lib.sh"
 
-for fmt in rgba8 gray8 gray16 float32; do
+for fmt in rgba8 gray8 gray16 float32 int16 int32 uint32 float64; do
     for mode in zerocopy copyflip; do
         args=()
         [ "$mode" = copyflip ] && args=(--copy --flip)

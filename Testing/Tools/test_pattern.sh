@@ -7,7 +7,7 @@
 # above 256 and 65536 check the wrapping arithmetic.
 . "$(dirname "$0")/tools_test_lib.sh"
 
-for fmt in rgb8 rgba8 gray8 gray16 float32; do
+for fmt in rgb8 rgba8 gray8 gray16 float32 int16 int32 uint32 float64; do
     for frames in 3 300; do
         rm -f "$STREAM"
         expect_rc "publish_$fmt" 0 "$SMI_PUBLISH" --format $fmt --size 263x258 --rate 0 \
@@ -23,4 +23,8 @@ expect_rc publish_after 0 "$SMI_PUBLISH" --format gray16 --copy --size 16x16 --r
 "$PYTHON" "$CHECK" check-stream "$STREAM" gray16 16 16 || fail "gray16 past frame 65536"
 expect_rc publish_after2 0 "$SMI_PUBLISH" --format float32 --size 16x16 --rate 0 --frames 2 --quiet "$STREAM"
 "$PYTHON" "$CHECK" check-stream "$STREAM" float32 16 16 || fail "float32 past frame 65536"
+for fmt in int16 int32 uint32 float64; do
+    expect_rc "publish_after_$fmt" 0 "$SMI_PUBLISH" --format $fmt --size 16x16 --rate 0 --frames 2 --quiet "$STREAM"
+    "$PYTHON" "$CHECK" check-stream "$STREAM" $fmt 16 16 || fail "$fmt past frame 65536"
+done
 echo "PASS"

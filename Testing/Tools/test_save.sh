@@ -29,7 +29,7 @@ kill -TERM "$publisher"
 wait_bg "$publisher" 0 smi-publish
 
 # Other formats (extended layout).
-for fmt in gray16 gray8 rgba8 float32; do
+for fmt in gray16 gray8 rgba8 float32 int16 int32 uint32 float64; do
     rm -f "$STREAM"
     start_bg publish "$SMI_PUBLISH" --format $fmt --size 130x70 --rate 100 --seconds 9 --quiet "$STREAM"
     publisher=$BG_PID
@@ -52,10 +52,13 @@ for fmt in gray16 gray8 rgba8 float32; do
         expect_rc ppmrgba 0 "$SMI_READ" --any-format --save "$WORK/rgba.ppm" --timeout 5 "$STREAM"
         "$PYTHON" "$CHECK" check-ppm "$WORK/rgba.ppm" 130 70 --pattern || fail "rgba.ppm (alpha dropped)"
         ;;
-    float32)
-        expect_rc pngfloat 1 "$SMI_READ" --wait-file --any-format --save "$WORK/f.png" --timeout 5 "$STREAM"
-        expect_in pngfloat.err 'cannot save a float32 frame'
-        [ ! -e "$WORK/f.png" ] || fail "f.png exists"
+    float32|int16|int32|uint32|float64)  # neither PNG nor Netpbm holds these values
+        for ext in png pgm; do
+            expect_rc "save_${fmt}_$ext" 1 "$SMI_READ" --wait-file --any-format --save "$WORK/f.$ext" \
+                --timeout 5 "$STREAM"
+            expect_in "save_${fmt}_$ext.err" "cannot save a $fmt frame as an image file \\($WORK/f.$ext\\)"
+            [ ! -e "$WORK/f.$ext" ] || fail "f.$ext exists"
+        done
         ;;
     esac
     kill -TERM "$publisher"
