@@ -54,9 +54,17 @@ static void check_layout(int extended)
     ASSERT_RC(IMAGESTREAM_BAD_FORMAT, SharedMemoryImageStream_acquireformat(server, &d, &f));
     ASSERT_RC(IMAGESTREAM_BAD_FORMAT, SharedMemoryImageStream_putframeformat(server, &d, 0, pixels));
     if (!extended) {
-        /* The EnSight layout holds packed RGB images only. */
-        d.format = IMAGESTREAM_FORMAT_GRAY8;
-        ASSERT_RC(IMAGESTREAM_BAD_FORMAT, SharedMemoryImageStream_acquireformat(server, &d, &f));
+        /* The EnSight layout holds packed RGB images only: every other
+           format of the list is refused, by both calls. */
+#define SMI_REFUSE_FORMAT(fmt, channels, bytes, kind, name)                                  \
+    d.format = IMAGESTREAM_FORMAT_##fmt;                                                     \
+    if (d.format != IMAGESTREAM_FORMAT_RGB8) {                                               \
+        ASSERT_RC(IMAGESTREAM_BAD_FORMAT, SharedMemoryImageStream_acquireformat(server, &d, &f)); \
+        ASSERT_RC(IMAGESTREAM_BAD_FORMAT,                                                    \
+                  SharedMemoryImageStream_putframeformat(server, &d, 0, pixels));            \
+    }
+        SMI_FORMAT_LIST(SMI_REFUSE_FORMAT)
+#undef SMI_REFUSE_FORMAT
         d.format = IMAGESTREAM_FORMAT_RGB8;
         d.depth = 2;
         ASSERT_RC(IMAGESTREAM_BAD_FORMAT, SharedMemoryImageStream_acquireformat(server, &d, &f));
