@@ -22,16 +22,18 @@ inline int VTKTypeOfFormat(uint32_t format, int* components)
     return -1;
   }
   *components = static_cast<int>(f->channels);
-  if (f->kind == IMAGESTREAM_KIND_FLOAT)
+  const uint32_t bytes = f->bytes_per_channel;
+  switch (f->kind)
   {
-    return f->bytes_per_channel == 4 ? VTK_FLOAT : -1;
-  }
-  switch (f->bytes_per_channel)
-  {
-    case 1:
-      return VTK_UNSIGNED_CHAR;
-    case 2:
-      return VTK_UNSIGNED_SHORT;
+    case IMAGESTREAM_KIND_FLOAT:
+      return bytes == 4 ? VTK_FLOAT : bytes == 8 ? VTK_DOUBLE : -1;
+    case IMAGESTREAM_KIND_INT:
+      return bytes == 2 ? VTK_SHORT : bytes == 4 ? VTK_INT : -1;
+    case IMAGESTREAM_KIND_UINT:
+      return bytes == 1 ? VTK_UNSIGNED_CHAR
+        : bytes == 2    ? VTK_UNSIGNED_SHORT
+        : bytes == 4    ? VTK_UNSIGNED_INT
+                        : -1;
     default:
       return -1;
   }

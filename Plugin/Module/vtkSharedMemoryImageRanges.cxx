@@ -88,6 +88,37 @@ SMI_VECTOR_CLONES void ScanGray16(const uint16_t* v, vtkIdType n, ValueRanges& r
   ScanIntegersT<uint16_t, 1>(v, n, r);
 }
 
+// One-component integers of any width and sign: min and max (each value
+// is finite), the squared magnitude from them in double (no overflow).
+template <typename T>
+void ScanOneIntegerT(const T* values, vtkIdType tuples, ValueRanges& r)
+{
+  T lo = values[0], hi = values[0];
+  for (vtkIdType t = 0; t < tuples; ++t)
+  {
+    const T v = values[t];
+    lo = v < lo ? v : lo;
+    hi = v > hi ? v : hi;
+  }
+  r.Range[0] = r.Finite[0] = double(lo);
+  r.Range[1] = r.Finite[1] = double(hi);
+  const double l2 = double(lo) * double(lo), h2 = double(hi) * double(hi);
+  r.Norm2[0] = r.FiniteNorm2[0] = (lo <= 0 && hi >= 0) ? 0.0 : std::min(l2, h2);
+  r.Norm2[1] = r.FiniteNorm2[1] = std::max(l2, h2);
+}
+SMI_VECTOR_CLONES void ScanInt16(const int16_t* v, vtkIdType n, ValueRanges& r)
+{
+  ScanOneIntegerT<int16_t>(v, n, r);
+}
+SMI_VECTOR_CLONES void ScanInt32(const int32_t* v, vtkIdType n, ValueRanges& r)
+{
+  ScanOneIntegerT<int32_t>(v, n, r);
+}
+SMI_VECTOR_CLONES void ScanUInt32(const uint32_t* v, vtkIdType n, ValueRanges& r)
+{
+  ScanOneIntegerT<uint32_t>(v, n, r);
+}
+
 template <typename T>
 void ScanFloats(const T* values, vtkIdType tuples, int comps, ValueRanges& r)
 {
@@ -186,8 +217,23 @@ bool CacheValueRanges(vtkDataArray* array)
         return false;
       detail::ScanGray16(static_cast<const uint16_t*>(data), tuples, r);
       break;
+    case VTK_SHORT:
+    case VTK_INT:
+    case VTK_UNSIGNED_INT:
+      if (comps != 1)
+        return false;
+      if (array->GetDataType() == VTK_SHORT)
+        detail::ScanInt16(static_cast<const int16_t*>(data), tuples, r);
+      else if (array->GetDataType() == VTK_INT)
+        detail::ScanInt32(static_cast<const int32_t*>(data), tuples, r);
+      else
+        detail::ScanUInt32(static_cast<const uint32_t*>(data), tuples, r);
+      break;
     case VTK_FLOAT:
       detail::ScanFloats(static_cast<const float*>(data), tuples, comps, r);
+      break;
+    case VTK_DOUBLE:
+      detail::ScanFloats(static_cast<const double*>(data), tuples, comps, r);
       break;
     default:
       return false;

@@ -26,9 +26,9 @@ class vtkDataArray;
 
 namespace smi
 {
-/// Compute the ranges of `array` (unsigned char with 1, 3 or 4 components,
-/// unsigned short with 1, float with any number; anything else is left to
-/// VTK) and cache them in it. Call after the array's last Modified(). False
+/// Compute the ranges of `array` (unsigned char with 1, 3 or 4 components;
+/// unsigned short, short, int and unsigned int with 1; float and double
+/// with any number; anything else is left to VTK) and cache them in it. Call after the array's last Modified(). False
 /// when nothing was cached.
 bool CacheValueRanges(vtkDataArray* array);
 }

@@ -16,12 +16,16 @@
  * | gray8         | unsigned char, 1 component            |
  * | gray16        | unsigned short, 1 component           |
  * | float32       | float, 1 component                    |
+ * | int16         | short, 1 component                    |
+ * | int32         | int, 1 component                      |
+ * | uint32        | unsigned int, 1 component             |
+ * | float64       | double, 1 component                   |
  *
  * A frame of width w, height h and depth d has the extent
  * (0, w-1, 0, h-1, 0, d-1), and the spacing and origin the server gave it.
  * Field data: `FrameNumber` (vtkTypeUInt32) and `Timestamp` (double,
  * seconds) of the frame; `PixelFormat` (string: rgb8, rgba8, gray8, gray16,
- * float32), `FramesPerSecond` (double: frames received per second over the
+ * float32, int16, int32, uint32, float64), `FramesPerSecond` (double: frames received per second over the
  * last two seconds) and `ServerAlive` (int, 0 or 1), as of the last update.
  *
  * Each new frame is taken in one pass in RequestInformation: locked, copied

@@ -51,13 +51,14 @@ int SMIFormatOf(vtkDataArray* scalars, const char** why)
     *why = "unsigned char scalars must have 1, 3 or 4 components";
     return -1;
   }
-  if (type == VTK_UNSIGNED_SHORT || type == VTK_FLOAT)
+  if (smi::FormatOfVTKType(type, 1) >= 0)
   {
-    *why = "unsigned short and float scalars must have 1 component";
+    *why = "short, int, unsigned short, unsigned int, float and double scalars must have 1 "
+           "component";
     return -1;
   }
-  *why = "the scalar type must be unsigned char (1, 3 or 4 components), unsigned short or "
-         "float (1 component)";
+  *why = "the scalar type must be unsigned char (1, 3 or 4 components), or short, int, "
+         "unsigned short, unsigned int, float or double (1 component)";
   return -1;
 }
 

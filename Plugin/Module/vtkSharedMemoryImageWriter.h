@@ -21,6 +21,10 @@
  * | unsigned char, 1 component       | gray8         |
  * | unsigned short, 1 component      | gray16        |
  * | float, 1 component               | float32       |
+ * | short, 1 component               | int16         |
+ * | int, 1 component                 | int32         |
+ * | unsigned int, 1 component        | uint32        |
+ * | double, 1 component              | float64       |
  *
  * 3-D images (more than one slice) are published as one frame of that depth.
  * Spacing and origin go with each frame. Anything else (other scalar types,

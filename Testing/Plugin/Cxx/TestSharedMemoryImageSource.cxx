@@ -56,7 +56,7 @@ struct Request
   uint32_t number;
   double spacing[3];
   double origin[3];
-  int specials; // float32: pixels 0-2 become NaN, +infinity, -infinity
+  int specials; // float32, float64: pixels 0-3 become NaN, +infinity, -infinity, -0.0
 };
 
 // The value of voxel (x, y, z), y from the top, of the volume test frames.
@@ -109,10 +109,16 @@ int RunPublisher(const char* path, int requests, int acks)
           for (uint32_t x = 0; x < req.width; ++x)
             *v++ = VolumeValue(x, y, z);
     }
-    if (req.specials && req.format == IMAGESTREAM_FORMAT_FLOAT32 && pixels.size() >= 12)
+    if (req.specials && req.format == IMAGESTREAM_FORMAT_FLOAT32 && pixels.size() >= 16)
     {
-      const float special[3] = { std::numeric_limits<float>::quiet_NaN(),
-        std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity() };
+      const float special[4] = { std::numeric_limits<float>::quiet_NaN(),
+        std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(), -0.0f };
+      std::memcpy(pixels.data(), special, sizeof(special));
+    }
+    if (req.specials && req.format == IMAGESTREAM_FORMAT_FLOAT64 && pixels.size() >= 32)
+    {
+      const double special[4] = { std::numeric_limits<double>::quiet_NaN(),
+        std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(), -0.0 };
       std::memcpy(pixels.data(), special, sizeof(special));
     }
     const char ack =
@@ -270,6 +276,25 @@ const FormatScalars Formats[] = {
   { IMAGESTREAM_FORMAT_GRAY8, VTK_UNSIGNED_CHAR, 1 },
   { IMAGESTREAM_FORMAT_GRAY16, VTK_UNSIGNED_SHORT, 1 },
   { IMAGESTREAM_FORMAT_FLOAT32, VTK_FLOAT, 1 },
+  { IMAGESTREAM_FORMAT_INT16, VTK_SHORT, 1 },
+  { IMAGESTREAM_FORMAT_INT32, VTK_INT, 1 },
+  { IMAGESTREAM_FORMAT_UINT32, VTK_UNSIGNED_INT, 1 },
+  { IMAGESTREAM_FORMAT_FLOAT64, VTK_DOUBLE, 1 },
+};
+
+// The instrument formats with the range of a 256 x 256 pattern frame, which
+// holds every value U of the pattern (Core/Tools/smi_pattern.h): the type's
+// extremes for the integers.
+struct InstrumentRange
+{
+  uint32_t format;
+  double lo, hi;
+};
+const InstrumentRange InstrumentRanges[] = {
+  { IMAGESTREAM_FORMAT_INT16, -32768.0, 32767.0 },
+  { IMAGESTREAM_FORMAT_INT32, -2147483648.0, 2147483647.0 },
+  { IMAGESTREAM_FORMAT_UINT32, 0.0, 4294967295.0 },
+  { IMAGESTREAM_FORMAT_FLOAT64, -32768.0 / 3.0, 32767.0 / 3.0 },
 };
 
 // The value ranges ParaView asks for (per component and of the magnitude,
@@ -365,15 +390,37 @@ bool Run(const std::string& path)
     n += 3;
   }
 
-  // Float pixels that are NaN or infinite: the cached ranges still are VTK's.
+  // Instrument formats at 256 x 256: every value exact, the integer types'
+  // extremes included, and the ranges are the types' extremes.
+  for (const InstrumentRange& f : InstrumentRanges)
   {
-    Request special = Frame2D(IMAGESTREAM_FORMAT_FLOAT32, 16, 8, n);
+    if (!PublishAndRead(publisher, source, f.format, 256, 256, n))
+    {
+      return false;
+    }
+    double range[2];
+    source->GetOutput()->GetPointData()->GetScalars()->GetRange(range, 0);
+    CHECK(range[0] == f.lo && range[1] == f.hi, "%s range [%.17g, %.17g], expected [%.17g, %.17g]",
+      SharedMemoryImageStream_formatname(f.format), range[0], range[1], f.lo, f.hi);
+    ++n;
+  }
+
+  // Float pixels that are NaN, infinite or -0.0: they arrive as they were
+  // sent, and the cached ranges still are VTK's.
+  for (uint32_t format : { IMAGESTREAM_FORMAT_FLOAT32, IMAGESTREAM_FORMAT_FLOAT64 })
+  {
+    Request special = Frame2D(format, 16, 8, n);
     special.specials = 1;
     CHECK(publisher.Publish(special), "publishing the float frame with NaN failed");
     CHECK(source->GetNeedsUpdate(), "GetNeedsUpdate() false after frame %u", n);
     source->Update();
     vtkDataArray* pixels = source->GetOutput()->GetPointData()->GetScalars();
     CHECK(pixels && std::isnan(pixels->GetTuple1(7 * 16)), "no NaN where it was published");
+    CHECK(pixels->GetTuple1(7 * 16 + 1) == std::numeric_limits<double>::infinity() &&
+        pixels->GetTuple1(7 * 16 + 2) == -std::numeric_limits<double>::infinity(),
+      "no infinities where they were published");
+    CHECK(pixels->GetTuple1(7 * 16 + 3) == 0.0 && std::signbit(pixels->GetTuple1(7 * 16 + 3)),
+      "no -0.0 where it was published");
     if (!CheckRanges(pixels))
     {
       return false;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // vtkSharedMemoryImageWriter -> vtkSharedMemoryImageSource round trips (RGB,
-// RGBA, gray8, gray16, a float volume with spacing and origin), exact values;
+// RGBA, gray8, gray16, a float volume with spacing and origin; short, int,
+// unsigned int and double with their extremes, NaN, infinity, -0.0), exact
+// values;
 // the orientation a C client sees; one server across writes with increasing
 // frame numbers; a file grown for a larger frame; EnSight's layout; and the
 // errors: refused scalars, no file name, a garbage file, a missing file.
@@ -26,6 +28,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <string>
 
 #include "smi_plugin_test.h"
@@ -36,6 +39,47 @@ std::string TestFile(const char* name)
 {
   return "/dev/shm/smi-test-writer-" + std::to_string(static_cast<long>(getpid())) + "-" + name +
     ".smi";
+}
+
+// The instrument types' values from v in [0, 65536): negative ones too, the
+// whole range of 32-bit types.
+double InstrumentValue(int type, double v)
+{
+  switch (type)
+  {
+    case VTK_SHORT:
+      return v - 32768.0;
+    case VTK_INT:
+      return v * 65537.0 - 2147483648.0;
+    case VTK_UNSIGNED_INT:
+      return v * 65537.0;
+    case VTK_DOUBLE:
+      return v / 3.0 - 1000.0;
+    default:
+      return v;
+  }
+}
+
+// The first values of a one-component instrument array become its type's
+// extremes (integers) or NaN, +infinity, -infinity and -0.0 (double).
+void SetSpecialValues(vtkDataArray* scalars)
+{
+  const int type = scalars->GetDataType();
+  if (scalars->GetNumberOfComponents() != 1 || scalars->GetNumberOfTuples() < 4)
+  {
+    return;
+  }
+  if (type == VTK_DOUBLE)
+  {
+    const double special[4] = { std::numeric_limits<double>::quiet_NaN(),
+      std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(), -0.0 };
+    std::memcpy(scalars->GetVoidPointer(0), special, sizeof(special));
+  }
+  else if (type == VTK_SHORT || type == VTK_INT || type == VTK_UNSIGNED_INT)
+  {
+    scalars->SetComponent(0, 0, scalars->GetDataTypeMin());
+    scalars->SetComponent(1, 0, scalars->GetDataTypeMax());
+  }
 }
 
 // An image whose every component differs from its neighbours' and from its
@@ -57,8 +101,9 @@ vtkSmartPointer<vtkImageData> MakeImage(int type, int comps, int w, int h, int d
           {
             v = v * 0.25 - 100.0;
           }
-          scalars->SetComponent(image->GetScalarIndex(i, j, k), c, v);
+          scalars->SetComponent(image->GetScalarIndex(i, j, k), c, InstrumentValue(type, v));
         }
+  SetSpecialValues(scalars);
   return image;
 }
 
@@ -137,6 +182,11 @@ bool RoundTrips()
     { "gray8", VTK_UNSIGNED_CHAR, 1, 33, 17, 1 },
     { "gray16", VTK_UNSIGNED_SHORT, 1, 300, 200, 1 }, // larger: the file grows
     { "float volume", VTK_FLOAT, 1, 6, 5, 4 },
+    { "int16", VTK_SHORT, 1, 40, 30, 1 },
+    { "int32", VTK_INT, 1, 40, 30, 1 },
+    { "uint32", VTK_UNSIGNED_INT, 1, 40, 30, 1 },
+    { "float64", VTK_DOUBLE, 1, 40, 30, 1 },
+    { "float64 volume", VTK_DOUBLE, 1, 6, 5, 4 },
     { "rgb again", VTK_UNSIGNED_CHAR, 3, 7, 5, 1 },
   };
   uint32_t lastFrame = 0;
@@ -290,10 +340,12 @@ bool Refusals()
     int type, comps;
     const char* expected;
   } refused[] = {
-    { VTK_DOUBLE, 1, "scalar type must be" },
-    { VTK_SHORT, 1, "scalar type must be" },
+    { VTK_LONG_LONG, 1, "scalar type must be" },
+    { VTK_SIGNED_CHAR, 1, "scalar type must be" },
     { VTK_UNSIGNED_CHAR, 2, "1, 3 or 4 components" },
     { VTK_FLOAT, 3, "must have 1 component" },
+    { VTK_DOUBLE, 2, "must have 1 component" },
+    { VTK_SHORT, 3, "must have 1 component" },
   };
   for (const auto& r : refused)
   {

@@ -26,6 +26,10 @@ FORMAT_OF = {  # (VTK scalar type name, components) -> stream format
     ("unsigned char", 1): "gray8",
     ("unsigned short", 1): "gray16",
     ("float", 1): "float32",
+    ("short", 1): "int16",
+    ("int", 1): "int32",
+    ("unsigned int", 1): "uint32",
+    ("double", 1): "float64",
 }
 
 
