@@ -21,7 +21,10 @@ G_BEGIN_DECLS
 #define GST_SMI_VIDEO_CAPS_RGB GST_VIDEO_CAPS_MAKE("RGB")
 
 /** The GstVideoFormat of a stream format (IMAGESTREAM_FORMAT_*), or
-    GST_VIDEO_FORMAT_UNKNOWN for one the elements do not carry (float32). */
+    GST_VIDEO_FORMAT_UNKNOWN for one the elements do not carry: float32,
+    int16, int32, uint32 and float64, for which GStreamer has no raw video
+    format of the same meaning (its GRAY16_LE is unsigned; it has no 32-bit
+    or float gray). */
 GstVideoFormat gst_smi_video_format(uint32_t smi_format);
 
 /** The stream format of a GstVideoFormat into *smi_format; FALSE when the

@@ -448,7 +448,8 @@ static GstFlowReturn gst_smi_src_create(GstPushSrc *push, GstBuffer **out)
             SharedMemoryImageStream_unlock(self->stream);
             GST_ELEMENT_ERROR(self, STREAM, FORMAT,
                               ("Stream \"%s\" carries %s frames of %ux%ux%u: smisrc outputs "
-                               "2-D RGB8, RGBA8, GRAY8 and GRAY16 frames only",
+                               "2-D RGB8, RGBA8, GRAY8 and GRAY16 frames only (GStreamer has "
+                               "no raw video format for float, signed or 32-bit values)",
                                location, SharedMemoryImageStream_formatname(desc.format),
                                desc.width, desc.height, desc.depth ? desc.depth : 1),
                               ("frame %u", frame->iFrame));

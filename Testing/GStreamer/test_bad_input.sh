@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Bad input: a missing, foreign or truncated stream file, a symbolic link,
-# float32 frames, a file truncated under a running smisrc, a sink location in
+# float32 and instrument (int16, int32, uint32, float64) frames, which no
+# GStreamer video format carries, a file truncated under a running smisrc, a sink location in
 # a missing folder or on a FIFO. Each gives a GStreamer error whose text
 # holds the library's own error string, within a bounded time, never a crash
 # (exit status 1 or 255: GStreamer's error exits, not a signal) nor a hang.
@@ -35,8 +36,13 @@ code=-12
 expect_gst_error truncated "$code" smisrc location="$WORK/short.smi" ! fakesink
 ln -s "$WORK/foreign.smi" "$WORK/link.smi"
 expect_gst_error link -17 smisrc location="$WORK/link.smi" ! fakesink
-expect_rc float 0 "$SMI_PUBLISH" --format float32 --size 16x8 --frames 3 --quiet "$WORK/float.smi"
-expect_gst_error float32 "carries float32 frames" smisrc location="$WORK/float.smi" ! fakesink
+for fmt in float32 int16 int32 uint32 float64; do
+    expect_rc "publish_$fmt" 0 "$SMI_PUBLISH" --format $fmt --size 16x8 --frames 3 --quiet "$WORK/$fmt.smi"
+    expect_gst_error $fmt "carries $fmt frames of 16x8x1: smisrc outputs" \
+        smisrc location="$WORK/$fmt.smi" ! fakesink
+    grep -F -q "no raw video format for float, signed or 32-bit values" "$WORK/$fmt.out" ||
+        fail "$fmt: the error does not say why"
+done
 expect_gst_error nodir -4 videotestsrc num-buffers=3 ! smisink location="$WORK/nodir/x.smi"
 mkfifo "$WORK/fifo.smi"
 expect_gst_error fifo -17 videotestsrc num-buffers=3 ! smisink location="$WORK/fifo.smi"
