@@ -268,13 +268,11 @@ static mxClassID smi_class_of(const SharedMemoryImageFormatInfo *f)
     if (f->kind == IMAGESTREAM_KIND_FLOAT)
         return f->bytes_per_channel == 4 ? mxSINGLE_CLASS
              : f->bytes_per_channel == 8 ? mxDOUBLE_CLASS : mxUNKNOWN_CLASS;
-#ifdef IMAGESTREAM_KIND_INT
     if (f->kind == IMAGESTREAM_KIND_INT)
         return f->bytes_per_channel == 1 ? mxINT8_CLASS
              : f->bytes_per_channel == 2 ? mxINT16_CLASS
              : f->bytes_per_channel == 4 ? mxINT32_CLASS
              : f->bytes_per_channel == 8 ? mxINT64_CLASS : mxUNKNOWN_CLASS;
-#endif
     if (f->kind == IMAGESTREAM_KIND_UINT)
         return f->bytes_per_channel == 1 ? mxUINT8_CLASS
              : f->bytes_per_channel == 2 ? mxUINT16_CLASS
@@ -687,7 +685,9 @@ static void smi_array_desc(const char *call, const mxArray *img, const mxArray *
         if (!fi)
             mexErrMsgIdAndTxt("smi:badFormat",
                               "%s: no pixel format takes %s arrays (uint8: gray8, rgb8, rgba8; "
-                              "uint16: gray16; single: float32)", call, mxGetClassName(img));
+                              "uint16: gray16; single: float32; int16, int32, uint32: the "
+                              "format of that name; double: float64)",
+                              call, mxGetClassName(img));
     }
     mxFree(fname);
     size_t h = dims[0], w = dims[1], d = 1, c = fi->channels;

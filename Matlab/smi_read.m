@@ -17,6 +17,8 @@ function [img, info] = smi_read(s, timeout)
   %     rgb8 / rgba8     uint8   height x width x 3 / x 4
   %     gray8 / gray16   uint8 / uint16   height x width
   %     float32          single  height x width
+  %     int16 / int32 / uint32 / float64   int16 / int32 / uint32 / double
+  %                                        height x width
   %   and volumes height x width x depth (x channels when there are several).
   %   INFO is a struct: frame (number), timestamp (seconds, UNIX time unless
   %   the server set another), format, width, height, depth, spacing and

@@ -7,6 +7,8 @@ function [status, number] = smi_send(p, img, varargin)
   %   format follows IMG's class and shape:
   %     uint8  height x width x 3 -> rgb8, x 4 -> rgba8, height x width -> gray8
   %     uint16 height x width -> gray16;  single height x width -> float32
+  %     int16, int32, uint32 height x width -> the format of that name
+  %     double height x width -> float64
   %   and volumes height x width x depth (x channels). The file grows when a
   %   frame does not fit, if no client is attached (else smi:frameTooLarge:
   %   size it with smi_publish_open's 'Like').

@@ -26,6 +26,14 @@ function img = smi_t_pattern(format, w, h, n)
       img = uint16(mod(X + 256 * Y + n, 65536));
     case 'float32'
       img = single(0.25 * mod(X + 2 * Y + n, 65536));
+    case 'int16'
+      img = int16(mod(X + 256 * Y + n, 65536) - 32768);
+    case 'int32'
+      img = int32(mod(X + 256 * Y + n, 65536) * 65537 - 2^31);   % (U << 16 | U) - 2^31
+    case 'uint32'
+      img = uint32(mod(X + 256 * Y + n, 65536) * 65537);         % U << 16 | U
+    case 'float64'
+      img = (mod(X + 256 * Y + n, 65536) - 32768) / 3;
     otherwise
       error('smi_test:pattern', ['no test pattern for format %s here: add its formula ' ...
             '(Core/Tools/smi_pattern.h) to Testing/Matlab/smi_t_pattern.m'], format);

@@ -76,12 +76,22 @@ function test_publish_verify()
   s = smi_open(path);
   rgbvol = uint8(reshape(0:(6 * 5 * 2 * 3 - 1), 6, 5, 2, 3));   % a 2-slice RGB volume
   floats = single([0 -0 1.5; Inf -Inf NaN; 1e-40 3.4e38 -7]);
+  doubles = [0 -0 1.5; Inf -Inf NaN; realmin realmax -eps; 4.9e-324 -1/3 1e300];
+  doubles(1, 3) = hex2num('7ff800000000abcd');   % a NaN with a payload
+  i16 = int16([intmin('int16') intmax('int16') -1; 0 1 -12345]);
+  i32 = int32([intmin('int32') intmax('int32') -1; 0 1 -123456789]);
+  u32 = uint32([0 intmax('uint32') 1; 2^31 2^31 - 1 123456789]);
   items = {
     smi_t_pattern('rgb8', 7, 5, 3),   '',       'rgb8';
     smi_t_pattern('rgba8', 7, 5, 3),  '',       'rgba8';
     smi_t_pattern('gray8', 7, 5, 3),  '',       'gray8';
     smi_t_pattern('gray16', 7, 5, 3), '',       'gray16';
     floats,                           '',       'float32';
+    i16,                              '',       'int16';
+    i32,                              '',       'int32';
+    u32,                              '',       'uint32';
+    doubles,                          '',       'float64';
+    cat(3, i16, -i16),                '',       'int16';    % a 2-slice volume
     uint8(reshape(0:59, 4, 5, 3)),    'gray8',  'gray8';    % a 3-slice volume, not RGB
     uint16(reshape(0:59, 3, 4, 5)),   '',       'gray16';
     rgbvol,                           '',       'rgb8';

@@ -4,12 +4,17 @@ function test_read_formats()
   % smi_read in every pixel format the library has (smi_mex('formats')),
   % in the extended layout, and RGB in EnSight's layout; an odd size
   % (131 x 67: over the edges of the transpose's 64 x 64 tiles, which no
-  % side fills) and a full HD frame.
+  % side fills) and a full HD frame; the instrument formats (int16, int32,
+  % uint32, float64) also at 256 x 256, where the pattern holds every value
+  % of its 16-bit U, so int16, int32 and uint32 their class's extremes.
   publish = smi_t_tool('SMI_PUBLISH');
   formats = smi_mex('formats');
   cases = {};
   for f = formats
     cases(end + 1, :) = {f.name, '', 131, 67};
+  end
+  for name = {'int16', 'int32', 'uint32', 'float64'}
+    cases(end + 1, :) = {name{1}, '', 256, 256};
   end
   cases(end + 1, :) = {'rgb8', '--ensight', 131, 67};
   cases(end + 1, :) = {'rgb8', '', 1920, 1080};
@@ -32,6 +37,10 @@ function test_read_formats()
       smi_t_check(isequal(info.spacing, [1 1 1]) && isequal(info.origin, [0 0 0]), ...
                   '%s: spacing %s origin %s', what, mat2str(info.spacing), mat2str(info.origin));
       smi_t_same(img, smi_t_pattern(name, w, h, info.frame), what);
+      if w == 256 && isinteger(img)
+        smi_t_check(min(img(:)) == intmin(class(img)) && max(img(:)) == intmax(class(img)), ...
+                    '%s: the extremes of %s are not in the frame', what, class(img));
+      end
       if isempty(layout)
         smi_t_check(abs(info.timestamp - time()) < 600, '%s: timestamp %f is not about now', ...
                     what, info.timestamp);
