@@ -66,8 +66,9 @@ struct SmiWebStream {
     guint width, height;            /* of the frames being encoded */
     /* What the file looks like (from inspect, each tick). */
     gboolean present, server_alive;
-    guint file_width, file_height;
+    guint file_width, file_height, file_depth;
     const char *file_format;
+    gboolean unshowable;            /* the newest frame is one no browser is shown */
     guint64 rate_count[RATE_SAMPLES];
     gint64 rate_time[RATE_SAMPLES];
     guint rate_n;
@@ -824,6 +825,26 @@ static void stream_status(SmiWebStream *s, const char *text)
         viewer_send_text(l->data, "status", "text", text);
 }
 
+/* TRUE for frames a browser can be shown: 2-D, of 8- or 16-bit unsigned
+   channels (RGB8, RGBA8, GRAY8, GRAY16, what smisrc outputs). Float, signed
+   and 32-bit values (float32, int16, int32, uint32, float64) have no video
+   format, and volumes no picture. */
+static gboolean frame_showable(const SharedMemoryBufferInfo *b)
+{
+    const SharedMemoryImageFormatInfo *f = SharedMemoryImageStream_formatinfo(b->format);
+    return f && f->kind == IMAGESTREAM_KIND_UINT && f->bytes_per_channel <= 2 && b->depth <= 1;
+}
+
+/* The status of a stream whose frames cannot be shown, saying why. */
+static void stream_status_unshowable(SmiWebStream *s)
+{
+    gchar *text = g_strdup_printf("cannot show this stream: its frames are %s%s (a browser is "
+                                  "shown 2-D rgb8, rgba8, gray8 and gray16 frames)",
+                                  s->file_depth > 1 ? "volumes of " : "", s->file_format);
+    stream_status(s, text);
+    g_free(text);
+}
+
 /* Every TICK_MS: look at the file, start or stop the reader, resend an idle frame. */
 static gboolean stream_tick(gpointer data)
 {
@@ -849,6 +870,8 @@ static gboolean stream_tick(gpointer data)
         s->file_width = newest ? newest->width : 0;
         s->file_height = newest ? newest->height : 0;
         s->file_format = newest ? SharedMemoryImageStream_formatname(newest->format) : NULL;
+        s->file_depth = newest ? newest->depth : 0;
+        s->unshowable = newest && !frame_showable(newest);
         guint64 count_now = info.layout == IMAGESTREAM_LAYOUT_EXTENDED ? info.last_sequence : info.last_frame;
         memmove(s->rate_count, s->rate_count + 1, sizeof s->rate_count - sizeof s->rate_count[0]);
         memmove(s->rate_time, s->rate_time + 1, sizeof s->rate_time - sizeof s->rate_time[0]);
@@ -868,7 +891,7 @@ static gboolean stream_tick(gpointer data)
             viewer_close(v, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "no hello within 30 s");
     }
 
-    if (s->viewers && !s->reader && s->present)
+    if (s->viewers && !s->reader && s->present && !s->unshowable)
         reader_start(s);
     else if (!s->viewers && s->reader)
         reader_stop(s);
@@ -885,6 +908,8 @@ static gboolean stream_tick(gpointer data)
 
     if (!s->present)
         stream_status(s, "waiting for the stream (its file is not there yet)");
+    else if (s->unshowable)
+        stream_status_unshowable(s);
     else if (!have_frames || !s->reader)
         stream_status(s, "waiting for frames");
     else if (!s->server_alive)

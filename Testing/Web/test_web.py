@@ -5,6 +5,10 @@ Cases (each one process tree: publisher, smi-web, Chromium; all stopped at the e
   play      the list page shows the stream; /view/NAME plays; frames drawn to a
             canvas match the published test pattern (PSNR >= 30 dB); unknown
             and odd paths answer 404 (400); a screenshot is saved and checked
+  formats   (no browser) streams of float32 and instrument frames (int16,
+            int32, uint32, float64): each viewer's socket is told, by name,
+            that the stream's frames cannot be shown, and no reader is
+            started for them; an RGB stream beside them is not refused
 """
 
 import os
@@ -390,7 +394,52 @@ def case_paraview():
     W.log("PASS")
 
 
-CASES = {"paraview": case_paraview, "h264": case_h264, "restart": case_restart, "resize": case_resize, "play": case_play, "viewers": case_viewers, "token": case_token, "garbage": case_garbage}
+def case_formats():
+    import json
+    formats = ("float32", "int16", "int32", "uint32", "float64")
+    with W.Processes() as P:
+        streams = []
+        for fmt in formats + ("rgb8",):
+            streams.append(P.path(fmt + ".smi"))
+            P.publisher(streams[-1], "64x48", name="publisher-" + fmt, extra=["--format", fmt])
+        web, url = P.web(streams)
+
+        def status_of(name, want):
+            ws = W.WebSocket(url, "/ws/" + name)
+            if ws.status != 101:
+                W.fail("WebSocket of %s answered %d" % (name, ws.status))
+            ws.send_frame(json.dumps({"type": "hello", "codecs": ["VP8"]}))
+            seen = []
+            while True:
+                message = ws.recv_json("status", timeout=20)
+                if message is None:
+                    W.fail("%s: the socket closed; statuses %r" % (name, seen))
+                seen.append(message["text"])
+                if want(message["text"]):
+                    ws.close()
+                    return message["text"]
+        for fmt in formats:
+            text = status_of(fmt, lambda t: t.startswith("cannot show"))
+            if "its frames are %s " % fmt not in text or "rgb8, rgba8, gray8 and gray16" not in text:
+                W.fail("%s: the status does not say why: %r" % (fmt, text))
+            W.log("ok: %s: %r" % (fmt, text))
+        text = status_of("rgb8", lambda t: t in ("waiting for frames", "playing"))
+        W.log("ok: rgb8 beside them: %r" % text)
+        log = P.output("smi-web")
+        for fmt in formats:
+            tried = [line for line in log.splitlines()
+                     if ("stream \"%s\"" % fmt) in line and "trying again" in line]
+            if tried:
+                W.fail("smi-web started a reader for the %s stream: %r" % (fmt, tried))
+        status, body = W.http_get(url + "/")
+        if status != 200 or not all(fmt in body.decode() for fmt in formats):
+            W.fail("the list page does not name every format")
+        if web.poll() is not None:
+            W.fail("smi-web died")
+    W.log("PASS")
+
+
+CASES = {"formats": case_formats, "paraview": case_paraview, "h264": case_h264, "restart": case_restart, "resize": case_resize, "play": case_play, "viewers": case_viewers, "token": case_token, "garbage": case_garbage}
 
 
 def main():
