@@ -54,8 +54,9 @@ public:
    * Set up the display `repr` (in `view`) of a stream's image: colored by
    * its Pixels; RGB and RGBA (unsigned char) as they are (Map Scalars off,
    * no color legend); one channel through the Grayscale map over the format's
-   * range (0-255 for gray8) or the data's (gray16, float32); and the view
-   * in 2-D interaction when the image is flat and alone in it. True when
+   * range (0-255 for gray8) or the data's (gray16, float and the other
+   * integer formats); and the view in 2-D interaction when the image is flat
+   * and alone in it. True when
    * it changed anything.
    */
   static bool ShowInOwnColors(vtkSMProxy* repr, vtkSMSourceProxy* producer, int outputPort,

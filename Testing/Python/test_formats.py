@@ -5,7 +5,6 @@ instrument formats (int16, int32, uint32, float64) keep extremes, NaN,
 infinity and -0.0 bit for bit between processes, both ways."""
 import contextlib
 import os
-import subprocess
 
 import numpy as np
 import pytest
@@ -172,50 +171,58 @@ def test_file_sized_for_the_format(stream_path):
 
 
 # A server in another process: it publishes, per instrument format, a frame
-# with the special values and a 3-slice volume, then waits for a line.
+# with the special values and a 3-slice volume, each when told to go on (a
+# byte on a pipe of its own: under pvpython, children run under pvpython,
+# which does not hand a script a piped stdin).
 SPECIAL_SERVER = r'''
-import sys
+import os, sys
 import numpy as np
 import shared_memory_image as smi
 from smi_testutil import special_values
-path, w, h = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-formats = [int(f) for f in sys.argv[4:]]
+go = int(sys.argv[1])
+path, w, h = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+formats = [int(f) for f in sys.argv[5:]]
+go_on = lambda: os.read(go, 1)
 smi.create_file(path, w, h, format=smi.FORMAT_FLOAT64, depth=3)
 with smi.Server(path) as server:
     print("ready", flush=True)
     for number, fmt in enumerate(formats, 1):
-        sys.stdin.readline()
+        go_on()
         image = special_values(fmt, w, h, number)
         volume = np.stack([special_values(fmt, w, h, number + z) for z in range(3)])
         server.send(image, frame_number=2 * number, spacing=(0.5, 0.5, 0.5))
-        sys.stdin.readline()
+        go_on()
         server.send(volume, frame_number=2 * number + 1)
         print("sent", smi.format_name(fmt), flush=True)
-    sys.stdin.readline()
+    go_on()
 '''
 
 
 @contextlib.contextmanager
 def child(tmp_path, text, *args):
-    """A Python child process running script `text` with `args`, stdin and
-    stdout piped, once it said "ready"; it must end by itself with status 0."""
+    """A Python child process running script `text` with the descriptor
+    that go_on() writes to and `args`, its stdout piped, once it said
+    "ready"; it must end by itself with status 0."""
     script = tmp_path / "child.py"
     script.write_text(text)
-    proc = run_python(str(script), *args, stdin=subprocess.PIPE)
+    read_end, proc_go = os.pipe()
+    proc = run_python(str(script), read_end, *args, pass_fds=(read_end,))
+    os.close(read_end)
+    proc.go = proc_go
     try:
         assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
         yield proc
         assert proc.wait(timeout=10) == 0, proc.stderr.read()
     finally:
+        os.close(proc_go)
         if proc.poll() is None:
             proc.kill()
         proc.communicate()
 
 
 def go_on(proc):
-    """Tell the child to go on (a line on its stdin)."""
-    proc.stdin.write("\n")
-    proc.stdin.flush()
+    """Tell the child to go on (a byte on its pipe)."""
+    os.write(proc.go, b"g")
 
 
 def test_instrument_values_from_another_process(stream_path, tmp_path):
@@ -242,10 +249,11 @@ def test_instrument_values_from_another_process(stream_path, tmp_path):
 # A client in another process: reads the frames this process publishes and
 # prints, per frame, its format name and whether its bits are the expected.
 SPECIAL_CLIENT = r'''
-import sys
+import os, sys
 import shared_memory_image as smi
 from smi_testutil import same_bits, special_values
-path, w, h, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+go = int(sys.argv[1])
+path, w, h, count = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 with smi.Client(path, any_format=True) as client:
     print("ready", flush=True)
     for _ in range(count):
@@ -255,7 +263,7 @@ with smi.Client(path, any_format=True) as client:
         with client.lock() as frame:
             ok = same_bits(frame.copy(), special_values(frame.format, w, h, frame.number))
             print(frame.format_name, frame.dtype, "exact" if ok else "DIFFERENT", flush=True)
-        sys.stdin.readline()
+        os.read(go, 1)
 '''
 
 
