@@ -31,6 +31,10 @@ p rate_missing "$STREAM" --rate;            expect_in rate_missing.err "option '
 p frames_junk --frames ten "$STREAM"
 p seconds_zero --seconds 0 "$STREAM"
 p format_bad --format yuv "$STREAM";        expect_in format_bad.err "^smi-publish: --format"
+expect_in format_bad.err "wants one of rgb8, rgba8, gray8, gray16, float32, int16, int32, uint32, float64: 'yuv'"
+p ensight_int16 --ensight --format int16 "$STREAM"
+expect_rc help_formats 0 "$SMI_PUBLISH" --help
+expect_in help_formats.out "--format FMT +one of rgb8, rgba8, gray8, gray16, float32, int16, int32, uint32, float64"
 p flip_alone --flip "$STREAM";              expect_in flip_alone.err "add --copy"
 p ensight_gray --ensight --format gray8 "$STREAM"
 p buffers_big --buffers 9 "$STREAM";       expect_in buffers_big.err "^smi-publish: --buffers"
