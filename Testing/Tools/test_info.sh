@@ -74,4 +74,16 @@ expect_rc publish_buffers 0 "$SMI_PUBLISH" --size 160x120 --frames 3 --rate 0 --
 expect_rc info_buffers 0 "$SMI_INFO" "$STREAM"
 expect_in info_buffers.out '^buffers: +3 x [0-9]+ bytes'
 expect_in info_buffers.out '^buffer 2: '
+
+# Every format by its name, in text and JSON.
+for fmt in gray16 float32 int16 int32 uint32 float64; do
+    rm -f "$STREAM"
+    expect_rc "publish_$fmt" 0 "$SMI_PUBLISH" --format $fmt --size 12x5 --frames 2 --rate 0 \
+        --quiet "$STREAM"
+    expect_rc "info_$fmt" 0 "$SMI_INFO" "$STREAM"
+    expect_in "info_$fmt.out" "^buffer 1: +ready, frame 1, 12x5 $fmt, "
+    expect_rc "info_json_$fmt" 0 "$SMI_INFO" --json "$STREAM"
+    "$PYTHON" "$CHECK" info-json buffers.1.format=$fmt <"$WORK/info_json_$fmt.out" ||
+        fail "$fmt: JSON"
+done
 echo "PASS"
