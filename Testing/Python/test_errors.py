@@ -221,6 +221,10 @@ def test_send_checks_sizes_and_arguments(stream_path):
             server.send(np.zeros((H, W), np.uint16), format=smi.FORMAT_FLOAT32)
         with pytest.raises(TypeError, match="needs a float32"):
             server.send(np.zeros((H, W), np.uint8), format=smi.FORMAT_FLOAT32)
+        with pytest.raises(TypeError, match="format int32 needs an int32 array, not uint8"):
+            server.send(np.zeros((H, W), np.uint8), format=smi.FORMAT_INT32)
+        with pytest.raises(TypeError, match="a float64 array cannot be sent as format int16"):
+            server.send(np.zeros((H, W), np.float64), format=smi.FORMAT_INT16)
         with pytest.raises(ValueError, match="unknown pixel format"):
             server.send(np.zeros((H, W), np.uint8), format=42)
         with pytest.raises(ValueError, match="depth=2"):

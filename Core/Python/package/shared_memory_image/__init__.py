@@ -280,8 +280,9 @@ def _describe_send(view, width, height, fmt, depth):
     if item == "uint8":
         if have_fmt:
             if fmt in _ONE_CHANNEL.values():
-                raise TypeError("send(): format %s needs a %s array, not uint8"
-                                % (format_name(fmt), _dtype_name(fmt)))
+                item = _dtype_name(fmt)
+                raise TypeError("send(): format %s needs %s %s array, not uint8"
+                                % (format_name(fmt), "an" if item[0] == "i" else "a", item))
             channels = _UINT8_CHANNELS.get(fmt, 1)
         elif nd in (3, 4) and shape[-1] in (3, 4):
             channels = shape[-1]
