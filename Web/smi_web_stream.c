@@ -881,6 +881,7 @@ static gboolean stream_tick(gpointer data)
             s->rate_n++;
     } else {
         s->rate_n = 0;
+        s->unshowable = FALSE;
     }
 
     /* A socket that never says hello holds a viewer's place: not for long. */

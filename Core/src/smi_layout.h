@@ -143,11 +143,12 @@ _Static_assert(offsetof(smi_ext_buffer_header_t, origin) == 80, "layout");
 
 /* Buffer header `format` codes and bytes per pixel (LAYOUT.md 2.2): the
    public table, SMI_FORMAT_LIST, must say what the document says. */
-#define SMI_LAYOUT_FORMAT(name, code, bpp)                                            \
-    _Static_assert(IMAGESTREAM_FORMAT_##name == (code), "LAYOUT.md 2.2: code of " #name); \
+#define SMI_LAYOUT_FORMAT(name, code, bpp)                                                     \
+    _Static_assert(IMAGESTREAM_FORMAT_##name == (code), "LAYOUT.md 2.2: code of " #name);      \
     _Static_assert(SMI_LAYOUT_BPP_##name == (bpp), "LAYOUT.md 2.2: bytes per pixel of " #name);
 enum {
-#define SMI_LAYOUT_BPP(name, channels, bytes, kind, text) SMI_LAYOUT_BPP_##name = (channels) * (bytes),
+#define SMI_LAYOUT_BPP(name, channels, bytes, kind, text) \
+    SMI_LAYOUT_BPP_##name = (channels) * (bytes),
     SMI_FORMAT_LIST(SMI_LAYOUT_BPP)
 #undef SMI_LAYOUT_BPP
 };
