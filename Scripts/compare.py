@@ -1,33 +1,33 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""The one-run comparison of Scripts/compare.sh (run that, not this).
+"""The like-for-like comparison of Scripts/compare.sh (run that, not this).
 
-Rows (frames/s the writer publishes, with 1, 2, 4, 8 reader processes):
-  memcpy(shm)            a warm memcpy of one frame into a mapped file (no reader)
-  smi acquire ext        this library, zero-copy: acquire, memcpy (stands in
-                         for rendering), publish; extended layout, growing buffers
-  smi acquire ext 2buf   the same, limited to 2 buffers (as before growing)
-  smi putframe ext       putframe (one copy), extended layout
-  smi putframe/acquire EnSight   EnSight's layout (one reader at most)
-  smisink (GStreamer)    this project's element: videotestsrc pattern=black !
-                         smisink; readers smisrc ! fakesink
-  shmsink one-copy       videotestsrc pattern=black ! identity drop-allocation=true
-                         ! shmsink (the source renders into its own buffers,
-                         shmsink copies them into its shared memory)
-  shmsink zero-copy      videotestsrc pattern=black ! shmsink (the source renders
-                         straight into shmsink's shared memory)
-  gst fakesink           videotestsrc pattern=black ! fakesink: the source alone,
-                         GStreamer's floor for the rows above
-  TCP loopback           every frame sent to every reader over 127.0.0.1
-                         (sendall / recv_into, one kernel copy each way)
+Every row is one writer process and its reader processes (one by default),
+all of them smi-compare (Scripts/smi_compare.c). Every writer does the same
+work per frame: one copy of one prepared RGB frame into the transport.
 
-Readers of this library's rows lock, read one byte of every page and unlock
-(smi-bench part 5); shmsrc/smisrc readers pass buffers to fakesink without
-reading pixels; TCP readers receive every byte. shmsink hands every frame
-to every reader and waits for the slowest: its rate is the slowest reader's,
-from the buffers' timestamps (shmsrc do-timestamp=true). smisink and
-fakesink rates are the writer's, from two runs of N and 2N frames
-(N / (t(2N) - t(N))), which cancels the start-up and the readers connecting.
+  writer "zero": the writer copies the frame itself into the transport's own
+    memory: this library's acquire/publish, a buffer of smisink's pool, a
+    buffer of shmsink's allocator (pushed from the writer's thread).
+  writer "one": the writer hands the frame over and the transport copies it:
+    putframe, a buffer wrapping the frame pushed to smisink or shmsink, send()
+    on TCP loopback.
+  reader "lock"/"shmsrc": reads one byte of every page of each frame where
+    it lies (zero copy: lock/unlock, shmsrc's buffers in shmsink's memory).
+  reader "copy"/"smisrc": ends with each frame copied once into its own
+    memory (copyframe, a memcpy of shmsrc's buffer, smisrc's own copy, recv).
+  memcpy: the copy alone into one of two buffers of a mapped file, no
+    reader: the ceiling of every row.
+
+Reported for every row: the frames/s the writer finished and those the
+slowest reader finished, each over a window of --seconds after --warm
+seconds (a writer's clock starts once its readers are attached, a reader's
+at its first frame). Each point is the median of --repeat runs, shown with
+its min-max; the runs of all rows are interleaved (run 1 of every row, then
+run 2, ...) so that a change in the machine's load falls on every row. The
+load average is printed at the start and the end. smi-bench part 4 (wake-up
+latency against a raw futex) is run last and its lines are copied into the
+report.
 """
 import argparse
 import csv
@@ -35,337 +35,205 @@ import glob
 import os
 import shutil
 import signal
-import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from multiprocessing import Process
 
 SIZES = {"1080p": (1920, 1080), "4K": (3840, 2160)}
-READERS = (1, 2, 4, 8)
+QUICK_SIZES = {"320x240": (320, 240), "640x360": (640, 360)}
+
+# name, writer transport, writer copy, reader transport, reader copy
+ROWS = [
+    ("memcpy (ceiling)", "memcpy", "one", None, None),
+    ("smi acquire -> lock", "smi", "zero", "smi", "zero"),
+    ("smi acquire -> copy", "smi", "zero", "smi", "one"),
+    ("smi putframe -> lock", "smi", "one", "smi", "zero"),
+    ("smi putframe -> copy", "smi", "one", "smi", "one"),
+    ("smisink pool -> lock", "smisink", "zero", "smi", "zero"),
+    ("smisink pool -> smisrc", "smisink", "zero", "smisrc", "one"),
+    ("smisink copy -> lock", "smisink", "one", "smi", "zero"),
+    ("smisink copy -> smisrc", "smisink", "one", "smisrc", "one"),
+    ("shmsink alloc -> shmsrc", "shmsink", "zero", "shmsrc", "zero"),
+    ("shmsink alloc -> shmsrc+copy", "shmsink", "zero", "shmsrc", "one"),
+    ("shmsink copy -> shmsrc", "shmsink", "one", "shmsrc", "zero"),
+    ("shmsink copy -> shmsrc+copy", "shmsink", "one", "shmsrc", "one"),
+    ("TCP send -> recv", "tcp", "one", "tcp", "one"),
+]
+
+# The peer ratios: (what, numerator row, denominator row), same copies on
+# both sides.
+RATIOS = [
+    ("smisink / shmsink, zero-copy writer, zero-copy reader",
+     "smisink pool -> lock", "shmsink alloc -> shmsrc"),
+    ("smisink / shmsink, zero-copy writer, one-copy reader",
+     "smisink pool -> smisrc", "shmsink alloc -> shmsrc+copy"),
+    ("smisink / shmsink, one-copy writer, zero-copy reader",
+     "smisink copy -> lock", "shmsink copy -> shmsrc"),
+    ("smisink / shmsink, one-copy writer, one-copy reader",
+     "smisink copy -> smisrc", "shmsink copy -> shmsrc+copy"),
+    ("smi API / shmsink, zero-copy writer, zero-copy reader",
+     "smi acquire -> lock", "shmsink alloc -> shmsrc"),
+    ("smi API / shmsink, zero-copy writer, one-copy reader",
+     "smi acquire -> copy", "shmsink alloc -> shmsrc+copy"),
+    ("smi API / shmsink, one-copy writer, zero-copy reader",
+     "smi putframe -> lock", "shmsink copy -> shmsrc"),
+    ("smi API / shmsink, one-copy writer, one-copy reader",
+     "smi putframe -> copy", "shmsink copy -> shmsrc+copy"),
+    ("smi API / TCP loopback, one-copy writer, one-copy reader",
+     "smi putframe -> copy", "TCP send -> recv"),
+    ("smi acquire -> lock / memcpy", "smi acquire -> lock", "memcpy (ceiling)"),
+    ("smi putframe -> lock / memcpy", "smi putframe -> lock", "memcpy (ceiling)"),
+]
 
 
 def log(msg):
     print(msg, flush=True)
 
 
-# ---- this library: smi-bench part 5 --------------------------------------------
-
-def run_smi_bench(build, seconds, workdir):
-    exe = os.path.join(build, "Core", "Tools", "smi-bench")
-    out = os.path.join(workdir, "smi-bench.csv")
-    cmd = [exe, "--only", "5", "--seconds", str(seconds), "--csv", out]
-    log("compare: " + " ".join(cmd))
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    with open(os.path.join(workdir, "smi-bench.log"), "w") as f:
-        f.write(r.stdout)
-    if r.returncode != 0:
-        log(r.stdout)
-        raise SystemExit("compare: smi-bench failed")
-    rows = {}
-    memcpy = {}
-    with open(out) as f:
-        for kind, size, what, readers, value, _extra in csv.reader(f):
-            if kind == "memcpy":
-                memcpy[(size, what)] = float(value)
-            elif kind == "writer":
-                rows[(what, size, int(readers))] = float(value)
-    names = {
-        "acquire-extended-grow": "smi acquire ext",
-        "acquire-extended-2buf": "smi acquire ext 2buf",
-        "putframe-extended-grow": "smi putframe ext",
-        "putframe-ensight-grow": "smi putframe EnSight",
-        "acquire-ensight-grow": "smi acquire EnSight",
-    }
-    table = {}
-    for (what, size, readers), fps in rows.items():
-        table.setdefault(names.get(what, what), {})[(size, readers)] = fps
-    for size in SIZES:
-        for n in READERS:
-            table.setdefault("memcpy(shm)", {})[(size, n)] = memcpy.get((size, "shm"), 0.0)
-    return table, memcpy
+def load_text():
+    a = os.getloadavg()
+    return "%.2f %.2f %.2f" % a
 
 
-# ---- GStreamer ------------------------------------------------------------------
+# ---- one run of one row ---------------------------------------------------------
 
-def gst_elapsed(text):
+def parse_rate(text):
     for line in text.splitlines():
-        if line.startswith("Execution ended after "):
-            h, m, s = line.split()[-1].split(":")
-            return int(h) * 3600 + int(m) * 60 + float(s)
-    return None
+        parts = line.split()
+        if len(parts) >= 2 and parts[0] == "rate":
+            return float(parts[1])
+    return 0.0
 
 
-def have_element(name, env):
-    return subprocess.run(["gst-inspect-1.0", name], stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL, env=env).returncode == 0
+def read_text(path):
+    with open(path, errors="replace") as f:
+        return f.read()
 
 
-def pts_rate(path):
-    """Frames/s from a `fakesink silent=false` log: (count - 1) / (last pts - first pts)."""
-    pts = []
+def stop(proc, grace):
+    """SIGTERM, then SIGKILL after `grace` seconds; returns its stdout."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
     try:
-        with open(path, errors="replace") as f:
-            for line in f:
-                i = line.find(" pts: ")
-                if "chain" in line and i >= 0:
-                    h, m, sec = line[i + 6:].split(",")[0].split(":")
-                    pts.append(int(h) * 3600 + int(m) * 60 + float(sec))
-    except OSError:
-        return 0.0, 0
-    if len(pts) < 3 or pts[-1] <= pts[0]:
-        return 0.0, len(pts)
-    return (len(pts) - 1) / (pts[-1] - pts[0]), len(pts)
+        out, _ = proc.communicate(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate()
+    return out or ""
 
 
-def count_chain(path):
-    try:
-        with open(path, "rb") as f:
-            return f.read().count(b"chain")
-    except OSError:
-        return 0
-
-
-def gst_run(kind, size, readers, frames, workdir, env, seconds):
-    """One writer pipeline of `frames` frames with `readers` reader pipelines.
-    shmsink: returns the frames/s the slowest reader received (shmsink hands
-    every frame to every reader, and waits for them), from the readers'
-    timestamps. Otherwise: the writer's seconds (for the 2-run difference)."""
-    w, h = SIZES[size]
-    caps = "video/x-raw,format=RGB,width=%d,height=%d,framerate=1000/1" % (w, h)
-    frame = w * h * 3
-    sock = os.path.join(workdir, "gst.sock")
-    stream = os.path.join(workdir, "gst.smi")
-    for p in (sock, stream):
-        if os.path.exists(p):
-            os.unlink(p)
-    src = ["videotestsrc", "pattern=black", "num-buffers=%d" % frames, "!", caps, "!"]
-    counted = ["!", "fakesink", "sync=false", "silent=false"]
-    if kind == "shmsink one-copy":
-        sink = ["identity", "drop-allocation=true", "!", "shmsink", "socket-path=" + sock,
-                "shm-size=%d" % (frame * 12), "wait-for-connection=true", "sync=false"]
-        reader = ["shmsrc", "socket-path=" + sock, "is-live=true", "do-timestamp=true"] + counted
-    elif kind == "shmsink zero-copy":
-        sink = ["shmsink", "socket-path=" + sock, "shm-size=%d" % (frame * 12),
-                "wait-for-connection=true", "sync=false"]
-        reader = ["shmsrc", "socket-path=" + sock, "is-live=true", "do-timestamp=true"] + counted
-    elif kind == "smisink (GStreamer)":
-        sink = ["smisink", "location=" + stream, "sync=false"]
-        reader = ["smisrc", "location=" + stream, "!", "fakesink", "sync=false"]
-    else:  # gst fakesink
-        sink = ["fakesink", "sync=false"]
-        reader = None
-        readers = 0
-    shm = kind.startswith("shmsink")
-    procs, logs = [], []
-    writer = None
-
-    def start_readers():
-        for k in range(readers):
-            logs.append(os.path.join(workdir, "reader%d.log" % k))
-            with open(logs[-1], "w") as f:
-                procs.append(subprocess.Popen(["gst-launch-1.0", "-v" if shm else "-q"] + reader,
-                                              env=env, stdout=f, stderr=subprocess.STDOUT))
-    try:
-        if kind == "smisink (GStreamer)" and readers:
-            start_readers()  # smisrc waits for the stream to appear
-            time.sleep(0.5)
-        writer = subprocess.Popen(["gst-launch-1.0"] + src + sink, env=env,
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        if shm and readers:
-            deadline = time.monotonic() + 10
-            while not os.path.exists(sock) and time.monotonic() < deadline:
-                time.sleep(0.005)
-            start_readers()
-            # shmsink waits at the end until its readers leave: let them take
-            # every frame, then stop them.
-            deadline = time.monotonic() + 10 + 5 * seconds
-            while time.monotonic() < deadline and writer.poll() is None and \
-                    min(count_chain(f) for f in logs) < frames and \
-                    any(p.poll() is None for p in procs):  # (a reader that failed: give up)
-                time.sleep(0.05)
-            for p in procs:
-                p.send_signal(signal.SIGINT)
+def run_row(exe, row, size, wh, args, workdir, env):
+    """(writer frames/s, slowest reader frames/s or None, problem or None)."""
+    name, wt, wc, rt, rc = row
+    path = os.path.join(workdir, "stream")
+    for p in glob.glob(path + "*"):
+        os.unlink(p)
+    geometry = "%dx%d" % wh
+    timing = [str(args.seconds), str(args.warm)]
+    limit = args.warm + args.seconds + 20
+    errs = os.path.join(workdir, "stderr")
+    wfile = os.path.join(workdir, "writer.out")
+    with open(errs, "w") as err, open(wfile, "w") as wout_f:
+        # The writer prints its rate once its window is over (a shmsink
+        # writer may then block in a push for ever, waiting for a reader).
+        writer = subprocess.Popen([exe, "writer", wt, wc, geometry, path] + timing +
+                                  [str(args.readers if rt else 0)], env=env,
+                                  stdout=wout_f, stderr=err, text=True)
+        readers = [subprocess.Popen([exe, "reader", rt, rc, geometry, path] + timing, env=env,
+                                    stdout=subprocess.PIPE, stderr=err, text=True)
+                   for _ in range(args.readers if rt else 0)]
+        problem = None
+        rates = []
         try:
-            out, _ = writer.communicate(timeout=15 + 5 * seconds)
-        except subprocess.TimeoutExpired:
-            writer.kill()
-            out, _ = writer.communicate()
-            return None
-        if shm:
-            for p in procs:
+            for r in readers:
                 try:
-                    p.wait(timeout=5)
+                    out, _ = r.communicate(timeout=limit)
                 except subprocess.TimeoutExpired:
+                    problem = "a reader stalled (no frame for %.0f s)" % limit
+                    out = stop(r, 1)
+                rates.append(parse_rate(out))
+            if readers:  # a writer goes on until told to stop
+                writer.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + limit
+            while writer.poll() is None and time.monotonic() < deadline and \
+                    not parse_rate(read_text(wfile)):
+                time.sleep(0.01)
+            stop(writer, 0.2)
+            wout = read_text(wfile)
+        finally:
+            for p in readers + [writer]:
+                if p.poll() is None:
                     p.kill()
-            rates = [pts_rate(f)[0] for f in logs]
-            return min(rates) if rates else None
-        return gst_elapsed(out)
-    finally:
-        if writer is not None and writer.poll() is None:
-            writer.kill()
-            writer.wait()
-        for p in procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGINT)
-        for p in procs:
-            try:
-                p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-        if shm and writer is not None:
-            # A shmsink that did not stop cleanly leaves its shared memory
-            # behind, named after its process: /dev/shm/"shmpipe.%5d.%5d".
+                    p.wait()
+            # shmsink's shared memory, named after its process, stays behind
+            # when the writer is killed: /dev/shm/"shmpipe.%5d.%5d".
             for leftover in glob.glob("/dev/shm/shmpipe.%5d.*" % writer.pid):
                 try:
                     os.unlink(leftover)
                 except OSError:
                     pass
+    wrate = parse_rate(wout)
+    if not problem and (not wrate or (readers and not min(rates))):
+        lines = [ln.strip() for ln in read_text(errs).splitlines() if ln.strip()]
+        problem = lines[0] if lines else "no rate reported (the writer stalled)"
+    return wrate, (min(rates) if readers else None), problem
 
 
-def run_gstreamer(build, seconds, workdir, table, notes):
-    if not shutil.which("gst-launch-1.0"):
-        notes.append("GStreamer rows left out: gst-launch-1.0 is missing "
-                     "(Debian: gstreamer1.0-tools)")
-        return
-    env = dict(os.environ)
-    plugin_dir = os.path.join(build, "gstreamer-1.0")
-    env["GST_PLUGIN_PATH"] = plugin_dir + os.pathsep + env.get("GST_PLUGIN_PATH", "")
-    env["GST_REGISTRY"] = os.path.join(workdir, "registry.bin")
-    kinds = []
-    for kind, element in (("gst fakesink", "fakesink"), ("shmsink one-copy", "shmsink"),
-                          ("shmsink zero-copy", "shmsink"), ("smisink (GStreamer)", "smisink")):
-        if have_element(element, env):
-            kinds.append(kind)
-        else:
-            notes.append("%s left out: element %s not found (%s)" % (
-                kind, element, "build the project's GStreamer elements" if element == "smisink"
-                else "Debian: gstreamer1.0-plugins-bad" if element == "shmsink"
-                else "Debian: gstreamer1.0-plugins-base"))
-    for kind in kinds:
-        for size in SIZES:
-            # About `seconds` of frames (shmsink runs ~7x slower than the others).
-            if kind.startswith("shmsink"):
-                base = max(20, int(seconds * (600 if size == "1080p" else 150)))
-            else:
-                base = max(40, int(seconds * (4000 if size == "1080p" else 600)))
-            for n in (READERS if kind != "gst fakesink" else (1,)):
-                if kind.startswith("shmsink"):
-                    fps = 0.0
-                    for _ in range(2):  # (a reader that missed the start: once more)
-                        fps = gst_run(kind, size, n, base, workdir, env, seconds) or 0.0
-                        if fps:
-                            break
-                else:
-                    t1 = gst_run(kind, size, n, base, workdir, env, seconds)
-                    t2 = gst_run(kind, size, n, 2 * base, workdir, env, seconds)
-                    fps = base / (t2 - t1) if t1 and t2 and t2 > t1 else 0.0
-                if kind == "gst fakesink":
-                    for m in READERS:
-                        table.setdefault(kind, {})[(size, m)] = fps
-                else:
-                    table.setdefault(kind, {})[(size, n)] = fps
-                log("compare: %-20s %-5s %d readers: %8.1f frames/s" % (kind, size, n, fps))
+# ---- the table --------------------------------------------------------------------
+
+def spread(values):
+    """(median, min, max) of the non-zero values, or None."""
+    v = [x for x in values if x]
+    if not v:
+        return None
+    return statistics.median(v), min(v), max(v)
 
 
-# ---- TCP loopback ---------------------------------------------------------------
-
-def tcp_reader(port, frame):
-    s = socket.create_connection(("127.0.0.1", port))
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
-    buf = bytearray(frame)
-    view = memoryview(buf)
-    while True:
-        got = 0
-        while got < frame:
-            k = s.recv_into(view[got:], frame - got)
-            if k == 0:
-                return
-            got += k
+def cell(values):
+    s = spread(values)
+    if not s:
+        return "%21s" % "-"
+    return "%8.1f [%5.0f-%5.0f]" % s
 
 
-def run_tcp(seconds, table):
-    for size, (w, h) in SIZES.items():
-        frame = w * h * 3
-        data = bytes(frame)
-        for n in READERS:
-            srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            srv.bind(("127.0.0.1", 0))
-            srv.listen(n)
-            port = srv.getsockname()[1]
-            procs = [Process(target=tcp_reader, args=(port, frame)) for _ in range(n)]
-            for p in procs:
-                p.start()
-            conns = []
-            for _ in range(n):
-                c, _ = srv.accept()
-                c.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
-                conns.append(c)
-            t_warm = time.perf_counter() + 0.25 * seconds
-            while time.perf_counter() < t_warm:
-                for c in conns:
-                    c.sendall(data)
-            frames, t0 = 0, time.perf_counter()
-            while time.perf_counter() - t0 < seconds:
-                for c in conns:
-                    c.sendall(data)
-                frames += 1
-            fps = frames / (time.perf_counter() - t0)
-            for c in conns:
-                c.close()
-            srv.close()
-            for p in procs:
-                p.join(10)
-                if p.is_alive():
-                    p.kill()
-            table.setdefault("TCP loopback", {})[(size, n)] = fps
-            log("compare: %-20s %-5s %d readers: %8.1f frames/s" % ("TCP loopback", size, n, fps))
-
-
-# ---- output ---------------------------------------------------------------------
-
-ORDER = ["memcpy(shm)", "smi acquire ext", "smi acquire ext 2buf", "smi putframe ext",
-         "smi acquire EnSight", "smi putframe EnSight", "smisink (GStreamer)",
-         "shmsink zero-copy", "shmsink one-copy", "gst fakesink", "TCP loopback"]
-
-
-def fmt(v):
-    return "%8.1f" % v if v else "%8s" % "-"
-
-
-def print_table(table, memcpy, header):
+def table_text(results, sizes, header, notes):
     lines = [header, ""]
-    cols = ["%-22s" % "frames/s (writer)"]
-    for size in SIZES:
-        cols += ["%8s" % ("%s r%d" % (size, n)) for n in READERS]
-    cols += ["%9s" % "4K cost", "%9s" % "r8/r1", "%9s" % "/memcpy"]
-    lines.append(" ".join(cols))
-    for name in ORDER + sorted(k for k in table if k not in ORDER):
-        if name not in table:
-            continue
-        row = table[name]
-        cells = ["%-22s" % name]
-        for size in SIZES:
-            cells += [fmt(row.get((size, n), 0.0)) for n in READERS]
-        a, b = row.get(("1080p", 1), 0.0), row.get(("4K", 1), 0.0)
-        r1, r8 = row.get(("1080p", 1), 0.0), row.get(("1080p", 8), 0.0)
-        mc = memcpy.get(("1080p", "shm"), 0.0)
-        cells.append("%9s" % ("%.2fx" % (a / b) if a and b else "-"))
-        cells.append("%9s" % ("%.2f" % (r8 / r1) if r1 and r8 else "-"))
-        cells.append("%9s" % ("%.2f" % (r1 / mc) if r1 and mc else "-"))
-        lines.append(" ".join(cells))
+    for size in sizes:
+        lines.append("%s: frames/s, median [min-max] of the runs" % size)
+        lines.append("%-30s %21s %21s" % ("row (writer -> reader)", "writer", "slowest reader"))
+        for row in ROWS:
+            w, r = results.get((row[0], size), ([], []))
+            lines.append("%-30s %s %s" % (row[0], cell(w), cell(r) if row[3] else "%21s" % ""))
+        lines.append("")
+    lines.append("Ratios of medians (writer rate; slowest reader's rate), same copies on "
+                 "both sides:")
+    lines.append("%-58s " % "" + " ".join("%15s" % s for s in sizes))
+    for what, num, den in RATIOS:
+        cells = []
+        for size in sizes:
+            a, b = results.get((num, size)), results.get((den, size))
+            pair = []
+            for i in (0, 1):
+                x = spread(a[i]) if a else None
+                y = spread(b[i]) if b else None
+                pair.append("%.2f" % (x[0] / y[0]) if x and y else "-")
+            if den == "memcpy (ceiling)":
+                pair = pair[:1]
+            cells.append("%15s" % "; ".join(pair))
+        lines.append("%-58s " % what + " ".join(cells))
     lines += ["",
-              "r1..r8: reader processes. 4K cost: frames/s at 1080p / at 4K, 1 reader "
-              "(4K has 4x the pixels: ~4x expected).",
-              "r8/r1: frames/s with 8 readers / with 1, 1080p (1.00: readers cost the "
-              "writer nothing). /memcpy: 1080p, 1 reader, / memcpy(shm) 1080p."]
+              "Every writer copies one prepared frame per frame (zero: into the "
+              "transport's memory; one: the transport copies it).",
+              "Readers: lock/shmsrc read a byte of every page in place; "
+              "copy/shmsrc+copy/smisrc/recv copy each frame once."]
+    for n in notes:
+        lines.append("note: " + n)
     return "\n".join(lines)
 
 
-def plot(table, path, title, notes):
+def plot(results, sizes, path, title, notes):
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -373,88 +241,175 @@ def plot(table, path, title, notes):
     except ImportError:
         notes.append("no plot: matplotlib is missing (Debian: python3-matplotlib)")
         return False
-    fig, axes = plt.subplots(1, 2, figsize=(13, 5.5), sharey=False)
-    names = ORDER + sorted(k for k in table if k not in ORDER)
-    colors = {n: plt.cm.tab20.colors[(2 * i) % 20 + (2 * i) // 20 % 2] for i, n in enumerate(names)}
-    for ax, size in zip(axes, SIZES):
-        for name in names:
-            row = table.get(name)
-            if not row:
+    fig, axes = plt.subplots(1, len(sizes), figsize=(7 * len(sizes), 6.5), sharey=True)
+    if len(sizes) == 1:
+        axes = [axes]
+    ys = list(range(len(ROWS)))
+    for ax, size in zip(axes, sizes):
+        for i, (kind, marker, color, dy) in enumerate((("writer", "o", "tab:blue", -0.15),
+                                                       ("slowest reader", "s", "tab:red", 0.15))):
+            pts = []
+            for y, row in zip(ys, ROWS):
+                s = spread(results.get((row[0], size), ([], []))[i])
+                if s:
+                    pts.append((y + dy, s))
+            if not pts:
                 continue
-            xs = [n for n in READERS if row.get((size, n))]
-            if not xs:
-                continue
-            style = "--" if name in ("memcpy(shm)", "gst fakesink") else "-"
-            ax.plot(xs, [row[(size, n)] for n in xs], style, marker="o", label=name,
-                    color=colors[name])
-        ax.set_xscale("log", base=2)
-        ax.set_xticks(READERS)
-        ax.set_xticklabels([str(n) for n in READERS])
-        ax.set_yscale("log")
-        ax.set_xlabel("reader processes")
-        ax.set_ylabel("frames/s published (writer)")
+            ax.errorbar([s[0] for _, s in pts], [y for y, _ in pts],
+                        xerr=[[s[0] - s[1] for _, s in pts], [s[2] - s[0] for _, s in pts]],
+                        fmt=marker, color=color, capsize=3, label=kind + " (median, min-max)")
+        ceiling = spread(results.get(("memcpy (ceiling)", size), ([], []))[0])
+        if ceiling:
+            ax.axvline(ceiling[0], color="gray", linestyle="--", linewidth=0.8)
+        ax.set_xscale("log")
+        ax.set_xlabel("frames/s")
         ax.set_title(size)
-        ax.grid(True, which="both", alpha=0.3)
-    axes[1].legend(fontsize=8, loc="lower left")
-    fig.suptitle(title, fontsize=9)
+        ax.grid(True, which="both", axis="x", alpha=0.3)
+        ax.set_yticks(ys)
+        ax.set_yticklabels([r[0] for r in ROWS], fontsize=8)
+    axes[0].invert_yaxis()
+    axes[-1].legend(fontsize=8, loc="lower left")
+    fig.suptitle(title, fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
     return True
+
+
+# ---- wake-up latency (smi-bench part 4) -------------------------------------------
+
+def wake_latency(build, quick):
+    exe = os.path.join(build, "Core", "Tools", "smi-bench")
+    cmd = [exe, "--only", "4"] + (["--quick"] if quick else ["--samples", "1000"])
+    log("compare: " + " ".join(cmd))
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines, inside = [], False
+    for line in r.stdout.splitlines():
+        if line.startswith("4. "):
+            inside = True
+        elif inside and line and not line.startswith(" "):
+            break
+        if inside and line.strip():
+            lines.append(line)
+    if r.returncode or not lines:
+        return "smi-bench part 4 failed (exit %d):\n%s" % (r.returncode, r.stdout[-2000:])
+    return "\n".join(lines)
+
+
+# ---- main ---------------------------------------------------------------------------
+
+def gst_available(env, notes):
+    if not shutil.which("gst-inspect-1.0"):
+        notes.append("GStreamer rows left out: gst-inspect-1.0 is missing (Debian: "
+                     "gstreamer1.0-tools)")
+        return set()
+    have = set()
+    for element, where in (("smisink", "build the project's GStreamer elements"),
+                           ("smisrc", "build the project's GStreamer elements"),
+                           ("shmsink", "Debian: gstreamer1.0-plugins-bad"),
+                           ("shmsrc", "Debian: gstreamer1.0-plugins-bad")):
+        if subprocess.run(["gst-inspect-1.0", element], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL, env=env).returncode == 0:
+            have.add(element)
+        else:
+            notes.append("rows with %s left out: element not found (%s)" % (element, where))
+    return have
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--build", required=True)
-    ap.add_argument("--seconds", type=float, default=1.0, help="per measurement (1)")
-    ap.add_argument("--out", default=None, help="directory for compare.txt/.csv/.png "
+    ap.add_argument("--seconds", type=float, default=1.0, help="window of each run (1)")
+    ap.add_argument("--warm", type=float, default=0.3, help="seconds before the window (0.3)")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each row (3)")
+    ap.add_argument("--readers", type=int, default=1, help="reader processes per row (1)")
+    ap.add_argument("--sizes", default="1080p,4K", help="1080p,4K or WxH,... (1080p,4K)")
+    ap.add_argument("--rows", default="", help="only the rows whose name contains one of "
+                    "these comma-separated words")
+    ap.add_argument("--out", default=None, help="folder for compare.txt/.csv/.png "
                     "(default: BUILD/compare)")
-    ap.add_argument("--quick", action="store_true", help="short runs (0.3 s)")
-    ap.add_argument("--skip", default="", help="comma list: smi,gst,tcp")
+    ap.add_argument("--quick", action="store_true", help="a smoke run: tiny frames, one run "
+                    "of 0.1 s each, smi-bench --quick (figures meaningless)")
     args = ap.parse_args()
     if args.quick:
-        args.seconds = 0.3
+        args.seconds, args.warm, args.repeat = 0.1, 0.05, 1
+        sizes = dict(QUICK_SIZES)
+    else:
+        sizes = {}
+        for s in args.sizes.split(","):
+            if s in SIZES:
+                sizes[s] = SIZES[s]
+            else:
+                w, h = (int(x) for x in s.split("x"))
+                sizes[s] = (w, h)
+    if args.repeat < 1 or args.readers < 1:
+        raise SystemExit("compare: --repeat and --readers must be at least 1")
+    exe = os.path.join(args.build, "Scripts", "smi-compare")
+    if not os.access(exe, os.X_OK):
+        raise SystemExit("compare: %s is missing: build it first" % exe)
     out = args.out or os.path.join(args.build, "compare")
     os.makedirs(out, exist_ok=True)
-    skip = set(x for x in args.skip.split(",") if x)
-    load0 = os.getloadavg()
-    header = ("compare: %d CPUs, load average %.2f %.2f %.2f at the start; %.1f s per "
-              "measurement" % (os.cpu_count() or 0, load0[0], load0[1], load0[2], args.seconds))
-    log(header)
     notes = []
     workdir = tempfile.mkdtemp(prefix="smi-compare-", dir="/dev/shm" if os.path.isdir(
         "/dev/shm") else None)
-    table, memcpy = {}, {}
+    env = dict(os.environ)
+    env["GST_PLUGIN_PATH"] = os.path.join(args.build, "gstreamer-1.0") + os.pathsep + \
+        env.get("GST_PLUGIN_PATH", "")
+    env["GST_REGISTRY"] = os.path.join(workdir, "registry.bin")
+    have = gst_available(env, notes)
+    words = [w for w in args.rows.split(",") if w]
+    rows = [r for r in ROWS
+            if (r[1] not in ("smisink", "shmsink") or r[1] in have) and
+            (r[3] not in ("smisrc", "shmsrc") or r[3] in have) and
+            (not words or any(w in r[0] for w in words))]
+    header = ("compare: %d CPUs, load average %s at the start; %d run(s) of %.2f s after "
+              "%.2f s, %d reader(s) per row" % (os.cpu_count() or 0, load_text(), args.repeat,
+                                                args.seconds, args.warm, args.readers))
+    log(header)
+    results = {}
+    runs = []
     try:
-        if "smi" not in skip:
-            table, memcpy = run_smi_bench(args.build, args.seconds, workdir)
-            shutil.copy(os.path.join(workdir, "smi-bench.log"), os.path.join(out, "smi-bench.log"))
-        if "gst" not in skip:
-            run_gstreamer(args.build, args.seconds, workdir, table, notes)
-        if "tcp" not in skip:
-            run_tcp(args.seconds, table)
+        for rep in range(args.repeat):
+            for size, wh in sizes.items():
+                for row in rows:
+                    w, r, problem = run_row(exe, row, size, wh, args, workdir, env)
+                    res = results.setdefault((row[0], size), ([], []))
+                    res[0].append(w)
+                    res[1].append(r or 0.0)
+                    runs.append((row[0], size, rep + 1, w, r, load_text().split()[0]))
+                    if problem:
+                        notes.append("%s, %s, run %d: %s" % (row[0], size, rep + 1, problem))
+                    log("compare: run %d %-7s %-30s writer %8.1f  reader %8s  (load %s)%s" % (
+                        rep + 1, size, row[0], w, "%.1f" % r if r is not None else "-",
+                        load_text().split()[0], "  " + problem if problem else ""))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    load1 = os.getloadavg()
-    header += "; load %.2f at the end" % load1[0]
-    text = print_table(table, memcpy, header)
-    for n in notes:
-        text += "\nnote: " + n
+    header += "; load average %s at the end" % load_text()
+    text = table_text(results, list(sizes), header, notes)
+    text += "\n\nWake-up latency (smi-bench part 4, run after the table):\n" + \
+        wake_latency(args.build, args.quick)
     log("\n" + text)
     with open(os.path.join(out, "compare.txt"), "w") as f:
         f.write(text + "\n")
     with open(os.path.join(out, "compare.csv"), "w", newline="") as f:
         wr = csv.writer(f)
-        wr.writerow(["transport", "size", "readers", "frames_per_s"])
-        for name, row in sorted(table.items()):
-            for (size, n), v in sorted(row.items()):
-                wr.writerow([name, size, n, "%.2f" % v])
+        wr.writerow(["row", "size", "run", "writer_frames_per_s", "reader_frames_per_s",
+                     "load_1min"])
+        for name, size, rep, w, r, load in runs:
+            wr.writerow([name, size, rep, "%.2f" % w, "%.2f" % r if r is not None else "",
+                         load])
     png = os.path.join(out, "compare.png")
-    if plot(table, png, header, notes):
+    if plot(results, list(sizes), png, header, notes):
         log("compare: plot saved to %s" % png)
     else:
         log("compare: " + notes[-1])
-    log("compare: table in %s, figures in %s" % (os.path.join(out, "compare.txt"),
-                                                  os.path.join(out, "compare.csv")))
+    log("compare: table in %s, every run in %s" % (os.path.join(out, "compare.txt"),
+                                                   os.path.join(out, "compare.csv")))
+    # A row that never produced a figure is a failure of the script (the
+    # peers whose packages are missing were left out above, with a note).
+    missing = [k for k, (w, _r) in results.items() if not any(w)]
+    if missing:
+        log("compare: no figure for %s" % ", ".join("%s %s" % k for k in missing))
+        return 1
     return 0
 
 
