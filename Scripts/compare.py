@@ -44,20 +44,22 @@ import time
 SIZES = {"1080p": (1920, 1080), "4K": (3840, 2160)}
 QUICK_SIZES = {"320x240": (320, 240), "640x360": (640, 360)}
 
-# name, writer transport, writer copy, reader transport, reader copy
+# name, writer transport, writer copy, reader transport, reader copy; in
+# groups of the same copies, so that the rows a ratio compares run seconds
+# apart.
 ROWS = [
     ("memcpy (ceiling)", "memcpy", "one", None, None),
     ("smi acquire -> lock", "smi", "zero", "smi", "zero"),
-    ("smi acquire -> copy", "smi", "zero", "smi", "one"),
-    ("smi putframe -> lock", "smi", "one", "smi", "zero"),
-    ("smi putframe -> copy", "smi", "one", "smi", "one"),
     ("smisink pool -> lock", "smisink", "zero", "smi", "zero"),
-    ("smisink pool -> smisrc", "smisink", "zero", "smisrc", "one"),
-    ("smisink copy -> lock", "smisink", "one", "smi", "zero"),
-    ("smisink copy -> smisrc", "smisink", "one", "smisrc", "one"),
     ("shmsink alloc -> shmsrc", "shmsink", "zero", "shmsrc", "zero"),
+    ("smi acquire -> copy", "smi", "zero", "smi", "one"),
+    ("smisink pool -> smisrc", "smisink", "zero", "smisrc", "one"),
     ("shmsink alloc -> shmsrc+copy", "shmsink", "zero", "shmsrc", "one"),
+    ("smi putframe -> lock", "smi", "one", "smi", "zero"),
+    ("smisink copy -> lock", "smisink", "one", "smi", "zero"),
     ("shmsink copy -> shmsrc", "shmsink", "one", "shmsrc", "zero"),
+    ("smi putframe -> copy", "smi", "one", "smi", "one"),
+    ("smisink copy -> smisrc", "smisink", "one", "smisrc", "one"),
     ("shmsink copy -> shmsrc+copy", "shmsink", "one", "shmsrc", "one"),
     ("TCP send -> recv", "tcp", "one", "tcp", "one"),
 ]
@@ -207,22 +209,19 @@ def table_text(results, sizes, header, notes):
             w, r = results.get((row[0], size), ([], []))
             lines.append("%-30s %s %s" % (row[0], cell(w), cell(r) if row[3] else "%21s" % ""))
         lines.append("")
-    lines.append("Ratios of medians (writer rate; slowest reader's rate), same copies on "
-                 "both sides:")
-    lines.append("%-58s " % "" + " ".join("%15s" % s for s in sizes))
+    lines.append("Ratios, run by run (the two rows of a ratio ran in the same run, "
+                 "seconds apart): median [min-max] of the runs' ratios")
+    lines.append("%-58s %-7s %19s %19s" % ("", "", "writer", "slowest reader"))
     for what, num, den in RATIOS:
-        cells = []
         for size in sizes:
             a, b = results.get((num, size)), results.get((den, size))
-            pair = []
-            for i in (0, 1):
-                x = spread(a[i]) if a else None
-                y = spread(b[i]) if b else None
-                pair.append("%.2f" % (x[0] / y[0]) if x and y else "-")
-            if den == "memcpy (ceiling)":
-                pair = pair[:1]
-            cells.append("%15s" % "; ".join(pair))
-        lines.append("%-58s " % what + " ".join(cells))
+            cells = []
+            for i in (0, 1) if den != "memcpy (ceiling)" else (0,):
+                r = [x / y for x, y in zip(a[i], b[0 if den == "memcpy (ceiling)" else i])
+                     if x and y] if a and b else []
+                s = spread(r)
+                cells.append("%19s" % ("%5.2f [%4.2f-%4.2f]" % s if s else "-"))
+            lines.append("%-58s %-7s %s" % (what, size, " ".join(cells)))
     lines += ["",
               "Every writer copies one prepared frame per frame (zero: into the "
               "transport's memory; one: the transport copies it).",
