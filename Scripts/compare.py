@@ -24,7 +24,10 @@ slowest reader finished, each over a window of --seconds after --warm
 seconds (a writer's clock starts once its readers are attached, a reader's
 at its first frame). Each point is the median of --repeat runs, shown with
 its min-max; the runs of all rows are interleaved (run 1 of every row, then
-run 2, ...) so that a change in the machine's load falls on every row. The
+run 2, ...) so that a change in the machine's load falls on every row, and
+the rows of the same copies run one after another: each ratio between them
+is taken run by run (rows seconds apart) and shown as the median and min-max
+of the runs' ratios. The
 load average is printed at the start and the end. smi-bench part 4 (wake-up
 latency against a raw futex) is run last and its lines are copied into the
 report.
@@ -162,6 +165,7 @@ def run_row(exe, row, size, wh, args, workdir, env):
             while writer.poll() is None and time.monotonic() < deadline and \
                     not parse_rate(read_text(wfile)):
                 time.sleep(0.01)
+            stalled = writer.poll() is None and not parse_rate(read_text(wfile))
             stop(writer, 0.2)
             wout = read_text(wfile)
         finally:
@@ -179,7 +183,12 @@ def run_row(exe, row, size, wh, args, workdir, env):
     wrate = parse_rate(wout)
     if not problem and (not wrate or (readers and not min(rates))):
         lines = [ln.strip() for ln in read_text(errs).splitlines() if ln.strip()]
-        problem = lines[0] if lines else "no rate reported (the writer stalled)"
+        if lines:
+            problem = lines[0]
+        elif not stalled and writer.returncode is not None and writer.returncode < 0:
+            problem = "the writer died of signal %d" % -writer.returncode
+        else:
+            problem = "no rate reported (the writer stalled)"
     return wrate, (min(rates) if readers else None), problem
 
 
@@ -319,7 +328,7 @@ def main():
     ap.add_argument("--build", required=True)
     ap.add_argument("--seconds", type=float, default=1.0, help="window of each run (1)")
     ap.add_argument("--warm", type=float, default=0.3, help="seconds before the window (0.3)")
-    ap.add_argument("--repeat", type=int, default=3, help="runs of each row (3)")
+    ap.add_argument("--repeat", type=int, default=5, help="runs of each row (5)")
     ap.add_argument("--readers", type=int, default=1, help="reader processes per row (1)")
     ap.add_argument("--sizes", default="1080p,4K", help="1080p,4K or WxH,... (1080p,4K)")
     ap.add_argument("--rows", default="", help="only the rows whose name contains one of "

@@ -4,7 +4,7 @@
 # library's API, the project's smisink/smisrc, GStreamer's shmsink/shmsrc and
 # TCP loopback, every writer copying one prepared frame per frame, one reader
 # each (zero-copy and one-copy readers), at 1080p and 4K; the writer's and the
-# slowest reader's frames/s, the median of 3 runs with their min-max, peer
+# slowest reader's frames/s, the median of 5 runs with their min-max, peer
 # ratios, the load; then smi-bench part 4 (wake-up latency against a raw
 # futex). A table (compare.txt), every run (compare.csv) and a plot
 # (compare.png). Scripts/compare.py's docstring says what each row does.
