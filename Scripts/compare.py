@@ -105,11 +105,12 @@ def load_text():
 # ---- one run of one row ---------------------------------------------------------
 
 def parse_rate(text):
+    """The frames/s of a "rate" line (0 for a window with no frame), or None."""
     for line in text.splitlines():
         parts = line.split()
         if len(parts) >= 2 and parts[0] == "rate":
             return float(parts[1])
-    return 0.0
+    return None
 
 
 def read_text(path):
@@ -163,9 +164,9 @@ def run_row(exe, row, size, wh, args, workdir, env):
                 writer.send_signal(signal.SIGTERM)
             deadline = time.monotonic() + limit
             while writer.poll() is None and time.monotonic() < deadline and \
-                    not parse_rate(read_text(wfile)):
+                    parse_rate(read_text(wfile)) is None:
                 time.sleep(0.01)
-            stalled = writer.poll() is None and not parse_rate(read_text(wfile))
+            stalled = writer.poll() is None and parse_rate(read_text(wfile)) is None
             stop(writer, 0.2)
             wout = read_text(wfile)
         finally:
@@ -180,16 +181,24 @@ def run_row(exe, row, size, wh, args, workdir, env):
                     os.unlink(leftover)
                 except OSError:
                     pass
+    # A window with no frame in it (a process not scheduled for all of a
+    # short window) is a figure, 0; a program that failed, died or stalled
+    # is a problem.
     wrate = parse_rate(wout)
-    if not problem and (not wrate or (readers and not min(rates))):
-        lines = [ln.strip() for ln in read_text(errs).splitlines() if ln.strip()]
-        if lines:
-            problem = lines[0]
-        elif not stalled and writer.returncode is not None and writer.returncode < 0:
-            problem = "the writer died of signal %d" % -writer.returncode
-        else:
-            problem = "no rate reported (the writer stalled)"
-    return wrate, (min(rates) if readers else None), problem
+    lines = [ln.strip() for ln in read_text(errs).splitlines() if ln.strip()]
+    if problem:
+        pass
+    elif lines:
+        problem = lines[0]
+    elif wrate is None:
+        problem = ("the writer died of signal %d" % -writer.returncode
+                   if not stalled and writer.returncode and writer.returncode < 0
+                   else "no rate reported (the writer stalled)")
+    elif any(r.returncode or rate is None for r, rate in zip(readers, rates)):
+        problem = "a reader ended with exit %s and no rate" % ", ".join(
+            str(r.returncode) for r in readers)
+    rates = [x or 0.0 for x in rates]
+    return wrate or 0.0, (min(rates) if readers else None), problem
 
 
 # ---- the table --------------------------------------------------------------------
@@ -305,7 +314,11 @@ def wake_latency(build, quick):
 
 # ---- main ---------------------------------------------------------------------------
 
-def gst_available(env, notes):
+def gst_available(exe, env, notes):
+    if subprocess.run([exe, "--gstreamer"]).returncode != 0:
+        notes.append("GStreamer rows left out: smi-compare was built without GStreamer "
+                     "(Debian: libgstreamer1.0-dev, libgstreamer-plugins-base1.0-dev)")
+        return set()
     if not shutil.which("gst-inspect-1.0"):
         notes.append("GStreamer rows left out: gst-inspect-1.0 is missing (Debian: "
                      "gstreamer1.0-tools)")
@@ -336,10 +349,10 @@ def main():
     ap.add_argument("--out", default=None, help="folder for compare.txt/.csv/.png "
                     "(default: BUILD/compare)")
     ap.add_argument("--quick", action="store_true", help="a smoke run: tiny frames, one run "
-                    "of 0.1 s each, smi-bench --quick (figures meaningless)")
+                    "of 0.05 s each, smi-bench --quick (figures meaningless)")
     args = ap.parse_args()
     if args.quick:
-        args.seconds, args.warm, args.repeat = 0.1, 0.05, 1
+        args.seconds, args.warm, args.repeat = 0.05, 0.02, 1
         sizes = dict(QUICK_SIZES)
     else:
         sizes = {}
@@ -362,8 +375,10 @@ def main():
     env = dict(os.environ)
     env["GST_PLUGIN_PATH"] = os.path.join(args.build, "gstreamer-1.0") + os.pathsep + \
         env.get("GST_PLUGIN_PATH", "")
-    env["GST_REGISTRY"] = os.path.join(workdir, "registry.bin")
-    have = gst_available(env, notes)
+    # A registry of this build's own, kept: scanning every installed plugin
+    # again on each run takes seconds.
+    env["GST_REGISTRY"] = os.path.join(args.build, "compare-registry.bin")
+    have = gst_available(exe, env, notes)
     words = [w for w in args.rows.split(",") if w]
     rows = [r for r in ROWS
             if (r[1] not in ("smisink", "shmsink") or r[1] in have) and
@@ -375,6 +390,7 @@ def main():
     log(header)
     results = {}
     runs = []
+    problems = 0
     try:
         for rep in range(args.repeat):
             for size, wh in sizes.items():
@@ -385,6 +401,7 @@ def main():
                     res[1].append(r or 0.0)
                     runs.append((row[0], size, rep + 1, w, r, load_text().split()[0]))
                     if problem:
+                        problems += 1
                         notes.append("%s, %s, run %d: %s" % (row[0], size, rep + 1, problem))
                     log("compare: run %d %-7s %-30s writer %8.1f  reader %8s  (load %s)%s" % (
                         rep + 1, size, row[0], w, "%.1f" % r if r is not None else "-",
@@ -412,11 +429,11 @@ def main():
         log("compare: " + notes[-1])
     log("compare: table in %s, every run in %s" % (os.path.join(out, "compare.txt"),
                                                    os.path.join(out, "compare.csv")))
-    # A row that never produced a figure is a failure of the script (the
-    # peers whose packages are missing were left out above, with a note).
-    missing = [k for k, (w, _r) in results.items() if not any(w)]
-    if missing:
-        log("compare: no figure for %s" % ", ".join("%s %s" % k for k in missing))
+    # A run whose programs failed, died or stalled fails the script (its
+    # note says which; the peers whose packages are missing were left out
+    # above and are no failure).
+    if problems:
+        log("compare: %d run(s) failed, died or stalled (see the notes)" % problems)
         return 1
     return 0
 
