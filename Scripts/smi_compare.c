@@ -32,10 +32,13 @@
  *
  * Each side starts its clock at its first frame (a writer: once READERS
  * readers are attached), lets WARM seconds pass, counts the frames finished
- * in the next SECONDS and prints "rate FRAMES_PER_S frames N". A reader then
- * exits; a writer goes on until SIGTERM or SIGINT (the script sends it once
- * the readers are done), at most 30 s more. Exit 0 when the window was
- * complete, 1 otherwise (with a message).
+ * in the next SECONDS and prints "rate FRAMES_PER_S frames N" as soon as
+ * that window is over. A reader then goes on a little, uncounted, and exits;
+ * a writer goes on until SIGTERM or SIGINT (the script sends it once the
+ * readers are done; it is not obeyed before the writer's window is over),
+ * 30 s more at most. Exit 0 when the window was complete, 1 otherwise (with
+ * a message). The readers' and the writer's windows start within a frame or
+ * two of each other, not at the same instant.
  */
 #include <arpa/inet.h>
 #include <errno.h>
