@@ -511,8 +511,12 @@ static int gst_writer(Args *a)
     g_object_set(sink, "sync", FALSE, "async", FALSE, NULL);
     /* shmsink's area: 3 frames (as this library's writer with one reader
        uses at most 3 buffers). With 6 or 12 frames, 4K ran at 3-20 frames/s
-       on a loaded 2-CPU machine, where 3 kept it at 60-400; the 1080p rows
-       did not care. */
+       on a loaded 2-CPU machine, where 3 kept it at 60-400 in most runs (not
+       all: shmsink stalls now and then, 0-20 frames/s for a run, whatever
+       its area). When the area is full, shmsink's allocator hands out
+       ordinary memory and shmsink copies it (GST_DEBUG=shmsink:6 says "Not
+       enough shared memory"): some of the zero-copy writer's frames are
+       copied, with an area of 3 frames or of 4 alike. */
     if (shm)
         g_object_set(sink, "socket-path", a->path, "wait-for-connection", TRUE, "shm-size",
                      (guint)(a->frame_bytes * 3 + (1 << 20)), NULL);
