@@ -32,12 +32,18 @@ if [ -f "$prefix/lib/cmake/SharedMemoryImage/SharedMemoryImage-targets.cmake" ];
   rm -f "$vstream"
 fi
 
-# The README's example must be this file, byte for byte.
-python3 - "$src/README.md" "$src/Testing/Install/consumer/example.c" <<'PY'
+# The README's example and its VTK CMake project must be these files, byte
+# for byte (the CMake one from its first command on).
+python3 - "$src/README.md" "$src/Testing/Install/consumer/example.c" \
+    "$src/Testing/Install/vtkconsumer/CMakeLists.txt" <<'PY'
 import sys
 readme, example = open(sys.argv[1]).read(), open(sys.argv[2]).read()
+vtk = open(sys.argv[3]).read()
+vtk = vtk[vtk.index("cmake_minimum_required"):]
 if example not in readme:
     sys.exit("README.md does not contain Testing/Install/consumer/example.c verbatim")
+if vtk not in readme:
+    sys.exit("README.md does not contain Testing/Install/vtkconsumer/CMakeLists.txt verbatim")
 PY
 
 # 1. CMake package.
@@ -64,4 +70,25 @@ head -3 "$work/out.txt"
 [ "$lines" -ge 2 ] || { echo "watcher saw too few frames" >&2; exit 1; }
 # Frame numbers strictly increase across both servers.
 awk '{n=$2+0; if (NR>1 && n<=last) {print "frame numbers not increasing" > "/dev/stderr"; exit 1} last=n}' "$work/out.txt"
+
+# 3. The README's recipe for it, from the README's own text, run as written
+#    (the prefix and the stream file replaced by this test's).
+recipe="$work/recipe"; mkdir -p "$recipe"
+cp "$src/Testing/Install/consumer/example.c" "$recipe/"
+rstream="/dev/shm/smi-install-recipe-$$.smi"; [ -d /dev/shm ] || rstream="/tmp/smi-install-recipe-$$.smi"
+python3 - "$src/README.md" "$prefix" "$rstream" > "$recipe/recipe.sh" <<'PY'
+import re, sys
+readme, prefix, stream = sys.argv[1:]
+blocks = re.findall(r"```sh\n(# Build example.c against /opt/smi.*?)```", open(readme).read(), re.S)
+if len(blocks) != 1:
+    sys.exit("README.md has no (or several) 'Build example.c against /opt/smi' recipes")
+print("set -e")
+print(blocks[0].replace("/opt/smi", prefix).replace("/dev/shm/example.smi", stream))
+PY
+(cd "$recipe" && env -u LD_LIBRARY_PATH bash recipe.sh > recipe.out 2>&1) ||
+  { cat "$recipe/recipe.out" >&2; echo "the README's build recipe failed" >&2; exit 1; }
+rm -f "$rstream"
+grep -Eq '^frame [0-9]+: 640x480, first byte 99$' "$recipe/recipe.out" ||
+  { cat "$recipe/recipe.out" >&2; echo "the README's recipe did not end with frame 99's bytes" >&2; exit 1; }
+echo "the README's build recipe ran: $(tail -1 "$recipe/recipe.out")"
 echo "install test passed"
