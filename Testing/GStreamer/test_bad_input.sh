@@ -44,6 +44,13 @@ for fmt in float32 int16 int32 uint32 float64; do
         fail "$fmt: the error does not say why"
 done
 expect_gst_error nodir -4 videotestsrc num-buffers=3 ! smisink location="$WORK/nodir/x.smi"
+expect_in nodir.out "the folder $WORK/nodir does not exist: create it"
+# A user's file of other data: smisink refuses it (NOT_A_STREAM) and leaves
+# it byte for byte as it was.
+for i in $(seq 1 500); do echo "line $i of a user's notes, not a stream"; done >"$WORK/notes.txt"
+cp "$WORK/notes.txt" "$WORK/notes.orig"
+expect_gst_error notes -19 videotestsrc num-buffers=3 ! smisink location="$WORK/notes.txt"
+cmp -s "$WORK/notes.txt" "$WORK/notes.orig" || fail "smisink changed a file that is not a stream"
 mkfifo "$WORK/fifo.smi"
 expect_gst_error fifo -17 videotestsrc num-buffers=3 ! smisink location="$WORK/fifo.smi"
 expect_gst_error nolocation "No stream file given" smisrc ! fakesink
