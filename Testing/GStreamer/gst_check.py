@@ -88,6 +88,8 @@ def cmd_read(args):
         w, h = (int(v) for v in args.size.split("x"))
         raw = raw_frames(args.raw, args.format, w, h)
     seen, below = [], []
+    if args.ready:
+        open(args.ready, "w").close()
     with attach(smi, args.stream, deadline) as client:
         while len(seen) < args.frames:
             if time.monotonic() > deadline:
@@ -193,6 +195,8 @@ def main():
     p.add_argument("--raw")
     p.add_argument("--format", choices=sorted(BPP))
     p.add_argument("--size")
+    p.add_argument("--ready", help="a file to create once ready to attach (the raw frames "
+                   "loaded), so that a test starts the stream's server only then")
     p.add_argument("--base", type=int, default=0,
                    help="frame number of the raw file's first frame")
     p = sub.add_parser("pnm")

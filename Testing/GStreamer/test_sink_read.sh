@@ -33,9 +33,12 @@ start_bg read "$SMI_READ" --wait-file --any-format --frames 10 --save "$WORK/fra
     --save-frame 10 --timeout 30 "$STREAM"
 read_pid=$BG_PID
 if [ "$layout" = extended ]; then
+    # (The sink starts once the Python client is ready: its start-up, numpy
+    # and the raw frames, can outlast the 2 s stream on a loaded machine.)
     start_bg pyread "$PYTHON" "$GST_CHECK" read "$STREAM" --frames 10 --timeout 30 \
-        --raw "$WORK/ref.raw" --format $fmt --size "$size"
+        --raw "$WORK/ref.raw" --format $fmt --size "$size" --ready "$WORK/pyready"
     py_pid=$BG_PID
+    wait_until 60 test -e "$WORK/pyready" || fail "the Python client never got ready"
 fi
 start_bg sink env GST_DEBUG=smisink:4 "$GST_LAUNCH" "${src[@]}" ! "$caps" ! \
     smisink location="$STREAM" layout="$layout"
