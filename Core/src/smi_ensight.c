@@ -67,7 +67,7 @@ static void smi_es_set_state(SharedMemoryImageStream s, int b, uint8_t state)
    the file is not a stream, or an extended-layout server has just taken over
    the zero-filled file this client attached to first. Block 0's state shares
    its byte with the extended header's guard, which that server stores only
-   after its magic (LAYOUT.md, "Starting a stream"): the state was read with
+   after its magic (LAYOUT.md section 4, "Server start"): the state was read with
    acquire order, so if the guard was seen the magic is seen now. */
 static int smi_es_bad_state(SharedMemoryImageStream s)
 {
