@@ -403,6 +403,24 @@ SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_putframe(SharedMemoryI
     library does (for streams shared on purpose between users). Anything but
     a regular file is refused either way. Core/LAYOUT.md, "Opening files". */
 #define IMAGESTREAM_OPTIONS_ANYFILE 0x00040000
+/** Client option (extended layout): read every frame in publish order
+    instead of the newest. lock() and next() hand out the oldest frame
+    published after the last one this client read, each frame once; frames
+    the server overwrote before the client got to them are counted
+    (next()'s `lost`). The first frame is the oldest the file holds when the
+    client attaches. While such a client is attached the server overwrites
+    its oldest frame, so a stream with N buffers (setbuffers()) keeps the
+    last N frames. Core/LAYOUT.md, "Queue reading". */
+#define IMAGESTREAM_OPTIONS_QUEUE 0x00080000
+/** Client option (extended layout): a queue reader (implies
+    IMAGESTREAM_OPTIONS_QUEUE) that is never overrun: the server never
+    overwrites a frame this reader has not read. When every buffer holds
+    such a frame (or one a client has locked) and none can be added, the
+    server's acquire()/putframe() answer NO_BUFFERAVAILABLE (or wait, see
+    setacquiretimeout()). A reader that dies (even by kill -9) holds the
+    server back no longer: the server finds its slot's byte lock gone and
+    releases its claim, as it does a dead client's lock. */
+#define IMAGESTREAM_OPTIONS_RELIABLE 0x00100000
 
 /* Pixel formats (extended layout; the EnSight layout is always RGB8).
    Multi-byte values are little-endian. */
@@ -615,6 +633,50 @@ SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_putframeformat(
  */
 SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_wait(SharedMemoryImageStream stream,
                                                                int32_t timeout_ms);
+
+/**
+ * Client: like wait(), but first spin in user space for up to spin_us
+ * microseconds (bounded by the timeout), watching the stream's publish
+ * counter with no system call, before sleeping in the kernel. A frame
+ * published while it spins is seen within about a microsecond instead of
+ * a kernel wake-up's tens of microseconds, at the cost of a CPU kept busy
+ * for the spin. spin_us 0 is wait(). EnSight layout: as wait() (it polls).
+ * @return as wait().
+ */
+SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_spinwait(SharedMemoryImageStream stream,
+                                                                   int32_t timeout_ms,
+                                                                   uint32_t spin_us);
+
+/**
+ * Client of a queue (IMAGESTREAM_OPTIONS_QUEUE or _RELIABLE): lock the
+ * oldest frame published after the last one this client read, as lock()
+ * does for such a client, and tell how many frames the server overwrote
+ * in between before this client got to them. Frames come in publish
+ * order, each once; a frame of a format this client does not take
+ * (FORMAT_SKIPPED) counts as read, not lost.
+ * @param lost  when not NULL: frames lost just before this one (0 when
+ *   none was overwritten; 0 on anything but NOERROR and FORMAT_SKIPPED).
+ * @return as lock(); BAD_ARGS on a client created without the queue
+ *   option, or on an EnSight-layout stream (one frame at a time, no
+ *   history to read in order).
+ */
+SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_next(SharedMemoryImageStream stream,
+                                                               SharedMemoryFrame *frame,
+                                                               uint64_t *lost);
+
+/**
+ * Server (extended layout): how long acquire(), acquireformat(),
+ * putframe() and putframeformat() wait for a buffer when none can be
+ * taken (live clients hold every buffer at the limit of setbuffers(), or a
+ * reliable queue reader has not read the frames in them), instead of
+ * answering NO_BUFFERAVAILABLE at once. The server sleeps in the kernel
+ * and wakes when a client unlocks or a reliable reader moves on, and
+ * looks again at least every 10 ms (a reader killed meanwhile is noticed
+ * then). timeout_ms 0 (the default) never waits; negative waits for ever.
+ * @return NOERROR; BAD_ARGS for NULL; IS_NOTSERVER.
+ */
+SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_setacquiretimeout(
+    SharedMemoryImageStream stream, int32_t timeout_ms);
 
 /**
  * Describe the frame currently locked (client) or acquired (server): format,

@@ -29,6 +29,8 @@
 #define SMI_SWEEP_INTERVAL_NS 500000000 /* look for dead clients twice a second */
 #define SMI_LOCK_RETRIES 16
 #define SMI_WAIT_RECHECK_NS 1000000000 /* a sleeping client looks again once a second */
+#define SMI_ACQUIRE_RECHECK_NS 10000000 /* a server waiting for a buffer: every 10 ms */
+#define SMI_SPIN_CLOCK_EVERY 64 /* a spinning wait reads the clock every 64 looks */
 
 static const uint8_t smi_magic[8] = {0x89, 'S', 'M', 'I', '\r', '\n', 0x1a, '\n'};
 
@@ -311,12 +313,69 @@ static int smi_ext_server_start(SharedMemoryImageStream s)
     return IMAGESTREAM_NOERROR;
 }
 
-/* Does a claimed slot hold buffer b? Called after the server's store of state. */
-static int smi_ext_held(SharedMemoryImageStream s, uint32_t b)
+/* Has the reliable reader in slot j, whose claim was seen, not read the
+   frame of sequence seq? A dead reader's claim is released here (its byte
+   lock is gone), so it holds nothing back. The slot's last_sequence is
+   read before its hold (smi_ext_blocked): a reader stores hold, then
+   last_sequence. */
+static int smi_ext_unread(SharedMemoryImageStream s, uint32_t j, uint32_t claim, uint64_t seq)
+{
+    smi_ext_slot_t *slot = &s->page->slots[j];
+    if (seq == 0 || !(SMI_LOAD(&slot->mode) & SMI_EXT_MODE_RELIABLE) ||
+        SMI_LOAD(&slot->last_sequence) >= seq)
+        return 0;
+    if (smi_bytelock_held(s->fd, SMI_LOCK_SLOT(j)) != 0) /* alive (errors count as alive) */
+        return 1;
+    __atomic_compare_exchange_n(&slot->claim, &claim, 0, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+    return 0;
+}
+
+/* May the server not take buffer b, whose frame has sequence seq (0: no
+   frame)? A claimed slot holds it, or a live reliable reader has not read
+   it. Called before the server's store of state (to leave a blocked
+   buffer's state alone) and again after it (the handshake). */
+static int smi_ext_blocked(SharedMemoryImageStream s, uint32_t b, uint64_t seq)
 {
     for (uint32_t j = 0; j < s->slot_count; j++) {
         smi_ext_slot_t *slot = &s->page->slots[j];
-        if (SMI_LOAD(&slot->claim) != 0 && SMI_LOAD(&slot->hold) == b + 1)
+        uint32_t claim = SMI_LOAD(&slot->claim);
+        if (claim != 0 && (smi_ext_unread(s, j, claim, seq) || SMI_LOAD(&slot->hold) == b + 1))
+            return 1;
+    }
+    return 0;
+}
+
+/* Does a claimed slot hold buffer b? Called after the server's store of state. */
+static int smi_ext_held(SharedMemoryImageStream s, uint32_t b)
+{
+    return smi_ext_blocked(s, b, 0);
+}
+
+/* Readers may look again: add to publish_count, then wake the sleepers if
+   a claimed slot says it waits (the word before the flags: a client stores
+   its flag before it reads the word). Returns whether a slot is claimed. */
+static int smi_ext_wake_readers(SharedMemoryImageStream s)
+{
+    smi_ext_page_t *p = s->page;
+    __atomic_fetch_add(&p->file.publish_count, 1, __ATOMIC_SEQ_CST);
+    int connected = 0, waiting = 0;
+    for (uint32_t j = 0; j < s->slot_count; j++) {
+        if (SMI_LOAD(&p->slots[j].claim) != 0) {
+            connected = 1;
+            waiting |= SMI_LOAD(&p->slots[j].waiting) != 0;
+        }
+    }
+    if (waiting)
+        smi_futex_wake(&p->file.publish_count);
+    return connected;
+}
+
+/* Is a queue reader attached? Then the server overwrites its oldest frame. */
+static int smi_ext_queue_readers(SharedMemoryImageStream s)
+{
+    for (uint32_t j = 0; j < s->slot_count; j++) {
+        const smi_ext_slot_t *slot = &s->page->slots[j];
+        if (SMI_LOAD_RLX(&slot->claim) != 0 && (SMI_LOAD_RLX(&slot->mode) & SMI_EXT_MODE_QUEUE))
             return 1;
     }
     return 0;
@@ -360,22 +419,16 @@ static int smi_ext_grow(SharedMemoryImageStream s)
     return (int)b;
 }
 
-/* Pick a buffer no client holds and mark it "writing"; -1 when all are held
-   and no buffer can be added. */
-static int smi_ext_take_buffer(SharedMemoryImageStream s)
+/* The order in which the server tries buffers, from key[] (0: empty, else
+   the ready frame's sequence): empty buffers first, then, for a stream
+   with queue readers, ready ones oldest first (a queue keeps the last
+   frames); else ready ones newest first but the newest frame last:
+   clients want the newest, and the writer keeps to the fewest buffers it
+   can (warm in caches and TLBs: with 8 buffers in turn a 4K writer ran at
+   0.65 x its rate with 2). Sorted oldest first (n <= 8: insertion sort),
+   then the ready run is reversed but for its last. */
+static void smi_ext_order(const uint64_t *key, uint32_t n, int queue, uint32_t *order)
 {
-    smi_ext_page_t *p = s->page;
-    uint32_t order[SMI_EXT_MAX_BUFFERS], n = s->buffer_count;
-    uint64_t key[SMI_EXT_MAX_BUFFERS];
-    for (uint32_t i = 0; i < n; i++) /* each read once: the sort uses the copies */
-        key[i] = SMI_LOAD_RLX(&p->buffers[i].state) == SMI_EXT_READY
-                     ? SMI_LOAD_RLX(&p->buffers[i].sequence)
-                     : 0;
-    /* Empty buffers first, then ready ones newest first but the newest frame
-       last: clients want the newest, and the writer keeps to the fewest
-       buffers it can (warm in caches and TLBs: with 8 buffers in turn a 4K
-       writer ran at 0.65 x its rate with 2). Sorted oldest first (n <= 8:
-       insertion sort), then the ready run is reversed but for its last. */
     uint32_t empty = 0;
     for (uint32_t i = 0; i < n; i++) {
         uint32_t j = i;
@@ -389,20 +442,40 @@ static int smi_ext_take_buffer(SharedMemoryImageStream s)
         }
         order[j] = i;
     }
-    for (uint32_t lo = empty, hi = n >= 2 ? n - 2 : 0; lo < hi; lo++, hi--) {
+    for (uint32_t lo = empty, hi = n >= 2 ? n - 2 : 0; !queue && lo < hi; lo++, hi--) {
         uint32_t t = order[lo];
         order[lo] = order[hi];
         order[hi] = t;
     }
+}
+
+/* Pick a buffer no client holds (nor a live reliable reader still needs)
+   and mark it "writing"; -1 when there is none and no buffer can be added. */
+static int smi_ext_take_buffer(SharedMemoryImageStream s)
+{
+    smi_ext_page_t *p = s->page;
+    uint32_t order[SMI_EXT_MAX_BUFFERS], n = s->buffer_count;
+    uint64_t key[SMI_EXT_MAX_BUFFERS];
+    for (uint32_t i = 0; i < n; i++) /* each read once: the sort uses the copies */
+        key[i] = SMI_LOAD_RLX(&p->buffers[i].state) == SMI_EXT_READY
+                     ? SMI_LOAD_RLX(&p->buffers[i].sequence)
+                     : 0;
+    smi_ext_order(key, n, smi_ext_queue_readers(s), order);
     for (int attempt = 0; attempt < 2; attempt++) {
         for (uint32_t i = 0; i < n; i++) {
             uint32_t b = order[i];
             smi_ext_buffer_header_t *h = &p->buffers[b];
+            /* A blocked buffer's state is left alone: a queue reader looking
+               at it meanwhile must not think its frame gone. */
+            if (smi_ext_blocked(s, b, key[b]))
+                continue;
             uint32_t old = SMI_LOAD_RLX(&h->state);
             SMI_STORE(&h->state, SMI_EXT_WRITING);
-            if (!smi_ext_held(s, b))
+            if (!smi_ext_blocked(s, b, key[b]))
                 return (int)b;
-            SMI_STORE(&h->state, old); /* a client holds it: contents untouched */
+            SMI_STORE(&h->state, old); /* a client got to it: contents untouched */
+            if (old == SMI_EXT_READY) /* a reader that saw it go may be asleep */
+                smi_ext_wake_readers(s);
         }
         /* Every buffer is held: are all the holders still alive? */
         if (attempt == 0 && smi_ext_sweep(s, 1) == 0)
@@ -433,13 +506,42 @@ int smi_ext_set_buffers(SharedMemoryImageStream s, uint32_t min_buffers, uint32_
     return IMAGESTREAM_NOERROR;
 }
 
+/* Take a buffer, waiting up to the server's acquire timeout for one
+   (SharedMemoryImageStream_setacquiretimeout): announce the sleep, read
+   consume_count, try again, and sleep on it. A client adds to the word
+   before it reads server_waiting (smi_ext_consumed), so no release is
+   missed; the server looks again every SMI_ACQUIRE_RECHECK_NS, when a
+   reader killed meanwhile (which wakes nobody) is found dead. */
+static int smi_ext_take_or_wait(SharedMemoryImageStream s)
+{
+    int b = smi_ext_take_buffer(s);
+    if (b >= 0 || s->acquire_timeout_ns == 0)
+        return b;
+    smi_ext_file_header_t *f = &s->page->file;
+    int64_t deadline = smi_now_ns() + s->acquire_timeout_ns;
+    while (b < 0) {
+        SMI_STORE(&f->server_waiting, 1);
+        uint32_t seen = SMI_LOAD(&f->consume_count);
+        if ((b = smi_ext_take_buffer(s)) >= 0)
+            break;
+        int64_t left = SMI_ACQUIRE_RECHECK_NS, until = deadline - smi_now_ns();
+        if (s->acquire_timeout_ns > 0 && until <= 0)
+            break;
+        if (s->acquire_timeout_ns > 0 && until < left)
+            left = until;
+        smi_futex_wait(&f->consume_count, seen, left);
+    }
+    SMI_STORE(&f->server_waiting, 0);
+    return b;
+}
+
 static int smi_ext_acquire(SharedMemoryImageStream s, uint64_t bytes)
 {
     if (bytes > s->buffer_size)
         return IMAGESTREAM_FRAME_TOO_LARGE;
     if (smi_now_ns() >= s->next_sweep_ns)
         smi_ext_sweep_all(s);
-    int b = smi_ext_take_buffer(s);
+    int b = smi_ext_take_or_wait(s);
     if (b < 0)
         return IMAGESTREAM_NO_BUFFERAVAILABLE;
     uint8_t *px = smi_ext_pixels(s, (uint32_t)b, bytes);
@@ -476,17 +578,7 @@ static int smi_ext_publish(SharedMemoryImageStream s)
     SMI_STORE(&p->file.last_frame, number);
     s->buffer = -1;
 
-    __atomic_fetch_add(&p->file.publish_count, 1, __ATOMIC_SEQ_CST);
-    int connected = 0, waiting = 0;
-    for (uint32_t j = 0; j < s->slot_count; j++) {
-        if (SMI_LOAD(&p->slots[j].claim) != 0) {
-            connected = 1;
-            waiting |= SMI_LOAD(&p->slots[j].waiting) != 0;
-        }
-    }
-    if (waiting)
-        smi_futex_wake(&p->file.publish_count);
-    return connected ? IMAGESTREAM_NOERROR : IMAGESTREAM_UNCONNECTED;
+    return smi_ext_wake_readers(s) ? IMAGESTREAM_NOERROR : IMAGESTREAM_UNCONNECTED;
 }
 
 static void smi_ext_abandon(SharedMemoryImageStream s)
@@ -499,20 +591,71 @@ static void smi_ext_abandon(SharedMemoryImageStream s)
 
 /* ---- client -------------------------------------------------------------- */
 
+/* The slot mode this client announces (SMI_EXT_MODE_*). */
+static uint32_t smi_ext_mode(const SharedMemoryImageStream s)
+{
+    if (s->options & IMAGESTREAM_OPTIONS_RELIABLE)
+        return SMI_EXT_MODE_QUEUE | SMI_EXT_MODE_RELIABLE;
+    return (s->options & IMAGESTREAM_OPTIONS_QUEUE) ? SMI_EXT_MODE_QUEUE : 0;
+}
+
+/* Sequence of the oldest ready frame, or 0 when none is ready. */
+static uint64_t smi_ext_oldest_ready(SharedMemoryImageStream s)
+{
+    uint64_t oldest = 0;
+    for (uint32_t b = 0; b < s->buffer_count; b++) {
+        const smi_ext_buffer_header_t *h = &s->page->buffers[b];
+        if (SMI_LOAD(&h->state) != SMI_EXT_READY)
+            continue;
+        uint64_t seq = SMI_LOAD_RLX(&h->sequence);
+        if (seq != 0 && (oldest == 0 || seq < oldest))
+            oldest = seq;
+    }
+    return oldest;
+}
+
+/* A queue reader starts before the oldest frame the file holds (after its
+   claim is visible: from then on a server that sees it keeps frames a
+   reliable reader has not read, and a buffer the server took meanwhile is
+   not ready any more, so it is not counted in). */
+static void smi_ext_queue_start(SharedMemoryImageStream s, smi_ext_slot_t *slot)
+{
+    uint64_t oldest = smi_ext_oldest_ready(s);
+    s->last_sequence = oldest ? oldest - 1 : SMI_LOAD(&s->page->file.last_sequence);
+    SMI_STORE(&slot->last_sequence, s->last_sequence);
+}
+
 /* Reset a slot whose byte lock this client holds, then claim it: the server
-   ignores unclaimed slots, so the reset cannot be seen half done. */
+   ignores unclaimed slots, so the reset cannot be seen half done. A reliable
+   reader claims every frame (last_sequence 0) until its queue_start. */
 static void smi_ext_claim_slot(SharedMemoryImageStream s, smi_ext_slot_t *slot)
 {
+    uint32_t mode = smi_ext_mode(s);
     SMI_STORE(&slot->hold, 0);
     SMI_STORE(&slot->waiting, 0);
-    SMI_STORE_RLX(&slot->last_sequence, s->last_sequence);
+    SMI_STORE(&slot->mode, mode);
+    SMI_STORE(&slot->last_sequence, (mode & SMI_EXT_MODE_RELIABLE) ? 0 : s->last_sequence);
     SMI_STORE_RLX(&slot->frames_locked, 0);
+    SMI_STORE_RLX(&slot->frames_lost, 0);
     uint32_t claim;
     do {
         claim = __atomic_add_fetch(&s->page->file.claim_counter, 1, __ATOMIC_SEQ_CST);
     } while (claim == 0);
     s->claim = claim;
     SMI_STORE(&slot->claim, claim);
+    if (mode & SMI_EXT_MODE_QUEUE)
+        smi_ext_queue_start(s, slot);
+}
+
+/* A client let go of a frame (unlocked it, or a reliable reader moved past
+   it): tell a server waiting for a buffer. The word first, then the flag:
+   the server stores its flag before it reads the word. */
+static void smi_ext_consumed(SharedMemoryImageStream s)
+{
+    smi_ext_file_header_t *f = &s->page->file;
+    __atomic_fetch_add(&f->consume_count, 1, __ATOMIC_SEQ_CST);
+    if (SMI_LOAD(&f->server_waiting) != 0)
+        smi_futex_wake(&f->consume_count);
 }
 
 /* A new header wiped this client's slot: its sequences start again. */
@@ -614,11 +757,12 @@ static int smi_ext_refresh(SharedMemoryImageStream s)
     return IMAGESTREAM_NOERROR;
 }
 
-/* The ready buffer with the largest sequence above this client's last, or -1
-   (or a negative code for a corrupted state). */
-static int smi_ext_newest(SharedMemoryImageStream s, int *best)
+/* The ready buffer with a sequence above this client's last: the largest
+   such sequence, or with `oldest` the smallest; -1 when none (or a
+   negative code for a corrupted state). */
+static int smi_ext_find(SharedMemoryImageStream s, int oldest, int *best)
 {
-    uint64_t best_seq = s->last_sequence;
+    uint64_t best_seq = 0;
     *best = -1;
     for (uint32_t b = 0; b < s->buffer_count; b++) {
         const smi_ext_buffer_header_t *h = &s->page->buffers[b];
@@ -628,11 +772,58 @@ static int smi_ext_newest(SharedMemoryImageStream s, int *best)
         if (st != SMI_EXT_READY)
             continue;
         uint64_t seq = SMI_LOAD_RLX(&h->sequence);
-        if (seq > best_seq) {
+        if (seq > s->last_sequence && (*best < 0 || (oldest ? seq < best_seq : seq > best_seq))) {
             best_seq = seq;
             *best = (int)b;
         }
     }
+    return IMAGESTREAM_NOERROR;
+}
+
+/* The ready buffer with the largest sequence above this client's last. */
+static int smi_ext_newest(SharedMemoryImageStream s, int *best)
+{
+    return smi_ext_find(s, 0, best);
+}
+
+/* This client's position moves to the pinned frame h, whose sequence is
+   above it: frames in between were overwritten (a queue reader counts
+   them). The slot's last_sequence is stored after its hold (which a
+   reliable reader's server reads the other way round). */
+static void smi_ext_advance(SharedMemoryImageStream s, smi_ext_slot_t *slot,
+                            const smi_ext_buffer_header_t *h)
+{
+    s->lost = (s->options & (IMAGESTREAM_OPTIONS_QUEUE | IMAGESTREAM_OPTIONS_RELIABLE))
+                  ? h->sequence - s->last_sequence - 1
+                  : 0;
+    s->last_sequence = h->sequence;
+    SMI_STORE(&slot->last_sequence, h->sequence);
+    SMI_STORE_RLX(&slot->frames_locked, SMI_LOAD_RLX(&slot->frames_locked) + 1);
+    if (s->lost)
+        SMI_STORE_RLX(&slot->frames_lost, SMI_LOAD_RLX(&slot->frames_lost) + s->lost);
+    if (s->options & IMAGESTREAM_OPTIONS_RELIABLE)
+        smi_ext_consumed(s); /* the frame before this one may go now */
+}
+
+/* Hand out the pinned buffer b, whose header copy h was checked. */
+static int smi_ext_hand_out(SharedMemoryImageStream s, uint32_t b, const smi_ext_buffer_header_t *h)
+{
+    uint8_t *px = smi_ext_pixels(s, b, h->data_size);
+    if (!px) /* (checked against buffer_size: cannot happen) */
+        return IMAGESTREAM_BAD_FILE_SIZE;
+    SharedMemoryImageDesc *d = &s->desc;
+    d->format = h->format;
+    d->width = h->width;
+    d->height = h->height;
+    d->depth = h->depth;
+    d->timestamp = h->timestamp;
+    memcpy(d->spacing, h->spacing, sizeof d->spacing);
+    memcpy(d->origin, h->origin, sizeof d->origin);
+    s->buffer = (int)b;
+    s->frame.iFrame = h->frame_number;
+    s->frame.iWidth = h->width;
+    s->frame.iHeight = h->height;
+    s->frame.buffer = px;
     return IMAGESTREAM_NOERROR;
 }
 
@@ -642,9 +833,11 @@ static int smi_ext_lock(SharedMemoryImageStream s)
     if (rc < 0)
         return rc;
     smi_ext_slot_t *slot = &s->page->slots[s->slot];
+    int oldest = (s->options & (IMAGESTREAM_OPTIONS_QUEUE | IMAGESTREAM_OPTIONS_RELIABLE)) != 0;
+    s->lost = 0;
     for (int attempt = 0; attempt < SMI_LOCK_RETRIES; attempt++) {
         int b;
-        rc = smi_ext_newest(s, &b);
+        rc = smi_ext_find(s, oldest, &b);
         if (rc < 0)
             return rc;
         if (b < 0)
@@ -666,33 +859,16 @@ static int smi_ext_lock(SharedMemoryImageStream s)
             SMI_STORE(&slot->hold, 0);
             return IMAGESTREAM_BAD_FILE_FORMAT;
         }
-        s->last_sequence = h.sequence;
-        SMI_STORE_RLX(&slot->last_sequence, h.sequence);
-        SMI_STORE_RLX(&slot->frames_locked, SMI_LOAD_RLX(&slot->frames_locked) + 1);
+        smi_ext_advance(s, slot, &h);
         if (!(s->options & IMAGESTREAM_OPTIONS_ANYFORMAT) &&
             (h.format != IMAGESTREAM_FORMAT_RGB8 || h.depth != 1)) {
             SMI_STORE(&slot->hold, 0);
             return IMAGESTREAM_FORMAT_SKIPPED;
         }
-        uint8_t *px = smi_ext_pixels(s, (uint32_t)b, h.data_size);
-        if (!px) { /* (checked above against buffer_size: cannot happen) */
+        rc = smi_ext_hand_out(s, (uint32_t)b, &h);
+        if (rc < 0)
             SMI_STORE(&slot->hold, 0);
-            return IMAGESTREAM_BAD_FILE_SIZE;
-        }
-        SharedMemoryImageDesc *d = &s->desc;
-        d->format = h.format;
-        d->width = h.width;
-        d->height = h.height;
-        d->depth = h.depth;
-        d->timestamp = h.timestamp;
-        memcpy(d->spacing, h.spacing, sizeof d->spacing);
-        memcpy(d->origin, h.origin, sizeof d->origin);
-        s->buffer = b;
-        s->frame.iFrame = h.frame_number;
-        s->frame.iWidth = h.width;
-        s->frame.iHeight = h.height;
-        s->frame.buffer = px;
-        return IMAGESTREAM_NOERROR;
+        return rc;
     }
     return IMAGESTREAM_NO_FRAMEAVAILABLE;
 }
@@ -700,10 +876,38 @@ static int smi_ext_lock(SharedMemoryImageStream s)
 static int smi_ext_unlock(SharedMemoryImageStream s)
 {
     smi_ext_slot_t *slot = smi_ext_my_slot(s);
-    if (slot)
+    if (slot) {
         SMI_STORE(&slot->hold, 0);
+        smi_ext_consumed(s);
+    }
     s->buffer = -1;
     return IMAGESTREAM_NOERROR;
+}
+
+/* Spin until `until` (monotonic ns) for a frame newer than this client's
+   last, reading the publish counter (and the clock every
+   SMI_SPIN_CLOCK_EVERY reads) in user space, no system call; the buffers
+   are looked at again only when the counter moves. 1: a frame is there,
+   0: none came, or a negative code. */
+static int smi_ext_spin(SharedMemoryImageStream s, int64_t until)
+{
+    const uint32_t *word = &s->page->file.publish_count;
+    uint32_t seen = SMI_LOAD_ACQ(word);
+    for (unsigned n = 1;; n++) {
+        if (SMI_LOAD_ACQ(word) == seen) {
+            smi_cpu_relax();
+            if (n % SMI_SPIN_CLOCK_EVERY == 0 && smi_now_ns() >= until)
+                return 0;
+            continue;
+        }
+        seen = SMI_LOAD_ACQ(word);
+        int b, rc = smi_ext_refresh(s); /* (loads only, while nothing changed) */
+        if (rc < 0 || (rc = smi_ext_newest(s, &b)) < 0)
+            return rc;
+        if (b >= 0)
+            return 1;
+        word = &s->page->file.publish_count; /* (the refresh may have mapped again) */
+    }
 }
 
 static int smi_ext_wait(SharedMemoryImageStream s, int64_t timeout_ns)
@@ -722,6 +926,15 @@ static int smi_ext_wait(SharedMemoryImageStream s, int64_t timeout_ns)
             return rc;
         if (b >= 0)
             return IMAGESTREAM_NOERROR;
+        if (s->spin_ns > 0) { /* once, before the first sleep */
+            int64_t until = smi_now_ns() + s->spin_ns;
+            if (timeout_ns >= 0 && deadline < until)
+                until = deadline;
+            s->spin_ns = 0;
+            if ((rc = smi_ext_spin(s, until)) != 0)
+                return rc < 0 ? rc : IMAGESTREAM_NOERROR;
+            continue; /* (look again: the refresh may have mapped again) */
+        }
         /* Announce the sleep, then look again: the server bumps the word
            before it reads `waiting`, so no publish is missed. */
         SMI_STORE(&slot->waiting, 1);

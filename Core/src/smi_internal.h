@@ -82,6 +82,10 @@ struct _SharedMemoryImageStream {
     uint32_t claim;         /* client: claim id stored in that slot */
     int buffer;             /* buffer locked or acquired */
     uint64_t last_sequence; /* client: sequence of the last locked frame */
+    uint64_t lost;          /* queue client: frames lost just before the one locked */
+    int64_t spin_ns;        /* client: how long the running wait spins first (0: none) */
+    int64_t acquire_timeout_ns; /* server: how long acquire waits for a buffer
+                                   (0: not at all, < 0: for ever) */
     int64_t next_sweep_ns;  /* server: when to look for dead clients next */
     uint32_t max_buffers;   /* server: grow to at most this many buffers (0: the maximum) */
 

@@ -69,7 +69,9 @@ typedef struct smi_ext_file_header_t {
     uint32_t last_frame;
     uint32_t claim_counter;
     uint32_t publish_count;
-    uint8_t reserved_a[68];
+    uint32_t consume_count;  /* +1 when a client unlocks, or a reliable one moves on */
+    uint32_t server_waiting; /* 1 while a server sleeps on consume_count */
+    uint8_t reserved_a[60];
     uint32_t server_state; /* SMI_EXT_SERVER_* */
     uint8_t reserved[116];
 } smi_ext_file_header_t;
@@ -99,11 +101,16 @@ typedef struct smi_ext_slot_t {
     uint32_t claim;
     uint32_t hold;
     uint32_t waiting;
-    uint32_t reserved0;
+    uint32_t mode; /* SMI_EXT_MODE_* */
     uint64_t last_sequence;
     uint64_t frames_locked;
-    uint8_t reserved[32];
+    uint64_t frames_lost; /* queue readers: frames overwritten before they read them */
+    uint8_t reserved[24];
 } smi_ext_slot_t;
+
+/* A client slot's `mode` bits (LAYOUT.md 2.3). */
+#define SMI_EXT_MODE_QUEUE 1u    /* reads every frame in order: servers keep the oldest */
+#define SMI_EXT_MODE_RELIABLE 2u /* never overrun: servers keep frames it has not read */
 
 /* The whole header page. */
 typedef struct smi_ext_page_t {
@@ -126,6 +133,8 @@ _Static_assert(offsetof(smi_ext_file_header_t, last_sequence) == 48, "layout");
 _Static_assert(offsetof(smi_ext_file_header_t, last_frame) == 56, "layout");
 _Static_assert(offsetof(smi_ext_file_header_t, claim_counter) == 60, "layout");
 _Static_assert(offsetof(smi_ext_file_header_t, publish_count) == 64, "layout");
+_Static_assert(offsetof(smi_ext_file_header_t, consume_count) == 68, "layout");
+_Static_assert(offsetof(smi_ext_file_header_t, server_waiting) == 72, "layout");
 _Static_assert(offsetof(smi_ext_file_header_t, server_state) == 136, "layout");
 
 _Static_assert(sizeof(smi_ext_buffer_header_t) == 128, "buffer header is 128 bytes");
@@ -169,8 +178,10 @@ _Static_assert(0 SMI_FORMAT_LIST(SMI_LAYOUT_ONE) == 9, "LAYOUT.md 2.2 lists ever
 _Static_assert(sizeof(smi_ext_slot_t) == 64, "slot is 64 bytes");
 _Static_assert(offsetof(smi_ext_slot_t, hold) == 4, "layout");
 _Static_assert(offsetof(smi_ext_slot_t, waiting) == 8, "layout");
+_Static_assert(offsetof(smi_ext_slot_t, mode) == 12, "layout");
 _Static_assert(offsetof(smi_ext_slot_t, last_sequence) == 16, "layout");
 _Static_assert(offsetof(smi_ext_slot_t, frames_locked) == 24, "layout");
+_Static_assert(offsetof(smi_ext_slot_t, frames_lost) == 32, "layout");
 
 _Static_assert(offsetof(smi_ext_page_t, buffers) == SMI_EXT_BUFFER_HEADERS, "layout");
 _Static_assert(offsetof(smi_ext_page_t, slots) == SMI_EXT_SLOTS, "layout");

@@ -154,8 +154,17 @@ int smi_protect_writable(void *base, uint64_t offset, uint64_t len);
    the region: no lock held, no memory that only a local variable holds
    (memory kept in the stream handle is fine), nothing half-changed that a
    later call would trust. Guarded runs may nest. Returns fn's answer,
-   SMI_GUARD_FAULT, or SMI_GUARD_UNAVAILABLE. */
-int smi_guard_run(uint8_t *const *base, const uint64_t *size, int (*fn)(void *ctx), void *ctx);
+   SMI_GUARD_FAULT, or SMI_GUARD_UNAVAILABLE.
+   trust_recent: skip the check that the handler is still the process's
+   (the one sigaction call) when this copy of the library found it so less
+   than SMI_GUARD_TRUST_NS ago: a run with no system call at all, for the
+   calls a reader repeats in a loop (lock, wait). The price: a SIGBUS
+   action the program installs is taken over again up to that much later,
+   and a shrink in between that faults such a run goes to the program's
+   action (Core/LAYOUT.md, "Truncation and other changes of size"). */
+#define SMI_GUARD_TRUST_NS 1000000 /* 1 ms */
+int smi_guard_run(uint8_t *const *base, const uint64_t *size, int (*fn)(void *ctx), void *ctx,
+                  int trust_recent);
 
 /* Byte locks on `offset` (which may be far past the end of the file), owned by
    the open file description of fd and dropped by the kernel when it closes. */
@@ -173,8 +182,19 @@ int smi_futex_wait(uint32_t *word, uint32_t expected, int64_t timeout_ns);
 /* Wake every sleeper on the word. */
 void smi_futex_wake(uint32_t *word);
 
-/* Monotonic clock in nanoseconds. */
+/* Monotonic clock in nanoseconds (the vDSO's clock_gettime: no system
+   call where the clock source allows, as TSC and kvm-clock do). */
 int64_t smi_now_ns(void);
+
+/* Tell the CPU this thread is spinning (x86 PAUSE, Arm YIELD). */
+static inline void smi_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+    __asm__ __volatile__("yield");
+#endif
+}
 /* UNIX time in seconds. */
 double smi_unix_time(void);
 /* Sleep for ns nanoseconds (signals do not shorten it much: it is a poll step). */

@@ -949,6 +949,22 @@ static void smi_guard_handler(int sig, siginfo_t *info, void *context)
     smi_guard_step_aside(sig, info);
 }
 
+/* When this copy of the library last found its handler to be the
+   process's SIGBUS action (monotonic ns; 0: never). */
+static int64_t smi_guard_verified_ns;
+
+/* Did this copy find its handler in place less than SMI_GUARD_TRUST_NS ago? */
+static int smi_guard_recent(void)
+{
+    int64_t at = __atomic_load_n(&smi_guard_verified_ns, __ATOMIC_RELAXED);
+    return at != 0 && smi_now_ns() - at < SMI_GUARD_TRUST_NS;
+}
+
+static void smi_guard_verified(void)
+{
+    __atomic_store_n(&smi_guard_verified_ns, smi_now_ns(), __ATOMIC_RELAXED);
+}
+
 /* Make the library's handler the process's SIGBUS action, if it is not:
    1 it is, 0 it cannot be (another copy's handler is there, or sigaction
    failed). One sigaction call when it already is. */
@@ -957,8 +973,10 @@ static int smi_guard_take(void)
     struct sigaction cur;
     if (sigaction(SIGBUS, NULL, &cur) != 0)
         return 0;
-    if (smi_guard_is_ours(&cur))
+    if (smi_guard_is_ours(&cur)) {
+        smi_guard_verified();
         return 1;
+    }
     if (smi_guard_is_sibling(&cur))
         return 0;
     struct sigaction ours, was;
@@ -984,12 +1002,15 @@ static int smi_guard_take(void)
         }
     }
     pthread_mutex_unlock(&smi_guard_mutex);
+    if (taken)
+        smi_guard_verified();
     return taken;
 }
 
-int smi_guard_run(uint8_t *const *base, const uint64_t *size, int (*fn)(void *ctx), void *ctx)
+int smi_guard_run(uint8_t *const *base, const uint64_t *size, int (*fn)(void *ctx), void *ctx,
+                  int trust_recent)
 {
-    if (!smi_guard_take())
+    if (!(trust_recent && smi_guard_recent()) && !smi_guard_take())
         return SMI_GUARD_UNAVAILABLE;
     smi_guard_frame_t g;
     g.base = base;

@@ -20,7 +20,8 @@
 #define SMI_KNOWN_OPTIONS                                                                    \
     (IMAGESTREAM_OPTIONS_INITBUFFERHEADERS | IMAGESTREAM_OPTIONS_NOTHREADS |                 \
      IMAGESTREAM_OPTIONS_FLIPVERTICAL | IMAGESTREAM_OPTIONS_EXTENDED |                       \
-     IMAGESTREAM_OPTIONS_ANYFORMAT | IMAGESTREAM_OPTIONS_ANYFILE)
+     IMAGESTREAM_OPTIONS_ANYFORMAT | IMAGESTREAM_OPTIONS_ANYFILE | IMAGESTREAM_OPTIONS_QUEUE |  \
+     IMAGESTREAM_OPTIONS_RELIABLE)
 
 /* The largest stream file createfile*() makes: 2^46 bytes (64 TiB). A 64-bit
    process maps at most 2^47 bytes (x86-64, four-level page tables; AArch64
@@ -123,14 +124,16 @@ static int smi_call_body(void *ctx)
 }
 
 /* Run body(s, arg) on the stream's mapping, as above; s->guarded tells the
-   body which way it runs. */
-static int smi_on_mapping(SharedMemoryImageStream s, smi_body_t body, void *arg)
+   body which way it runs. `polled`: a call a reader repeats in a loop (lock,
+   wait), which trusts a guard checked less than a millisecond ago
+   (smi_guard_run's trust_recent): no system call when nothing changed. */
+static int smi_on_mapping_as(SharedMemoryImageStream s, smi_body_t body, void *arg, int polled)
 {
     if (s->fd < 0) /* (a fork()ed child's copy of its parent's stream) */
         return IMAGESTREAM_BAD_FILE_SIZE;
     smi_call_t c = {s, body, arg};
     s->guarded = 1;
-    int rc = smi_guard_run(&s->base, &s->map_size, smi_call_body, &c);
+    int rc = smi_guard_run(&s->base, &s->map_size, smi_call_body, &c, polled);
     if (rc == SMI_GUARD_FAULT)
         return IMAGESTREAM_BAD_FILE_SIZE;
     if (rc != SMI_GUARD_UNAVAILABLE)
@@ -139,6 +142,12 @@ static int smi_on_mapping(SharedMemoryImageStream s, smi_body_t body, void *arg)
     if ((rc = smi_file_intact(s)) < 0)
         return rc;
     return body(s, arg);
+}
+
+/* Run body(s, arg) on the stream's mapping (smi_on_mapping_as). */
+static int smi_on_mapping(SharedMemoryImageStream s, smi_body_t body, void *arg)
+{
+    return smi_on_mapping_as(s, body, arg, 0);
 }
 
 /* Under the guard: does the file still hold the last byte of the `bytes` at
@@ -381,7 +390,8 @@ SharedMemoryImageError SharedMemoryImageStream_lock(SharedMemoryImageStream s,
     if (s->held)
         return IMAGESTREAM_LOCKED;
     int locked = 0;
-    int rc = smi_on_mapping(s, smi_lock_body, &locked);
+    s->lost = 0;
+    int rc = smi_on_mapping_as(s, smi_lock_body, &locked, 1);
     if (rc == IMAGESTREAM_NOERROR) {
         s->held = 1;
         *frame = &s->frame;
@@ -417,14 +427,51 @@ static int smi_wait_body(SharedMemoryImageStream s, void *arg)
     return rc;
 }
 
-SharedMemoryImageError SharedMemoryImageStream_wait(SharedMemoryImageStream s, int32_t timeout_ms)
+SharedMemoryImageError SharedMemoryImageStream_spinwait(SharedMemoryImageStream s,
+                                                        int32_t timeout_ms, uint32_t spin_us)
 {
     if (!s)
         return IMAGESTREAM_BAD_ARGS;
     if (s->server)
         return IMAGESTREAM_IS_SERVER;
     int64_t timeout_ns = timeout_ms < 0 ? -1 : (int64_t)timeout_ms * 1000000;
-    return smi_on_mapping(s, smi_wait_body, &timeout_ns);
+    s->spin_ns = (int64_t)spin_us * 1000; /* (the layout's wait spins once, then clears it) */
+    int rc = smi_on_mapping_as(s, smi_wait_body, &timeout_ns, 1);
+    s->spin_ns = 0;
+    return rc;
+}
+
+SharedMemoryImageError SharedMemoryImageStream_wait(SharedMemoryImageStream s, int32_t timeout_ms)
+{
+    return SharedMemoryImageStream_spinwait(s, timeout_ms, 0);
+}
+
+SharedMemoryImageError SharedMemoryImageStream_next(SharedMemoryImageStream s,
+                                                    SharedMemoryFrame *frame, uint64_t *lost)
+{
+    if (lost)
+        *lost = 0;
+    /* (An EnSight-layout client still waiting for its server may yet
+       become an extended one: its lock tells.) */
+    if (s && !s->server &&
+        (!(s->options & (IMAGESTREAM_OPTIONS_QUEUE | IMAGESTREAM_OPTIONS_RELIABLE)) ||
+         (s->layout != IMAGESTREAM_LAYOUT_EXTENDED && !s->es_pending)))
+        return IMAGESTREAM_BAD_ARGS;
+    int rc = SharedMemoryImageStream_lock(s, frame);
+    if (lost && (rc == IMAGESTREAM_NOERROR || rc == IMAGESTREAM_FORMAT_SKIPPED))
+        *lost = s->lost;
+    return rc;
+}
+
+SharedMemoryImageError SharedMemoryImageStream_setacquiretimeout(SharedMemoryImageStream s,
+                                                                 int32_t timeout_ms)
+{
+    if (!s)
+        return IMAGESTREAM_BAD_ARGS;
+    if (!s->server)
+        return IMAGESTREAM_IS_NOTSERVER;
+    s->acquire_timeout_ns = timeout_ms < 0 ? -1 : (int64_t)timeout_ms * 1000000;
+    return IMAGESTREAM_NOERROR;
 }
 
 /* Validate a server-side frame request; returns its byte count through *bytes. */
