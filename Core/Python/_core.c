@@ -152,6 +152,8 @@ typedef struct {
     int last_code;                  /* server: code of the last send/acquire/publish */
     int pending;                    /* server: a frame is acquired and not yet published */
     FrameObject *frame;             /* borrowed: the live Frame locked/acquired, or NULL */
+    unsigned long long lost;        /* queue client: frames lost in all (next()) */
+    int acquire_waits;              /* server: acquire may wait (setacquiretimeout) */
 } StreamObject;
 
 struct FrameObject {
@@ -164,6 +166,7 @@ struct FrameObject {
     int valid;                /* 1 while locked (client) or acquired (server) */
     int writable;             /* server frames */
     uint32_t number, width, height, depth, format;
+    unsigned long long lost;  /* queue client: frames lost just before this one */
     double timestamp, spacing[3], origin[3];
     int ndim;
     Py_ssize_t itemsize;
@@ -631,6 +634,9 @@ static PyMemberDef Frame_members[] = {
     {"timestamp", T_DOUBLE, offsetof(FrameObject, timestamp), READONLY,
      "Seconds, as the server stamped the frame (UNIX time by default; 0 for\n"
      "EnSight-layout frames)."},
+    {"lost", T_ULONGLONG, offsetof(FrameObject, lost), READONLY,
+     "Frames the server overwrote just before this one, before this client\n"
+     "read them (a queue client's next(); else 0)."},
     {"nbytes", T_PYSSIZET, offsetof(FrameObject, nbytes), READONLY,
      "Size of the pixels in bytes."},
     {"exports", T_PYSSIZET, offsetof(FrameObject, exports), READONLY,
@@ -868,17 +874,19 @@ static PyObject *Stream_setbuffers(StreamObject *s, PyObject *args)
 }
 
 PyDoc_STRVAR(Stream_wait_doc,
-"_wait($self, seconds, /)\n--\n\n"
+"_wait($self, seconds, spin=0.0, /)\n--\n\n"
 "Client: wait for a newer frame, at most `seconds` (negative: for ever),\n"
 "in slices of 50 ms with the GIL released, checking for signals between\n"
-"them. True when a frame came, False on timeout.");
+"them; the first `spin` seconds spin in user space (spinwait()) before\n"
+"the kernel sleeps. True when a frame came, False on timeout.");
 
-static PyObject *Stream_wait(StreamObject *s, PyObject *arg)
+static PyObject *Stream_wait(StreamObject *s, PyObject *args)
 {
-    double timeout = PyFloat_AsDouble(arg);
-    if (timeout == -1.0 && PyErr_Occurred())
+    double timeout, spin = 0.0;
+    if (!PyArg_ParseTuple(args, "d|d:_wait", &timeout, &spin))
         return NULL;
     const double deadline = timeout < 0 ? 0.0 : smi_monotonic() + timeout;
+    const double spin_until = smi_monotonic() + (spin > 0.0 ? spin : 0.0);
     for (;;) {
         int32_t slice = SMI_WAIT_SLICE_MS;
         if (timeout >= 0) {
@@ -892,7 +900,9 @@ static PyObject *Stream_wait(StreamObject *s, PyObject *arg)
             return NULL;
         int rc;
         Py_BEGIN_ALLOW_THREADS
-        rc = SharedMemoryImageStream_wait(s->stream, slice);
+        double spin_left = spin_until - smi_monotonic();
+        uint32_t spin_us = spin_left <= 0.0 ? 0 : spin_left >= 0.05 ? 50000 : (uint32_t)(spin_left * 1e6);
+        rc = SharedMemoryImageStream_spinwait(s->stream, slice, spin_us);
         Py_END_ALLOW_THREADS
         stream_mutex_unlock(s);
         if (rc == IMAGESTREAM_NOERROR)
@@ -911,9 +921,9 @@ PyDoc_STRVAR(Stream_lock_doc,
 "Client: lock the newest frame; a new frame object, or None when there is\n"
 "no new frame (NO_FRAMEAVAILABLE, FORMAT_SKIPPED).");
 
-static PyObject *Stream_lock(StreamObject *s, PyObject *unused)
+/* lock() (queue: next(), its lost count kept in the frame and the stream). */
+static PyObject *stream_take(StreamObject *s, int queue)
 {
-    (void)unused;
     /* Made before the stream's lock is taken: allocating may run the GC,
        and a collected frame of this stream takes that lock to unlock. */
     FrameObject *f = s->frame_class ? frame_new(s) : NULL;
@@ -925,15 +935,18 @@ static PyObject *Stream_lock(StreamObject *s, PyObject *unused)
     }
     SharedMemoryFrame cf = NULL;
     SharedMemoryImageDesc desc;
+    uint64_t lost = 0;
     int rc, drc = IMAGESTREAM_NOERROR;
     Py_BEGIN_ALLOW_THREADS
-    rc = SharedMemoryImageStream_lock(s->stream, &cf);
+    rc = queue ? SharedMemoryImageStream_next(s->stream, &cf, &lost)
+               : SharedMemoryImageStream_lock(s->stream, &cf);
     if (rc == IMAGESTREAM_NOERROR) {
         drc = SharedMemoryImageStream_describe(s->stream, &desc);
         if (drc != IMAGESTREAM_NOERROR)
             SharedMemoryImageStream_unlock(s->stream);
     }
     Py_END_ALLOW_THREADS
+    s->lost += lost;
     stream_mutex_unlock(s);
     if (rc == IMAGESTREAM_NOERROR && drc != IMAGESTREAM_NOERROR)
         rc = drc;
@@ -943,10 +956,17 @@ static PyObject *Stream_lock(StreamObject *s, PyObject *unused)
             return smi_raise(stream_state(s), rc,
                              "lock %R: this client already holds a frame; unlock it first",
                              s->path);
+        if (rc == IMAGESTREAM_BAD_ARGS && queue)
+            return smi_raise(stream_state(s), rc,
+                             "next on %R: a queue client (queue=True or reliable=True) of "
+                             "an extended-layout stream reads in order; the EnSight layout "
+                             "holds one frame at a time (use lock())",
+                             s->path);
         if (rc < 0)
             return smi_raise(stream_state(s), rc, "lock %R", s->path);
         Py_RETURN_NONE;
     }
+    f->lost = lost;
     f->cframe = cf;
     f->data = cf->buffer;
     f->number = cf->iFrame;
@@ -954,6 +974,44 @@ static PyObject *Stream_lock(StreamObject *s, PyObject *unused)
     f->valid = 1;
     s->frame = f;
     return (PyObject *)f;
+}
+
+static PyObject *Stream_lock(StreamObject *s, PyObject *unused)
+{
+    (void)unused;
+    return stream_take(s, 0);
+}
+
+PyDoc_STRVAR(Stream_next_doc,
+"_next($self, /)\n--\n\n"
+"Queue client: lock the next frame in order (next()); a new frame object\n"
+"whose `lost` counts the frames overwritten just before it, or None when\n"
+"there is none (NO_FRAMEAVAILABLE, FORMAT_SKIPPED).");
+
+static PyObject *Stream_next(StreamObject *s, PyObject *unused)
+{
+    (void)unused;
+    return stream_take(s, 1);
+}
+
+PyDoc_STRVAR(Stream_setacquiretimeout_doc,
+"_setacquiretimeout($self, ms, /)\n--\n\n"
+"Server: SharedMemoryImageStream_setacquiretimeout(); raises Error on failure.");
+
+static PyObject *Stream_setacquiretimeout(StreamObject *s, PyObject *arg)
+{
+    int ms;
+    if (!PyArg_Parse(arg, "i:_setacquiretimeout", &ms))
+        return NULL;
+    if (stream_enter(s) < 0)
+        return NULL;
+    int rc = SharedMemoryImageStream_setacquiretimeout(s->stream, ms);
+    if (rc == IMAGESTREAM_NOERROR)
+        s->acquire_waits = ms != 0; /* then send/acquire release the GIL */
+    stream_mutex_unlock(s);
+    if (rc < 0)
+        return smi_raise(stream_state(s), rc, "set_acquire_timeout on %R", s->path);
+    Py_RETURN_NONE;
 }
 
 PyDoc_STRVAR(Stream_unlock_doc,
@@ -1010,7 +1068,7 @@ static PyObject *Stream_send(StreamObject *s, PyObject *args)
         return NULL;
     }
     int rc;
-    if (v.len >= SMI_NOGIL_COPY_BYTES) {
+    if (v.len >= SMI_NOGIL_COPY_BYTES || s->acquire_waits) {
         Py_BEGIN_ALLOW_THREADS
         rc = SharedMemoryImageStream_putframeformat(s->stream, &d, number, v.buf);
         Py_END_ALLOW_THREADS
@@ -1071,7 +1129,14 @@ static PyObject *Stream_acquire(StreamObject *s, PyObject *args)
     }
     SharedMemoryFrame cf = NULL;
     SharedMemoryImageDesc got;
-    int rc = SharedMemoryImageStream_acquireformat(s->stream, &d, &cf);
+    int rc;
+    if (s->acquire_waits) {
+        Py_BEGIN_ALLOW_THREADS
+        rc = SharedMemoryImageStream_acquireformat(s->stream, &d, &cf);
+        Py_END_ALLOW_THREADS
+    } else {
+        rc = SharedMemoryImageStream_acquireformat(s->stream, &d, &cf);
+    }
     if (rc == IMAGESTREAM_NOERROR) {
         if (SharedMemoryImageStream_describe(s->stream, &got) != IMAGESTREAM_NOERROR)
             got = d;
@@ -1130,6 +1195,12 @@ static PyObject *Stream_get_frame(StreamObject *s, void *c)
     return Py_NewRef(s->frame ? (PyObject *)s->frame : Py_None);
 }
 
+static PyObject *Stream_get_lost(StreamObject *s, void *c)
+{
+    (void)c;
+    return PyLong_FromUnsignedLongLong(s->lost);
+}
+
 static PyObject *Stream_get_pending(StreamObject *s, void *c)
 {
     (void)c;
@@ -1152,6 +1223,9 @@ static PyGetSetDef Stream_getset[] = {
     {"path", (getter)Stream_get_path, NULL, "The stream file.", NULL},
     {"frame", (getter)Stream_get_frame, NULL,
      "The frame locked (client) or acquired (server) now, or None.", NULL},
+    {"lost", (getter)Stream_get_lost, NULL,
+     "Queue client: frames the server overwrote before this client read them,\n"
+     "in all (the sum of its frames' `lost`).", NULL},
     {"_pending", (getter)Stream_get_pending, NULL,
      "Server: True while an acquired frame waits to be published.", NULL},
     {NULL},
@@ -1161,7 +1235,10 @@ static PyMethodDef Stream_methods[] = {
     {"close", (PyCFunction)Stream_close, METH_NOARGS, Stream_close_doc},
     {"_unlock", (PyCFunction)Stream_unlock, METH_NOARGS, Stream_unlock_doc},
     {"_info", (PyCFunction)Stream_info, METH_NOARGS, Stream_info_doc},
-    {"_wait", (PyCFunction)Stream_wait, METH_O, Stream_wait_doc},
+    {"_wait", (PyCFunction)Stream_wait, METH_VARARGS, Stream_wait_doc},
+    {"_next", (PyCFunction)Stream_next, METH_NOARGS, Stream_next_doc},
+    {"_setacquiretimeout", (PyCFunction)Stream_setacquiretimeout, METH_O,
+     Stream_setacquiretimeout_doc},
     {"_setbuffers", (PyCFunction)Stream_setbuffers, METH_VARARGS, Stream_setbuffers_doc},
     {"_lock", (PyCFunction)Stream_lock, METH_NOARGS, Stream_lock_doc},
     {"_send", (PyCFunction)Stream_send, METH_VARARGS, Stream_send_doc},
@@ -1398,6 +1475,8 @@ static int smi_exec(PyObject *m)
     SMI_ADD_CONSTANT(OPTIONS_EXTENDED)
     SMI_ADD_CONSTANT(OPTIONS_ANYFORMAT)
     SMI_ADD_CONSTANT(OPTIONS_ANYFILE)
+    SMI_ADD_CONSTANT(OPTIONS_QUEUE)
+    SMI_ADD_CONSTANT(OPTIONS_RELIABLE)
     SMI_ADD_CONSTANT(LAYOUT_ENSIGHT)
     SMI_ADD_CONSTANT(LAYOUT_EXTENDED)
     SMI_ADD_CONSTANT(MAX_BUFFERS)

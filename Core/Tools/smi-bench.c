@@ -301,8 +301,10 @@ typedef struct {
     uint32_t check;            /* verify the stamps in every locked frame */
     uint32_t touch;            /* read one byte of every page of every locked frame */
     int32_t cpu;               /* pin the client here (-1: not pinned) */
+    _Atomic uint32_t spin_us;  /* the client's waits spin this long first (spinwait) */
     _Atomic uint64_t sink;     /* what touching read (so that it is not optimized out) */
     uint64_t lat[BENCH_MAX_SAMPLES]; /* wake latencies, ns */
+    uint64_t lat_lock[BENCH_MAX_SAMPLES]; /* CLIENT_LATENCY: publish-to-lock, ns */
 } ctl_t;
 
 static ctl_t *ctl_new(void)
@@ -400,7 +402,7 @@ static int client_stream(ctl_t *c, const char *path)
     uint32_t last = 0;
     uint64_t k = 0;
     while (!atomic_load(&c->stop)) {
-        rc = SharedMemoryImageStream_wait(s, CLIENT_WAIT_MS);
+        rc = SharedMemoryImageStream_spinwait(s, CLIENT_WAIT_MS, atomic_load(&c->spin_us));
         uint64_t woke = smi_tool_now_ns();
         if (rc == IMAGESTREAM_NO_FRAMEAVAILABLE)
             continue;
@@ -423,10 +425,12 @@ static int client_stream(ctl_t *c, const char *path)
         if (c->mode == CLIENT_LATENCY || c->mode == CLIENT_LOCKLAT) {
             /* CLIENT_LATENCY: publish to wake; CLIENT_LOCKLAT: publish to lock
                (the stamp is the time of publish, in the frame's first bytes). */
-            uint64_t s0 = get_u64(f->buffer);
-            uint64_t at = c->mode == CLIENT_LOCKLAT ? smi_tool_now_ns() : woke;
-            if (k < BENCH_MAX_SAMPLES)
+            uint64_t s0 = get_u64(f->buffer), locked = smi_tool_now_ns();
+            uint64_t at = c->mode == CLIENT_LOCKLAT ? locked : woke;
+            if (k < BENCH_MAX_SAMPLES) {
                 c->lat[k] = at > s0 ? at - s0 : 0;
+                c->lat_lock[k] = locked > s0 ? locked - s0 : 0;
+            }
             k++;
         } else {
             client_check(c, f, &last);
@@ -1068,18 +1072,24 @@ typedef struct {
     unsigned samples, missed;
 } lat_result_t;
 
-static void lat_summarize(ctl_t *c, uint64_t n, lat_result_t *r)
+/* Summarize n latencies (ns) of `lat` (sorted in place). */
+static void lat_summarize_array(uint64_t *lat, uint64_t n, lat_result_t *r)
 {
     if (n > BENCH_MAX_SAMPLES)
         n = BENCH_MAX_SAMPLES;
     r->samples = (unsigned)n;
     if (n == 0)
         return;
-    qsort(c->lat, n, sizeof c->lat[0], cmp_u64);
-    r->min_us = (double)c->lat[0] / 1000.0;
-    r->p50_us = (double)c->lat[n / 2] / 1000.0;
-    r->p99_us = (double)c->lat[(n * 99) / 100] / 1000.0;
-    r->max_us = (double)c->lat[n - 1] / 1000.0;
+    qsort(lat, n, sizeof lat[0], cmp_u64);
+    r->min_us = (double)lat[0] / 1000.0;
+    r->p50_us = (double)lat[n / 2] / 1000.0;
+    r->p99_us = (double)lat[(n * 99) / 100] / 1000.0;
+    r->max_us = (double)lat[n - 1] / 1000.0;
+}
+
+static void lat_summarize(ctl_t *c, uint64_t n, lat_result_t *r)
+{
+    lat_summarize_array(c->lat, n, r);
 }
 
 /* Pause before sample i: long enough that the client is asleep, a little jitter. */
@@ -1101,11 +1111,14 @@ static int wait_samples(ctl_t *c, uint64_t want)
 }
 
 /*
- * Publish-to-wake latency of wait() on a `extended` or EnSight-layout stream.
- * With fut != NULL, a second client process sleeps in a raw FUTEX_WAIT and the
- * samples alternate between the two, so that both see the same machine state.
+ * Publish-to-wake latency of wait() on a `extended` or EnSight-layout stream
+ * (and publish-to-lock into *locked when not NULL), its waits spinning
+ * spin_us first (spinwait()). With fut != NULL, a second client process
+ * sleeps in a raw FUTEX_WAIT and the samples alternate between the two, so
+ * that both see the same machine state.
  */
-static int bench_wake(int extended, lat_result_t *ours, lat_result_t *fut)
+static int bench_wake(int extended, uint32_t spin_us, lat_result_t *ours, lat_result_t *locked,
+                      lat_result_t *fut)
 {
     const uint32_t w = 64, h = 64;
     session_t ss;
@@ -1114,7 +1127,11 @@ static int bench_wake(int extended, lat_result_t *ours, lat_result_t *fut)
     memset(ours, 0, sizeof *ours);
     if (fut)
         memset(fut, 0, sizeof *fut);
+    if (locked)
+        memset(locked, 0, sizeof *locked);
     int status = session_open(&ss, "lat", extended, w, h, CLIENT_LATENCY, 0);
+    if (ss.ctl)
+        atomic_store(&ss.ctl->spin_us, spin_us);
     if (status == 0 && fut) {
         fc = ctl_new();
         fchild = fc ? spawn_client(fc, CLIENT_FUTEX, NULL) : -1;
@@ -1178,8 +1195,11 @@ static int bench_wake(int extended, lat_result_t *ours, lat_result_t *fut)
             status = 1;
         ss.child = 0;
     }
-    if (ss.ctl && status == 0)
+    if (ss.ctl && status == 0) {
+        if (locked)
+            lat_summarize_array(ss.ctl->lat_lock, atomic_load(&ss.ctl->done), locked);
         lat_summarize(ss.ctl, atomic_load(&ss.ctl->done), ours);
+    }
     session_close(&ss, &status);
     return status;
 }
@@ -1442,6 +1462,7 @@ typedef struct {
     acq_result_t acq[NSIZES][2];
     ovh_result_t ovh[NSIZES][2];
     lat_result_t lat_ext, lat_ens, lat_futex;
+    lat_result_t lat_ext_lock, lat_spin, lat_spin_lock; /* part 4: + lock; spinning */
     lat_result_t fut_b2b, fut_paused;  /* part 6's floor */
     frame_lat_t flat[NSIZES];
     double starve[NSIZES]; /* part 5: writer with 8 readers / alone (extended, growing) */
@@ -1852,17 +1873,27 @@ static int run_wake(bench_run_t *b)
     printf("\n4. wake latency: publish of a 64x64 frame -> client process blocked in wait()"
            " wakes;\n   %u samples ~%.1f ms apart, alternating with a raw futex wake between"
            " two processes\n", g_opt.samples, g_opt.pause_us / 1000.0);
-    int status = bench_wake(1, &b->lat_ext, &b->lat_futex);
+    int status = bench_wake(1, 0, &b->lat_ext, &b->lat_ext_lock, &b->lat_futex);
+    /* The spinning client keeps its CPU busy: no futex client beside it. */
     if (status == 0)
-        status = bench_wake(0, &b->lat_ens, NULL);
+        status = bench_wake(1, CLIENT_WAIT_MS * 1000u, &b->lat_spin, &b->lat_spin_lock, NULL);
+    if (status == 0)
+        status = bench_wake(0, 0, &b->lat_ens, NULL, NULL);
     if (status != 0)
         return status;
     print_lat("raw futex (the floor)", &b->lat_futex);
     print_lat("wait(), extended layout", &b->lat_ext);
+    print_lat("wait() then lock()", &b->lat_ext_lock);
+    print_lat("spinwait() (spinning)", &b->lat_spin);
+    print_lat("spinwait() then lock()", &b->lat_spin_lock);
     print_lat("wait(), EnSight layout", &b->lat_ens);
     printf("  wake extended: p50 %.1f us = %.2f x futex p50; p99 %.1f us = %.2f x futex p99\n",
            b->lat_ext.p50_us, ratio(b->lat_ext.p50_us, b->lat_futex.p50_us), b->lat_ext.p99_us,
            ratio(b->lat_ext.p99_us, b->lat_futex.p99_us));
+    printf("  wait+lock    : p50 %.1f us = %.2f x futex p50; spinwait+lock p50 %.2f us"
+           " (%.3f x futex p50)\n",
+           b->lat_ext_lock.p50_us, ratio(b->lat_ext_lock.p50_us, b->lat_futex.p50_us),
+           b->lat_spin_lock.p50_us, ratio(b->lat_spin_lock.p50_us, b->lat_futex.p50_us));
     printf("  wake EnSight : p50 %.1f us = %.2f x futex p50 (no wake word in this layout:"
            " wait() polls)\n",
            b->lat_ens.p50_us, ratio(b->lat_ens.p50_us, b->lat_futex.p50_us));
@@ -1989,6 +2020,11 @@ static void print_targets(const bench_run_t *b, unsigned parts)
         double r = ratio(b->lat_ext.p50_us, b->lat_futex.p50_us);
         printf("  wake p50 <= 1.2 x futex p50             : %.2f  %s\n", r,
                r <= 1.2 ? "met" : "MISSED");
+        double rl = ratio(b->lat_ext_lock.p50_us, b->lat_futex.p50_us);
+        printf("  wait+lock p50 <= 1.2 x futex p50        : %.2f  %s\n", rl,
+               rl <= 1.2 ? "met" : "MISSED");
+        printf("  spinwait+lock p50 <= 2 us               : %.2f us  %s\n",
+               b->lat_spin_lock.p50_us, b->lat_spin_lock.p50_us <= 2.0 ? "met" : "MISSED");
     }
     if (parts & (1u << 3)) {
         double worst = 0, worst_mean = 0;

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * smi-read -- attach to a shared-memory image stream as a client and read its
- * frames: SharedMemoryImageStream_wait(), then lock, use, unlock. Reports
+ * frames: SharedMemoryImageStream_wait() (spinwait with --spin), then lock
+ * (next with --queue: every frame in order, counting those lost), use,
+ * unlock. Reports
  * frames/s and dropped frames (gaps in the frame numbers) every second,
  * checks every byte of every frame against the test pattern with --verify
  * (smi_pattern.h), and saves one frame as PPM or PNG with --save.
@@ -33,7 +35,9 @@ typedef struct options_t {
     int has_frames;
     double seconds;       /* 0 = no limit */
     double timeout;       /* 0 = none */
+    double spin;          /* --spin: seconds each wait spins first (0 = none) */
     int wait_file, verify, touch, any_format, any_file, keep_going, quiet;
+    int queue, reliable;  /* --queue, --reliable */
 } options_t;
 
 static void usage(FILE *out)
@@ -60,6 +64,14 @@ static void usage(FILE *out)
             "  -k, --save-frame K   save the K-th frame read (default 1)\n"
             "  -T, --timeout S      exit with status 3 when no frame arrives for S seconds\n"
             "                       (from the start for the first frame, then since the last)\n"
+            "  -Q, --queue          read every frame in order (IMAGESTREAM_OPTIONS_QUEUE),\n"
+            "                       not the newest: report the frames the server overwrote\n"
+            "                       before they were read as 'lost' (0 when none was)\n"
+            "  -R, --reliable       --queue, and never be overrun: the server waits (or\n"
+            "                       drops its frame) rather than overwrite an unread one\n"
+            "  -S, --spin S         each wait spins in user space up to S seconds (no system\n"
+            "                       call) before it sleeps in the kernel: lower latency for\n"
+            "                       a busy CPU\n"
             "  -a, --any-format     also take frames that are not RGB8 (rgba8, gray8, gray16,\n"
             "                       float32, int16, int32, uint32, float64); without it such\n"
             "                       frames are skipped and counted\n"
@@ -73,6 +85,7 @@ static void usage(FILE *out)
             "\n"
             "Status lines go to stderr; the summary goes to stdout:\n"
             "  smi-read: 600 frames, 0 mismatches, 59.9 frames/s, 0 dropped\n"
+            "(with --queue or --reliable: ..., 0 dropped, 0 lost)\n"
             "\n"
             "Exit status: 0 ok (Ctrl-C or SIGTERM after frames came too), 1 verification\n"
             "failure or error, 2 usage error, 3 timeout, 4 stopped (Ctrl-C, SIGTERM) before\n"
@@ -118,6 +131,10 @@ static int parse_value(int c, const char *arg, options_t *o)
         if (smi_tool_parse_u64(arg, &o->save_frame) != 0 || o->save_frame == 0)
             return usage_error("--save-frame wants a whole number >= 1", arg);
         break;
+    case 'S':
+        if (smi_tool_parse_nonneg(arg, &o->spin) != 0 || o->spin > 2.0)
+            return usage_error("--spin wants a number of seconds from 0 to 2", arg);
+        break;
     }
     return SMI_CLI_RUN;
 }
@@ -147,6 +164,9 @@ static int parse_options(int argc, char **argv, options_t *o)
         {"save", required_argument, NULL, 'o'},
         {"save-frame", required_argument, NULL, 'k'},
         {"timeout", required_argument, NULL, 'T'},
+        {"queue", no_argument, NULL, 'Q'},
+        {"reliable", no_argument, NULL, 'R'},
+        {"spin", required_argument, NULL, 'S'},
         {"any-format", no_argument, NULL, 'a'},
         {"any-file", no_argument, NULL, 'A'},
         {"quiet", no_argument, NULL, 'q'},
@@ -165,6 +185,8 @@ static int parse_options(int argc, char **argv, options_t *o)
         case 'P': o->touch = 1; break;
         case 'K': o->keep_going = 1; break;
         case 'a': o->any_format = 1; break;
+        case 'Q': o->queue = 1; break;
+        case 'R': o->reliable = o->queue = 1; break;
         case 'A': o->any_file = 1; break;
         case 'q': o->quiet = 1; break;
         case 'h': usage(stdout); return EXIT_OK;
@@ -232,7 +254,9 @@ static int attach(const options_t *o, double start, SharedMemoryImageStream *str
 {
     const uint32_t create_options =
         (o->any_format ? IMAGESTREAM_OPTIONS_ANYFORMAT : IMAGESTREAM_OPTIONS_NONE) |
-        (o->any_file ? IMAGESTREAM_OPTIONS_ANYFILE : IMAGESTREAM_OPTIONS_NONE);
+        (o->any_file ? IMAGESTREAM_OPTIONS_ANYFILE : IMAGESTREAM_OPTIONS_NONE) |
+        (o->reliable ? IMAGESTREAM_OPTIONS_RELIABLE
+                     : o->queue ? IMAGESTREAM_OPTIONS_QUEUE : IMAGESTREAM_OPTIONS_NONE);
     char what[1200];
     int noted_unsafe = 0;
     for (;;) {
@@ -286,6 +310,7 @@ typedef struct reader_t {
     const options_t *o;
     SharedMemoryImageStream stream;
     uint64_t frames, dropped, mismatches, skipped, backwards, unverified;
+    uint64_t lost; /* --queue: frames overwritten before they were read */
     uint32_t last_frame;
     uint32_t skipped_format;
     uint8_t touched; /* --touch: what was read (so that the reads happen) */
@@ -311,6 +336,8 @@ static void print_status(const reader_t *r, double since_report)
             since_report > 0.0 ? (double)(r->frames - r->frames_at_report) / since_report : 0.0,
             (unsigned long long)(r->dropped - r->dropped_at_report),
             (unsigned long long)r->frames);
+    if (r->o->queue)
+        fprintf(stderr, ", %llu lost", (unsigned long long)r->lost);
     if (r->frames > 0)
         fprintf(stderr, ", last frame %u", r->last_frame);
     if (r->skipped > 0)
@@ -426,7 +453,18 @@ static int take_frame(reader_t *r)
 {
     const options_t *o = r->o;
     SharedMemoryFrame frame = NULL;
-    SharedMemoryImageError rc = SharedMemoryImageStream_lock(r->stream, &frame);
+    uint64_t lost = 0;
+    SharedMemoryImageError rc = o->queue ? SharedMemoryImageStream_next(r->stream, &frame, &lost)
+                                         : SharedMemoryImageStream_lock(r->stream, &frame);
+    r->lost += lost;
+    if (rc == IMAGESTREAM_BAD_ARGS && o->queue) {
+        fprintf(stderr,
+                "smi-read: %s: --queue and --reliable need an extended-layout stream (the "
+                "EnSight layout holds one frame at a time; read it without them)\n",
+                o->path);
+        r->exit_status = EXIT_FAIL;
+        return -1;
+    }
     if (rc == IMAGESTREAM_FORMAT_SKIPPED) {
         if (++r->skipped == 1 && !o->quiet)
             fprintf(stderr,
@@ -530,7 +568,8 @@ static void read_loop(reader_t *r)
             break;
         }
         int32_t timeout_ms = wait_timeout_ms(r, now);
-        SharedMemoryImageError rc = SharedMemoryImageStream_wait(r->stream, timeout_ms);
+        SharedMemoryImageError rc =
+            SharedMemoryImageStream_spinwait(r->stream, timeout_ms, (uint32_t)(o->spin * 1e6));
         if (rc == IMAGESTREAM_NOERROR) {
             if (take_frame(r) != 0)
                 break;
@@ -567,6 +606,8 @@ static void report(reader_t *r)
     printf("smi-read: %llu frames, %llu mismatches, %.1f frames/s, %llu dropped",
            (unsigned long long)r->frames, (unsigned long long)r->mismatches, rate,
            (unsigned long long)r->dropped);
+    if (o->queue)
+        printf(", %llu lost", (unsigned long long)r->lost);
     if (r->frames > 0)
         printf(", last frame %u", r->last_frame);
     if (r->skipped > 0)

@@ -599,30 +599,58 @@ static uint32_t smi_ext_mode(const SharedMemoryImageStream s)
     return (s->options & IMAGESTREAM_OPTIONS_QUEUE) ? SMI_EXT_MODE_QUEUE : 0;
 }
 
-/* Sequence of the oldest ready frame, or 0 when none is ready. */
-static uint64_t smi_ext_oldest_ready(SharedMemoryImageStream s)
+/* A client let go of a frame (unlocked it, or a reliable reader moved past
+   it): tell a server waiting for a buffer. The word first, then the flag:
+   the server stores its flag before it reads the word. */
+static void smi_ext_consumed(SharedMemoryImageStream s)
 {
-    uint64_t oldest = 0;
-    for (uint32_t b = 0; b < s->buffer_count; b++) {
-        const smi_ext_buffer_header_t *h = &s->page->buffers[b];
-        if (SMI_LOAD(&h->state) != SMI_EXT_READY)
-            continue;
-        uint64_t seq = SMI_LOAD_RLX(&h->sequence);
-        if (seq != 0 && (oldest == 0 || seq < oldest))
-            oldest = seq;
-    }
-    return oldest;
+    smi_ext_file_header_t *f = &s->page->file;
+    __atomic_fetch_add(&f->consume_count, 1, __ATOMIC_SEQ_CST);
+    if (SMI_LOAD(&f->server_waiting) != 0)
+        smi_futex_wake(&f->consume_count);
 }
 
-/* A queue reader starts before the oldest frame the file holds (after its
-   claim is visible: from then on a server that sees it keeps frames a
-   reliable reader has not read, and a buffer the server took meanwhile is
-   not ready any more, so it is not counted in). */
+/* Where a queue reader starts, read after its claim is visible: before
+   the run of consecutive ready frames that ends with the newest (a frame
+   missing below the run may have been overwritten by a server that looked
+   at the slots before the claim), and not before a frame being written now
+   (the same); with no ready frame, after the file's last. */
+static uint64_t smi_ext_queue_position(SharedMemoryImageStream s)
+{
+    uint64_t ready[SMI_EXT_MAX_BUFFERS], top = 0, writing = 0;
+    uint32_t n = 0;
+    for (uint32_t b = 0; b < s->buffer_count; b++) {
+        const smi_ext_buffer_header_t *h = &s->page->buffers[b];
+        uint32_t st = SMI_LOAD(&h->state);
+        uint64_t seq = SMI_LOAD_RLX(&h->sequence);
+        if (st == SMI_EXT_READY && seq != 0)
+            ready[n++] = seq;
+        else if (st == SMI_EXT_WRITING && seq > writing)
+            writing = seq;
+        if (st == SMI_EXT_READY && seq > top)
+            top = seq;
+    }
+    if (top == 0)
+        return SMI_LOAD(&s->page->file.last_sequence);
+    for (int found = 1; found && top > 1;) { /* walk down the run (n <= 8) */
+        found = 0;
+        for (uint32_t i = 0; i < n && !found; i++)
+            found = ready[i] == top - 1;
+        top -= found;
+    }
+    return top - 1 > writing ? top - 1 : writing;
+}
+
+/* A queue reader sets its position (after its claim is visible: from then
+   on a server that sees it keeps the frames a reliable reader has not
+   read); a reliable one then tells a server waiting for a buffer that the
+   frames before it are free. */
 static void smi_ext_queue_start(SharedMemoryImageStream s, smi_ext_slot_t *slot)
 {
-    uint64_t oldest = smi_ext_oldest_ready(s);
-    s->last_sequence = oldest ? oldest - 1 : SMI_LOAD(&s->page->file.last_sequence);
+    s->last_sequence = smi_ext_queue_position(s);
     SMI_STORE(&slot->last_sequence, s->last_sequence);
+    if (s->options & IMAGESTREAM_OPTIONS_RELIABLE)
+        smi_ext_consumed(s);
 }
 
 /* Reset a slot whose byte lock this client holds, then claim it: the server
@@ -647,16 +675,6 @@ static void smi_ext_claim_slot(SharedMemoryImageStream s, smi_ext_slot_t *slot)
         smi_ext_queue_start(s, slot);
 }
 
-/* A client let go of a frame (unlocked it, or a reliable reader moved past
-   it): tell a server waiting for a buffer. The word first, then the flag:
-   the server stores its flag before it reads the word. */
-static void smi_ext_consumed(SharedMemoryImageStream s)
-{
-    smi_ext_file_header_t *f = &s->page->file;
-    __atomic_fetch_add(&f->consume_count, 1, __ATOMIC_SEQ_CST);
-    if (SMI_LOAD(&f->server_waiting) != 0)
-        smi_futex_wake(&f->consume_count);
-}
 
 /* A new header wiped this client's slot: its sequences start again. */
 static void smi_ext_reclaim_slot(SharedMemoryImageStream s, smi_ext_slot_t *slot)
@@ -780,6 +798,21 @@ static int smi_ext_find(SharedMemoryImageStream s, int oldest, int *best)
     return IMAGESTREAM_NOERROR;
 }
 
+/* Is a buffer being written that still holds a frame between this
+   client's last and `seq`? For a live reliable reader that is a buffer the
+   server took and is about to put back (its second look sees the reader):
+   the reader waits for that frame rather than pass it. */
+static int smi_ext_behind(SharedMemoryImageStream s, uint64_t seq)
+{
+    for (uint32_t b = 0; b < s->buffer_count; b++) {
+        const smi_ext_buffer_header_t *h = &s->page->buffers[b];
+        uint64_t old = SMI_LOAD_RLX(&h->sequence);
+        if (SMI_LOAD(&h->state) == SMI_EXT_WRITING && old > s->last_sequence && old < seq)
+            return 1;
+    }
+    return 0;
+}
+
 /* The ready buffer with the largest sequence above this client's last. */
 static int smi_ext_newest(SharedMemoryImageStream s, int *best)
 {
@@ -842,6 +875,15 @@ static int smi_ext_lock(SharedMemoryImageStream s)
             return rc;
         if (b < 0)
             return IMAGESTREAM_NO_FRAMEAVAILABLE;
+        if ((s->options & IMAGESTREAM_OPTIONS_RELIABLE) &&
+            smi_ext_behind(s, SMI_LOAD_RLX(&s->page->buffers[b].sequence))) {
+            smi_cpu_relax();
+            if (attempt < SMI_LOCK_RETRIES - 1)
+                continue;
+            /* (a server that died between its two looks never puts it back) */
+            if (smi_bytelock_held(s->fd, SMI_LOCK_SERVER) != 0)
+                return IMAGESTREAM_NO_FRAMEAVAILABLE;
+        }
         SMI_STORE(&slot->hold, (uint32_t)b + 1);
         if (SMI_LOAD(&s->page->buffers[b].state) != SMI_EXT_READY) {
             SMI_STORE(&slot->hold, 0); /* the server got there first */

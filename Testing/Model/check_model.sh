@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
-# Check the extended layout's protocol model with spin: assertions (no torn
-# read, a live client's lock never taken) and invalid end states (lost
-# wake-ups, deadlocks). Then show that the check can fail: each mutant (one
-# rule of the protocol broken) must be caught.
+# Check a protocol model of the extended layout with spin (smi_extended.pml:
+# locking; smi_queue.pml: queue reading): assertions (no torn read, a live
+# client's lock never taken; frames in order, each once, every loss
+# counted, a reliable reader never overrun nor blocking the server once
+# dead) and invalid end states (lost wake-ups, deadlocks). Then show that
+# the check can fail: each mutant (one rule of the protocol broken) must be
+# caught.
 #   check_model.sh MODEL.pml WORKDIR
 set -euo pipefail
 model="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
@@ -11,11 +14,11 @@ work="$2"
 mkdir -p "$work"
 cd "$work"
 
-# check FILE: prints the error count of one spin run (safety)
+# check FILE: prints the error count of one spin run (safety only: -DSAFETY)
 check() {
   rm -f pan pan.c ./*.trail
   spin -a "$1" > /dev/null
-  cc -O2 -DCOLLAPSE -o pan pan.c
+  cc -O2 -DCOLLAPSE -DSAFETY -o pan pan.c
   ./pan -m400000 > "$1.out" 2>&1 || true
   sed -n 's/.*errors: \([0-9]*\).*/\1/p' "$1.out" | head -n 1
 }
@@ -40,6 +43,17 @@ mutant() {
     echo "mutant $1: NOT caught"; status=1
   fi
 }
+if [ "$(basename "$model")" = smi_queue.pml ]; then
+  # the server overwrites frames a live reliable reader has not read
+  mutant no-unread-check 's/:: claim\[j\] != 0 \&\& key != 0 \&\& reliable\[j\] \&\& slot_last\[j\] < key ->/:: false ->/'
+  # a dead reliable reader's claim is kept: it blocks the server
+  mutant dead-reader-kept 's/:: else -> claim\[j\] = 0 \/\* CAS(claim, seen, 0) \*\//:: else -> blk = 1/'
+  # a ready buffer put back without waking readers: a lost wake-up
+  mutant no-wake-on-put-back 's/:: old == READY -> wake_readers()/:: false -> skip/'
+  # a queue reader starts before the oldest ready frame, not the run
+  mutant start-at-oldest 's/:: best_seq > 1 \&\& ((state/:: false \&\& ((state/'
+  exit $status
+fi
 # lock without looking at the state again after storing hold: torn reads
 mutant no-recheck-after-hold 's/:: state\[best\] != READY -> hold\[me\] = 0/:: false -> skip/'
 # wait without looking again after announcing the sleep: a lost wake-up

@@ -509,6 +509,21 @@ class Client(_Stream):
     as it is, whoever could change it, through a symbolic link too: for
     streams shared between users on purpose.
 
+    With queue=True (IMAGESTREAM_OPTIONS_QUEUE, extended layout) the client
+    reads every frame in publish order with next(): each frame once,
+    starting with the oldest the file holds, and counts the frames the
+    server overwrote before it got to them (frame.lost, client.lost); the
+    server keeps its last N frames (N buffers: Server.set_buffers()).
+    reliable=True (implies queue) is never overrun: the server drops its
+    frame, or waits (Server.set_acquire_timeout()), rather than overwrite
+    one this client has not read; a reliable client that dies (even by kill
+    -9) holds it back no longer.
+
+        with smi.Client(path, queue=True) as client:
+            while (frame := client.next(timeout=1.0)) is not None:
+                with frame:
+                    print(frame.number, frame.lost)  # lost: 0 unless overrun
+
         with smi.Client(path) as client:
             while client.wait(timeout=1.0):
                 frame = client.lock()          # Frame or None
@@ -525,23 +540,51 @@ class Client(_Stream):
     __slots__ = ()
     _kind = "Client"
 
-    def __init__(self, path, any_format=False, any_file=False):
+    def __init__(self, path, any_format=False, any_file=False, *, queue=False, reliable=False):
         """Attach to `path` (str, bytes or os.PathLike); see the class."""
         options = IMAGESTREAM_OPTIONS_NONE
         if any_format:
             options |= IMAGESTREAM_OPTIONS_ANYFORMAT
         if any_file:
             options |= IMAGESTREAM_OPTIONS_ANYFILE
+        if queue:
+            options |= IMAGESTREAM_OPTIONS_QUEUE
+        if reliable:
+            options |= IMAGESTREAM_OPTIONS_RELIABLE
         super().__init__(path, options, Frame)
 
-    def wait(self, timeout=None):
+    def wait(self, timeout=None, spin=0.0):
         """Block until a frame newer than the last one this client locked is
         published (True) or `timeout` seconds pass (False); None waits for ever.
         The GIL is released while waiting, and Ctrl-C (any signal whose handler
         raises) interrupts the wait within 50 ms. Extended layout: the kernel
-        wakes the client as the frame is published (no polling). May be called
-        while a frame is locked, to wait for the next one."""
-        return self._wait(_seconds(timeout))
+        wakes the client as the frame is published (no polling); with `spin`
+        (seconds) the wait first spins in user space that long, no system
+        call, and sees a frame about a microsecond after it is published
+        instead of a kernel wake-up's tens (at the cost of a busy CPU). May
+        be called while a frame is locked, to wait for the next one."""
+        spin = _real(spin, "spin")
+        if not 0.0 <= spin < _math.inf:
+            raise ValueError("spin must be a number of seconds >= 0")
+        return self._wait(_seconds(timeout), spin)
+
+    def next(self, timeout=None):
+        """Queue client (queue=True or reliable=True): wait up to `timeout`
+        seconds (None: for ever) for the next frame in publish order, lock it
+        and return it as a Frame (frame.lost: frames overwritten just before
+        it; client.lost: all of them), or None on timeout. Frames not in
+        packed RGB are skipped without any_format (counted as read, not
+        lost). Raises Error (IMAGESTREAM_BAD_ARGS) on a client without the
+        queue option or on an EnSight-layout stream."""
+        seconds = _seconds(timeout)
+        deadline = None if seconds < 0 else _time.monotonic() + seconds
+        while True:
+            frame = self._next()
+            if frame is not None:
+                return frame
+            left = -1.0 if deadline is None else max(0.0, deadline - _time.monotonic())
+            if not self._wait(left):
+                return self._next()  # (one last look: a frame of the last moment)
 
     def unlock(self):
         """Unlock the frame this client holds (Frame.unlock()). BufferError while
@@ -686,6 +729,15 @@ class Server(_Stream):
         if frame_number is not None:
             frame_number = _u32(frame_number, "frame_number")
         return self._acquire(fmt, w, h, d, frame_number, *_metadata(timestamp, spacing, origin))
+
+    def set_acquire_timeout(self, timeout):
+        """How long send() and acquire() wait for a buffer when none can be
+        taken (clients hold them, or a reliable queue reader has not read
+        their frames) before giving up (IMAGESTREAM_NO_BUFFERAVAILABLE):
+        `timeout` seconds, 0 (the default) not at all, None for ever. The
+        GIL is released while they may wait."""
+        seconds = _seconds(timeout)
+        self._setacquiretimeout(-1 if seconds < 0 else int(round(seconds * 1000)))
 
     def set_buffers(self, minimum=2, maximum=8):
         """How many pixel buffers this (extended-layout) stream may use. It
