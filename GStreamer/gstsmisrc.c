@@ -22,7 +22,28 @@
 GST_DEBUG_CATEGORY_STATIC(gst_smi_src_debug);
 #define GST_CAT_DEFAULT gst_smi_src_debug
 
-enum { PROP_0, PROP_LOCATION, PROP_RETRY_TIMEOUT };
+enum { PROP_0, PROP_LOCATION, PROP_RETRY_TIMEOUT, PROP_MODE, PROP_LOST };
+
+/* What smisrc reads: the newest frame, or every frame in order (a queue
+   reader of the library; reliable: never overrun, the server waits). */
+typedef enum { SMI_SRC_NEWEST, SMI_SRC_QUEUE, SMI_SRC_RELIABLE } GstSmiSrcMode;
+
+/* The GType of GstSmiSrcMode (the `mode` property). */
+static GType gst_smi_src_mode_get_type(void)
+{
+    static gsize type = 0;
+    static const GEnumValue values[] = {
+        {SMI_SRC_NEWEST, "The newest frame (frames published meanwhile are skipped)", "newest"},
+        {SMI_SRC_QUEUE, "Every frame in order; frames overwritten before they were read are "
+                        "counted (lost)", "queue"},
+        {SMI_SRC_RELIABLE, "Every frame in order, never overrun: the server drops or waits",
+         "reliable"},
+        {0, NULL, NULL},
+    };
+    if (g_once_init_enter(&type))
+        g_once_init_leave(&type, g_enum_register_static("GstSmiSrcMode", values));
+    return (GType)type;
+}
 
 #define WAIT_STEP_MS 50            /* longest sleep in the library's wait */
 #define CHECK_INTERVAL_US 250000   /* how often an idle source looks at the server */
@@ -54,8 +75,14 @@ static void smi_src_detach(GstSmiSrc *self)
 static SharedMemoryImageError smi_src_attach(GstSmiSrc *self, const gchar *location)
 {
     SharedMemoryImageStream stream = NULL;
-    SharedMemoryImageError rc =
-        SharedMemoryImageStream_create(location, IMAGESTREAM_OPTIONS_ANYFORMAT, &stream);
+    GST_OBJECT_LOCK(self);
+    gint mode = self->mode;
+    GST_OBJECT_UNLOCK(self);
+    uint32_t options = IMAGESTREAM_OPTIONS_ANYFORMAT |
+                       (mode == SMI_SRC_RELIABLE ? IMAGESTREAM_OPTIONS_RELIABLE
+                        : mode == SMI_SRC_QUEUE  ? IMAGESTREAM_OPTIONS_QUEUE
+                                                 : 0);
+    SharedMemoryImageError rc = SharedMemoryImageStream_create(location, options, &stream);
     if (rc < IMAGESTREAM_NOERROR)
         return rc;
     self->stream = stream;
@@ -398,6 +425,38 @@ static GstFlowReturn smi_src_fill(GstSmiSrc *self, SharedMemoryFrame frame,
     return GST_FLOW_OK;
 }
 
+/* Lock the newest frame, or (queue modes) the next one, counting the
+   frames lost before it. BAD_ARGS (an error posted): a queue mode on an
+   EnSight-layout stream. */
+static SharedMemoryImageError smi_src_take(GstSmiSrc *self, const gchar *location,
+                                           SharedMemoryFrame *frame)
+{
+    GST_OBJECT_LOCK(self);
+    gint mode = self->mode;
+    GST_OBJECT_UNLOCK(self);
+    if (mode == SMI_SRC_NEWEST)
+        return SharedMemoryImageStream_lock(self->stream, frame);
+    uint64_t lost = 0;
+    SharedMemoryImageError rc = SharedMemoryImageStream_next(self->stream, frame, &lost);
+    if (rc == IMAGESTREAM_BAD_ARGS) {
+        GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS,
+                          ("Stream \"%s\" is in EnSight's layout, which holds one frame at a "
+                           "time: mode=queue and mode=reliable need the extended layout "
+                           "(use mode=newest)",
+                           location),
+                          (NULL));
+        return rc;
+    }
+    if (lost > 0) {
+        GST_OBJECT_LOCK(self);
+        self->lost += lost;
+        GST_OBJECT_UNLOCK(self);
+        GST_WARNING_OBJECT(self, "%" G_GUINT64_FORMAT " frames lost before frame %u (the "
+                           "server overwrote them first)", lost, (*frame)->iFrame);
+    }
+    return rc;
+}
+
 static GstFlowReturn gst_smi_src_create(GstPushSrc *push, GstBuffer **out)
 {
     GstSmiSrc *self = GST_SMI_SRC(push);
@@ -429,7 +488,11 @@ static GstFlowReturn gst_smi_src_create(GstPushSrc *push, GstBuffer **out)
             continue;
         }
         SharedMemoryFrame frame = NULL;
-        rc = SharedMemoryImageStream_lock(self->stream, &frame);
+        rc = smi_src_take(self, location, &frame);
+        if (rc == IMAGESTREAM_BAD_ARGS) { /* (queue modes: an EnSight-layout stream) */
+            ret = GST_FLOW_ERROR;
+            break;
+        }
         if (rc == IMAGESTREAM_NO_FRAMEAVAILABLE || rc == IMAGESTREAM_FORMAT_SKIPPED)
             continue; /* dropped by the server meanwhile */
         if (rc < IMAGESTREAM_NOERROR) {
@@ -501,6 +564,11 @@ static void gst_smi_src_set_property(GObject *object, guint id, const GValue *va
         self->retry_timeout = g_value_get_uint(value);
         GST_OBJECT_UNLOCK(self);
         break;
+    case PROP_MODE:
+        GST_OBJECT_LOCK(self);
+        self->mode = g_value_get_enum(value);
+        GST_OBJECT_UNLOCK(self);
+        break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec); break;
     }
 }
@@ -517,6 +585,16 @@ static void gst_smi_src_get_property(GObject *object, guint id, GValue *value, G
     case PROP_RETRY_TIMEOUT:
         GST_OBJECT_LOCK(self);
         g_value_set_uint(value, self->retry_timeout);
+        GST_OBJECT_UNLOCK(self);
+        break;
+    case PROP_MODE:
+        GST_OBJECT_LOCK(self);
+        g_value_set_enum(value, self->mode);
+        GST_OBJECT_UNLOCK(self);
+        break;
+    case PROP_LOST:
+        GST_OBJECT_LOCK(self);
+        g_value_set_uint64(value, self->lost);
         GST_OBJECT_UNLOCK(self);
         break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec); break;
@@ -567,6 +645,33 @@ static void gst_smi_src_class_init(GstSmiSrcClass *klass)
                           "(0: error at once)",
                           0, G_MAXUINT, DEFAULT_RETRY_TIMEOUT,
                           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+
+    /**
+     * GstSmiSrc:mode:
+     * newest (default): the newest frame; queue: every frame in order, those
+     * the server overwrote first counted in `lost`; reliable: every frame,
+     * never overrun (the server drops or waits instead). The frame numbers in
+     * the buffers' offsets are consecutive when the server numbers them so
+     * and nothing is lost.
+     */
+    g_object_class_install_property(
+        gobject_class, PROP_MODE,
+        g_param_spec_enum("mode", "Mode",
+                          "Which frames to read: the newest, or every frame in order (queue: "
+                          "losses counted in 'lost'; reliable: never overrun; extended layout)",
+                          gst_smi_src_mode_get_type(), SMI_SRC_NEWEST,
+                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                              GST_PARAM_MUTABLE_READY));
+    /**
+     * GstSmiSrc:lost:
+     * Queue modes: frames the server overwrote before smisrc read them.
+     */
+    g_object_class_install_property(
+        gobject_class, PROP_LOST,
+        g_param_spec_uint64("lost", "Lost",
+                            "Frames overwritten before they were read (mode=queue; 0 when none "
+                            "was, always 0 with mode=reliable)",
+                            0, G_MAXUINT64, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
     gst_element_class_add_static_pad_template(element_class, &src_template);
     gst_element_class_set_static_metadata(

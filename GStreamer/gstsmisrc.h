@@ -20,6 +20,8 @@ struct _GstSmiSrc {
     /* Properties (under the object lock). */
     gchar *location;      /* stream file */
     guint retry_timeout;  /* ms to keep re-attaching after the stream failed */
+    gint mode;            /* GstSmiSrcMode */
+    guint64 lost;         /* queue modes: frames overwritten before they were read */
 
     /* Streaming state (streaming thread, start and stop only). */
     SharedMemoryImageStream stream;
