@@ -302,10 +302,16 @@ typedef struct {
     uint32_t touch;            /* read one byte of every page of every locked frame */
     int32_t cpu;               /* pin the client here (-1: not pinned) */
     _Atomic uint32_t spin_us;  /* the client's waits spin this long first (spinwait) */
+    uint32_t options;          /* the client's create() options (part 9: queue modes) */
+    uint32_t work_us;          /* part 9: the client sleeps this long per frame (its work) */
+    _Atomic uint64_t lost;     /* part 9: frames next() counted lost; newest: numbers skipped */
     _Atomic uint64_t sink;     /* what touching read (so that it is not optimized out) */
     uint64_t lat[BENCH_MAX_SAMPLES]; /* wake latencies, ns */
     uint64_t lat_lock[BENCH_MAX_SAMPLES]; /* CLIENT_LATENCY: publish-to-lock, ns */
 } ctl_t;
+
+/* Part 9: what the next clients made are (create() options, work per frame). */
+static uint32_t g_client_options, g_client_work_us;
 
 static ctl_t *ctl_new(void)
 {
@@ -316,6 +322,8 @@ static ctl_t *ctl_new(void)
     }
     memset(p, 0, sizeof(ctl_t));
     ((ctl_t *)p)->cpu = g_opt.client_cpu;
+    ((ctl_t *)p)->options = g_client_options;
+    ((ctl_t *)p)->work_us = g_client_work_us;
     return (ctl_t *)p;
 }
 
@@ -393,7 +401,7 @@ static int client_stream(ctl_t *c, const char *path)
     if (atomic_load(&c->stop))
         return 0;
     SharedMemoryImageStream s = NULL;
-    SharedMemoryImageError rc = SharedMemoryImageStream_create(path, IMAGESTREAM_OPTIONS_NONE, &s);
+    SharedMemoryImageError rc = SharedMemoryImageStream_create(path, c->options, &s);
     if (rc < 0)
         return child_error(c, "client create", rc);
     atomic_store(&c->ready, 1);
@@ -411,8 +419,11 @@ static int client_stream(ctl_t *c, const char *path)
             break;
         }
         SharedMemoryFrame f = NULL;
-        uint64_t t0 = smi_tool_now_ns();
-        rc = SharedMemoryImageStream_lock(s, &f);
+        uint64_t t0 = smi_tool_now_ns(), lost = 0;
+        rc = (c->options & (IMAGESTREAM_OPTIONS_QUEUE | IMAGESTREAM_OPTIONS_RELIABLE))
+                 ? SharedMemoryImageStream_next(s, &f, &lost)
+                 : SharedMemoryImageStream_lock(s, &f);
+        atomic_fetch_add(&c->lost, lost);
         uint64_t dt = (smi_tool_now_ns() - t0) / 1000u;
         if (dt > atomic_load(&c->max_lock_us))
             atomic_store(&c->max_lock_us, dt);
@@ -433,6 +444,9 @@ static int client_stream(ctl_t *c, const char *path)
             }
             k++;
         } else {
+            if (!(c->options & (IMAGESTREAM_OPTIONS_QUEUE | IMAGESTREAM_OPTIONS_RELIABLE)) &&
+                f->iFrame > last + 1)
+                atomic_fetch_add(&c->lost, f->iFrame - last - 1); /* (newest: skipped) */
             client_check(c, f, &last);
         }
         if (c->touch)
@@ -443,6 +457,8 @@ static int client_stream(ctl_t *c, const char *path)
             status = child_error(c, "client unlock", rc);
             break;
         }
+        if (c->work_us)
+            sleep_us(c->work_us); /* part 9: the reader's work on the frame */
         if (c->mode == CLIENT_LATENCY || c->mode == CLIENT_LOCKLAT)
             atomic_store(&c->done, k);
     }
@@ -1223,7 +1239,9 @@ static void usage(FILE *to)
             "                3 acquire/publish, 4 wake latency, 5 the writer with 0..8\n"
             "                readers, 6 full-frame publish-to-lock latency, 7 the cost of\n"
             "                adding a buffer, 8 frame copies: memcpy through a mapping, the\n"
-            "                descriptor, the library's; lock's cost (1 also runs for 2, 3, 5)\n"
+            "                descriptor, the library's; lock's cost; 9 queue reading: a\n"
+            "                slow reader of a bursty stream, newest against queue mode, and\n"
+            "                the writer with a reliable reader (1 also runs for 2, 3, 5)\n"
             "  --readers N   client processes in parts 2 and 3 (extended layout; default 1)\n"
             "  --touch       clients of parts 2 and 3 read a byte of every page of each\n"
             "                frame (part 5's always do)\n"
@@ -1273,7 +1291,7 @@ static unsigned parse_parts(const char *text)
 {
     unsigned parts = 0;
     for (const char *p = text; *p; p++) {
-        if (*p >= '1' && *p <= '8')
+        if (*p >= '1' && *p <= '9')
             parts |= 1u << (*p - '0');
         else if (*p != ',')
             return 0;
@@ -1322,7 +1340,7 @@ static int parse_value(int c, const char *arg, double *seconds, uint32_t *sample
     case OPT_ONLY:
         *parts = parse_parts(arg);
         if (!*parts) {
-            fprintf(stderr, "smi-bench: --only wants a list of parts 1..7, e.g. 2,4\n");
+            fprintf(stderr, "smi-bench: --only wants a list of parts 1..9, e.g. 2,4\n");
             return SMI_CLI_USAGE;
         }
         break;
@@ -1377,7 +1395,7 @@ static int parse_options(int argc, char **argv, unsigned *parts)
     g_opt.dir = "/dev/shm";
     double seconds = -1;
     uint32_t samples = 0;
-    *parts = 0x1fe; /* parts 1..8 */
+    *parts = 0x3fe; /* parts 1..9 */
     g_opt.readers = 1;
     int c, status = SMI_CLI_RUN;
     while (status == SMI_CLI_RUN &&
@@ -2056,6 +2074,116 @@ static void print_targets(const bench_run_t *b, unsigned parts)
         printf("  (--quick: short runs, figures are rough)\n");
 }
 
+/* ---- 9. queue reading ------------------------------------------------------------ */
+
+typedef struct {
+    uint64_t published, refused, read, lost;
+    double seconds; /* the writer's, first acquire to last publish */
+} queue_result_t;
+
+#define QUEUE_W 320u
+#define QUEUE_H 240u
+
+/* Publish `frames` frames numbered 1.. (stamped for the client's check) to
+   one client process created with `options` that sleeps work_us per frame:
+   at 1 kHz in bursts of 10 (bursty), else as fast as the stream lets, with
+   an acquire timeout of timeout_ms (0: a refused frame is tried again at
+   once). Then wait (up to 10 s) until the client has read or lost them all. */
+static int queue_run(uint32_t options, uint32_t work_us, unsigned frames, int bursty,
+                     int32_t timeout_ms, queue_result_t *r)
+{
+    memset(r, 0, sizeof *r);
+    session_t ss;
+    g_client_options = options;
+    g_client_work_us = work_us;
+    int status = session_open(&ss, "queue", 1, QUEUE_W, QUEUE_H, CLIENT_LOCKLOOP, 1);
+    g_client_options = g_client_work_us = 0;
+    if (status == 0) {
+        SharedMemoryImageStream_setbuffers(ss.server, 8, 8);
+        SharedMemoryImageStream_setacquiretimeout(ss.server, timeout_ms);
+    }
+    size_t n = (size_t)QUEUE_W * QUEUE_H * 3u;
+    uint64_t t0 = smi_tool_now_ns();
+    for (unsigned k = 0; status == 0 && k < frames;) {
+        if (bursty && k % 10u == 0) {
+            uint64_t due = t0 + (uint64_t)k * 1000000u, now = smi_tool_now_ns();
+            if (due > now)
+                sleep_us((unsigned)((due - now) / 1000u));
+        }
+        SharedMemoryFrame f = NULL;
+        SharedMemoryImageError rc = SharedMemoryImageStream_acquire(ss.server, QUEUE_W, QUEUE_H, &f);
+        if (rc == IMAGESTREAM_NO_BUFFERAVAILABLE) {
+            r->refused++;
+            continue;
+        }
+        if (rc < 0 || rc == IMAGESTREAM_UNCONNECTED) {
+            status = api_failed("acquire", rc < 0 ? rc : IMAGESTREAM_BAD_ARGS);
+            break;
+        }
+        f->iFrame = ++k;
+        put_u64(f->buffer, k);
+        put_u64(f->buffer + n - 8, k);
+        rc = SharedMemoryImageStream_publish(ss.server);
+        if (rc < 0)
+            status = api_failed("publish", rc);
+        r->published++;
+    }
+    r->seconds = (double)(smi_tool_now_ns() - t0) / 1e9;
+    uint64_t end = smi_tool_now_ns() + 10000000000u;
+    while (status == 0 && ss.ctl &&
+           atomic_load(&ss.ctl->locked) + atomic_load(&ss.ctl->lost) < frames &&
+           smi_tool_now_ns() < end)
+        sleep_us(1000);
+    if (ss.ctl) {
+        r->read = atomic_load(&ss.ctl->locked);
+        r->lost = atomic_load(&ss.ctl->lost);
+        if (status == 0 && atomic_load(&ss.ctl->bad) != 0) {
+            fprintf(stderr, "smi-bench: part 9: a frame failed the client's check\n");
+            status = 1;
+        }
+    }
+    session_close(&ss, &status);
+    return status;
+}
+
+/* 9. A slow reader of a bursty stream, newest mode against queue mode; the
+   writer with a reliable reader that keeps up. */
+static int run_queue(bench_run_t *b)
+{
+    (void)b;
+    unsigned frames = g_opt.quick ? 200u : 2000u;
+    printf("\n9. queue reading (extended layout, 8 buffers, %ux%u RGB, one reader process):\n"
+           "   a reader that needs 2 ms per frame following %u frames at 1 kHz in bursts of 10\n",
+           QUEUE_W, QUEUE_H, frames);
+    queue_result_t newest, queue, alone, reliable;
+    int status = queue_run(0, 2000, frames, 1, 0, &newest);
+    if (status == 0)
+        status = queue_run(IMAGESTREAM_OPTIONS_QUEUE, 2000, frames, 1, 0, &queue);
+    if (status != 0)
+        return status;
+    printf("  newest mode: read %6llu, skipped %6llu (%.0f %% of the frames; nothing says which)\n",
+           (unsigned long long)newest.read, (unsigned long long)newest.lost,
+           100.0 * ratio((double)newest.lost, (double)frames));
+    printf("  queue mode : read %6llu, lost    %6llu (%.0f %%, every loss counted by next())\n",
+           (unsigned long long)queue.read, (unsigned long long)queue.lost,
+           100.0 * ratio((double)queue.lost, (double)frames));
+    printf("   the writer as fast as it goes, %u frames, with a reader that keeps up:\n", frames);
+    status = queue_run(0, 0, frames, 0, 0, &alone);
+    if (status == 0)
+        status = queue_run(IMAGESTREAM_OPTIONS_RELIABLE, 0, frames, 0, 1000, &reliable);
+    if (status != 0)
+        return status;
+    double fa = ratio((double)alone.published, alone.seconds);
+    double fr = ratio((double)reliable.published, reliable.seconds);
+    printf("  newest-mode reader: writer %8.0f frames/s; reader read %llu, skipped %llu\n", fa,
+           (unsigned long long)alone.read, (unsigned long long)alone.lost);
+    printf("  reliable reader   : writer %8.0f frames/s (%.2f x), waited for the reader; "
+           "reader read %llu, lost %llu\n",
+           fr, ratio(fr, fa), (unsigned long long)reliable.read,
+           (unsigned long long)reliable.lost);
+    return 0;
+}
+
 /* Run the parts asked for, in order, stopping at the first failure. */
 static int run_parts(bench_run_t *b, unsigned parts)
 {
@@ -2082,6 +2210,8 @@ static int run_parts(bench_run_t *b, unsigned parts)
             status = smi_bench_copy(g_opt.dir, g_sizes[i].name, g_sizes[i].width,
                                     g_sizes[i].height, g_opt.seconds, interleave_rounds(), b->src);
     }
+    if (status == 0 && (parts & (1u << 9)))
+        status = run_queue(b);
     if (status == 0 && (parts & (1u << 2 | 1u << 3 | 1u << 4 | 1u << 5)))
         print_targets(b, parts);
     return status;
