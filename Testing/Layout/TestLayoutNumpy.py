@@ -75,6 +75,7 @@ def file_header(m, real_size):
         "guard": bytes(m[20:24]), "slot_count": u32(m, 24), "generation": u32(m, 28),
         "file_size": u64(m, 32), "buffer_size": u64(m, 40), "last_sequence": u64(m, 48),
         "last_frame": u32(m, 56), "claim_counter": u32(m, 60), "publish_count": u32(m, 64),
+        "consume_count": u32(m, 68), "server_waiting": u32(m, 72),
     }
     check(h["version"] == 1, "version %d" % h["version"])
     check(h["header_size"] == HEADER, "header_size %d" % h["header_size"])
@@ -88,6 +89,8 @@ def file_header(m, real_size):
           % (h["file_size"], h["buffer_count"], h["buffer_size"], real_size))
     check(h["generation"] >= 1, "server_generation %d" % h["generation"])
     check(h["claim_counter"] >= 1, "claim_counter %d after a client attached" % h["claim_counter"])
+    check(h["server_waiting"] == 0, "server_waiting %d: no server waits for a buffer"
+          % h["server_waiting"])
     return h
 
 
@@ -154,7 +157,8 @@ def slots(m, fh):
     for j in range(fh["slot_count"]):
         s = 1280 + 64 * j
         out.append({"j": j, "claim": u32(m, s), "hold": u32(m, s + 4), "waiting": u32(m, s + 8),
-                    "last_sequence": u64(m, s + 16), "frames_locked": u64(m, s + 24)})
+                    "mode": u32(m, s + 12), "last_sequence": u64(m, s + 16),
+                    "frames_locked": u64(m, s + 24), "frames_lost": u64(m, s + 32)})
     return out
 
 
@@ -203,6 +207,8 @@ def stage1(path):
     check(s["last_sequence"] == other["sequence"], "slot last_sequence %d" % s["last_sequence"])
     check(s["frames_locked"] == 1, "frames_locked %d" % s["frames_locked"])
     check(s["waiting"] == 0, "the client is not waiting")
+    check(s["mode"] == 0 and s["frames_lost"] == 0,
+          "a newest-mode client: mode %d, frames_lost %d" % (s["mode"], s["frames_lost"]))
     if byte_locked(path, SERVER_BYTE) is not None:
         check(byte_locked(path, SERVER_BYTE), "server byte lock not held by the live server")
         check(byte_locked(path, SERVER_BYTE + 1 + s["j"]),
