@@ -926,6 +926,19 @@ static int smi_ext_unlock(SharedMemoryImageStream s)
     return IMAGESTREAM_NOERROR;
 }
 
+/* After a sleep: is the file still whole? Under the guard, a read of the
+   mapping's last byte (a shrink takes the file's end first, and the fault
+   ends the call with BAD_FILE_SIZE): no system call on the wake-up path;
+   else one fstat. */
+static int smi_ext_still_whole(SharedMemoryImageStream s)
+{
+    if (s->guarded && s->map_size != 0) {
+        (void)*(const volatile uint8_t *)(s->base + s->map_size - 1);
+        return IMAGESTREAM_NOERROR;
+    }
+    return smi_file_intact(s);
+}
+
 /* Spin until `until` (monotonic ns) for a frame newer than this client's
    last, reading the publish counter (and the clock every
    SMI_SPIN_CLOCK_EVERY reads) in user space, no system call; the buffers
@@ -998,7 +1011,7 @@ static int smi_ext_wait(SharedMemoryImageStream s, int64_t timeout_ns)
                 left = until;
         }
         smi_futex_wait(word, seen, left);
-        if ((rc = smi_file_intact(s)) < 0) /* truncated while asleep */
+        if ((rc = smi_ext_still_whole(s)) < 0) /* truncated while asleep */
             return rc;
         SMI_STORE(&slot->waiting, 0);
     }

@@ -162,7 +162,7 @@ int smi_protect_writable(void *base, uint64_t offset, uint64_t len);
    action the program installs is taken over again up to that much later,
    and a shrink in between that faults such a run goes to the program's
    action (Core/LAYOUT.md, "Truncation and other changes of size"). */
-#define SMI_GUARD_TRUST_NS 1000000 /* 1 ms */
+#define SMI_GUARD_TRUST_NS 10000000 /* 10 ms */
 int smi_guard_run(uint8_t *const *base, const uint64_t *size, int (*fn)(void *ctx), void *ctx,
                   int trust_recent);
 

@@ -125,7 +125,7 @@ static int smi_call_body(void *ctx)
 
 /* Run body(s, arg) on the stream's mapping, as above; s->guarded tells the
    body which way it runs. `polled`: a call a reader repeats in a loop (lock,
-   wait), which trusts a guard checked less than a millisecond ago
+   wait), which trusts a guard checked less than 10 ms ago
    (smi_guard_run's trust_recent): no system call when nothing changed. */
 static int smi_on_mapping_as(SharedMemoryImageStream s, smi_body_t body, void *arg, int polled)
 {
