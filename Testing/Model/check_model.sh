@@ -50,8 +50,9 @@ if [ "$(basename "$model")" = smi_queue.pml ]; then
   mutant dead-reader-kept 's/:: else -> claim\[j\] = 0 \/\* CAS(claim, seen, 0) \*\//:: else -> blk = 1/'
   # a ready buffer put back without waking readers: a lost wake-up
   mutant no-wake-on-put-back 's/:: old == READY -> wake_readers()/:: false -> skip/'
-  # a queue reader starts before the oldest ready frame, not the run
-  mutant start-at-oldest 's/:: best_seq > 1 \&\& ((state/:: false \&\& ((state/'
+  # a queue reader starts before the oldest ready frame, not before the run
+  # that ends with the newest: a frame a server took before the claim is lost
+  mutant start-at-oldest 's/:: state\[k\] == READY \&\& sequence\[k\] > best_seq -> best_seq = sequence\[k\]/:: state[k] == READY \&\& (best_seq == 0 || sequence[k] < best_seq) -> best_seq = sequence[k]/'
   exit $status
 fi
 # lock without looking at the state again after storing hold: torn reads
