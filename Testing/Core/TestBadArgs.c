@@ -91,7 +91,7 @@ static void check_layout(int extended)
     ASSERT_RC(IMAGESTREAM_NOT_LOCKED, SharedMemoryImageStream_describe(server, &d));
 
     /* A client. Unknown option bits are refused first and *stream is NULL. */
-    const uint32_t bad_options[] = {0x4, 0x8, 0x200, 0x00080000, 0x80000000u,
+    const uint32_t bad_options[] = {0x4, 0x8, 0x200, 0x00200000, 0x80000000u,
                                     IMAGESTREAM_OPTIONS_SERVER | 0x10};
     for (size_t i = 0; i < sizeof bad_options / sizeof bad_options[0]; i++) {
         SharedMemoryImageStream s = (SharedMemoryImageStream)(uintptr_t)0x1;
