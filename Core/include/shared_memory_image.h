@@ -487,11 +487,31 @@ typedef struct _SharedMemoryImageDesc {
     double timestamp;   /**< seconds; acquire presets the current UNIX time */
     double spacing[3];  /**< size of a pixel (x, y, z) */
     double origin[3];   /**< position of the first pixel */
+    /* A later member (the library reads it only when `size` covers it): */
+    uint32_t flags;     /**< IMAGESTREAM_FRAME_* (0: top row first) */
 } SharedMemoryImageDesc;
+
+/** Bytes of the first version of SharedMemoryImageDesc (before `flags`):
+    what describe() writes, and the smallest non-zero `size` accepted. */
+#define SMI_DESC_SIZE_V1 offsetof(SharedMemoryImageDesc, flags)
+
+/**
+ * Frame flag (SharedMemoryImageDesc.flags): the frame's first row is the
+ * bottom of the picture (OpenGL's and VTK's order), not the top (EnSight's
+ * order, the default). A server sets it on acquireformat()/putframeformat()
+ * when the rows it gives run bottom first. The extended layout stores such a
+ * frame as it is and marks it (Core/LAYOUT.md, "Row order"), so that a VTK
+ * client can use it without reversing it; the EnSight layout is always top
+ * row first, so there the library reverses the rows (putframeformat while
+ * copying, publish in place for an acquired buffer). A client learns a
+ * locked frame's order from SharedMemoryImageStream_frameflags();
+ * copyframe() hands out the order its caller asks for.
+ */
+#define IMAGESTREAM_FRAME_BOTTOMUP 0x00000001u
 
 /** An initializer for a SharedMemoryImageDesc: its size set, the rest zero. */
 #ifdef __cplusplus
-#define SMI_DESC_INIT {sizeof(SharedMemoryImageDesc), 0, 0, 0, 0, 0.0, {0.0, 0.0, 0.0}, {0.0, 0.0, 0.0}}
+#define SMI_DESC_INIT {sizeof(SharedMemoryImageDesc), 0, 0, 0, 0, 0.0, {0.0, 0.0, 0.0}, {0.0, 0.0, 0.0}, 0u}
 #else
 #define SMI_DESC_INIT {.size = sizeof(SharedMemoryImageDesc)}
 #endif
@@ -681,18 +701,34 @@ SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_setacquiretimeout(
 /**
  * Describe the frame currently locked (client) or acquired (server): format,
  * size, depth and metadata. EnSight-layout frames are RGB8, depth 1, spacing
- * 1, origin 0, timestamp 0.
+ * 1, origin 0, timestamp 0. Writes the struct's first version
+ * (SMI_DESC_SIZE_V1 bytes, `size` set to that): its flags come from
+ * frameflags().
  * @return NOERROR; NOT_LOCKED when no frame is held; BAD_ARGS for NULL.
  */
 SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_describe(SharedMemoryImageStream stream,
                                                                    SharedMemoryImageDesc *desc);
 
 /**
+ * The flags (IMAGESTREAM_FRAME_*) of the frame currently locked (client) or
+ * acquired (server) into *flags: IMAGESTREAM_FRAME_BOTTOMUP when its
+ * buffer's first row is the bottom of the picture (frame->buffer as lock()
+ * handed it out). EnSight-layout frames are always top row first (0).
+ * @return NOERROR; NOT_LOCKED when no frame is held; BAD_ARGS for NULL.
+ */
+SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_frameflags(SharedMemoryImageStream stream,
+                                                                     uint32_t *flags);
+
+/**
  * Client: copy the locked frame's pixels into `dst` (at least the frame's
- * width*height*depth*pixel-size bytes, given as dst_bytes), reversing the
- * rows of each slice when flip_vertical is non-zero (VTK images, for one,
- * are bottom row first). The one copy a client that keeps pixels needs:
- * memcpy, row by row when flipping.
+ * width*height*depth*pixel-size bytes, given as dst_bytes), in the row order
+ * the caller asks for: flip_vertical 0 gives each slice top row first (the
+ * picture upright, as EnSight's API has it), non-zero bottom row first (VTK
+ * images). The rows are reversed when the frame is stored the other way
+ * (IMAGESTREAM_FRAME_BOTTOMUP, see frameflags()); frames without that flag
+ * are top row first, so for them non-zero reverses the rows, as it always
+ * did. The one copy a client that keeps pixels needs: memcpy, row by row
+ * when reversing.
  * @return NOERROR; NOT_LOCKED when no frame is locked; IS_SERVER; BAD_ARGS
  *   for NULL or a dst_bytes smaller than the frame; BAD_FILE_SIZE when the
  *   file was truncated meanwhile.

@@ -130,6 +130,20 @@ static void smi_ext_snapshot(const smi_ext_page_t *p, uint32_t b, smi_ext_buffer
     /* (doubles: plain copies of a local snapshot; any bit pattern is a value) */
     memcpy(&h->timestamp, (const uint8_t *)src + offsetof(smi_ext_buffer_header_t, timestamp),
            sizeof h->timestamp + sizeof h->spacing + sizeof h->origin);
+    h->flags = SMI_LOAD_RLX(&src->flags);
+    h->flags_check = SMI_LOAD_RLX(&src->flags_check);
+}
+
+/* The flags of a buffer header snapshot: only when its server wrote them
+   with this frame (flags_check is the frame's sequence: a server of an
+   earlier version publishes without touching them, and its frames are top
+   row first), and only the flags this version knows (LAYOUT.md, "Row
+   order"). */
+static uint32_t smi_ext_frame_flags(const smi_ext_buffer_header_t *h)
+{
+    if (h->flags_check != (uint32_t)h->sequence)
+        return 0;
+    return h->flags & SMI_EXT_KNOWN_FLAGS;
 }
 
 /* Check a buffer header snapshot against this side's own geometry. */
@@ -572,6 +586,8 @@ static int smi_ext_publish(SharedMemoryImageStream s)
     memcpy(h->spacing, d->spacing, sizeof h->spacing);
     memcpy(h->origin, d->origin, sizeof h->origin);
     h->frame_number = number;
+    h->flags = d->flags & SMI_EXT_KNOWN_FLAGS;
+    h->flags_check = (uint32_t)seq;
     SMI_STORE_RLX(&h->sequence, seq);
     SMI_STORE(&h->state, SMI_EXT_READY);
     SMI_STORE(&p->file.last_sequence, seq);
@@ -852,6 +868,7 @@ static int smi_ext_hand_out(SharedMemoryImageStream s, uint32_t b, const smi_ext
     d->timestamp = h->timestamp;
     memcpy(d->spacing, h->spacing, sizeof d->spacing);
     memcpy(d->origin, h->origin, sizeof d->origin);
+    d->flags = smi_ext_frame_flags(h);
     s->buffer = (int)b;
     s->frame.iFrame = h->frame_number;
     s->frame.iWidth = h->width;

@@ -94,8 +94,13 @@ typedef struct smi_ext_buffer_header_t {
     double timestamp;
     double spacing[3];
     double origin[3];
-    uint8_t reserved[24];
+    uint32_t flags;       /* IMAGESTREAM_FRAME_* of the frame (LAYOUT.md, "Row order") */
+    uint32_t flags_check; /* the low 32 bits of `sequence` when `flags` was written */
+    uint8_t reserved[16];
 } smi_ext_buffer_header_t;
+
+/* The frame flags this layout version knows (others are ignored). */
+#define SMI_EXT_KNOWN_FLAGS IMAGESTREAM_FRAME_BOTTOMUP
 
 typedef struct smi_ext_slot_t {
     uint32_t claim;
@@ -149,6 +154,8 @@ _Static_assert(offsetof(smi_ext_buffer_header_t, data_size) == 40, "layout");
 _Static_assert(offsetof(smi_ext_buffer_header_t, timestamp) == 48, "layout");
 _Static_assert(offsetof(smi_ext_buffer_header_t, spacing) == 56, "layout");
 _Static_assert(offsetof(smi_ext_buffer_header_t, origin) == 80, "layout");
+_Static_assert(offsetof(smi_ext_buffer_header_t, flags) == 104, "layout");
+_Static_assert(offsetof(smi_ext_buffer_header_t, flags_check) == 108, "layout");
 
 /* Buffer header `format` codes and bytes per pixel (LAYOUT.md 2.2): the
    public table, SMI_FORMAT_LIST, must say what the document says. */

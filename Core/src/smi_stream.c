@@ -59,14 +59,19 @@ const char *SharedMemoryImageStream_formatname(uint32_t format)
 /* ---- Structs that callers allocate (the header's "Growing structs") ------ */
 
 /* Take a caller's SharedMemoryImageDesc into *local: the members its `size`
-   covers (0: this version's). A newer caller's further members are not
-   known here and are ignored. BAD_ARGS for a size that no version has. */
+   covers (0: the first version's), the others zero. A newer caller's further
+   members are not known here and are ignored. BAD_ARGS for a size that no
+   version has, and for frame flags this version does not know. */
 static int smi_desc_in(const SharedMemoryImageDesc *user, SharedMemoryImageDesc *local)
 {
-    if (user->size != 0 && user->size < sizeof *local)
+    size_t size = user->size == 0 ? SMI_DESC_SIZE_V1 : user->size;
+    if (size < SMI_DESC_SIZE_V1)
         return IMAGESTREAM_BAD_ARGS;
-    memcpy(local, user, sizeof *local);
+    memset(local, 0, sizeof *local);
+    memcpy(local, user, size < sizeof *local ? size : sizeof *local);
     local->size = sizeof *local;
+    if (local->flags & ~(uint32_t)SMI_EXT_KNOWN_FLAGS)
+        return IMAGESTREAM_BAD_ARGS;
     return IMAGESTREAM_NOERROR;
 }
 
@@ -567,9 +572,35 @@ SharedMemoryImageError SharedMemoryImageStream_acquire(SharedMemoryImageStream s
     return SharedMemoryImageStream_acquireformat(s, &d, frame);
 }
 
+/* Reverse the rows of each slice of the frame s->desc describes at `px`, in
+   place. */
+static void smi_reverse_rows(const SharedMemoryImageDesc *d, uint8_t *px)
+{
+    uint64_t row = (uint64_t)d->width * SharedMemoryImageStream_formatsize(d->format);
+    uint64_t slice = row * d->height;
+    uint8_t tmp[4096];
+    for (uint32_t z = 0; z < d->depth; z++) {
+        uint8_t *top = px + slice * z, *bottom = top + slice - row;
+        for (; top < bottom; top += row, bottom -= row) {
+            for (uint64_t x = 0; x < row; x += sizeof tmp) {
+                size_t n = row - x < sizeof tmp ? (size_t)(row - x) : sizeof tmp;
+                memcpy(tmp, top + x, n);
+                memcpy(top + x, bottom + x, n);
+                memcpy(bottom + x, tmp, n);
+            }
+        }
+    }
+}
+
 static int smi_publish_body(SharedMemoryImageStream s, void *arg)
 {
     (void)arg;
+    /* The EnSight layout is top row first: a frame written bottom row first
+       into an acquired buffer is turned upright here. */
+    if (s->layout == IMAGESTREAM_LAYOUT_ENSIGHT && (s->desc.flags & IMAGESTREAM_FRAME_BOTTOMUP)) {
+        smi_reverse_rows(&s->desc, s->frame.buffer);
+        s->desc.flags &= ~IMAGESTREAM_FRAME_BOTTOMUP;
+    }
     return s->ops->publish(s);
 }
 
@@ -708,11 +739,16 @@ static int smi_copy_body(SharedMemoryImageStream s, void *arg)
 }
 
 /* Copy `pixels` into the acquired buffer, reversing the rows of each slice
-   when the stream flips; on failure the buffer is given back. */
+   when the stream flips, and (EnSight layout, always top row first) when
+   the frame's rows run bottom first; on failure the buffer is given back. */
 static int smi_copy_in(SharedMemoryImageStream s, const void *pixels)
 {
-    smi_copy_t c = {(uint8_t *)(uintptr_t)pixels, s->frame.buffer,
-                    (s->options & IMAGESTREAM_OPTIONS_FLIPVERTICAL) != 0, 1};
+    int flip = (s->options & IMAGESTREAM_OPTIONS_FLIPVERTICAL) != 0;
+    if (s->layout == IMAGESTREAM_LAYOUT_ENSIGHT && (s->desc.flags & IMAGESTREAM_FRAME_BOTTOMUP)) {
+        flip = !flip;
+        s->desc.flags &= ~IMAGESTREAM_FRAME_BOTTOMUP; /* (stored upright: publish leaves it) */
+    }
+    smi_copy_t c = {(uint8_t *)(uintptr_t)pixels, s->frame.buffer, flip, 1};
     int rc = smi_on_mapping(s, smi_copy_body, &c);
     if (rc < 0)
         SharedMemoryImageStream_abandon(s);
@@ -730,7 +766,10 @@ SharedMemoryImageError SharedMemoryImageStream_copyframe(SharedMemoryImageStream
         return IMAGESTREAM_NOT_LOCKED;
     if (dst_bytes < smi_frame_bytes(&s->desc))
         return IMAGESTREAM_BAD_ARGS;
-    smi_copy_t c = {dst, s->frame.buffer, flip_vertical != 0, 0};
+    /* The caller asks for an order; the rows are reversed when the frame is
+       stored the other way. */
+    int stored_bottom_up = (s->desc.flags & IMAGESTREAM_FRAME_BOTTOMUP) != 0;
+    smi_copy_t c = {dst, s->frame.buffer, (flip_vertical != 0) != stored_bottom_up, 0};
     return smi_on_mapping(s, smi_copy_body, &c);
 }
 
@@ -769,15 +808,34 @@ SharedMemoryImageError SharedMemoryImageStream_putframe(SharedMemoryImageStream 
     return SharedMemoryImageStream_publish(s);
 }
 
+/* The checks of a call about the frame held (locked or acquired): BAD_ARGS
+   for a NULL stream or `out`, NOT_LOCKED when none is held. */
+static int smi_check_frame_call(SharedMemoryImageStream s, const void *out)
+{
+    if (!s || !out)
+        return IMAGESTREAM_BAD_ARGS;
+    return s->held ? IMAGESTREAM_NOERROR : IMAGESTREAM_NOT_LOCKED;
+}
+
 SharedMemoryImageError SharedMemoryImageStream_describe(SharedMemoryImageStream s,
                                                         SharedMemoryImageDesc *desc)
 {
-    if (!s || !desc)
-        return IMAGESTREAM_BAD_ARGS;
-    if (!s->held)
-        return IMAGESTREAM_NOT_LOCKED;
-    *desc = s->desc; /* the first version of the struct: see "Growing structs" */
-    desc->size = sizeof *desc;
+    int rc = smi_check_frame_call(s, desc);
+    if (rc != IMAGESTREAM_NOERROR)
+        return rc;
+    /* The first version of the struct only: see "Growing structs". */
+    memcpy(desc, &s->desc, SMI_DESC_SIZE_V1);
+    desc->size = SMI_DESC_SIZE_V1;
+    return IMAGESTREAM_NOERROR;
+}
+
+SharedMemoryImageError SharedMemoryImageStream_frameflags(SharedMemoryImageStream s,
+                                                          uint32_t *flags)
+{
+    int rc = smi_check_frame_call(s, flags);
+    if (rc != IMAGESTREAM_NOERROR)
+        return rc;
+    *flags = s->desc.flags;
     return IMAGESTREAM_NOERROR;
 }
 

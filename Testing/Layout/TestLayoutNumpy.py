@@ -104,7 +104,10 @@ def buffer_header(m, i, fh):
         "timestamp": f64(m, h + 48),
         "spacing": tuple(f64(m, h + 56 + 8 * k) for k in range(3)),
         "origin": tuple(f64(m, h + 80 + 8 * k) for k in range(3)),
+        "flags": u32(m, h + 104), "flags_check": u32(m, h + 108),
     }
+    # "Row order": the flags count only when written with this frame.
+    b["bottom_up"] = (b["flags_check"] == b["sequence"] % 2**32) and bool(b["flags"] & 1)
     if b["state"] == 2:
         check(b["format"] in BPP, "buffer %d: format %d" % (i, b["format"]))
         check(min(b["width"], b["height"], b["depth"]) >= 1, "buffer %d: zero size" % i)
@@ -193,11 +196,12 @@ def stage1(path):
     check(b["origin"] == (-1.0, 2.0, 3.5), "origin %r" % (b["origin"],))
     vol = pixels(m, b)
     check(np.array_equal(vol, expected_volume(10)), "FLOAT32 volume differs:\n%s" % vol)
+    check(b["bottom_up"] and b["flags"] == 1, "the volume was published bottom row first: %r" % b)
 
     # The other buffer holds frame 2, locked by the writer's client.
     other = buffer_header(m, 1 - b["index"], fh)
-    check(other["state"] == 2 and other["frame"] == 2 and other["format"] == 0,
-          "other buffer: %r" % other)
+    check(other["state"] == 2 and other["frame"] == 2 and other["format"] == 0
+          and not other["bottom_up"], "other buffer: %r" % other)
     check(np.array_equal(pixels(m, other), expected_rgb(2)), "RGB8 frame 2 differs")
     claimed = [s for s in slots(m, fh) if s["claim"] != 0]
     check(len(claimed) == 1, "one client attached, %d claimed slots" % len(claimed))
@@ -227,6 +231,7 @@ def stage2(path, writer_alive, slot):
           "newest frame: %r" % b)
     check(b["spacing"] == (1.0, 1.0, 1.0) and b["origin"] == (0.0, 0.0, 0.0),
           "default spacing/origin: %r %r" % (b["spacing"], b["origin"]))
+    check(not b["bottom_up"], "frame 11 is top row first: %r" % b)
     rgb = np.array(pixels(m, b))  # a copy, then re-check as section 5 advises
     after = buffer_header(m, b["index"], fh)
     check(after["state"] == 2 and after["sequence"] == b["sequence"], "overwritten while read")

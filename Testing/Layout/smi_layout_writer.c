@@ -147,6 +147,8 @@ int main(int argc, char **argv)
                 vol[(z * 6 + y) * 8 + x] = (float)x + 10.0f * y + 100.0f * z + 10 / 2.0f;
     SharedMemoryImageDesc d;
     memset(&d, 0, sizeof d);
+    d.size = sizeof d;
+    d.flags = IMAGESTREAM_FRAME_BOTTOMUP; /* rows given bottom first, stored so */
     d.format = IMAGESTREAM_FORMAT_FLOAT32;
     d.width = 8;
     d.height = 6;

@@ -18,7 +18,10 @@
  * the newest frame, read it and unlock; the last client may die at any
  * moment, holding a buffer or not. Checked:
  *   - no torn read: a client reads a buffer's pixels only while the server
- *     is not writing them (assertion);
+ *     is not writing them (assertion); the read takes two steps, between
+ *     which the server may publish any number of frames, so this also
+ *     covers a frame held for long (the ParaView source's zero-copy array
+ *     keeps its lock until VTK frees it: one slot per frame held);
  *   - a live client's lock is never taken: the sweep that reclaims dead
  *     holders leaves its claim alone while it reads (assertion);
  *   - no lost wake-up, no deadlock: every live client ends having seen
