@@ -38,7 +38,7 @@ typedef struct options_t {
     uint64_t frames;   /* with has_frames */
     int has_frames;
     uint32_t min_buffers, max_buffers; /* extended layout; 0: the library's default */
-    int ensight, copy, flip, any_file, quiet;
+    int ensight, copy, flip, bottom_up, any_file, quiet;
 } options_t;
 
 static void usage(FILE *out)
@@ -69,6 +69,10 @@ static void usage(FILE *out)
             "                       acquire/publish\n"
             "  -F, --flip           with --copy: hand putframe the rows bottom first and let\n"
             "                       IMAGESTREAM_OPTIONS_FLIPVERTICAL turn them upright\n"
+            "  -u, --bottom-up      store the rows bottom row first, as OpenGL and VTK have\n"
+            "                       them, and mark the frames so (IMAGESTREAM_FRAME_BOTTOMUP;\n"
+            "                       every reader shows them upright; EnSight's layout\n"
+            "                       reverses them)\n"
             "  -i, --image FILE     publish this binary PPM (P6) instead of the pattern;\n"
             "                       its size replaces --size\n"
             "  -A, --any-file       use FILE as it is, whoever could change it: another\n"
@@ -157,6 +161,9 @@ static int check_combination(const options_t *o, int size_given)
 {
     if (o->flip && !o->copy)
         return usage_error("--flip applies to putframe only: add --copy", NULL);
+    if (o->flip && o->bottom_up)
+        return usage_error("--flip turns rows given bottom first upright, --bottom-up stores "
+                           "them so: choose one", NULL);
     if (o->ensight && o->format != IMAGESTREAM_FORMAT_RGB8)
         return usage_error("the EnSight layout carries rgb8 only; drop --format or --ensight",
                            NULL);
@@ -183,6 +190,7 @@ static int parse_options(int argc, char **argv, options_t *o)
         {"buffers", required_argument, NULL, 'b'},
         {"copy", no_argument, NULL, 'c'},
         {"flip", no_argument, NULL, 'F'},
+        {"bottom-up", no_argument, NULL, 'u'},
         {"image", required_argument, NULL, 'i'},
         {"any-file", no_argument, NULL, 'A'},
         {"quiet", no_argument, NULL, 'q'},
@@ -203,6 +211,7 @@ static int parse_options(int argc, char **argv, options_t *o)
         case 'e': o->ensight = 1; break;
         case 'c': o->copy = 1; break;
         case 'F': o->flip = 1; break;
+        case 'u': o->bottom_up = 1; break;
         case 'A': o->any_file = 1; break;
         case 'q': o->quiet = 1; break;
         case 'h': usage(stdout); return 0;
@@ -225,7 +234,7 @@ typedef struct publisher_t {
     SharedMemoryImageDesc desc;   /* format and size of every frame */
     size_t frame_bytes;
     uint8_t *local;               /* copy mode: the frame handed to putframe */
-    uint8_t *image;               /* --image: the frame as clients see it (top row first) */
+    uint8_t *image;               /* --image: the frame as it is stored */
     uint32_t next_frame;          /* copy mode: number of the next frame */
     int numbering_checked;        /* copy mode: first publish compared with the file */
     uint32_t last_frame;          /* number of the last frame published */
@@ -257,15 +266,17 @@ static SharedMemoryImageError publish_one(publisher_t *p, int *was_published)
 
     if (!o->copy) {
         SharedMemoryFrame frame = NULL;
-        rc = rgb8 ? SharedMemoryImageStream_acquire(p->server, o->width, o->height, &frame)
-                  : SharedMemoryImageStream_acquireformat(p->server, &p->desc, &frame);
+        rc = rgb8 && !o->bottom_up
+                 ? SharedMemoryImageStream_acquire(p->server, o->width, o->height, &frame)
+                 : SharedMemoryImageStream_acquireformat(p->server, &p->desc, &frame);
         if (rc != IMAGESTREAM_NOERROR)
             return rc;
         n = frame->iFrame; /* the number clients will see: draw exactly that frame */
         if (p->image != NULL)
             memcpy(frame->buffer, p->image, p->frame_bytes);
         else
-            smi_pattern_fill(o->format, o->width, o->height, n, frame->buffer, stride, 0);
+            smi_pattern_fill(o->format, o->width, o->height, n, frame->buffer, stride,
+                             o->bottom_up);
         rc = SharedMemoryImageStream_publish(p->server);
         if (rc == IMAGESTREAM_NOERROR || rc == IMAGESTREAM_UNCONNECTED) {
             *was_published = 1;
@@ -280,10 +291,12 @@ static SharedMemoryImageError publish_one(publisher_t *p, int *was_published)
         pixels = p->image; /* already in putframe's row order (see main) */
     } else {
         /* With --flip the library reverses the rows: hand it the pattern bottom
-           row first, so clients see it upright. */
-        smi_pattern_fill(o->format, o->width, o->height, n, p->local, stride, o->flip);
+           row first, so clients see it upright. With --bottom-up it is stored
+           so. */
+        smi_pattern_fill(o->format, o->width, o->height, n, p->local, stride,
+                         o->flip || o->bottom_up);
     }
-    if (rgb8) {
+    if (rgb8 && !o->bottom_up) {
         struct _SharedMemoryFrame frame = {n, o->width, o->height, (uint8_t *)pixels};
         rc = SharedMemoryImageStream_putframe(p->server, &frame);
     } else {
@@ -349,7 +362,7 @@ static void install_sigbus_handler(void)
 }
 
 /* The frames' description and buffers: --image read (its size replaces
-   --size; stored bottom row first for --copy --flip), the local frame of copy
+   --size; stored bottom row first for --copy --flip and --bottom-up), the local frame of copy
    mode. Returns 0, or 1 after a message. */
 static int prepare_frames(publisher_t *p, options_t *o)
 {
@@ -365,14 +378,17 @@ static int prepare_frames(publisher_t *p, options_t *o)
         return 1;
     }
     p->frame_bytes = (size_t)frame_bytes;
+    p->desc.size = sizeof p->desc;
+    p->desc.flags = o->bottom_up ? IMAGESTREAM_FRAME_BOTTOMUP : 0;
     p->desc.format = o->format;
     p->desc.width = o->width;
     p->desc.height = o->height;
     p->desc.depth = 1;
     p->desc.spacing[0] = p->desc.spacing[1] = p->desc.spacing[2] = 1.0;
 
-    if (p->image != NULL && o->copy && o->flip) {
-        /* putframe will reverse the rows: store them reversed once. */
+    if (p->image != NULL && ((o->copy && o->flip) || o->bottom_up)) {
+        /* putframe will reverse the rows, or they are stored bottom row
+           first: reverse them once. */
         const size_t stride = (size_t)o->width * 3;
         uint8_t *flipped = malloc(p->frame_bytes);
         if (flipped == NULL) {

@@ -323,7 +323,44 @@ typedef struct reader_t {
     int stop_after_save; /* --save without --frames or --seconds */
     int saved, stop, timed_out;
     int exit_status;
+    uint8_t *upright;    /* a bottom-up frame turned top row first (upright_pixels) */
+    size_t upright_size;
 } reader_t;
+
+/* The locked frame's pixels top row first, as the pattern and the saved
+   images have them: in place, or for a frame stored bottom row first
+   (IMAGESTREAM_FRAME_BOTTOMUP) a copy that copyframe() turns upright. NULL
+   (said, and the reader stops) when out of memory or the copy fails. */
+static const uint8_t *upright_pixels(reader_t *r, SharedMemoryFrame frame,
+                                     const SharedMemoryImageDesc *desc)
+{
+    uint32_t flags = 0;
+    if (SharedMemoryImageStream_frameflags(r->stream, &flags) != IMAGESTREAM_NOERROR ||
+        !(flags & IMAGESTREAM_FRAME_BOTTOMUP))
+        return frame->buffer;
+    size_t bytes = (size_t)desc->width * desc->height * desc->depth *
+                   SharedMemoryImageStream_formatsize(desc->format);
+    if (bytes > r->upright_size) {
+        free(r->upright);
+        r->upright_size = 0;
+        if ((r->upright = malloc(bytes)) == NULL) {
+            fprintf(stderr, "smi-read: out of memory turning frame %u upright\n", frame->iFrame);
+            r->exit_status = EXIT_FAIL;
+            r->stop = 1;
+            return NULL;
+        }
+        r->upright_size = bytes;
+    }
+    SharedMemoryImageError rc = SharedMemoryImageStream_copyframe(r->stream, r->upright, bytes, 0);
+    if (rc < IMAGESTREAM_NOERROR) {
+        fprintf(stderr, "smi-read: %s: frame %u: %s\n", r->o->path, frame->iFrame,
+                SharedMemoryImageStream_errorstring(rc));
+        r->exit_status = EXIT_FAIL;
+        r->stop = 1;
+        return NULL;
+    }
+    return r->upright;
+}
 
 static void print_status(const reader_t *r, double since_report)
 {
@@ -378,8 +415,11 @@ static void verify_frame(reader_t *r, SharedMemoryFrame frame, const SharedMemor
                     smi_tool_format_name(desc->format), desc->depth);
         return;
     }
+    const uint8_t *pixels = upright_pixels(r, frame, desc);
+    if (pixels == NULL)
+        return;
     smi_pattern_mismatch_t where;
-    int check = smi_pattern_check(desc->format, frame->iWidth, frame->iHeight, n, frame->buffer,
+    int check = smi_pattern_check(desc->format, frame->iWidth, frame->iHeight, n, pixels,
                                   (size_t)frame->iWidth * bpp, &where);
     if (check < 0) {
         fprintf(stderr, "smi-read: out of memory while verifying\n");
@@ -405,6 +445,9 @@ static void copy_for_save(reader_t *r, SharedMemoryFrame frame, const SharedMemo
 {
     if (r->o->save == NULL || r->saved || r->frames != r->o->save_frame)
         return;
+    const uint8_t *pixels = upright_pixels(r, frame, desc);
+    if (pixels == NULL)
+        return;
     size_t bytes = (size_t)frame->iWidth * smi_tool_format_bytes(desc->format) *
                    frame->iHeight; /* first slice of a volume */
     save->pixels = malloc(bytes ? bytes : 1);
@@ -414,7 +457,7 @@ static void copy_for_save(reader_t *r, SharedMemoryFrame frame, const SharedMemo
         r->stop = 1;
         return;
     }
-    memcpy(save->pixels, frame->buffer, bytes);
+    memcpy(save->pixels, pixels, bytes);
     save->n = frame->iFrame;
     save->width = frame->iWidth;
     save->height = frame->iHeight;
@@ -623,6 +666,7 @@ static void report(reader_t *r)
 /* Detach, and decide the exit status. */
 static int finish(reader_t *r)
 {
+    free(r->upright);
     SharedMemoryImageError rc = SharedMemoryImageStream_destroy(r->stream);
     if (rc < IMAGESTREAM_NOERROR) {
         fprintf(stderr, "smi-read: closing %s: %s\n", r->o->path,

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # smi-publish in one process, smi-read --verify in another: every byte of
 # every frame must be the test pattern of its frame number.
-# Usage: test_publish_read.sh extended|ensight zerocopy|copy [flip]
+# Usage: test_publish_read.sh extended|ensight zerocopy|copy [flip|bottomup]
+# (bottomup: frames stored bottom row first, as OpenGL and VTK have them; the
+# reader must see them upright).
 # The reader starts first (--wait-file) so that it also meets a file that is
 # being created. 333x257 crosses the pattern's 256-pixel bands both ways.
 . "$(dirname "$0")/tools_test_lib.sh"
@@ -12,6 +14,7 @@ args=(--size 333x257 --rate 200 --seconds 9 --quiet)
 [ "$layout" = ensight ] && args+=(--ensight)
 [ "$mode" = copy ] && args+=(--copy)
 [ "$flip" = flip ] && args+=(--flip)
+[ "$flip" = bottomup ] && args+=(--bottom-up)
 
 start_bg read "$SMI_READ" --wait-file --verify --frames 150 --timeout 8 --quiet "$STREAM"
 reader=$BG_PID

@@ -28,6 +28,14 @@ expect_in save_bad.err "$WORK/no/such/dir/x.png"
 kill -TERM "$publisher"
 wait_bg "$publisher" 0 smi-publish
 
+# Frames stored bottom row first (as ParaView publishes them) are saved upright.
+rm -f "$STREAM"
+start_bg publish_up "$SMI_PUBLISH" --bottom-up --size 301x203 --rate 100 --seconds 9 --quiet "$STREAM"
+expect_rc save_up 0 "$SMI_READ" --wait-file --save "$WORK/up.png" --timeout 5 "$STREAM"
+"$PYTHON" "$CHECK" check-png "$WORK/up.png" 301 203 2 8 --pattern rgb8 || fail "up.png (bottom-up)"
+kill -TERM "$BG_PID"
+wait_bg "$BG_PID" 0 "smi-publish --bottom-up"
+
 # Other formats (extended layout).
 for fmt in gray16 gray8 rgba8 float32 int16 int32 uint32 float64; do
     rm -f "$STREAM"
