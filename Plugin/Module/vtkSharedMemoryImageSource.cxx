@@ -28,8 +28,12 @@
 #include <ctime>
 #include <initializer_list>
 #include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
+#include <vector>
 
 vtkStandardNewMacro(vtkSharedMemoryImageSource);
 
@@ -114,6 +118,82 @@ private:
   double Times[Size] = {};
   unsigned Next = 0;
 };
+
+// One client handle of the stream (one client slot). A handle holds at most
+// one frame locked; a frame lent to VTK (zero copy) stays locked on its
+// handle until VTK frees the array that points into it, so the source keeps
+// a few handles. Calls on a handle take its mutex: VTK may free an array,
+// and so unlock its handle, on another thread.
+struct Handle
+{
+  std::mutex Mutex;
+  SharedMemoryImageStream Stream = nullptr;
+  bool Lent = false; // its locked frame is an array's memory
+
+  explicit Handle(SharedMemoryImageStream stream)
+    : Stream(stream)
+  {
+  }
+  ~Handle() { SharedMemoryImageStream_destroy(this->Stream); }
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+};
+using HandlePtr = std::shared_ptr<Handle>;
+
+// The frames lent to VTK arrays, by pixel address: a vtkBuffer's free
+// function gets only the address. Each handle maps the file at its own
+// addresses, so an address names one handle's frame. Never destroyed: arrays
+// may be freed while the process exits, after static destructors ran.
+std::mutex& LentMutex()
+{
+  static std::mutex* mutex = new std::mutex;
+  return *mutex;
+}
+std::map<const void*, HandlePtr>& LentFrames()
+{
+  static auto* frames = new std::map<const void*, HandlePtr>;
+  return *frames;
+}
+
+// The free function of a lent array: unlock its frame. The handle itself
+// goes when nothing else holds it (a detached source's handles end here).
+void ReleaseLentFrame(void* pixels)
+{
+  HandlePtr handle;
+  {
+    std::lock_guard<std::mutex> guard(LentMutex());
+    auto it = LentFrames().find(pixels);
+    if (it == LentFrames().end())
+    {
+      return;
+    }
+    handle = std::move(it->second);
+    LentFrames().erase(it);
+  }
+  std::lock_guard<std::mutex> guard(handle->Mutex);
+  SharedMemoryImageStream_unlock(handle->Stream);
+  handle->Lent = false;
+}
+
+// An array of `type` x `comps` whose values are the locked frame at
+// `pixels` (no copy, read-only memory): freeing it unlocks the frame on
+// `handle`.
+vtkSmartPointer<vtkDataArray> LendFrame(
+  const HandlePtr& handle, void* pixels, int type, int comps, vtkIdType tuples)
+{
+  vtkSmartPointer<vtkDataArray> array =
+    vtkSmartPointer<vtkDataArray>::Take(vtkDataArray::CreateDataArray(type));
+  array->SetNumberOfComponents(comps);
+  {
+    std::lock_guard<std::mutex> guard(LentMutex());
+    LentFrames()[pixels] = handle;
+    handle->Lent = true;
+  }
+  array->SetVoidArray(pixels, tuples * comps, 1);
+  array->SetArrayFreeFunction(ReleaseLentFrame);
+  array->SetName("Pixels");
+  return array;
+}
 }
 
 // Protocol note: RequestInformation takes the newest frame in one pass (lock,
@@ -130,8 +210,13 @@ struct vtkSharedMemoryImageSource::vtkInternals
   {
   }
 
-  SharedMemoryImageStream Stream = nullptr;
-  std::string AttachedName; // the FileName Stream was made for
+  // The stream's handles (client slots): the first made by Attach, more
+  // while frames are lent to VTK arrays (each keeps its handle), at most
+  // MaxHandles, one of them always free to lock the next frame with.
+  static constexpr size_t MaxHandles = 4;
+  std::vector<HandlePtr> Handles;
+  HandlePtr Current;        // the handle that locked the newest frame (polled)
+  std::string AttachedName; // the FileName the handles were made for
   dev_t Device = 0;         // and the file it found there
   ino_t Inode = 0;
   uint32_t Layout = 0;
@@ -142,6 +227,7 @@ struct vtkSharedMemoryImageSource::vtkInternals
   // newer one arrives.
   vtkSmartPointer<vtkDataArray> Pixels;
   vtkSmartPointer<vtkDataArray> Spare; // the frame before, for reuse (see Copy)
+  bool PixelsLent = false;             // Pixels points into a locked frame (see Lend)
   vtkSmartPointer<vtkTypeUInt32Array> FrameNumberArray;
   vtkSmartPointer<vtkDoubleArray> TimestampArray;
   // Stream facts for ParaView's Information panel (field data).
@@ -192,13 +278,12 @@ struct vtkSharedMemoryImageSource::vtkInternals
     return age < 3.0;
   }
 
+  // (A handle whose frame an array still holds lives on until VTK frees
+  // that array: see ReleaseLentFrame.)
   void Detach()
   {
-    if (this->Stream)
-    {
-      SharedMemoryImageStream_destroy(this->Stream);
-      this->Stream = nullptr;
-    }
+    this->Handles.clear();
+    this->Current.reset();
     this->AttachedName.clear();
     this->Device = 0;
     this->Inode = 0;
@@ -211,6 +296,7 @@ struct vtkSharedMemoryImageSource::vtkInternals
   {
     this->Detach();
     this->Pixels = nullptr;
+    this->PixelsLent = false;
     this->Spare = nullptr;
     this->FrameNumberArray = nullptr;
     this->TimestampArray = nullptr;
@@ -241,14 +327,14 @@ struct vtkSharedMemoryImageSource::vtkInternals
     {
       this->Reset();
     }
-    if (!verify && this->Stream)
+    if (!verify && this->Current)
     {
       return true;
     }
     struct stat st;
     if (stat(fileName, &st) != 0)
     {
-      if (this->Stream || this->Pixels)
+      if (this->Current || this->Pixels)
       {
         this->Detach();
         this->AttachedName = fileName;
@@ -265,11 +351,11 @@ struct vtkSharedMemoryImageSource::vtkInternals
       }
       return false;
     }
-    if (this->Stream && st.st_dev == this->Device && st.st_ino == this->Inode)
+    if (this->Current && st.st_dev == this->Device && st.st_ino == this->Inode)
     {
       return true;
     }
-    if (this->Stream)
+    if (this->Current)
     {
       this->Detach(); // the file was replaced: attach to the new one
     }
@@ -305,7 +391,8 @@ struct vtkSharedMemoryImageSource::vtkInternals
       }
       return false;
     }
-    this->Stream = stream;
+    this->Current = std::make_shared<Handle>(stream);
+    this->Handles.assign(1, this->Current);
     ++this->Attachments;
     this->Device = st.st_dev;
     this->Inode = st.st_ino;
@@ -356,7 +443,12 @@ struct vtkSharedMemoryImageSource::vtkInternals
   bool CheckServer(const char* fileName)
   {
     SharedMemoryStreamInfo info;
-    if (SharedMemoryImageStream_info(this->Stream, &info) != IMAGESTREAM_NOERROR)
+    SharedMemoryImageError rc;
+    {
+      std::lock_guard<std::mutex> guard(this->Current->Mutex);
+      rc = SharedMemoryImageStream_info(this->Current->Stream, &info);
+    }
+    if (rc != IMAGESTREAM_NOERROR)
     {
       return false;
     }
@@ -396,25 +488,107 @@ struct vtkSharedMemoryImageSource::vtkInternals
     return this->Attachments != before || this->CheckServer(fileName);
   }
 
-  // Take the newest frame not seen yet, if any, in one pass: lock it, copy
-  // it out (rows flipped: VTK wants the bottom row first), unlock it. True
-  // when a new frame was taken. A frame of an unknown format or size, or a
-  // failed copy, keeps the last frame. `output` (the algorithm's output,
-  // which shares the last frame's arrays) lets go of them before the copy, so
-  // that the copy can reuse them when nothing downstream holds them;
-  // RequestData shares the arrays into it again.
+  // Is a frame newer than the current one waiting? Asked of the handle that
+  // locked the current frame: its last frame is that one.
+  SharedMemoryImageError Poll()
+  {
+    std::lock_guard<std::mutex> guard(this->Current->Mutex);
+    return SharedMemoryImageStream_wait(this->Current->Stream, 0);
+  }
+
+  static bool IsLent(const HandlePtr& handle)
+  {
+    std::lock_guard<std::mutex> guard(handle->Mutex);
+    return handle->Lent;
+  }
+
+  // A new handle on the attached file (a client slot), or nullptr.
+  HandlePtr NewHandle()
+  {
+    SharedMemoryImageStream stream = nullptr;
+    if (SharedMemoryImageStream_create(
+          this->AttachedName.c_str(), IMAGESTREAM_OPTIONS_ANYFORMAT, &stream) < IMAGESTREAM_NOERROR)
+    {
+      return nullptr;
+    }
+    this->Handles.push_back(std::make_shared<Handle>(stream));
+    return this->Handles.back();
+  }
+
+  // A handle whose frame no array holds, other than `taken`: the current one
+  // first (it knows the current frame), then another, then a new one (at
+  // most MaxHandles); nullptr when there is none.
+  HandlePtr FreeHandle(const HandlePtr& taken = nullptr)
+  {
+    if (this->Current != taken && !IsLent(this->Current))
+    {
+      return this->Current;
+    }
+    for (const HandlePtr& handle : this->Handles)
+    {
+      if (handle != taken && !IsLent(handle))
+      {
+        return handle;
+      }
+    }
+    return this->Handles.size() < MaxHandles ? this->NewHandle() : nullptr;
+  }
+
+  // Is frame `number` described by `desc` the one produced last? (A handle
+  // that did not lock it may lock it again.)
+  bool IsCurrentFrame(vtkTypeUInt32 number, const SharedMemoryImageDesc& desc) const
+  {
+    return this->Pixels && number == this->FrameNumber && desc.timestamp == this->Timestamp &&
+      desc.format == this->FrameDesc.format && desc.width == this->FrameDesc.width &&
+      desc.height == this->FrameDesc.height && SMIDepth(desc) == SMIDepth(this->FrameDesc);
+  }
+
+  // Lock the newest frame on a free handle (after a re-attach if none is
+  // new); NO_FRAMEAVAILABLE when there is none (or no free handle).
+  SharedMemoryImageError LockNewest(const char* fileName, HandlePtr& handle, SharedMemoryFrame* frame)
+  {
+    for (int attempt = 0; attempt < 2; ++attempt)
+    {
+      handle = this->FreeHandle();
+      SharedMemoryImageError rc = IMAGESTREAM_NO_FRAMEAVAILABLE;
+      if (handle)
+      {
+        std::lock_guard<std::mutex> guard(handle->Mutex);
+        rc = SharedMemoryImageStream_lock(handle->Stream, frame);
+      }
+      if (rc != IMAGESTREAM_NO_FRAMEAVAILABLE || attempt > 0 || !this->Recheck(fileName))
+      {
+        return rc;
+      }
+    }
+    return IMAGESTREAM_NO_FRAMEAVAILABLE;
+  }
+
+  static void Unlock(const HandlePtr& handle)
+  {
+    std::lock_guard<std::mutex> guard(handle->Mutex);
+    SharedMemoryImageStream_unlock(handle->Stream);
+  }
+
+  // Take the newest frame not seen yet, if any: lock it, then either lend it
+  // to VTK (a frame stored bottom row first, VTK's order: the output array
+  // points into the locked frame, which stays locked until VTK frees the
+  // array) or copy it out (rows flipped: VTK wants the bottom row first) and
+  // unlock it. True when a new frame was taken. A frame of an unknown format
+  // or size, or a failed copy, keeps the last frame. `output` (the
+  // algorithm's output, which shares the last frame's arrays) lets go of them
+  // first, so that a copy can reuse them when nothing downstream holds them
+  // and a lent frame is unlocked when nothing does; RequestData shares the
+  // arrays into it again.
   bool FetchNewest(const char* fileName, vtkImageData* output)
   {
-    if (!this->Stream)
+    if (!this->Current)
     {
       return false;
     }
+    HandlePtr handle;
     SharedMemoryFrame frame = nullptr;
-    SharedMemoryImageError rc = SharedMemoryImageStream_lock(this->Stream, &frame);
-    if (rc == IMAGESTREAM_NO_FRAMEAVAILABLE && this->Recheck(fileName))
-    {
-      rc = SharedMemoryImageStream_lock(this->Stream, &frame);
-    }
+    SharedMemoryImageError rc = this->LockNewest(fileName, handle, &frame);
     if (rc < IMAGESTREAM_NOERROR)
     {
       this->Report(true,
@@ -429,28 +603,57 @@ struct vtkSharedMemoryImageSource::vtkInternals
       return false; // no newer frame: keep the last one
     }
     SharedMemoryImageDesc desc = {};
+    uint32_t flags = 0;
     int type = 0;
     int comps = 0;
-    rc = SharedMemoryImageStream_describe(this->Stream, &desc);
+    rc = SharedMemoryImageStream_describe(handle->Stream, &desc);
+    if (rc == IMAGESTREAM_NOERROR)
+    {
+      rc = SharedMemoryImageStream_frameflags(handle->Stream, &flags);
+    }
     if (rc != IMAGESTREAM_NOERROR || !SMIScalarsOf(desc.format, &type, &comps) ||
       desc.width == 0 || desc.height == 0)
     {
-      SharedMemoryImageStream_unlock(this->Stream);
+      Unlock(handle);
+      this->Current = handle;
       this->Report(true,
         std::string("frame ") + std::to_string(frame->iFrame) + " of " + fileName +
           " has an unknown format or size; skipped");
       return false;
     }
     const vtkTypeUInt32 number = frame->iFrame;
+    if (handle != this->Current && this->IsCurrentFrame(number, desc))
+    {
+      Unlock(handle); // the frame produced last, locked again by another handle
+      this->Current = handle;
+      return false;
+    }
+    this->Current = handle;
     if (output)
     {
       output->GetPointData()->Initialize();
     }
-    const bool copied = this->Copy(desc, type, comps);
-    SharedMemoryImageStream_unlock(this->Stream);
-    if (!copied)
+    bool taken = false;
+    if ((flags & IMAGESTREAM_FRAME_BOTTOMUP) && this->Self->GetZeroCopy() &&
+      this->FreeHandle(handle))
+    {
+      this->Lend(handle, frame->buffer, desc, type, comps);
+      taken = true;
+    }
+    else
+    {
+      taken = this->Copy(handle, desc, type, comps);
+      Unlock(handle);
+    }
+    if (!taken)
     {
       return false;
+    }
+    // ParaView asks for every range of the frame after each update: one
+    // fast pass here instead of VTK's several.
+    if (this->Self->GetComputeValueRanges())
+    {
+      smi::CacheValueRanges(this->Pixels);
     }
     this->ServerAlive = true;
     this->Received.Add(SteadySeconds());
@@ -462,17 +665,34 @@ struct vtkSharedMemoryImageSource::vtkInternals
     return true;
   }
 
-  // Copy the locked frame described by `desc` into Pixels: the one copy of
-  // each frame. False (Pixels unchanged) when the copy failed.
-  bool Copy(const SharedMemoryImageDesc& desc, int type, int comps)
+  static vtkIdType Tuples(const SharedMemoryImageDesc& desc)
   {
-    const vtkIdType tuples =
-      static_cast<vtkIdType>(desc.width) * desc.height * SMIDepth(desc);
+    return static_cast<vtkIdType>(desc.width) * desc.height * SMIDepth(desc);
+  }
+
+  // Make the frame locked on `handle` (at `pixels`, described by `desc`) the
+  // output's pixels without copying it: it stays locked until VTK frees the
+  // array.
+  void Lend(const HandlePtr& handle, uint8_t* pixels, const SharedMemoryImageDesc& desc, int type,
+    int comps)
+  {
+    this->Pixels = LendFrame(handle, pixels, type, comps, Tuples(desc));
+    this->PixelsLent = true;
+    this->Spare = nullptr; // (frames keep coming bottom row first)
+  }
+
+  // Copy the frame locked on `handle`, described by `desc`, into Pixels,
+  // bottom row first: the one copy of a frame stored top row first. False
+  // (Pixels unchanged) when the copy failed.
+  bool Copy(const HandlePtr& handle, const SharedMemoryImageDesc& desc, int type, int comps)
+  {
+    const vtkIdType tuples = Tuples(desc);
 
     // Reuse an array nothing else holds: a frame-sized array allocated afresh
     // page-faults on every update. In place when nothing downstream holds the
     // last frame; ParaView's representations hold it until they update, and
     // then the frame before it (Spare) is the free one: two arrays take turns.
+    // A lent array is shared memory, never written.
     auto sameShape = [&](vtkDataArray* a)
     {
       return a && a->GetDataType() == type && a->GetNumberOfComponents() == comps &&
@@ -480,7 +700,7 @@ struct vtkSharedMemoryImageSource::vtkInternals
     };
     auto reusable = [&](vtkDataArray* a) { return sameShape(a) && a->GetReferenceCount() == 1; };
     vtkSmartPointer<vtkDataArray> target;
-    const bool inPlace = reusable(this->Pixels);
+    const bool inPlace = !this->PixelsLent && reusable(this->Pixels);
     if (inPlace)
     {
       target = this->Pixels;
@@ -499,8 +719,9 @@ struct vtkSharedMemoryImageSource::vtkInternals
 
     // Stream data is little-endian, as is every host this library supports.
     // copyframe checks everything before it writes, so a failed copy leaves
-    // the arrays as they were.
-    const SharedMemoryImageError rc = SharedMemoryImageStream_copyframe(this->Stream,
+    // the arrays as they were; asked for the bottom row first, it reverses
+    // the rows of a frame stored top row first.
+    const SharedMemoryImageError rc = SharedMemoryImageStream_copyframe(handle->Stream,
       target->GetVoidPointer(0), static_cast<uint64_t>(tuples) * comps * target->GetDataTypeSize(),
       1);
     if (rc != IMAGESTREAM_NOERROR)
@@ -512,17 +733,15 @@ struct vtkSharedMemoryImageSource::vtkInternals
     }
     if (!inPlace)
     {
-      // The previous frame's array becomes the spare, if it has this shape.
-      this->Spare = sameShape(this->Pixels) ? this->Pixels : nullptr;
+      // The previous frame's array becomes the spare, if it is a copy of this shape.
+      if (!this->PixelsLent)
+      {
+        this->Spare = sameShape(this->Pixels) ? this->Pixels : nullptr;
+      }
       this->Pixels = target;
     }
+    this->PixelsLent = false;
     this->Pixels->Modified();
-    // ParaView asks for every range of the frame after each update: one
-    // pass here, over pixels still in cache, instead of VTK's several.
-    if (this->Self->GetComputeValueRanges())
-    {
-      smi::CacheValueRanges(this->Pixels);
-    }
     return true;
   }
 
@@ -617,7 +836,7 @@ vtkSharedMemoryImageSource::~vtkSharedMemoryImageSource()
 //------------------------------------------------------------------------------
 bool vtkSharedMemoryImageSource::IsAttached()
 {
-  return this->Internals->Stream != nullptr;
+  return this->Internals->Current != nullptr;
 }
 
 //------------------------------------------------------------------------------
@@ -640,7 +859,7 @@ bool vtkSharedMemoryImageSource::GetNeedsUpdate()
   {
     return false;
   }
-  SharedMemoryImageError rc = SharedMemoryImageStream_wait(internals.Stream, 0);
+  SharedMemoryImageError rc = internals.Poll();
   bool changed = false;
   if (rc == IMAGESTREAM_NO_FRAMEAVAILABLE)
   {
@@ -649,7 +868,7 @@ bool vtkSharedMemoryImageSource::GetNeedsUpdate()
     const bool aliveBefore = internals.ServerAlive;
     if (internals.Recheck(this->FileName))
     {
-      rc = SharedMemoryImageStream_wait(internals.Stream, 0);
+      rc = internals.Poll();
     }
     changed = internals.ServerAlive != aliveBefore && internals.Pixels != nullptr;
   }
@@ -720,7 +939,7 @@ void vtkSharedMemoryImageSource::PrintSelf(ostream& os, vtkIndent indent)
   this->Superclass::PrintSelf(os, indent);
   const vtkInternals& internals = *this->Internals;
   os << indent << "FileName: " << (this->FileName ? this->FileName : "(none)") << "\n";
-  os << indent << "Attached: " << (internals.Stream ? "yes" : "no") << "\n";
+  os << indent << "Attached: " << (internals.Current ? "yes" : "no") << "\n";
   os << indent << "Layout: "
      << (internals.Layout == IMAGESTREAM_LAYOUT_ENSIGHT
             ? "EnSight"
@@ -730,4 +949,5 @@ void vtkSharedMemoryImageSource::PrintSelf(ostream& os, vtkIndent indent)
   os << indent << "FrameNumber: " << internals.FrameNumber << "\n";
   os << indent << "Timestamp: " << internals.Timestamp << "\n";
   os << indent << "ComputeValueRanges: " << (this->ComputeValueRanges ? "On" : "Off") << "\n";
+  os << indent << "ZeroCopy: " << (this->ZeroCopy ? "On" : "Off") << "\n";
 }

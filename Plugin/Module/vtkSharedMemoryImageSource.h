@@ -5,9 +5,13 @@
  *
  * vtkSharedMemoryImageSource attaches as a client to the stream in FileName
  * (either file layout: EnSight's or the extended one) and produces its newest
- * frame. Pixels are copied once out of the shared mapping, rows flipped on the
- * way (streams are top row first, vtkImageData bottom row first), so the image
- * is upright in a render view.
+ * frame, upright in a render view (vtkImageData is bottom row first). A frame
+ * stored bottom row first (IMAGESTREAM_FRAME_BOTTOMUP: what
+ * vtkSharedMemoryRenderWindowPublisher and vtkSharedMemoryImageWriter
+ * publish) is not copied at all (ZeroCopy): the output's array points into
+ * the locked frame. A frame stored top row first (EnSight's order, and every
+ * EnSight-layout frame) is copied once out of the shared mapping, rows
+ * flipped on the way.
  *
  * | stream format | scalars                               |
  * |---------------|---------------------------------------|
@@ -28,9 +32,22 @@
  * float32, int16, int32, uint32, float64), `FramesPerSecond` (double: frames received per second over the
  * last two seconds) and `ServerAlive` (int, 0 or 1), as of the last update.
  *
- * Each new frame is taken in one pass in RequestInformation: locked, copied
- * and unlocked, so the extent announced is the one delivered and no buffer
- * stays locked between updates; RequestData shares the copy into the output.
+ * Each new frame is taken in RequestInformation (locked, then lent or
+ * copied and unlocked), so the extent announced is the one delivered;
+ * RequestData shares the frame's array into the output.
+ *
+ * A lent frame stays locked for as long as VTK holds its array (the output,
+ * a downstream filter's shallow copy, a Python reference): its buffer is
+ * never written meanwhile, and freeing the last holder unlocks it (the
+ * array's free function), on whatever thread frees it. Each frame held
+ * takes one client slot of the stream (the source opens up to four, always
+ * keeping one free for the next frame; when downstream holds more frames,
+ * new ones are copied) and one buffer of the server, which grows its
+ * buffers (up to 8) rather than drop frames. The array is the stream's
+ * read-only memory: filters read it; writing into it (a numpy view through
+ * vtk_to_numpy, say) ends the process with SIGSEGV. Copy an array you want to
+ * write. A stream file shrunk under a lent frame makes reading it fault
+ * (SIGBUS), as any in-place read does (README, "A file shrunk").
  *
  * It is a live source: GetNeedsUpdate() tells, cheaply and without blocking,
  * whether a newer frame has been published. ParaView's GUI polls it (the
@@ -48,11 +65,11 @@
  * is noticed at the first poll that finds no newer frame, a truncated one at
  * the next poll (an error, never a crash).
  *
- * Memory: the frame's array is reused in place while nothing downstream
- * holds it; when something does (ParaView keeps the previous frame until
- * its own filters update), a second array takes turns with it: the source
- * holds at most two frame-sized arrays and allocates none per frame.
- * Frames kept by a consumer are never written to.
+ * Memory of copied frames: the frame's array is reused in place while
+ * nothing downstream holds it; when something does (ParaView keeps the
+ * previous frame until its own filters update), a second array takes turns
+ * with it: the source holds at most two frame-sized arrays and allocates
+ * none per frame. Frames kept by a consumer are never written to.
  *
  * @sa vtkSharedMemoryImageWriter
  */
@@ -105,8 +122,8 @@ public:
 
   ///@{
   /**
-   * Compute the value ranges of each new frame as it is copied (one
-   * vectorized pass, about 0.8 ms for a 1080p RGB frame with AVX2) and cache
+   * Compute the value ranges of each new frame (one vectorized pass over
+   * the frame, at the speed of a memcpy of it; see bench_plugin.py) and cache
    * them in the Pixels array, so that ParaView's data information (gathered
    * by the GUI after every update, for the Information panel and color maps)
    * does not scan the frame again with VTK's slower generic passes (about 70
@@ -116,6 +133,18 @@ public:
   vtkSetMacro(ComputeValueRanges, bool);
   vtkGetMacro(ComputeValueRanges, bool);
   vtkBooleanMacro(ComputeValueRanges, bool);
+  ///@}
+
+  ///@{
+  /**
+   * Hand out frames stored bottom row first without copying them: the
+   * output's array points into the locked frame, which stays locked while
+   * VTK holds the array (see the class description). Off: every frame is
+   * copied. Default: on.
+   */
+  vtkSetMacro(ZeroCopy, bool);
+  vtkGetMacro(ZeroCopy, bool);
+  vtkBooleanMacro(ZeroCopy, bool);
   ///@}
 
   /**
@@ -136,6 +165,7 @@ protected:
 
   char* FileName = nullptr;
   bool ComputeValueRanges = true;
+  bool ZeroCopy = true;
 
 private:
   vtkSharedMemoryImageSource(const vtkSharedMemoryImageSource&) = delete;

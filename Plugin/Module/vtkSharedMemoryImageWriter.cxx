@@ -158,7 +158,12 @@ int vtkSharedMemoryImageWriter::Publish(vtkImageData* input)
     return 0;
   }
 
-  SharedMemoryImageDesc desc = {};
+  // Rows are bottom first in VTK, and stored so: the frame says it
+  // (IMAGESTREAM_FRAME_BOTTOMUP), a VTK reader uses it as it is and others
+  // turn it upright; the EnSight layout, always top row first, gets it
+  // reversed while it is copied.
+  SharedMemoryImageDesc desc = SMI_DESC_INIT;
+  desc.flags = IMAGESTREAM_FRAME_BOTTOMUP;
   desc.format = static_cast<uint32_t>(format);
   desc.width = static_cast<uint32_t>(dims[0]);
   desc.height = static_cast<uint32_t>(dims[1]);
@@ -175,7 +180,6 @@ int vtkSharedMemoryImageWriter::Publish(vtkImageData* input)
     internals.Close();
   }
 
-  // Rows are bottom first in VTK: FLIPVERTICAL turns them upright while copying.
   const void* pixels = scalars->GetVoidPointer(0);
   // Attempt 0 publishes on the open stream; when the frame is too large (or
   // the file was truncated), attempt 1 grows the file and serves it again
@@ -188,8 +192,8 @@ int vtkSharedMemoryImageWriter::Publish(vtkImageData* input)
     if (!internals.Server.Stream())
     {
       // Not serving it (yet): create or grow the file so that the frame fits.
-      const SharedMemoryImageError rc = internals.Server.Serve(
-        this->FileName, this->EnSightLayout, desc, IMAGESTREAM_OPTIONS_FLIPVERTICAL);
+      const SharedMemoryImageError rc =
+        internals.Server.Serve(this->FileName, this->EnSightLayout, desc);
       if (rc < IMAGESTREAM_NOERROR)
       {
         vtkErrorMacro(<< "cannot serve " << this->FileName << ": "

@@ -35,9 +35,11 @@
  * EnSight's own client reads: rgb8 images of one slice only, one client.
  *
  * The file is created, or grown, to fit the frame when it is too small, as
- * long as this writer does not already serve it. Rows are handed over bottom
- * first (VTK's order) with IMAGESTREAM_OPTIONS_FLIPVERTICAL, so clients get
- * them top row first with no extra copy.
+ * long as this writer does not already serve it. Rows are stored bottom
+ * row first (VTK's order, copied as they are) and the frame says so
+ * (IMAGESTREAM_FRAME_BOTTOMUP): vtkSharedMemoryImageSource uses it without a
+ * copy, other clients turn it upright (copyframe does). The EnSight layout,
+ * always top row first, gets the rows reversed while they are copied.
  *
  * @sa vtkSharedMemoryImageSource
  */

@@ -20,7 +20,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
-#include <vector>
 
 #ifndef GL_PACK_INVERT_MESA
 #define GL_PACK_INVERT_MESA 0x8758 // GL_MESA_pack_invert
@@ -71,7 +70,6 @@ struct vtkSharedMemoryRenderWindowPublisher::vtkInternals
 
   int PackInvert = -1; // -1: not asked yet for ObservedWindow's context
   vtkNew<vtkUnsignedCharArray> Wrapper; // points into the acquired buffer, owns nothing
-  std::vector<unsigned char> Row;       // one row, for the portable flip
 
   Clock::time_point NextPublish;        // MaximumRate: no publish before this
   Clock::time_point NextGrowAttempt;    // growing a file that clients map: once a second
@@ -347,9 +345,29 @@ bool vtkSharedMemoryRenderWindowPublisher::Publish()
     }
   }
 
+  // Rows are stored as OpenGL reads them, bottom row first, and the frame
+  // says so. EnSight's layout is top row first: there the rows are read top
+  // first on Mesa (GL_MESA_pack_invert), elsewhere the library reverses them
+  // when it publishes.
+  bool packInvert = false;
+  vtkOpenGLRenderWindow* glWindow = vtkOpenGLRenderWindow::SafeDownCast(window);
+  if (glWindow && this->EnSightLayout)
+  {
+    glWindow->MakeCurrent();
+    if (internals.PackInvert < 0)
+    {
+      internals.PackInvert = SMIHasPackInvert() ? 1 : 0;
+    }
+    packInvert = internals.PackInvert == 1;
+  }
+  SharedMemoryImageDesc desc = SMI_DESC_INIT;
+  desc.format = IMAGESTREAM_FORMAT_RGB8;
+  desc.width = width;
+  desc.height = height;
+  desc.flags = packInvert ? 0u : IMAGESTREAM_FRAME_BOTTOMUP;
   SharedMemoryFrame frame = nullptr;
   SharedMemoryImageError err =
-    SharedMemoryImageStream_acquire(internals.Server.Stream(), width, height, &frame);
+    SharedMemoryImageStream_acquireformat(internals.Server.Stream(), &desc, &frame);
   if (err == IMAGESTREAM_BAD_FILE_SIZE)
   {
     // The file was truncated under the stream: serve it anew (a failure stops
@@ -361,7 +379,7 @@ bool vtkSharedMemoryRenderWindowPublisher::Publish()
     {
       return false;
     }
-    err = SharedMemoryImageStream_acquire(internals.Server.Stream(), width, height, &frame);
+    err = SharedMemoryImageStream_acquireformat(internals.Server.Stream(), &desc, &frame);
   }
   if (err != IMAGESTREAM_NOERROR)
   {
@@ -375,22 +393,11 @@ bool vtkSharedMemoryRenderWindowPublisher::Publish()
     return false;
   }
 
-  // Read the window straight into the shared buffer, top row first.
+  // Read the window straight into the shared buffer.
   internals.InPublish = true;
-  bool flipped = false;
-  vtkOpenGLRenderWindow* glWindow = vtkOpenGLRenderWindow::SafeDownCast(window);
-  if (glWindow)
+  if (packInvert)
   {
-    glWindow->MakeCurrent();
-    if (internals.PackInvert < 0)
-    {
-      internals.PackInvert = SMIHasPackInvert() ? 1 : 0;
-    }
-    if (internals.PackInvert == 1)
-    {
-      glPixelStorei(GL_PACK_INVERT_MESA, GL_TRUE);
-      flipped = true;
-    }
+    glPixelStorei(GL_PACK_INVERT_MESA, GL_TRUE);
   }
   vtkUnsignedCharArray* wrapper = internals.Wrapper;
   wrapper->SetNumberOfComponents(3);
@@ -402,7 +409,7 @@ bool vtkSharedMemoryRenderWindowPublisher::Publish()
     0, 0, static_cast<int>(width) - 1, static_cast<int>(height) - 1, front, wrapper, 0);
   const bool wrapped = wrapper->GetPointer(0) == frame->buffer; // not reallocated
   wrapper->SetArray(nullptr, 0, 1);
-  if (flipped)
+  if (packInvert)
   {
     glPixelStorei(GL_PACK_INVERT_MESA, GL_FALSE);
   }
@@ -413,20 +420,6 @@ bool vtkSharedMemoryRenderWindowPublisher::Publish()
     SharedMemoryImageStream_abandon(internals.Server.Stream());
     vtkErrorMacro("Reading the pixels of the render window failed; frame not published.");
     return false;
-  }
-  if (!flipped)
-  {
-    // OpenGL gives the bottom row first: reverse the rows in place.
-    const size_t rowBytes = size_t(width) * 3;
-    internals.Row.resize(rowBytes);
-    unsigned char* top = frame->buffer;
-    unsigned char* bottom = frame->buffer + (size_t(height) - 1) * rowBytes;
-    for (; top < bottom; top += rowBytes, bottom -= rowBytes)
-    {
-      std::memcpy(internals.Row.data(), top, rowBytes);
-      std::memcpy(top, bottom, rowBytes);
-      std::memcpy(bottom, internals.Row.data(), rowBytes);
-    }
   }
   const vtkIdType number = frame->iFrame;
   err = SharedMemoryImageStream_publish(internals.Server.Stream());

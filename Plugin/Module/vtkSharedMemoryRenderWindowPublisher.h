@@ -8,9 +8,12 @@
  * window. It observes the window's EndEvent: after each Render() it reads the
  * window's color buffer straight into a free buffer of the stream
  * (SharedMemoryImageStream_acquire(), glReadPixels, then publish()), so a
- * frame costs one read-back and no extra copy. Frames are packed RGB, top row
- * first, as every client of the stream expects; on Mesa (GL_MESA_pack_invert)
- * the rows are read in that order, elsewhere they are reversed in place.
+ * frame costs one read-back and no extra copy. Frames are packed RGB. In the
+ * extended layout they are stored as OpenGL reads them, bottom row first,
+ * and say so (IMAGESTREAM_FRAME_BOTTOMUP): vtkSharedMemoryImageSource uses
+ * them without a copy, other clients turn them upright. In EnSight's layout,
+ * always top row first, the rows are read in that order on Mesa
+ * (GL_MESA_pack_invert), elsewhere reversed in place.
  *
  * A C++ VTK program publishes a window in three lines:
  * @code

@@ -143,19 +143,27 @@ bool SameImage(vtkImageData* got, vtkImageData* want, const char* what)
   return true;
 }
 
-// Lock the newest frame: a 4x3 RGB frame with `image`'s rows, top row first.
+// Lock the newest frame: a 4x3 RGB frame stored with `image`'s rows as VTK
+// has them (bottom row first, and the frame says so), which copyframe()
+// hands out top row first.
 bool ClientSeesUpright(SharedMemoryImageStream client, vtkImageData* image)
 {
   SharedMemoryFrame frame = nullptr;
   CHECK(SharedMemoryImageStream_lock(client, &frame) == IMAGESTREAM_NOERROR, "C client lock");
   const uint8_t* vtkRows = static_cast<const uint8_t*>(image->GetScalarPointer());
-  bool upright = frame->iWidth == 4 && frame->iHeight == 3;
-  for (int y = 0; upright && y < 3; ++y)
+  uint32_t flags = 0;
+  uint8_t upright[4 * 3 * 3];
+  bool ok = frame->iWidth == 4 && frame->iHeight == 3 &&
+    SharedMemoryImageStream_frameflags(client, &flags) == IMAGESTREAM_NOERROR &&
+    flags == IMAGESTREAM_FRAME_BOTTOMUP &&
+    SharedMemoryImageStream_copyframe(client, upright, sizeof(upright), 0) == IMAGESTREAM_NOERROR &&
+    std::memcmp(frame->buffer, vtkRows, sizeof(upright)) == 0;
+  for (int y = 0; ok && y < 3; ++y)
   {
-    upright = std::memcmp(frame->buffer + y * 12, vtkRows + (2 - y) * 12, 12) == 0;
+    ok = std::memcmp(upright + y * 12, vtkRows + (2 - y) * 12, 12) == 0;
   }
   SharedMemoryImageStream_unlock(client);
-  return upright;
+  return ok;
 }
 
 bool RoundTrips()
@@ -240,7 +248,8 @@ bool RoundTrips()
     generation = info.server_generation;
   }
 
-  // What a C client sees: top row first, so VTK's last row comes first.
+  // What a C client sees: VTK's rows as they are, marked bottom row first;
+  // copied out top row first, VTK's last row comes first.
   vtkSmartPointer<vtkImageData> rgb = MakeImage(VTK_UNSIGNED_CHAR, 3, 4, 3, 1, 77);
   writer->SetInputData(rgb);
   CHECK(writer->Write() == 1, "write for the C client");

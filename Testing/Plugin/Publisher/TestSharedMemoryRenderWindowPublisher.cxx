@@ -31,6 +31,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 #include <unistd.h>
 
 namespace
@@ -62,9 +63,12 @@ void AddQuad(vtkRenderer* renderer, double x0, double y0, double x1, double y1, 
 }
 
 // Lock the newest frame (waiting up to 2 s) and check it against the window:
-// size, the quads' colors at the right places, and every byte equal to the
-// window's own read-back turned top row first.
-bool CheckFrame(SharedMemoryImageStream client, vtkRenderWindow* window, const char* what)
+// size, stored as OpenGL reads it (bottom row first, and the frame says so:
+// every byte equal to the window's own read-back, no flip; EnSight's layout:
+// top row first), and upright as a client copies it out (the quads' colors
+// at the right places).
+bool CheckFrame(
+  SharedMemoryImageStream client, vtkRenderWindow* window, const char* what, bool enSight = false)
 {
   const int* size = window->GetActualSize();
   const int w = size[0], h = size[1];
@@ -87,9 +91,20 @@ bool CheckFrame(SharedMemoryImageStream client, vtkRenderWindow* window, const c
       frame->iHeight, w, h);
     ok = false;
   }
-  else
+  uint32_t flags = 0;
+  std::vector<unsigned char> upright(size_t(w) * h * 3);
+  if (ok &&
+    (SharedMemoryImageStream_frameflags(client, &flags) != IMAGESTREAM_NOERROR ||
+      flags != (enSight ? 0u : IMAGESTREAM_FRAME_BOTTOMUP) ||
+      SharedMemoryImageStream_copyframe(client, upright.data(), upright.size(), 0) !=
+        IMAGESTREAM_NOERROR))
   {
-    auto pixel = [&](int x, int y) { return frame->buffer + (size_t(y) * w + x) * 3; };
+    std::fprintf(stderr, "%s: the frame's flags are %u (or copyframe failed)\n", what, flags);
+    ok = false;
+  }
+  if (ok)
+  {
+    auto pixel = [&](int x, int y) { return upright.data() + (size_t(y) * w + x) * 3; };
     const unsigned char* top = pixel(w / 2, 2);            // red quad: top half
     const unsigned char* bottomLeft = pixel(w / 8, h - 3); // green quad
     const unsigned char* bottomRight = pixel(w - 3, h - 3); // background: black
@@ -113,11 +128,13 @@ bool CheckFrame(SharedMemoryImageStream client, vtkRenderWindow* window, const c
     }
     vtkNew<vtkUnsignedCharArray> expected; // bottom row first
     window->GetPixelData(0, 0, w - 1, h - 1, window->GetSwapBuffers() ? 1 : 0, expected, 0);
-    for (int y = 0; ok && y < h; ++y)
+    for (int y = 0; ok && y < h; ++y) // (y: stored rows, bottom first)
     {
-      if (std::memcmp(pixel(0, y), expected->GetPointer(size_t(h - 1 - y) * w * 3), size_t(w) * 3))
+      const size_t row = size_t(w) * 3;
+      const size_t from = size_t(enSight ? h - 1 - y : y) * row;
+      if (std::memcmp(frame->buffer + y * row, expected->GetPointer(from), row))
       {
-        std::fprintf(stderr, "%s: row %d differs from the window's pixels\n", what, y);
+        std::fprintf(stderr, "%s: stored row %d differs from the window's pixels\n", what, y);
         ok = false;
       }
     }
@@ -224,6 +241,37 @@ int Run(const std::string& file)
     return EXIT_FAILURE;
   }
   ok = CheckFrame(client, window, "after truncation") && ok;
+
+  // EnSight's layout is top row first: the rows are read so (Mesa's
+  // GL_MESA_pack_invert) or reversed by the library when it publishes.
+  SharedMemoryImageStream_destroy(client);
+  const std::string enSightFile = file + "-ensight";
+  publisher->Stop();
+  publisher->EnSightLayoutOn();
+  publisher->SetFileName(enSightFile.c_str());
+  publisher->Start();
+  err = SharedMemoryImageStream_create(enSightFile.c_str(), IMAGESTREAM_OPTIONS_NONE, &client);
+  if (err < IMAGESTREAM_NOERROR)
+  {
+    std::fprintf(stderr, "EnSight-layout client: %s\n", SharedMemoryImageStream_errorstring(err));
+    return EXIT_FAILURE;
+  }
+  window->Render();
+  ok = CheckFrame(client, window, "EnSight layout", true) && ok;
+  SharedMemoryImageStream_destroy(client);
+  publisher->Stop();
+  publisher->EnSightLayoutOff();
+  publisher->SetFileName(file.c_str());
+  publisher->Start();
+  unlink(enSightFile.c_str());
+  err = SharedMemoryImageStream_create(file.c_str(), IMAGESTREAM_OPTIONS_NONE, &client);
+  if (err < IMAGESTREAM_NOERROR)
+  {
+    std::fprintf(stderr, "client again: %s\n", SharedMemoryImageStream_errorstring(err));
+    return EXIT_FAILURE;
+  }
+  window->Render();
+  ok = CheckFrame(client, window, "extended layout again") && ok;
 
   // Stop(): renders publish nothing more.
   publisher->Stop();
