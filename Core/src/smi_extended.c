@@ -791,14 +791,15 @@ static int smi_ext_refresh(SharedMemoryImageStream s)
     return IMAGESTREAM_NOERROR;
 }
 
-/* The ready buffer with a sequence above this client's last: the largest
-   such sequence, or with `oldest` the smallest; -1 when none (or a
-   negative code for a corrupted state). */
-static int smi_ext_find(SharedMemoryImageStream s, int oldest, int *best)
+/* The ready buffer among the first `count` with a sequence above this
+   client's last: the largest such sequence, or with `oldest` the smallest;
+   -1 when none (or a negative code for a corrupted state). Only buffer
+   headers are read (the header page, mapped whatever the geometry). */
+static int smi_ext_find_in(SharedMemoryImageStream s, uint32_t count, int oldest, int *best)
 {
     uint64_t best_seq = 0;
     *best = -1;
-    for (uint32_t b = 0; b < s->buffer_count; b++) {
+    for (uint32_t b = 0; b < count; b++) {
         const smi_ext_buffer_header_t *h = &s->page->buffers[b];
         uint32_t st = SMI_LOAD_ACQ(&h->state);
         if (st > SMI_EXT_READY)
@@ -812,6 +813,12 @@ static int smi_ext_find(SharedMemoryImageStream s, int oldest, int *best)
         }
     }
     return IMAGESTREAM_NOERROR;
+}
+
+/* The ready buffer of this client's geometry as smi_ext_find_in finds it. */
+static int smi_ext_find(SharedMemoryImageStream s, int oldest, int *best)
+{
+    return smi_ext_find_in(s, s->buffer_count, oldest, best);
 }
 
 /* Is a buffer being written that still holds a frame between this
@@ -875,6 +882,22 @@ static int smi_ext_hand_out(SharedMemoryImageStream s, uint32_t b, const smi_ext
     s->frame.iHeight = h->height;
     s->frame.buffer = px;
     return IMAGESTREAM_NOERROR;
+}
+
+/* What wait looks for: the newest buffer, among those the server added
+   since this client mapped the file too while it holds a frame (it maps them
+   at its next lock, after unlock: LAYOUT.md, "Growing"; a client holding a
+   frame for long would otherwise never see the frames that go into them).
+   The file's count is read once and bounded by the header page's 8. */
+static int smi_ext_newest_for_wait(SharedMemoryImageStream s, int *best)
+{
+    uint32_t count = s->buffer_count;
+    if (s->held) {
+        uint32_t file_count = SMI_LOAD_RLX(&s->page->file.buffer_count);
+        if (file_count > count)
+            count = file_count < SMI_EXT_MAX_BUFFERS ? file_count : SMI_EXT_MAX_BUFFERS;
+    }
+    return smi_ext_find_in(s, count, 0, best);
 }
 
 static int smi_ext_lock(SharedMemoryImageStream s)
@@ -974,7 +997,7 @@ static int smi_ext_spin(SharedMemoryImageStream s, int64_t until)
         }
         seen = SMI_LOAD_ACQ(word);
         int b, rc = smi_ext_refresh(s); /* (loads only, while nothing changed) */
-        if (rc < 0 || (rc = smi_ext_newest(s, &b)) < 0)
+        if (rc < 0 || (rc = smi_ext_newest_for_wait(s, &b)) < 0)
             return rc;
         if (b >= 0)
             return 1;
@@ -994,7 +1017,7 @@ static int smi_ext_wait(SharedMemoryImageStream s, int64_t timeout_ns)
         smi_ext_slot_t *slot = &s->page->slots[s->slot];
         uint32_t *word = &s->page->file.publish_count;
         int b;
-        if ((rc = smi_ext_newest(s, &b)) < 0)
+        if ((rc = smi_ext_newest_for_wait(s, &b)) < 0)
             return rc;
         if (b >= 0)
             return IMAGESTREAM_NOERROR;
@@ -1011,7 +1034,7 @@ static int smi_ext_wait(SharedMemoryImageStream s, int64_t timeout_ns)
            before it reads `waiting`, so no publish is missed. */
         SMI_STORE(&slot->waiting, 1);
         uint32_t seen = SMI_LOAD(word);
-        if ((rc = smi_ext_newest(s, &b)) < 0 || b >= 0) {
+        if ((rc = smi_ext_newest_for_wait(s, &b)) < 0 || b >= 0) {
             SMI_STORE(&slot->waiting, 0);
             return rc < 0 ? rc : IMAGESTREAM_NOERROR;
         }

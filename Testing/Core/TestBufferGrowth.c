@@ -21,7 +21,10 @@
  *   - a new server taking over a grown file keeps its 8 buffers;
  *   - a client keeps the pages it had mapped when the file grows: reading
  *     a frame again in a buffer it had read before the growth takes no page
- *     fault (the file is mapped on in place, not mapped anew).
+ *     fault (the file is mapped on in place, not mapped anew);
+ *   - a client that holds a frame while the server adds a buffer still
+ *     wakes for the frames that go into it (a zero-copy array holds its
+ *     frame for long, and asks for the next one meanwhile).
  */
 #include "smi_test.h"
 
@@ -237,10 +240,70 @@ static void client_keeps_its_pages(void)
     ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_destroy(server));
 }
 
+/* A server process publishes tags 1, 2, 3, one per byte it reads from
+   `go`; client B holds tag 1, client A tag 2, so tag 3 goes into a third
+   buffer, added after A mapped the file. A, still holding tag 2, waits for
+   it: the wait ends, and after unlock, A's next lock finds tag 3. */
+static void holder_waits_across_growth(void)
+{
+    const char *path = smi_test_path("grow-wait");
+    SharedMemoryImageDesc d = {.format = IMAGESTREAM_FORMAT_RGB8, .width = W, .height = H};
+    ASSERT_RC(IMAGESTREAM_NOERROR,
+              SharedMemoryImageStream_createfilelayout(path, IMAGESTREAM_LAYOUT_EXTENDED, &d));
+    int go[2], up[2];
+    ASSERT(pipe(go) == 0 && pipe(up) == 0);
+    pid_t pid = smi_test_fork("server");
+    if (pid == 0) {
+        close(go[1]);
+        SharedMemoryImageStream server = smi_test_ext_server(path, IMAGESTREAM_NOERROR);
+        ASSERT(write(up[1], "u", 1) == 1);
+        char c;
+        for (uint32_t tag = 1; tag <= 3 && read(go[0], &c, 1) == 1; tag++)
+            publish_tag(server, tag, IMAGESTREAM_NOERROR);
+        ASSERT(read(go[0], &c, 1) == 0); /* until the test is done */
+        SharedMemoryImageStream_destroy(server);
+        exit(0);
+    }
+    char c;
+    ASSERT(read(up[0], &c, 1) == 1);
+    SharedMemoryImageStream a, b;
+    SharedMemoryFrame fa, fb, f;
+    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_create(path, 0, &a));
+    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_create(path, 0, &b));
+    ASSERT(write(go[1], "g", 1) == 1);
+    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_wait(b, 10000));
+    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_lock(b, &fb));
+    ASSERT_EQ(fb->iFrame, 1);
+    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_lock(a, &fa)); /* (A has seen tag 1) */
+    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_unlock(a));
+    ASSERT(write(go[1], "g", 1) == 1);
+    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_wait(a, 10000));
+    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_lock(a, &fa));
+    ASSERT_EQ(fa->iFrame, 2);
+    ASSERT_RC(IMAGESTREAM_NO_FRAMEAVAILABLE, SharedMemoryImageStream_wait(a, 0));
+    ASSERT(write(go[1], "g", 1) == 1); /* tag 3: both buffers held, into a third */
+    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_wait(a, 3000));
+    SharedMemoryStreamInfo info;
+    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_inspect(path, &info));
+    ASSERT_EQ(info.buffer_count, 3);
+    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_unlock(a));
+    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_lock(a, &f));
+    ASSERT_EQ(f->iFrame, 3);
+    close(go[1]);
+    ASSERT_CHILD_OK(pid, 10000);
+    SharedMemoryImageStream_destroy(a);
+    SharedMemoryImageStream_destroy(b);
+    close(go[0]);
+    close(up[0]);
+    close(up[1]);
+    unlink(path);
+}
+
 int main(void)
 {
     smi_test_watchdog(120);
     setbuffers_checks();
+    holder_waits_across_growth();
 
     const char *path = smi_test_path("grow");
     SharedMemoryImageDesc d = {.format = IMAGESTREAM_FORMAT_RGB8, .width = W, .height = H};
