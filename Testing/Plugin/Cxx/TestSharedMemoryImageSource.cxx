@@ -3,7 +3,12 @@
 // publishing with the C API): every format, every pixel and the orientation
 // (the tools' asymmetric test pattern), FrameNumber and Timestamp, the
 // GetNeedsUpdate() transitions, spacing/origin/depth of a volume, and the
-// messages for a missing file and a server that went away.
+// messages for a missing file and a server that went away. Then the
+// zero-copy path: frames stored bottom row first (a writer process that
+// keeps publishing them) are lent to VTK without a copy; a frame kept by a
+// downstream filter, or by a copy of the output after the source is gone,
+// keeps its pixels exactly while the writer goes on, and is released (the
+// slot's hold back to 0, its buffer reused by the writer) when dropped.
 //
 // With --bench WxH [FRAMES] it measures instead (for bench_plugin.py): the
 // source's Update() on a just-published RGB frame against one memcpy of that
@@ -15,6 +20,7 @@
 #include "vtkDataArray.h"
 #include "vtkDoubleArray.h"
 #include "vtkFieldData.h"
+#include "vtkImageChangeInformation.h"
 #include "vtkImageData.h"
 #include "vtkInformation.h"
 #include "vtkNew.h"
@@ -30,6 +36,7 @@ extern "C"
 #include "smi_pattern.h" // the tools' test pattern (a C header)
 }
 
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -619,6 +626,186 @@ bool Run(const std::string& path)
 }
 }
 
+namespace
+{
+const uint32_t LentWidth = 64;
+const uint32_t LentHeight = 48;
+
+// The child: publish pattern frames 1, 2, 3, ... stored bottom row first
+// (as VTK has them: IMAGESTREAM_FRAME_BOTTOMUP), one every millisecond or
+// so, until killed.
+int RunBottomUpWriter(const char* path)
+{
+  SharedMemoryImageDesc desc = SMI_DESC_INIT;
+  desc.format = IMAGESTREAM_FORMAT_RGB8;
+  desc.width = LentWidth;
+  desc.height = LentHeight;
+  desc.flags = IMAGESTREAM_FRAME_BOTTOMUP;
+  SharedMemoryImageStream server = nullptr;
+  if (SharedMemoryImageStream_createfilelayout(path, IMAGESTREAM_LAYOUT_EXTENDED, &desc) < 0 ||
+    SharedMemoryImageStream_create(
+      path, IMAGESTREAM_OPTIONS_SERVER | IMAGESTREAM_OPTIONS_EXTENDED, &server) < 0)
+  {
+    return 1;
+  }
+  std::vector<uint8_t> pixels(size_t(LentWidth) * LentHeight * 3);
+  for (uint32_t n = 1; n < 1000000; ++n)
+  {
+    smi_pattern_fill(IMAGESTREAM_FORMAT_RGB8, LentWidth, LentHeight, n, pixels.data(),
+      size_t(LentWidth) * 3, 1);
+    if (SharedMemoryImageStream_putframeformat(server, &desc, n, pixels.data()) < 0)
+    {
+      return 1;
+    }
+    usleep(1000);
+  }
+  return 0;
+}
+
+// Live clients' holds on the stream's buffers, in all; -1 when unreadable.
+int Holders(const std::string& path, uint32_t* clients = nullptr)
+{
+  SharedMemoryStreamInfo info;
+  if (SharedMemoryImageStream_inspect(path.c_str(), &info) != IMAGESTREAM_NOERROR)
+  {
+    return -1;
+  }
+  int held = 0;
+  for (uint32_t b = 0; b < info.buffer_count && b < IMAGESTREAM_MAX_BUFFERS; ++b)
+  {
+    held += static_cast<int>(info.buffers[b].holders);
+  }
+  if (clients)
+  {
+    *clients = info.clients;
+  }
+  return held;
+}
+
+// The buffer holding frame n, or -1.
+int BufferOf(const std::string& path, uint32_t n)
+{
+  SharedMemoryStreamInfo info;
+  if (SharedMemoryImageStream_inspect(path.c_str(), &info) == IMAGESTREAM_NOERROR)
+  {
+    for (uint32_t b = 0; b < info.buffer_count && b < IMAGESTREAM_MAX_BUFFERS; ++b)
+    {
+      if (info.buffers[b].state == 2 && info.buffers[b].frame == n)
+      {
+        return static_cast<int>(b);
+      }
+    }
+  }
+  return -1;
+}
+
+// Wait (up to 5 s) for a newer frame, update the source and check its
+// output: the pattern of its own frame number. Returns that number, or 0.
+uint32_t NextFrame(vtkSharedMemoryImageSource* source)
+{
+  for (int i = 0; i < 5000 && !source->GetNeedsUpdate(); ++i)
+  {
+    usleep(1000);
+  }
+  source->Update();
+  const uint32_t n = source->GetFrameNumber();
+  return CheckPattern(source->GetOutput(), IMAGESTREAM_FORMAT_RGB8, LentWidth, LentHeight, n,
+           VTK_UNSIGNED_CHAR, 3)
+    ? n
+    : 0;
+}
+
+// Frames stored bottom row first, lent to VTK while a writer keeps publishing.
+bool RunZeroCopy(const std::string& path)
+{
+  const pid_t writer = fork();
+  if (writer == 0)
+  {
+    _exit(RunBottomUpWriter(path.c_str()));
+  }
+  CHECK(writer > 0, "fork failed");
+  struct Stop
+  {
+    pid_t Pid;
+    ~Stop()
+    {
+      kill(this->Pid, SIGKILL);
+      waitpid(this->Pid, nullptr, 0);
+    }
+  } stop{ writer };
+
+  vtkNew<vtkSharedMemoryImageSource> source;
+  source->SetFileName(path.c_str());
+  for (int i = 0; i < 5000 && !source->IsAttached(); ++i)
+  {
+    source->GetNeedsUpdate();
+    usleep(1000);
+  }
+  const uint32_t first = NextFrame(source);
+  CHECK(first != 0, "no exact bottom-up frame from the writer");
+  // Lent: the output's pixels are the locked frame (one hold), not a copy.
+  CHECK(Holders(path) == 1, "%d holds after the first zero-copy frame, expected 1", Holders(path));
+
+  // A downstream filter keeps frame `first` (its output shares the array)
+  // while the source moves on: never overwritten, every byte.
+  vtkSmartPointer<vtkImageChangeInformation> downstream =
+    vtkSmartPointer<vtkImageChangeInformation>::New();
+  downstream->SetInputConnection(source->GetOutputPort());
+  downstream->Update();
+  const int kept = BufferOf(path, first);
+  CHECK(kept >= 0, "frame %u is in no buffer", first);
+  uint32_t last = first;
+  for (int k = 0; k < 30; ++k)
+  {
+    const uint32_t n = NextFrame(source);
+    CHECK(n > last, "frame %u after %u", n, last);
+    last = n;
+    if (!CheckPattern(downstream->GetOutput(), IMAGESTREAM_FORMAT_RGB8, LentWidth, LentHeight,
+          first, VTK_UNSIGNED_CHAR, 3))
+    {
+      std::fprintf(stderr, "the frame kept by a downstream filter changed (update %d)\n", k);
+      return false;
+    }
+    CHECK(Holders(path) == 2, "%d holds with one frame kept downstream, expected 2",
+      Holders(path));
+  }
+  // Dropped: released at once; the writer reuses its buffer.
+  downstream = nullptr;
+  CHECK(Holders(path) == 1, "%d holds after the downstream filter went, expected 1",
+    Holders(path));
+  for (int i = 0; i < 5000 && BufferOf(path, first) == kept; ++i)
+  {
+    usleep(1000);
+  }
+  CHECK(BufferOf(path, first) != kept, "the writer never reused the buffer of frame %u", first);
+
+  // ZeroCopy off: copied, nothing stays locked.
+  source->ZeroCopyOff();
+  CHECK(NextFrame(source) > last, "no copied frame");
+  CHECK(Holders(path) == 0, "%d holds with ZeroCopy off", Holders(path));
+  source->ZeroCopyOn();
+
+  // A frame kept after its source is gone stays locked and exact until dropped.
+  last = NextFrame(source);
+  CHECK(last != 0, "no zero-copy frame again");
+  vtkSmartPointer<vtkImageData> copy = vtkSmartPointer<vtkImageData>::New();
+  copy->ShallowCopy(source->GetOutput());
+  source->SetFileName(nullptr); // detached: the output is emptied
+  source->Update();
+  CHECK(Holders(path) == 1, "%d holds for a frame kept past its source, expected 1",
+    Holders(path));
+  usleep(50000); // the writer goes on meanwhile
+  CHECK(CheckPattern(copy, IMAGESTREAM_FORMAT_RGB8, LentWidth, LentHeight, last,
+          VTK_UNSIGNED_CHAR, 3),
+    "a frame kept past its source changed");
+  copy = nullptr;
+  uint32_t clients = 99;
+  CHECK(Holders(path, &clients) == 0 && clients == 0,
+    "%d holds and %u clients after the last frame was dropped", Holders(path), clients);
+  return true;
+}
+}
+
 // The benchmark: both sides read the same stream, each frame just published
 // (publishing is not timed); prints one line of figures.
 int Bench(int width, int height, int frames, const std::string& path)
@@ -707,7 +894,9 @@ int TestSharedMemoryImageSource(int argc, char* argv[])
   const std::string path =
     "/dev/shm/smi-test-source-" + std::to_string(static_cast<long>(getpid())) + ".smi";
   unlink(path.c_str());
-  const bool ok = Run(path);
+  bool ok = Run(path);
+  unlink(path.c_str());
+  ok = ok && RunZeroCopy(path);
   unlink(path.c_str());
   if (!ok)
   {
