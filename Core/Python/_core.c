@@ -171,6 +171,9 @@ struct FrameObject {
     int ndim;
     Py_ssize_t itemsize;
     const char *fmt;          /* struct format of one item */
+    uint32_t flags;           /* IMAGESTREAM_FRAME_* of a locked frame */
+    Py_ssize_t start;         /* bytes from data to the first item of the view
+                                 (a bottom-up frame's top row: its last stored row) */
     Py_ssize_t shape[4], strides[4];
     Py_ssize_t one;           /* 1: the stride of the flat byte view */
 };
@@ -265,6 +268,14 @@ static void frame_set_geometry(FrameObject *f, const SharedMemoryImageDesc *d)
         stride *= f->shape[i];
     }
     f->nbytes = stride;
+    /* A frame stored bottom row first is viewed upright: from its last
+       stored row, a negative row stride (in each slice). */
+    f->start = 0;
+    if (f->flags & IMAGESTREAM_FRAME_BOTTOMUP) {
+        int y = f->depth > 1 ? 1 : 0; /* the axis of rows */
+        f->start = (f->shape[y] - 1) * f->strides[y];
+        f->strides[y] = -f->strides[y];
+    }
 }
 
 static FrameObject *frame_new(StreamObject *owner)
@@ -376,7 +387,14 @@ static int Frame_getbuffer(FrameObject *f, Py_buffer *view, int flags)
        the format, or when items are bytes anyway; otherwise plain bytes. */
     int want_format = (flags & PyBUF_FORMAT) == PyBUF_FORMAT;
     int typed = want_format || f->itemsize == 1;
-    view->buf = f->data;
+    if (f->start != 0 && !(typed && (flags & PyBUF_STRIDES) == PyBUF_STRIDES)) {
+        PyErr_SetString(PyExc_BufferError,
+                        "the frame is stored bottom row first: its upright view has a negative "
+                        "row stride (numpy.asarray(frame) and memoryview(frame) take it); "
+                        "frame.tobytes() and frame.copy() give the pixels top row first");
+        return -1;
+    }
+    view->buf = f->data + f->start;
     view->obj = Py_NewRef(f);
     view->len = f->nbytes;
     view->readonly = !f->writable;
@@ -641,6 +659,9 @@ static PyMemberDef Frame_members[] = {
      "Size of the pixels in bytes."},
     {"exports", T_PYSSIZET, offsetof(FrameObject, exports), READONLY,
      "How many views (numpy arrays, memoryviews) of the buffer exist now."},
+    {"flags", T_UINT, offsetof(FrameObject, flags), READONLY,
+     "FRAME_* flags of a locked frame: FRAME_BOTTOMUP when it is stored bottom\n"
+     "row first (its view is upright all the same, with a negative row stride)."},
     {NULL},
 };
 
@@ -936,12 +957,15 @@ static PyObject *stream_take(StreamObject *s, int queue)
     SharedMemoryFrame cf = NULL;
     SharedMemoryImageDesc desc;
     uint64_t lost = 0;
+    uint32_t flags = 0;
     int rc, drc = IMAGESTREAM_NOERROR;
     Py_BEGIN_ALLOW_THREADS
     rc = queue ? SharedMemoryImageStream_next(s->stream, &cf, &lost)
                : SharedMemoryImageStream_lock(s->stream, &cf);
     if (rc == IMAGESTREAM_NOERROR) {
         drc = SharedMemoryImageStream_describe(s->stream, &desc);
+        if (drc == IMAGESTREAM_NOERROR)
+            drc = SharedMemoryImageStream_frameflags(s->stream, &flags);
         if (drc != IMAGESTREAM_NOERROR)
             SharedMemoryImageStream_unlock(s->stream);
     }
@@ -970,6 +994,7 @@ static PyObject *stream_take(StreamObject *s, int queue)
     f->cframe = cf;
     f->data = cf->buffer;
     f->number = cf->iFrame;
+    f->flags = flags;
     frame_set_geometry(f, &desc);
     f->valid = 1;
     s->frame = f;
@@ -1036,7 +1061,7 @@ static PyObject *Stream_unlock(StreamObject *s, PyObject *unused)
 
 PyDoc_STRVAR(Stream_send_doc,
 "_send($self, pixels, format, width, height, depth, frame_number, timestamp,\n"
-"      spacing, origin, /)\n--\n\n"
+"      spacing, origin, flags=0, /)\n--\n\n"
 "Server: SharedMemoryImageStream_putframeformat() of the buffer `pixels`\n"
 "(C-contiguous, at least the frame's bytes), GIL released for large\n"
 "frames. spacing and origin are 3-tuples. Returns the library's code.");
@@ -1048,10 +1073,10 @@ static PyObject *Stream_send(StreamObject *s, PyObject *args)
     unsigned int number;
     memset(&d, 0, sizeof d);
     d.size = sizeof d;
-    if (!PyArg_ParseTuple(args, "y*IIIIId(ddd)(ddd):_send", &v, &d.format, &d.width,
+    if (!PyArg_ParseTuple(args, "y*IIIIId(ddd)(ddd)|I:_send", &v, &d.format, &d.width,
                           &d.height, &d.depth, &number, &d.timestamp, &d.spacing[0],
                           &d.spacing[1], &d.spacing[2], &d.origin[0], &d.origin[1],
-                          &d.origin[2]))
+                          &d.origin[2], &d.flags))
         return NULL;
     /* The library reads the frame's bytes from the buffer: it must hold them. */
     unsigned long long need = (unsigned long long)d.width * d.height;
@@ -1481,6 +1506,7 @@ static int smi_exec(PyObject *m)
     SMI_ADD_CONSTANT(LAYOUT_EXTENDED)
     SMI_ADD_CONSTANT(MAX_BUFFERS)
     SMI_ADD_CONSTANT(MAX_CLIENTS)
+    SMI_ADD_CONSTANT(FRAME_BOTTOMUP)
     SMI_ADD("KIND_UINT", IMAGESTREAM_KIND_UINT)
     SMI_ADD("KIND_FLOAT", IMAGESTREAM_KIND_FLOAT)
     SMI_ADD("KIND_INT", IMAGESTREAM_KIND_INT)

@@ -5,6 +5,7 @@ instrument formats (int16, int32, uint32, float64) keep extremes, NaN,
 infinity and -0.0 bit for bit between processes, both ways."""
 import contextlib
 import os
+import zlib
 
 import numpy as np
 import pytest
@@ -276,3 +277,28 @@ def test_instrument_values_to_another_process(stream_path, tmp_path):
             name = smi.format_name(fmt)
             assert proc.stdout.readline().split() == [name, name, "exact"]
             go_on(proc)
+def test_bottom_up_volume(stream_path):
+    """A volume sent bottom row first (each slice) is viewed upright, slice by
+    slice, without a copy; copy() and tobytes() give it top row first; a
+    consumer that cannot take strides gets BufferError, not wrong rows."""
+    depth = 3
+    volume = np.stack([pattern(smi.FORMAT_GRAY16, W, H, z) for z in range(depth)])
+    smi.create_file(stream_path, W, H, format=smi.FORMAT_GRAY16, depth=depth)
+    with smi.Server(stream_path) as server, smi.Client(stream_path, any_format=True) as client:
+        server.send(np.ascontiguousarray(volume[:, ::-1]), bottom_up=True)
+        with client.lock() as frame:
+            assert frame.bottom_up and frame.flags == smi.FRAME_BOTTOMUP
+            view = np.asarray(frame)
+            assert view.shape == volume.shape and view.strides[1] < 0
+            assert np.array_equal(view, volume)
+            assert np.array_equal(frame.copy(), volume)
+            assert frame.tobytes() == volume.tobytes()
+            with pytest.raises(BufferError):
+                zlib.crc32(frame)  # (asks for plain contiguous bytes)
+            del view
+        server.send(volume)  # the flag belongs to the frame
+        with client.lock() as frame:
+            assert not frame.bottom_up
+            view = np.asarray(frame)
+            assert np.array_equal(view, volume) and view.strides[1] > 0
+            del view

@@ -53,8 +53,15 @@ def attach(path, any_format, timeout=10.0):
     ("int32", ["--copy"]),
     ("uint32", []),
     ("float64", ["--copy", "--flip"]),
+    ("rgb8", ["--bottom-up"]),
+    ("rgb8", ["--copy", "--bottom-up"]),
+    ("rgb8", ["--ensight", "--bottom-up"]),
+    ("gray16", ["--bottom-up"]),
 ])
 def test_smi_publish_to_python(stream_path, fmt, args):
+    """Frames stored bottom row first (--bottom-up: as ParaView publishes
+    them) are viewed upright too, with no copy (a negative row stride)."""
+    stored_bottom_up = "--bottom-up" in args and "--ensight" not in args
     cmd = [PUBLISH, "--size", "%dx%d" % (W, H), "--rate", "200", "--seconds", "20",
            "--format", fmt, "--quiet"] + args + [stream_path]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -69,11 +76,14 @@ def test_smi_publish_to_python(stream_path, fmt, args):
                     continue
                 with frame:
                     assert frame.format == FORMATS[fmt] and frame.number > last
+                    assert frame.bottom_up == stored_bottom_up
                     last = frame.number
                     pixels = np.asarray(frame)
                     expected = pattern(FORMATS[fmt], W, H, frame.number)
                     assert pixels.dtype == expected.dtype and pixels.shape == expected.shape
                     assert np.array_equal(pixels, expected), "frame %d" % frame.number
+                    assert (pixels.strides[0] < 0) == stored_bottom_up
+                    assert np.array_equal(frame.copy(), expected)
                     del pixels
                 checked += 1
     finally:
@@ -94,12 +104,19 @@ def test_smi_publish_to_python(stream_path, fmt, args):
     ("int32", True, False),
     ("uint32", False, False),
     ("float64", True, False),
+    ("rgb8", "bottom_up", False),
+    ("float32", "bottom_up", False),
+    ("rgb8", "bottom_up", True),
 ])
 def test_python_to_smi_read(stream_path, fmt, flip, ensight):
+    """flip: rows given bottom first, turned upright by flip_vertical=True, or
+    stored so and marked ("bottom_up"); smi-read sees them upright."""
     f = FORMATS[fmt]
     smi.create_file(stream_path, W, H, format=f)
     frames = 15
-    with smi.Server(stream_path, flip_vertical=flip, ensight_layout=ensight) as server:
+    bottom_up = flip == "bottom_up"
+    with smi.Server(stream_path, flip_vertical=flip is True,
+                    ensight_layout=ensight) as server:
         cmd = [READ, "--verify", "--frames", str(frames), "--timeout", "10", "--quiet"]
         if fmt != "rgb8":
             cmd.append("--any-format")
@@ -113,7 +130,7 @@ def test_python_to_smi_read(stream_path, fmt, flip, ensight):
                 image = pattern(f, W, H, n)
                 if flip:
                     image = np.ascontiguousarray(image[::-1])
-                server.send(image, frame_number=n)
+                server.send(image, frame_number=n, bottom_up=bottom_up)
                 time.sleep(0.005)
         finally:
             if proc.poll() is None:

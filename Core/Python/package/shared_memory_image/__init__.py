@@ -71,6 +71,9 @@ globals().update({name: value for name, value in vars(_core).items()
 globals().update({name[len("IMAGESTREAM_"):]: value for name, value in vars(_core).items()
                   if name.startswith("IMAGESTREAM_FORMAT_") and _core.format_info(value)})
 
+#: Frame.flags: the frame is stored bottom row first (OpenGL's and VTK's order).
+FRAME_BOTTOMUP = _core.IMAGESTREAM_FRAME_BOTTOMUP
+
 _U32_MAX = 0xFFFFFFFF
 _LAYOUT_NAMES = {_core.IMAGESTREAM_LAYOUT_EXTENDED: "extended",
                  _core.IMAGESTREAM_LAYOUT_ENSIGHT: "ensight"}
@@ -381,8 +384,12 @@ class Frame(_FrameBase):
         int16, int32, uint32: (height, width) of that dtype
         volumes: (depth, height, width[, c])
 
-    Rows are top row first. Attributes: number, width, height, depth, format,
-    format_name, timestamp, spacing, origin, shape, dtype, nbytes, locked.
+    Rows are top row first: a frame stored bottom row first (bottom_up, as
+    ParaView's view publisher and writer publish them) is viewed upright all
+    the same, with a negative row stride (still no copy); copy() and
+    tobytes() give it top row first. Attributes: number, width, height, depth,
+    format, format_name, timestamp, spacing, origin, shape, dtype, nbytes,
+    flags, bottom_up, locked.
 
     The server never writes a locked buffer. Use the frame as a context
     manager, or call unlock(), to hand it back. While views of the buffer
@@ -396,6 +403,11 @@ class Frame(_FrameBase):
     def locked(self):
         """True until unlock(): only then may the buffer be read."""
         return self._valid
+
+    @property
+    def bottom_up(self):
+        """True when the frame is stored bottom row first (FRAME_BOTTOMUP)."""
+        return bool(self.flags & FRAME_BOTTOMUP)
 
     def unlock(self):
         """Give the frame back to the server; the Frame is invalid afterwards (its
@@ -672,7 +684,7 @@ class Server(_Stream):
         return self._last_code
 
     def send(self, pixels, width=None, height=None, *, format=None, depth=None,
-             frame_number=0, timestamp=None, spacing=None, origin=None):
+             frame_number=0, timestamp=None, spacing=None, origin=None, bottom_up=False):
         """Copy one frame into the stream (one copy, straight into the shared
         buffer, GIL released) and publish it. `pixels` is a C-contiguous numpy
         array (or any buffer) whose dtype and shape give the format:
@@ -686,6 +698,10 @@ class Server(_Stream):
 
         or any buffer of raw bytes with width and height (and format, depth)
         given. Rows top row first (bottom first with flip_vertical=True).
+        bottom_up=True says the rows are bottom row first (as VTK and OpenGL
+        have them): an extended-layout stream stores them so and marks the
+        frame (FRAME_BOTTOMUP), and every reader shows it upright; the EnSight
+        layout, always top row first, reverses them.
         frame_number 0 numbers frames on by themselves (0, 1, 2, ... in a new
         stream); timestamp defaults to now; spacing/origin are 2 or 3 numbers.
 
@@ -708,7 +724,8 @@ class Server(_Stream):
                                  "(numpy.ascontiguousarray() makes a contiguous copy)")
             fmt, w, h, d = _describe_send(view, width, height, format, depth)
             return self._send(view, fmt, w, h, d, number,
-                              *_metadata(timestamp, spacing, origin))
+                              *_metadata(timestamp, spacing, origin),
+                              FRAME_BOTTOMUP if bottom_up else 0)
 
     def acquire(self, width, height, *, format=0, depth=1, frame_number=None,
                 timestamp=None, spacing=None, origin=None):
