@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -19,8 +20,15 @@
 // for its own instruction set.
 #if defined(__x86_64__) && defined(__linux__) && (defined(__GNUC__) || defined(__clang__))
 #define SMI_VECTOR_CLONES __attribute__((target_clones("avx2", "sse4.1", "default"), flatten))
+// Hand-written AVX2 kernels for the layouts compilers do not vectorize well
+// (RGB's stride of 3 with its magnitudes, RGBA's magnitudes, floats with NaN
+// and infinities), chosen at run time when the CPU has AVX2.
+#define SMI_AVX2_KERNELS 1
+#include <immintrin.h>
+#define SMI_AVX2 __attribute__((target("avx2")))
 #else
 #define SMI_VECTOR_CLONES
+#define SMI_AVX2_KERNELS 0
 #endif
 
 namespace smi
@@ -58,8 +66,11 @@ void ScanIntegersT(const T* values, vtkIdType tuples, ValueRanges& r)
       hi[c] = v > hi[c] ? v : hi[c];
       n2 += uint32_t(v) * uint32_t(v);
     }
-    n2lo = n2 < n2lo ? n2 : n2lo;
-    n2hi = n2 > n2hi ? n2 : n2hi;
+    if (C > 1) // (one component: no magnitude asked; the loop is min and max alone)
+    {
+      n2lo = n2 < n2lo ? n2 : n2lo;
+      n2hi = n2 > n2hi ? n2 : n2hi;
+    }
   }
   for (int c = 0; c < C; ++c)
   {
@@ -75,14 +86,225 @@ SMI_VECTOR_CLONES void ScanGray8(const uint8_t* v, vtkIdType n, ValueRanges& r)
 {
   ScanIntegersT<uint8_t, 1>(v, n, r);
 }
-SMI_VECTOR_CLONES void ScanRGB8(const uint8_t* v, vtkIdType n, ValueRanges& r)
+SMI_VECTOR_CLONES void ScanRGB8Clones(const uint8_t* v, vtkIdType n, ValueRanges& r)
 {
   ScanIntegersT<uint8_t, 3>(v, n, r);
 }
-SMI_VECTOR_CLONES void ScanRGBA8(const uint8_t* v, vtkIdType n, ValueRanges& r)
+SMI_VECTOR_CLONES void ScanRGBA8Clones(const uint8_t* v, vtkIdType n, ValueRanges& r)
 {
   ScanIntegersT<uint8_t, 4>(v, n, r);
 }
+
+// r takes in the ranges of `more` (the tuples after r's).
+void Merge(ValueRanges& r, const ValueRanges& more)
+{
+  for (size_t i = 0; i < r.Range.size(); i += 2)
+  {
+    r.Range[i] = std::min(r.Range[i], more.Range[i]);
+    r.Range[i + 1] = std::max(r.Range[i + 1], more.Range[i + 1]);
+    r.Finite[i] = std::min(r.Finite[i], more.Finite[i]);
+    r.Finite[i + 1] = std::max(r.Finite[i + 1], more.Finite[i + 1]);
+  }
+  r.Norm2[0] = std::min(r.Norm2[0], more.Norm2[0]);
+  r.Norm2[1] = std::max(r.Norm2[1], more.Norm2[1]);
+  r.FiniteNorm2[0] = std::min(r.FiniteNorm2[0], more.FiniteNorm2[0]);
+  r.FiniteNorm2[1] = std::max(r.FiniteNorm2[1], more.FiniteNorm2[1]);
+}
+
+// The ranges of `n` tuples: the first `done` of them already in r (done
+// may be 0), the rest scanned by `scan`.
+template <typename T, typename Scan>
+void ScanRest(const T* v, int comps, vtkIdType n, vtkIdType done, ValueRanges& r, Scan scan)
+{
+  if (done == 0)
+  {
+    scan(v, n, r);
+    return;
+  }
+  if (done < n)
+  {
+    ValueRanges rest = r;
+    scan(v + done * comps, n - done, rest);
+    Merge(r, rest);
+  }
+}
+
+#if SMI_AVX2_KERNELS
+bool HasAVX2()
+{
+  static const bool has = __builtin_cpu_supports("avx2");
+  return has;
+}
+
+// Byte pixels in AVX2 registers: the byte-wise minima and maxima (byte p
+// holds values of component (p % 16) % comps: 16-byte lanes) and the minima
+// and maxima of the pixels' 32-bit squared norms.
+struct ByteRanges
+{
+  __m256i Lo, Hi, NormLo, NormHi;
+
+  SMI_AVX2 ByteRanges()
+    : Lo(_mm256_set1_epi8(-1))
+    , Hi(_mm256_setzero_si256())
+    , NormLo(_mm256_set1_epi32(-1))
+    , NormHi(_mm256_setzero_si256())
+  {
+  }
+
+  // Take in the bytes `x` and 8 pixels spread as 16-bit components over `a`
+  // and `b`, each pixel's in 4 words (pmaddwd then phaddd sum them).
+  SMI_AVX2 void Add(__m256i x, __m256i a, __m256i b)
+  {
+    this->Lo = _mm256_min_epu8(this->Lo, x);
+    this->Hi = _mm256_max_epu8(this->Hi, x);
+    const __m256i n2 = _mm256_hadd_epi32(_mm256_madd_epi16(a, a), _mm256_madd_epi16(b, b));
+    this->NormLo = _mm256_min_epu32(this->NormLo, n2);
+    this->NormHi = _mm256_max_epu32(this->NormHi, n2);
+  }
+
+  // Into r (integers: finite = all).
+  SMI_AVX2 void Reduce(int comps, ValueRanges& r) const
+  {
+    alignas(32) uint8_t l[32], h[32];
+    alignas(32) uint32_t nl[8], nh[8];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(l), this->Lo);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(h), this->Hi);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(nl), this->NormLo);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(nh), this->NormHi);
+    for (int c = 0; c < comps; ++c)
+    {
+      r.Range[2 * c] = 255;
+      r.Range[2 * c + 1] = 0;
+    }
+    for (int p = 0; p < 32; ++p)
+    {
+      const int c = (p % 16) % comps;
+      r.Range[2 * c] = std::min(r.Range[2 * c], double(l[p]));
+      r.Range[2 * c + 1] = std::max(r.Range[2 * c + 1], double(h[p]));
+    }
+    r.Finite = r.Range;
+    r.Norm2[0] = r.FiniteNorm2[0] = double(*std::min_element(nl, nl + 8));
+    r.Norm2[1] = r.FiniteNorm2[1] = double(*std::max_element(nh, nh + 8));
+  }
+};
+
+// RGB: 8 pixels (24 bytes) a step, loaded as 32 bytes and spread so that
+// each 16-byte lane holds 4 pixels from its byte 0 (bytes 12..15 repeat the
+// step's first 4 bytes, the same components at the same positions mod 3),
+// the components then spread as (r, g), (b, 0) word pairs. Returns the
+// pixels scanned.
+SMI_AVX2 vtkIdType ScanRGB8AVX2(const uint8_t* v, vtkIdType n, ValueRanges& r)
+{
+  const __m256i spread = _mm256_setr_epi32(0, 1, 2, 0, 3, 4, 5, 0);
+  const __m256i pixels01 = _mm256_setr_epi8(0, -1, 1, -1, 2, -1, -1, -1, 3, -1, 4, -1, 5, -1,
+    -1, -1, 0, -1, 1, -1, 2, -1, -1, -1, 3, -1, 4, -1, 5, -1, -1, -1);
+  const __m256i pixels23 = _mm256_setr_epi8(6, -1, 7, -1, 8, -1, -1, -1, 9, -1, 10, -1, 11, -1,
+    -1, -1, 6, -1, 7, -1, 8, -1, -1, -1, 9, -1, 10, -1, 11, -1, -1, -1);
+  ByteRanges ranges;
+  vtkIdType t = 0;
+  for (; t + 11 <= n; t += 8) // (the 32-byte load reads 8 bytes past the 8 pixels)
+  {
+    const __m256i x = _mm256_permutevar8x32_epi32(
+      _mm256_loadu_si256(reinterpret_cast<const __m256i*>(v + 3 * t)), spread);
+    ranges.Add(x, _mm256_shuffle_epi8(x, pixels01), _mm256_shuffle_epi8(x, pixels23));
+  }
+  if (t > 0)
+  {
+    ranges.Reduce(3, r);
+  }
+  return t;
+}
+
+// RGBA: 8 pixels (32 bytes) a step, the bytes widened to words.
+SMI_AVX2 vtkIdType ScanRGBA8AVX2(const uint8_t* v, vtkIdType n, ValueRanges& r)
+{
+  const __m256i zero = _mm256_setzero_si256();
+  ByteRanges ranges;
+  vtkIdType t = 0;
+  for (; t + 8 <= n; t += 8)
+  {
+    const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(v + 4 * t));
+    ranges.Add(x, _mm256_unpacklo_epi8(x, zero), _mm256_unpackhi_epi8(x, zero));
+  }
+  if (t > 0)
+  {
+    ranges.Reduce(4, r);
+  }
+  return t;
+}
+
+// One float component: NaN skipped (min/max keep their second operand when
+// the first is NaN), infinities in the range and out of the finite range.
+// No tuple at all in a range leaves it at (big, -big), as the scalar scan.
+SMI_AVX2 vtkIdType ScanFloat1AVX2(const float* v, vtkIdType n, ValueRanges& r)
+{
+  const float inf = std::numeric_limits<float>::infinity();
+  const __m256 big = _mm256_set1_ps(std::numeric_limits<float>::max());
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  const __m256 up = _mm256_set1_ps(inf), down = _mm256_set1_ps(-inf);
+  __m256 lo = up, hi = down, flo = up, fhi = down;
+  vtkIdType t = 0;
+  for (; t + 8 <= n; t += 8)
+  {
+    const __m256 x = _mm256_loadu_ps(v + t);
+    lo = _mm256_min_ps(x, lo);
+    hi = _mm256_max_ps(x, hi);
+    const __m256 finite = _mm256_cmp_ps(_mm256_andnot_ps(sign, x), big, _CMP_LE_OQ);
+    flo = _mm256_min_ps(_mm256_blendv_ps(up, x, finite), flo);
+    fhi = _mm256_max_ps(_mm256_blendv_ps(down, x, finite), fhi);
+  }
+  alignas(32) float l[8], h[8], fl[8], fh[8];
+  _mm256_store_ps(l, lo);
+  _mm256_store_ps(h, hi);
+  _mm256_store_ps(fl, flo);
+  _mm256_store_ps(fh, fhi);
+  const double huge = std::numeric_limits<double>::max();
+  auto pair = [huge](const float* a, const float* b, double* out)
+  {
+    const float mn = *std::min_element(a, a + 8), mx = *std::max_element(b, b + 8);
+    out[0] = mn <= mx ? mn : huge; // (none: lo > hi)
+    out[1] = mn <= mx ? mx : -huge;
+  };
+  pair(l, h, &r.Range[0]);
+  pair(fl, fh, &r.Finite[0]);
+  r.Norm2[0] = r.FiniteNorm2[0] = huge; // (no magnitude for one component)
+  r.Norm2[1] = r.FiniteNorm2[1] = -huge;
+  return t;
+}
+#endif
+
+// An AVX2 kernel when this build has it and the CPU too, else nullptr.
+#if SMI_AVX2_KERNELS
+#define SMI_KERNEL(kernel) (HasAVX2() ? (kernel) : nullptr)
+#else
+#define SMI_KERNEL(kernel) nullptr
+#endif
+
+template <typename T>
+struct KernelOf
+{
+  using Type = vtkIdType (*)(const T*, vtkIdType, ValueRanges&);
+};
+
+// The ranges of n tuples: the kernel's (when there is one) then `scan`'s
+// of the tuples it left.
+template <typename T, typename Scan>
+void ScanWith(typename KernelOf<T>::Type kernel, const T* v, int comps, vtkIdType n,
+  ValueRanges& r, Scan scan)
+{
+  ScanRest(v, comps, n, kernel ? kernel(v, n, r) : 0, r, scan);
+}
+
+void ScanRGB8(const uint8_t* v, vtkIdType n, ValueRanges& r)
+{
+  ScanWith(SMI_KERNEL(ScanRGB8AVX2), v, 3, n, r, ScanRGB8Clones);
+}
+
+void ScanRGBA8(const uint8_t* v, vtkIdType n, ValueRanges& r)
+{
+  ScanWith(SMI_KERNEL(ScanRGBA8AVX2), v, 4, n, r, ScanRGBA8Clones);
+}
+
 SMI_VECTOR_CLONES void ScanGray16(const uint16_t* v, vtkIdType n, ValueRanges& r)
 {
   ScanIntegersT<uint16_t, 1>(v, n, r);
@@ -169,6 +391,15 @@ void ScanFloats(const T* values, vtkIdType tuples, int comps, ValueRanges& r)
   }
 }
 
+// Floats: one component through the AVX2 kernel (then the rest), any other
+// count through the scalar scan.
+void ScanFloat(const float* v, vtkIdType n, int comps, ValueRanges& r)
+{
+  ScanWith(comps == 1 ? SMI_KERNEL(ScanFloat1AVX2) : nullptr, v, comps, n, r,
+    [comps](const float* rest, vtkIdType count, ValueRanges& out)
+    { ScanFloats(rest, count, comps, out); });
+}
+
 void SetComponentRanges(
   vtkInformation* info, vtkInformationInformationVectorKey* key, const std::vector<double>& r)
 {
@@ -230,7 +461,7 @@ bool CacheValueRanges(vtkDataArray* array)
         detail::ScanUInt32(static_cast<const uint32_t*>(data), tuples, r);
       break;
     case VTK_FLOAT:
-      detail::ScanFloats(static_cast<const float*>(data), tuples, comps, r);
+      detail::ScanFloat(static_cast<const float*>(data), tuples, comps, r);
       break;
     case VTK_DOUBLE:
       detail::ScanFloats(static_cast<const double*>(data), tuples, comps, r);

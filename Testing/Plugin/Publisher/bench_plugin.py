@@ -12,15 +12,20 @@ frame in rotating order (see interleaved_medians).
 
 1. SharedMemoryImageSource update rate at 1080p and 4K, as a ratio to one
    memcpy of the frame out of the stream (1.0 = as fast as one copy; target
-   at least 0.8). In pvpython: a numpy copy of a just-published frame out of
-   the mapping through the shared_memory_image client, against
-   "vtk": the VTK algorithm's Update() (lock, one copy with the flip, unlock),
+   at least 0.8 through the proxy with ranges on). In pvpython: a numpy copy
+   of a just-published frame out of the mapping through the
+   shared_memory_image client, against "vtk": the VTK algorithm's Update(),
    and "proxy": what a pvpython script does (Refresh + UpdatePipeline), with
    the source's ComputeValueRanges on (its default: each frame's ranges are
-   computed as it is copied, for ParaView's data information) and off.
-   Frames are published by the shared_memory_image module in this process
-   before each timed call (not timed); a hot copy between private arrays is
-   printed too. With --source-exe, the same in C++ (a plain C client's
+   computed in one pass, for ParaView's data information) and off. Two
+   kinds of frames: "bottom-up", stored bottom row first as ParaView's
+   publisher and writer store them (the source lends the locked frame to
+   VTK: no copy, the range pass is the one read of the frame), and
+   "top-down", as EnSight and smi-publish store them (one copy with the
+   flip, then the range pass over the copy). Frames are published by the
+   shared_memory_image module in this process before each timed call (not
+   timed); a hot copy between private arrays is printed too. With
+   --source-exe, the same in C++ for bottom-up frames (a plain C client's
    lock + memcpy + unlock against Update(); idle_update_ms: an update that
    finds no newer frame, i.e. the pipeline alone).
 2. Render-window publishing overhead per frame over the bare pixel read-back:
@@ -53,7 +58,7 @@ def interleaved_medians(frames, prepare, calls):
     return [sorted(t)[len(t) // 2] for t in times]
 
 
-def bench_source(args, simple, plugin, np, smi, width, height):
+def bench_source(args, simple, plugin, np, smi, width, height, bottom_up):
     path = "/dev/shm/smi-bench-source-%d.smi" % os.getpid()
     smi.create_file(path, width, height)
     frame = np.random.default_rng(1).integers(0, 255, (height, width, 3), dtype=np.uint8)
@@ -62,7 +67,10 @@ def bench_source(args, simple, plugin, np, smi, width, height):
         with smi.Server(path) as server:
             source = plugin["SharedMemoryImageStream"](FileName=path)
             algorithm = source.GetClientSideObject()
-            server.send(frame)
+            def send():
+                server.send(frame, bottom_up=bottom_up)
+
+            send()
             source.UpdatePipeline()
 
             def vtk_update():
@@ -92,8 +100,7 @@ def bench_source(args, simple, plugin, np, smi, width, height):
                         del view
 
                 memcpy, vtk, proxy, no_ranges = interleaved_medians(
-                    args.frames, lambda: server.send(frame),
-                    (client_copy, vtk_update, proxy_update, bare_update))
+                    args.frames, send, (client_copy, vtk_update, proxy_update, bare_update))
             hot, = interleaved_medians(args.frames, lambda: None, (lambda: np.copyto(copy, frame),))
             out = algorithm.GetOutput()
             dims = out.GetDimensions()
@@ -102,10 +109,11 @@ def bench_source(args, simple, plugin, np, smi, width, height):
             simple.Delete(source)
     finally:
         os.unlink(path)
-    print("source %4dx%-4d  hot memcpy %5.2f ms, memcpy from the stream %6.2f ms (%5.0f/s)  vtk update %6.2f ms (%5.0f/s, ratio %.2f)"
-          "  proxy update %6.2f ms (%5.0f/s, ratio %.2f)  proxy, ComputeValueRanges off %6.2f ms (ratio %.2f)"
-          % (width, height, hot, memcpy, 1000 / memcpy, vtk, 1000 / vtk, memcpy / vtk,
-             proxy, 1000 / proxy, memcpy / proxy, no_ranges, memcpy / no_ranges), flush=True)
+    print("source %4dx%-4d %-9s  hot memcpy %5.2f ms, memcpy from the stream %6.2f ms (%5.0f/s)  vtk update %6.2f ms (%5.0f/s, ratio %.2f)"
+          "  proxy update, ranges on %6.2f ms (%5.0f/s, ratio %.2f)  ranges off %6.2f ms (ratio %.2f)"
+          % (width, height, "bottom-up" if bottom_up else "top-down", hot, memcpy, 1000 / memcpy,
+             vtk, 1000 / vtk, memcpy / vtk, proxy, 1000 / proxy, memcpy / proxy, no_ranges,
+             memcpy / no_ranges), flush=True)
 
 
 def run_bench(exe, size, frames, env):
@@ -131,9 +139,12 @@ def main():
 
     plugin = {"__doc__": None}  # LoadPlugin treats an empty dict as "no namespace"
     simple.LoadPlugin(args.plugin, remote=False, ns=plugin)
+    print("load average %.1f %.1f %.1f on %d CPUs" % (os.getloadavg() + (os.cpu_count(),)),
+          flush=True)
     print("1. SharedMemoryImageSource update vs one memcpy of the frame (ratio = memcpy/update)")
-    for width, height in ((1920, 1080), (3840, 2160)):
-        bench_source(args, simple, plugin, np, smi, width, height)
+    for bottom_up in (True, False):
+        for width, height in ((1920, 1080), (3840, 2160)):
+            bench_source(args, simple, plugin, np, smi, width, height, bottom_up)
     if args.source_exe:
         for size in ("1920x1080", "3840x2160"):
             print("   C++ " + run_bench(args.source_exe, size, args.frames, {}), flush=True)
