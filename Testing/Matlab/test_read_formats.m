@@ -6,7 +6,9 @@ function test_read_formats()
   % (131 x 67: over the edges of the transpose's 64 x 64 tiles, which no
   % side fills) and a full HD frame; the instrument formats (int16, int32,
   % uint32, float64) also at 256 x 256, where the pattern holds every value
-  % of its 16-bit U, so int16, int32 and uint32 their class's extremes.
+  % of its 16-bit U, so int16, int32 and uint32 their class's extremes;
+  % frames stored bottom row first (--bottom-up, as ParaView publishes
+  % them) come upright too.
   publish = smi_t_tool('SMI_PUBLISH');
   formats = smi_mex('formats');
   cases = {};
@@ -18,6 +20,8 @@ function test_read_formats()
   end
   cases(end + 1, :) = {'rgb8', '--ensight', 131, 67};
   cases(end + 1, :) = {'rgb8', '', 1920, 1080};
+  cases(end + 1, :) = {'rgb8', '--bottom-up', 131, 67};
+  cases(end + 1, :) = {'gray16', '--bottom-up', 131, 67};
   for i = 1:size(cases, 1)
     [name, layout, w, h] = cases{i, :};
     path = smi_t_path(name);
