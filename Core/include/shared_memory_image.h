@@ -505,7 +505,9 @@ typedef struct _SharedMemoryImageDesc {
  * row first, so there the library reverses the rows (putframeformat while
  * copying, publish in place for an acquired buffer). A client learns a
  * locked frame's order from SharedMemoryImageStream_frameflags();
- * copyframe() hands out the order its caller asks for.
+ * copyframe() hands out the order its caller asks for. A client created
+ * without IMAGESTREAM_OPTIONS_ANYFORMAT (EnSight's API: frame->buffer top row
+ * first) gets such a frame as an upright copy in the library's memory.
  */
 #define IMAGESTREAM_FRAME_BOTTOMUP 0x00000001u
 

@@ -861,12 +861,37 @@ static void smi_ext_advance(SharedMemoryImageStream s, smi_ext_slot_t *slot,
         smi_ext_consumed(s); /* the frame before this one may go now */
 }
 
+/* A client of EnSight's API (no IMAGESTREAM_OPTIONS_ANYFORMAT: RGB8 frames
+   of depth 1 only) reads frame->buffer top row first: a frame stored bottom
+   row first is handed to it as an upright copy in the stream's own memory
+   (one copy, as for EnSight-layout frames split over both blocks); the copy
+   then says it is top row first. Returns the pixels to hand out (px, or
+   the copy; NULL when out of memory). */
+static uint8_t *smi_ext_upright_for_ensight_api(SharedMemoryImageStream s,
+                                                const smi_ext_buffer_header_t *h, uint8_t *px,
+                                                uint32_t *flags)
+{
+    if (!(*flags & IMAGESTREAM_FRAME_BOTTOMUP) || (s->options & IMAGESTREAM_OPTIONS_ANYFORMAT))
+        return px;
+    uint8_t *copy = smi_staging(s, h->data_size);
+    if (!copy)
+        return NULL;
+    uint64_t row = (uint64_t)h->width * 3;
+    for (uint32_t y = 0; y < h->height; y++)
+        memcpy(copy + row * y, px + row * (h->height - 1 - y), row);
+    *flags &= ~IMAGESTREAM_FRAME_BOTTOMUP;
+    return copy;
+}
+
 /* Hand out the pinned buffer b, whose header copy h was checked. */
 static int smi_ext_hand_out(SharedMemoryImageStream s, uint32_t b, const smi_ext_buffer_header_t *h)
 {
     uint8_t *px = smi_ext_pixels(s, b, h->data_size);
     if (!px) /* (checked against buffer_size: cannot happen) */
         return IMAGESTREAM_BAD_FILE_SIZE;
+    uint32_t flags = smi_ext_frame_flags(h);
+    if (!(px = smi_ext_upright_for_ensight_api(s, h, px, &flags)))
+        return IMAGESTREAM_MEMORY_ALLOC_ERROR;
     SharedMemoryImageDesc *d = &s->desc;
     d->format = h->format;
     d->width = h->width;
@@ -875,7 +900,7 @@ static int smi_ext_hand_out(SharedMemoryImageStream s, uint32_t b, const smi_ext
     d->timestamp = h->timestamp;
     memcpy(d->spacing, h->spacing, sizeof d->spacing);
     memcpy(d->origin, h->origin, sizeof d->origin);
-    d->flags = smi_ext_frame_flags(h);
+    d->flags = flags;
     s->buffer = (int)b;
     s->frame.iFrame = h->frame_number;
     s->frame.iWidth = h->width;
@@ -899,6 +924,7 @@ static int smi_ext_newest_for_wait(SharedMemoryImageStream s, int *best)
     }
     return smi_ext_find_in(s, count, 0, best);
 }
+
 
 static int smi_ext_lock(SharedMemoryImageStream s)
 {
@@ -997,7 +1023,7 @@ static int smi_ext_spin(SharedMemoryImageStream s, int64_t until)
         }
         seen = SMI_LOAD_ACQ(word);
         int b, rc = smi_ext_refresh(s); /* (loads only, while nothing changed) */
-        if (rc < 0 || (rc = smi_ext_newest_for_wait(s, &b)) < 0)
+        if (rc < 0 || (rc = smi_ext_newest(s, &b)) < 0)
             return rc;
         if (b >= 0)
             return 1;

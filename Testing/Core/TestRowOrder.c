@@ -7,6 +7,9 @@
  *   BOTTOMUP, lock() hands out the rows as stored, copyframe(0) gives them
  *   top row first and copyframe(1) bottom row first, byte for byte; a plain
  *   frame after it says 0 (the flag belongs to the frame, not the buffer);
+ *   a client of EnSight's API (no IMAGESTREAM_OPTIONS_ANYFORMAT), which reads
+ *   frame->buffer top row first, gets an RGB8 bottom-up frame as an upright
+ *   copy that says 0;
  * - EnSight layout (always top row first): the same frames arrive reversed
  *   into top-row-first order and say 0, whole and split over both blocks;
  * - a flag not written with its frame (an earlier server publishing into a
@@ -109,6 +112,35 @@ static void receive(SharedMemoryImageStream client, const frame_t *f)
     free(out);
 }
 
+/* A client of EnSight's API (extended layout): RGB8 frames of depth 1 come
+   top row first in frame->buffer, whatever their stored order; others are
+   skipped. */
+static void receive_plain(SharedMemoryImageStream plain, const frame_t *f)
+{
+    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_wait(plain, 10000));
+    SharedMemoryFrame fr;
+    int rc = SharedMemoryImageStream_lock(plain, &fr);
+    if (f->format != IMAGESTREAM_FORMAT_RGB8 || f->d != 1) {
+        ASSERT_RC(IMAGESTREAM_FORMAT_SKIPPED, rc);
+        return;
+    }
+    ASSERT_RC(IMAGESTREAM_NOERROR, rc);
+    size_t n = frame_bytes(f);
+    uint8_t *in = malloc(n), *out = malloc(n);
+    ASSERT(in && out);
+    smi_fill(in, n, f->seed);
+    uint32_t flags = 99;
+    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_frameflags(plain, &flags));
+    ASSERT_MSG(flags == 0, "an EnSight-API client's frame %u says %u", f->seed, flags);
+    int given_bottom_up = (f->flags & IMAGESTREAM_FRAME_BOTTOMUP) != 0;
+    assert_rows(f, fr->buffer, in, given_bottom_up, "EnSight-API client's buffer");
+    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_copyframe(plain, out, n, 0));
+    assert_rows(f, out, in, given_bottom_up, "EnSight-API client's copy");
+    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_unlock(plain));
+    free(in);
+    free(out);
+}
+
 /* A server process publishes each of `frames` when the client asks for it
    (one byte through a pipe), the client process checks each. */
 static void run(const char *tag, const frame_t *frames, int count)
@@ -149,15 +181,20 @@ static void run(const char *tag, const frame_t *frames, int count)
     }
     char c;
     ASSERT(read(ready[0], &c, 1) == 1);
-    SharedMemoryImageStream client;
+    SharedMemoryImageStream client, plain = NULL;
     ASSERT_RC(IMAGESTREAM_NOERROR,
               SharedMemoryImageStream_create(path, IMAGESTREAM_OPTIONS_ANYFORMAT, &client));
+    if (!frames[0].ensight) /* (EnSight's layout has one client) */
+        ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_create(path, 0, &plain));
     for (int i = 0; i < count; i++) {
         ASSERT(write(go[1], "g", 1) == 1);
         receive(client, &frames[i]);
+        if (plain)
+            receive_plain(plain, &frames[i]);
     }
     ASSERT_CHILD_OK(pid, 20000);
     SharedMemoryImageStream_destroy(client);
+    SharedMemoryImageStream_destroy(plain);
     close(go[0]);
     close(go[1]);
     close(ready[0]);
@@ -175,7 +212,8 @@ static void check_hand_made_flags(void)
     ASSERT_RC(IMAGESTREAM_NOERROR,
               SharedMemoryImageStream_createfilelayout(path, IMAGESTREAM_LAYOUT_EXTENDED, &d));
     SharedMemoryImageStream server = smi_test_ext_server(path, IMAGESTREAM_NOERROR), client;
-    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_create(path, 0, &client));
+    ASSERT_RC(IMAGESTREAM_NOERROR,
+              SharedMemoryImageStream_create(path, IMAGESTREAM_OPTIONS_ANYFORMAT, &client));
     uint64_t size;
     uint8_t *m = smi_test_map_file(path, &size);
     SharedMemoryFrame fr;

@@ -60,13 +60,16 @@ def attach(path, any_format, timeout=10.0):
 ])
 def test_smi_publish_to_python(stream_path, fmt, args):
     """Frames stored bottom row first (--bottom-up: as ParaView publishes
-    them) are viewed upright too, with no copy (a negative row stride)."""
+    them) are viewed upright too: with any_format, with no copy (a negative
+    row stride); a client of EnSight's API (RGB8 only) gets an upright copy."""
     stored_bottom_up = "--bottom-up" in args and "--ensight" not in args
+    any_format = fmt != "rgb8" or "--copy" not in args
+    viewed_bottom_up = stored_bottom_up and any_format
     cmd = [PUBLISH, "--size", "%dx%d" % (W, H), "--rate", "200", "--seconds", "20",
            "--format", fmt, "--quiet"] + args + [stream_path]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        with attach(stream_path, any_format=fmt != "rgb8") as client:
+        with attach(stream_path, any_format=any_format) as client:
             checked = 0
             last = -1  # smi-publish numbers a new stream from 0
             while checked < 8:
@@ -76,13 +79,13 @@ def test_smi_publish_to_python(stream_path, fmt, args):
                     continue
                 with frame:
                     assert frame.format == FORMATS[fmt] and frame.number > last
-                    assert frame.bottom_up == stored_bottom_up
+                    assert frame.bottom_up == viewed_bottom_up
                     last = frame.number
                     pixels = np.asarray(frame)
                     expected = pattern(FORMATS[fmt], W, H, frame.number)
                     assert pixels.dtype == expected.dtype and pixels.shape == expected.shape
                     assert np.array_equal(pixels, expected), "frame %d" % frame.number
-                    assert (pixels.strides[0] < 0) == stored_bottom_up
+                    assert (pixels.strides[0] < 0) == viewed_bottom_up
                     assert np.array_equal(frame.copy(), expected)
                     del pixels
                 checked += 1

@@ -143,24 +143,26 @@ bool SameImage(vtkImageData* got, vtkImageData* want, const char* what)
   return true;
 }
 
-// Lock the newest frame: a 4x3 RGB frame stored with `image`'s rows as VTK
-// has them (bottom row first, and the frame says so), which copyframe()
-// hands out top row first.
-bool ClientSeesUpright(SharedMemoryImageStream client, vtkImageData* image)
+// Lock the newest frame: a 4x3 RGB frame with `image`'s rows. A client of
+// EnSight's API (no ANYFORMAT) gets frame->buffer top row first (an upright
+// copy); one with ANYFORMAT the frame as stored, VTK's rows as they are,
+// marked bottom row first, which copyframe() hands out top row first.
+bool ClientSeesUpright(SharedMemoryImageStream client, vtkImageData* image, bool anyFormat)
 {
   SharedMemoryFrame frame = nullptr;
   CHECK(SharedMemoryImageStream_lock(client, &frame) == IMAGESTREAM_NOERROR, "C client lock");
   const uint8_t* vtkRows = static_cast<const uint8_t*>(image->GetScalarPointer());
-  uint32_t flags = 0;
+  uint32_t flags = 99;
   uint8_t upright[4 * 3 * 3];
   bool ok = frame->iWidth == 4 && frame->iHeight == 3 &&
     SharedMemoryImageStream_frameflags(client, &flags) == IMAGESTREAM_NOERROR &&
-    flags == IMAGESTREAM_FRAME_BOTTOMUP &&
-    SharedMemoryImageStream_copyframe(client, upright, sizeof(upright), 0) == IMAGESTREAM_NOERROR &&
-    std::memcmp(frame->buffer, vtkRows, sizeof(upright)) == 0;
+    flags == (anyFormat ? IMAGESTREAM_FRAME_BOTTOMUP : 0u) &&
+    SharedMemoryImageStream_copyframe(client, upright, sizeof(upright), 0) == IMAGESTREAM_NOERROR;
   for (int y = 0; ok && y < 3; ++y)
   {
-    ok = std::memcmp(upright + y * 12, vtkRows + (2 - y) * 12, 12) == 0;
+    const uint8_t* vtkRow = vtkRows + (2 - y) * 12;
+    ok = std::memcmp(upright + y * 12, vtkRow, 12) == 0 &&
+      std::memcmp(frame->buffer + y * 12, anyFormat ? vtkRows + y * 12 : vtkRow, 12) == 0;
   }
   SharedMemoryImageStream_unlock(client);
   return ok;
@@ -248,15 +250,21 @@ bool RoundTrips()
     generation = info.server_generation;
   }
 
-  // What a C client sees: VTK's rows as they are, marked bottom row first;
-  // copied out top row first, VTK's last row comes first.
+  // What C clients see: top row first (VTK's last row first) in EnSight's
+  // API; VTK's rows as stored with ANYFORMAT.
   vtkSmartPointer<vtkImageData> rgb = MakeImage(VTK_UNSIGNED_CHAR, 3, 4, 3, 1, 77);
   writer->SetInputData(rgb);
   CHECK(writer->Write() == 1, "write for the C client");
-  SharedMemoryImageStream client = nullptr;
+  SharedMemoryImageStream client = nullptr, anyFormat = nullptr;
   CHECK(SharedMemoryImageStream_create(path.c_str(), IMAGESTREAM_OPTIONS_NONE, &client) >= 0,
     "C client");
-  CHECK(ClientSeesUpright(client, rgb), "a C client does not see VTK's top row first");
+  CHECK(SharedMemoryImageStream_create(
+          path.c_str(), IMAGESTREAM_OPTIONS_ANYFORMAT, &anyFormat) >= 0,
+    "C client (ANYFORMAT)");
+  CHECK(ClientSeesUpright(client, rgb, false), "a C client does not see VTK's top row first");
+  CHECK(ClientSeesUpright(anyFormat, rgb, true),
+    "an ANYFORMAT client does not see VTK's rows as stored, marked bottom row first");
+  SharedMemoryImageStream_destroy(anyFormat);
 
   // The file truncated under the writer and the client: the client gets an
   // error, not SIGBUS (its handle is dead: LAYOUT.md); the next Write()
@@ -274,7 +282,7 @@ bool RoundTrips()
     "no warning for the truncated file: %s", observer->GetWarningMessage().c_str());
   CHECK(SharedMemoryImageStream_create(path.c_str(), IMAGESTREAM_OPTIONS_NONE, &client) >= 0,
     "C client after truncation");
-  CHECK(ClientSeesUpright(client, again), "after truncation, the client misreads the frame");
+  CHECK(ClientSeesUpright(client, again, false), "after truncation, the client misreads the frame");
   SharedMemoryImageStream_destroy(client);
 
   writer->ReleaseStream();

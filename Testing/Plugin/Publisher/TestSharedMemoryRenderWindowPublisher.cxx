@@ -171,7 +171,7 @@ int Run(const std::string& file)
 
   SharedMemoryImageStream client = nullptr;
   SharedMemoryImageError err =
-    SharedMemoryImageStream_create(file.c_str(), IMAGESTREAM_OPTIONS_NONE, &client);
+    SharedMemoryImageStream_create(file.c_str(), IMAGESTREAM_OPTIONS_ANYFORMAT, &client);
   if (err < IMAGESTREAM_NOERROR)
   {
     std::fprintf(stderr, "client: %s\n", SharedMemoryImageStream_errorstring(err));
@@ -207,7 +207,7 @@ int Run(const std::string& file)
   client = nullptr;
   window->SetSize(2050, 1100);
   window->Render();
-  err = SharedMemoryImageStream_create(file.c_str(), IMAGESTREAM_OPTIONS_NONE, &client);
+  err = SharedMemoryImageStream_create(file.c_str(), IMAGESTREAM_OPTIONS_ANYFORMAT, &client);
   if (err < IMAGESTREAM_NOERROR)
   {
     std::fprintf(stderr, "client after the resize: %s\n", SharedMemoryImageStream_errorstring(err));
@@ -233,7 +233,7 @@ int Run(const std::string& file)
   client = nullptr;
   window->SetSize(200, 150);
   window->Render();
-  err = SharedMemoryImageStream_create(file.c_str(), IMAGESTREAM_OPTIONS_NONE, &client);
+  err = SharedMemoryImageStream_create(file.c_str(), IMAGESTREAM_OPTIONS_ANYFORMAT, &client);
   if (err < IMAGESTREAM_NOERROR || !publisher->IsPublishing())
   {
     std::fprintf(stderr, "after truncation: client %s, publishing %d\n",
@@ -250,7 +250,7 @@ int Run(const std::string& file)
   publisher->EnSightLayoutOn();
   publisher->SetFileName(enSightFile.c_str());
   publisher->Start();
-  err = SharedMemoryImageStream_create(enSightFile.c_str(), IMAGESTREAM_OPTIONS_NONE, &client);
+  err = SharedMemoryImageStream_create(enSightFile.c_str(), IMAGESTREAM_OPTIONS_ANYFORMAT, &client);
   if (err < IMAGESTREAM_NOERROR)
   {
     std::fprintf(stderr, "EnSight-layout client: %s\n", SharedMemoryImageStream_errorstring(err));
@@ -264,7 +264,7 @@ int Run(const std::string& file)
   publisher->SetFileName(file.c_str());
   publisher->Start();
   unlink(enSightFile.c_str());
-  err = SharedMemoryImageStream_create(file.c_str(), IMAGESTREAM_OPTIONS_NONE, &client);
+  err = SharedMemoryImageStream_create(file.c_str(), IMAGESTREAM_OPTIONS_ANYFORMAT, &client);
   if (err < IMAGESTREAM_NOERROR)
   {
     std::fprintf(stderr, "client again: %s\n", SharedMemoryImageStream_errorstring(err));
