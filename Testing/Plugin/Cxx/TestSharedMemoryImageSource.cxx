@@ -835,7 +835,7 @@ int Bench(int width, int height, int frames, const std::string& path)
   if (SharedMemoryImageStream_createfile(path.c_str(), w, h) != IMAGESTREAM_NOERROR ||
     SharedMemoryImageStream_create(path.c_str(),
       IMAGESTREAM_OPTIONS_SERVER | IMAGESTREAM_OPTIONS_EXTENDED, &server) < 0 ||
-    SharedMemoryImageStream_create(path.c_str(), 0, &client) < 0)
+    SharedMemoryImageStream_create(path.c_str(), IMAGESTREAM_OPTIONS_ANYFORMAT, &client) < 0)
   {
     std::fprintf(stderr, "cannot set up %s\n", path.c_str());
     return EXIT_FAILURE;

@@ -92,7 +92,7 @@ def bench_source(args, simple, plugin, np, smi, width, height, bottom_up):
 
             # One memcpy of a just-published frame out of the mapping, as the
             # source does (a hot copy between two private arrays is faster).
-            with smi.Client(path) as client:
+            with smi.Client(path, any_format=True) as client:  # (as stored: one copy)
                 def client_copy():
                     locked = client.lock()
                     with locked:
