@@ -21,10 +21,17 @@ expect_in history.out '^smi-read: 6 frames, 0 mismatches, .* 0 dropped, 0 lost, 
 expect_rc newest 3 "$SMI_READ" --verify --frames 6 --timeout 0.5 --quiet "$STREAM"
 expect_in newest.out '^smi-read: 1 frames, 0 mismatches, .* last frame 5$'
 
-# Live, as fast as the publisher goes, 4 buffers: lost = the gaps in the numbers.
+# Live, as fast as the publisher goes, 4 buffers, the reader attached first:
+# every gap in the numbers it got is counted in 'lost'. (The count may
+# exceed the gaps, never fall below them: a frame the server took and put
+# back, or one published while the reader attached, may be counted too;
+# LAYOUT.md, "Queue reading".)
 rm -f "$STREAM"
-start_bg fastread "$SMI_READ" --queue --verify --wait-file --timeout 2 --quiet "$STREAM"
+expect_rc fastsetup 0 "$SMI_PUBLISH" --size 320x240 --frames 0 --quiet "$STREAM"
+start_bg fastread "$SMI_READ" --queue --verify --timeout 2 --quiet "$STREAM"
 reader=$BG_PID
+wait_until 5 sh -c "'$SMI_INFO' --json '$STREAM' | grep -q '\"clients\": 1,'" ||
+    fail "the queue reader never attached"
 expect_rc fastpublish 0 "$SMI_PUBLISH" --size 320x240 --rate 0 --frames 3000 --buffers 4:4 \
     --quiet "$STREAM"
 wait_bg "$reader" 3 "smi-read --queue (ends by --timeout)"
@@ -32,7 +39,7 @@ expect_in fastread.out ' 0 mismatches, .*, last frame 2999$'
 dropped=$(summary fastread.out dropped)
 lost=$(summary fastread.out lost)
 echo "fast publisher: $dropped dropped (gaps in frame numbers), $lost lost"
-[ -n "$lost" ] && [ "$lost" = "$dropped" ] || fail "lost ($lost) is not the gaps ($dropped)"
+[ -n "$lost" ] && [ "$lost" -ge "$dropped" ] || fail "lost ($lost) is below the gaps ($dropped)"
 
 # Reliable, 3 buffers, attached first: nothing lost (the publisher drops
 # frames instead).
