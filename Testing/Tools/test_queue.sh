@@ -13,6 +13,20 @@ summary() {
     sed -n "s/^smi-read: .* \([0-9][0-9]*\) $2.*/\1/p" "$WORK/$1" | head -n 1
 }
 
+# reader_attached_first NAME SMI-READ-OPTION...: a 320x240 stream set up by a
+# server that publishes nothing, then smi-read with the options started on it
+# in the background (BG_PID, output NAME.out) and waited for until smi-info
+# counts it attached, so that it sees every frame the next server publishes.
+reader_attached_first() {
+    local name=$1
+    shift
+    rm -f "$STREAM"
+    expect_rc "$name-setup" 0 "$SMI_PUBLISH" --size 320x240 --frames 0 --quiet "$STREAM"
+    start_bg "$name" "$SMI_READ" "$@" --quiet "$STREAM"
+    wait_until 5 sh -c "'$SMI_INFO' --json '$STREAM' | grep -q '\"clients\": 1,'" ||
+        fail "the $name reader never attached"
+}
+
 # History: 6 frames in 8 buffers, the publisher gone; a queue reader gets all
 # of them, in order; a newest-mode reader only the last.
 expect_rc publish6 0 "$SMI_PUBLISH" --size 64x48 --rate 0 --frames 6 --buffers 8:8 --quiet "$STREAM"
@@ -26,12 +40,8 @@ expect_in newest.out '^smi-read: 1 frames, 0 mismatches, .* last frame 5$'
 # exceed the gaps, never fall below them: a frame the server took and put
 # back, or one published while the reader attached, may be counted too;
 # LAYOUT.md, "Queue reading".)
-rm -f "$STREAM"
-expect_rc fastsetup 0 "$SMI_PUBLISH" --size 320x240 --frames 0 --quiet "$STREAM"
-start_bg fastread "$SMI_READ" --queue --verify --timeout 2 --quiet "$STREAM"
+reader_attached_first fastread --queue --verify --timeout 2
 reader=$BG_PID
-wait_until 5 sh -c "'$SMI_INFO' --json '$STREAM' | grep -q '\"clients\": 1,'" ||
-    fail "the queue reader never attached"
 expect_rc fastpublish 0 "$SMI_PUBLISH" --size 320x240 --rate 0 --frames 3000 --buffers 4:4 \
     --quiet "$STREAM"
 wait_bg "$reader" 3 "smi-read --queue (ends by --timeout)"
@@ -43,12 +53,8 @@ echo "fast publisher: $dropped dropped (gaps in frame numbers), $lost lost"
 
 # Reliable, 3 buffers, attached first: nothing lost (the publisher drops
 # frames instead).
-rm -f "$STREAM"
-expect_rc setup 0 "$SMI_PUBLISH" --size 320x240 --frames 0 --quiet "$STREAM"
-start_bg reliable "$SMI_READ" --reliable --verify --timeout 3 --quiet "$STREAM"
+reader_attached_first reliable --reliable --verify --timeout 3
 reader=$BG_PID
-wait_until 5 sh -c "'$SMI_INFO' --json '$STREAM' | grep -q '\"clients\": 1,'" ||
-    fail "the reliable reader never attached"
 expect_rc relpublish 0 "$SMI_PUBLISH" --size 320x240 --rate 0 --frames 1000 --buffers 3:3 \
     --quiet "$STREAM"
 wait_bg "$reader" 3 "smi-read --reliable (ends by --timeout)"
