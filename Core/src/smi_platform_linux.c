@@ -374,7 +374,6 @@ static void smi_group_name(gid_t gid, char *out, size_t size)
     free(buf);
 }
 
-/* One line for a refusal: the rule and the fix. */
 /* The folder of `path` as the caller named it ("." for a bare name). */
 static void smi_folder_of(const char *path, char *folder, size_t size)
 {
@@ -397,6 +396,7 @@ static void smi_folder_text(const char *path, char *out, size_t size)
              path, (n == 1 && path[0] == '/') ? 0 : n, path);
 }
 
+/* One line for a refusal: the rule and the fix. */
 static void smi_file_why_text(int why, const char *path, int fd, int dir, char *out, size_t size)
 {
     struct stat st, ds;
