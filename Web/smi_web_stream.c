@@ -855,12 +855,13 @@ static gboolean stream_tick(gpointer data)
     s->present = rc == IMAGESTREAM_NOERROR && info.layout != 0;
     s->server_alive = s->present && info.server_alive;
     if (s->present) {
-        /* Newest buffer: size and format of the last frame. */
+        /* Newest buffer: size and format of the last frame. A buffer the
+           server is writing (state 1 in both layouts) is not a frame yet. */
         const SharedMemoryBufferInfo *newest = NULL;
         guint count = MIN(info.buffer_count, (guint)IMAGESTREAM_MAX_BUFFERS);
         for (guint i = 0; i < count; i++) {
             const SharedMemoryBufferInfo *b = &info.buffers[i];
-            if (b->width == 0 || b->height == 0)
+            if (b->width == 0 || b->height == 0 || b->state == 1)
                 continue;
             if (!newest ||
                 (info.layout == IMAGESTREAM_LAYOUT_EXTENDED ? b->sequence > newest->sequence
