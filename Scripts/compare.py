@@ -295,7 +295,7 @@ def plot(results, sizes, path, title, notes):
 # ---- wake-up latency (smi-bench part 4) -------------------------------------------
 
 def wake_latency(build, quick):
-    exe = os.path.join(build, "Core", "Tools", "smi-bench")
+    exe = os.path.join(build, "Benchmarks", "smi-bench")
     cmd = [exe, "--only", "4"] + (["--quick"] if quick else ["--samples", "1000"])
     log("compare: " + " ".join(cmd))
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

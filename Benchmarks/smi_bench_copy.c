@@ -9,7 +9,6 @@
  * Then the cost of a lock() that finds nothing new, beside the system calls
  * it could make (the fstat of a size check, the guard's sigaction).
  */
-#include "smi_bench_copy.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +23,7 @@
 #include <unistd.h>
 
 #include "shared_memory_image.h"
+#include "smi_bench.h"
 #include "smi_clock.h"
 
 typedef struct {
@@ -41,11 +41,6 @@ typedef struct {
 } copy_ctx_t;
 
 typedef void (*copy_fn)(copy_ctx_t *c);
-
-static void clobber(void *p)
-{
-    __asm__ volatile("" : : "r"(p) : "memory");
-}
 
 static void map_in(copy_ctx_t *c)
 {
@@ -206,8 +201,13 @@ static void lock_cost(lib_ctx_t *l, int fd)
            best[0], best[1], best[2]);
 }
 
-int smi_bench_copy(const char *dir, const char *name, uint32_t width, uint32_t height,
-                   double seconds, unsigned rounds, const uint8_t *src)
+/* Print one size's rows: frames/s of copying a width x height RGB frame into
+   and out of a stream-sized file in `dir`, memcpy through a mapping against
+   the descriptor's pwrite/preadv (and the library's copyframe), in `rounds`
+   alternating slices of `seconds` in all. src: at least width * height * 3
+   bytes. Returns 0, or 1 after a message. */
+static int bench_copy(const char *dir, const char *name, uint32_t width, uint32_t height,
+                      double seconds, unsigned rounds, const uint8_t *src)
 {
     copy_ctx_t c;
     memset(&c, 0, sizeof c);
@@ -284,4 +284,16 @@ int smi_bench_copy(const char *dir, const char *name, uint32_t width, uint32_t h
     munmap(c.map, c.len);
     close(c.fd);
     return 0;
+}
+
+int run_copy(const bench_ctx_t *cx, bench_run_t *b)
+{
+    int status = 0;
+    printf("\n8. frame copies: memcpy through a mapping of the file (the library's, under\n"
+           "   its SIGBUS guard) against the file descriptor, and the library's own\n"
+           "   putframe/copyframe, alternating slices; then lock's cost\n");
+    for (size_t i = 0; status == 0 && i < NSIZES; i++)
+        status = bench_copy(cx->dir, g_sizes[i].name, g_sizes[i].width, g_sizes[i].height,
+                            cx->seconds, interleave_rounds(cx), b->src);
+    return status;
 }
