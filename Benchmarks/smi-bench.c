@@ -94,6 +94,7 @@
 #include "shared_memory_image.h"
 #include "smi_bench.h"
 #include "smi_cli.h"
+#include "smi_proc.h"
 
 /* ---- main ------------------------------------------------------------------- */
 
@@ -152,7 +153,7 @@ static void choose_cpus(bench_ctx_t *cx)
         cx->server_cpu = cx->client_cpu = -1;
         return;
     }
-    if (pin_to_cpu(cx->server_cpu) != 0)
+    if (smi_proc_pin_cpu(cx->server_cpu) != 0)
         cx->server_cpu = cx->client_cpu = -1;
 }
 

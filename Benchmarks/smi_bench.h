@@ -75,12 +75,6 @@ static inline uint64_t get_u64(const uint8_t *p)
     return v;
 }
 
-/** Sleep `us` microseconds (a signal does not cut it short). */
-void sleep_us(unsigned us);
-
-/** Pin this process to `cpu` (nothing when cpu < 0); sched_setaffinity's answer. */
-int pin_to_cpu(int cpu);
-
 /** A futex operation on a word shared between processes. */
 long futex_op(_Atomic uint32_t *word, int op, uint32_t val, const struct timespec *ts);
 

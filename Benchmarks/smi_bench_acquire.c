@@ -102,7 +102,7 @@ static int bench_overhead(const bench_ctx_t *cx, const frame_size_t *sz, int ext
         rc = SharedMemoryImageStream_publish(ss.server);
         if (rc < 0)
             status = api_failed("publish", rc);
-        sleep_us(2000);
+        smi_tool_sleep_us(2000);
     }
     uint64_t nobuf_ns = 0, tries = 0;
     uint64_t max_tries = (uint64_t)cx->ovh_iters * 1000u;

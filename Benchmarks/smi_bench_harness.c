@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -26,6 +25,7 @@
 
 #include "smi_bench.h"
 #include "smi_clock.h"
+#include "smi_proc.h"
 
 const frame_size_t g_sizes[NSIZES] = {
     {"1080p", 1920, 1080},
@@ -37,25 +37,6 @@ const frame_size_t g_sizes[NSIZES] = {
 #define MAX_PATHS 4
 static char g_paths[MAX_PATHS][PATH_MAX];
 static volatile sig_atomic_t g_path_used[MAX_PATHS];
-#define MAX_CHILDREN (MAX_READERS + 2)
-static volatile sig_atomic_t g_child_pids[MAX_CHILDREN];
-
-static void child_register(pid_t pid)
-{
-    for (int i = 0; i < MAX_CHILDREN; i++)
-        if (g_child_pids[i] == 0) {
-            g_child_pids[i] = pid;
-            return;
-        }
-}
-
-static void child_forget(pid_t pid)
-{
-    for (int i = 0; i < MAX_CHILDREN; i++)
-        if (g_child_pids[i] == pid)
-            g_child_pids[i] = 0;
-}
-
 static int path_register(const char *path)
 {
     for (int i = 0; i < MAX_PATHS; i++) {
@@ -85,9 +66,7 @@ void path_remove_all(void)
 static void on_signal(int sig)
 {
     /* Only async-signal-safe calls: kill, unlink, _exit. */
-    for (int i = 0; i < MAX_CHILDREN; i++)
-        if (g_child_pids[i] > 0)
-            kill((pid_t)g_child_pids[i], SIGKILL);
+    smi_proc_kill_all();
     for (int i = 0; i < MAX_PATHS; i++)
         if (g_path_used[i])
             unlink(g_paths[i]);
@@ -95,23 +74,6 @@ static void on_signal(int sig)
 }
 
 /* ---- small helpers ------------------------------------------------------- */
-
-void sleep_us(unsigned us)
-{
-    struct timespec ts = {us / 1000000u, (long)(us % 1000000u) * 1000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
-int pin_to_cpu(int cpu)
-{
-    if (cpu < 0)
-        return 0;
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    return sched_setaffinity(0, sizeof set, &set);
-}
 
 long futex_op(_Atomic uint32_t *word, int op, uint32_t val, const struct timespec *ts)
 {
@@ -304,7 +266,7 @@ static int client_stream(ctl_t *c, const char *path)
             break;
         }
         if (c->work_us)
-            sleep_us(c->work_us); /* part 9: the reader's work on the frame */
+            smi_tool_sleep_us(c->work_us); /* part 9: the reader's work on the frame */
         if (c->mode == CLIENT_LATENCY || c->mode == CLIENT_LOCKLAT)
             atomic_store(&c->done, k);
     }
@@ -325,15 +287,13 @@ int wait_flag(_Atomic uint32_t *flag, int timeout_ms, pid_t child)
         if (smi_tool_now_ns() > end)
             return -1;
         if (child > 0 && (spins++ & 63) == 0) {
-            if (kill(child, 0) != 0)
+            int r = smi_proc_reap(child, 0, NULL);
+            if (r < 0)
                 return -1;
-            int st;
-            if (waitpid(child, &st, WNOHANG) == child) {
-                child_forget(child);
+            if (r > 0)
                 return -2; /* reaped already */
-            }
         }
-        sleep_us(50);
+        smi_tool_sleep_us(50);
     }
     return 0;
 }
@@ -341,29 +301,21 @@ int wait_flag(_Atomic uint32_t *flag, int timeout_ms, pid_t child)
 pid_t spawn_client(ctl_t *c, enum client_mode mode, const char *path)
 {
     c->mode = (uint32_t)mode;
-    fflush(NULL);
-    pid_t parent = getpid();
-    pid_t pid = fork();
+    pid_t pid = smi_proc_fork(SMI_PROC_DIE_WITH_PARENT);
     if (pid < 0) {
         perror("smi-bench: fork");
         return -1;
     }
     if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(1);
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
         signal(SIGHUP, SIG_DFL);
         for (int i = 0; i < MAX_PATHS; i++)
             g_path_used[i] = 0; /* the parent owns the files */
-        for (int i = 0; i < MAX_CHILDREN; i++)
-            g_child_pids[i] = 0;
-        pin_to_cpu(c->cpu);
+        smi_proc_pin_cpu(c->cpu);
         int st = mode == CLIENT_FUTEX ? client_futex(c) : client_stream(c, path);
         _exit(st);
     }
-    child_register(pid);
     return pid;
 }
 
@@ -377,26 +329,14 @@ int finish_client(ctl_t *c, pid_t pid)
     atomic_fetch_add(&c->fword, 1);
     futex_op(&c->fword, FUTEX_WAKE, INT_MAX, NULL);
     int st = 0;
-    uint64_t end = smi_tool_now_ns() + (uint64_t)CHILD_EXIT_TIMEOUT_MS * 1000000u;
-    for (;;) {
-        pid_t r = waitpid(pid, &st, WNOHANG);
-        if (r == pid)
-            break;
-        if (r < 0 && errno != EINTR) {
-            st = 0; /* reaped elsewhere (wait_flag): trust c->err */
-            break;
-        }
-        if (smi_tool_now_ns() > end) {
-            fprintf(stderr, "smi-bench: client %ld did not exit, killing it\n", (long)pid);
-            kill(pid, SIGKILL);
-            while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-            }
-            child_forget(pid);
-            return 1;
-        }
-        sleep_us(1000);
+    int r = smi_proc_reap(pid, CHILD_EXIT_TIMEOUT_MS, &st);
+    if (r == 0) {
+        fprintf(stderr, "smi-bench: client %ld did not exit, killing it\n", (long)pid);
+        smi_proc_kill9(pid, NULL);
+        return 1;
     }
-    child_forget(pid);
+    if (r < 0)
+        st = 0; /* reaped elsewhere (wait_flag): trust c->err */
     if (c->err != 0)
         return api_failed(c->errwhat, c->err);
     if (c->errwhat[0] != 0) {
@@ -597,7 +537,7 @@ int wait_samples(ctl_t *c, uint64_t want)
     while (atomic_load(&c->done) < want) {
         if (smi_tool_now_ns() > end)
             return -1;
-        sleep_us(20);
+        smi_tool_sleep_us(20);
     }
     return 0;
 }

@@ -40,7 +40,7 @@ static int bench_frame_latency(const bench_ctx_t *cx, const frame_size_t *sz, ui
             SharedMemoryImageStream_acquire(ss.server, sz->width, sz->height, &f);
         if (rc == IMAGESTREAM_NO_BUFFERAVAILABLE) {
             r->missed++;
-            sleep_us(100);
+            smi_tool_sleep_us(100);
             continue;
         }
         if (rc < 0) {
@@ -52,7 +52,7 @@ static int bench_frame_latency(const bench_ctx_t *cx, const frame_size_t *sz, ui
         if (wait_samples(ss.ctl, pub) != 0)
             r->missed++;
         if (paused)
-            sleep_us(lat_pause(cx, i));
+            smi_tool_sleep_us(lat_pause(cx, i));
         put_u64(f->buffer, smi_tool_now_ns());
         rc = SharedMemoryImageStream_publish(ss.server);
         if (rc < 0) {
@@ -92,7 +92,7 @@ static int bench_futex_pingpong(const bench_ctx_t *cx, int paused, lat_result_t 
         if (wait_samples(fc, pub) != 0)
             r->missed++;
         if (paused)
-            sleep_us(lat_pause(cx, i));
+            smi_tool_sleep_us(lat_pause(cx, i));
         atomic_store(&fc->stamp, smi_tool_now_ns());
         atomic_fetch_add(&fc->fword, 1);
         futex_op(&fc->fword, FUTEX_WAKE, 1, NULL);

@@ -43,7 +43,7 @@ static int bench_putframe(const bench_ctx_t *cx, const frame_size_t *sz, int ext
             if (rc == IMAGESTREAM_NOERROR)
                 ok++;
             else
-                sleep_us(200);
+                smi_tool_sleep_us(200);
         }
     }
     baseline_tally_t alt;

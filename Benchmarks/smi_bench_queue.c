@@ -49,7 +49,7 @@ static int queue_run(const bench_ctx_t *cx, uint32_t options, uint32_t work_us,
         if (bursty && k % 10u == 0) {
             uint64_t due = t0 + (uint64_t)k * 1000000u, now = smi_tool_now_ns();
             if (due > now)
-                sleep_us((unsigned)((due - now) / 1000u));
+                smi_tool_sleep_us((unsigned)((due - now) / 1000u));
         }
         SharedMemoryFrame f = NULL;
         SharedMemoryImageError rc = SharedMemoryImageStream_acquire(ss.server, QUEUE_W, QUEUE_H, &f);
@@ -74,7 +74,7 @@ static int queue_run(const bench_ctx_t *cx, uint32_t options, uint32_t work_us,
     while (status == 0 && ss.ctl &&
            atomic_load(&ss.ctl->locked) + atomic_load(&ss.ctl->lost) < frames &&
            smi_tool_now_ns() < end)
-        sleep_us(1000);
+        smi_tool_sleep_us(1000);
     if (ss.ctl) {
         r->read = atomic_load(&ss.ctl->locked);
         r->lost = atomic_load(&ss.ctl->lost);

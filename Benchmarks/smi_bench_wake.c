@@ -64,7 +64,7 @@ static int bench_wake(const bench_ctx_t *cx, int extended, uint32_t spin_us,
             ours->missed++;
         if (fc && wait_samples(fc, pub_fut) != 0)
             fut->missed++;
-        sleep_us(lat_pause(cx, i / (fut ? 2u : 1u)));
+        smi_tool_sleep_us(lat_pause(cx, i / (fut ? 2u : 1u)));
         if (fc && (i & 1u) == 0) {
             atomic_store(&fc->stamp, smi_tool_now_ns());
             atomic_fetch_add(&fc->fword, 1);

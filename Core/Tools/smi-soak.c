@@ -30,6 +30,7 @@
 #include "smi_cli.h"
 #include "smi_clock.h"
 #include "smi_pattern.h"
+#include "smi_proc.h"
 
 #define MAX_READERS 16
 
@@ -170,7 +171,7 @@ static uint64_t g_crashes;
 
 static pid_t spawn(int (*fn)(const options_t *), const options_t *o)
 {
-    pid_t pid = fork();
+    pid_t pid = smi_proc_fork(0);
     if (pid == 0)
         _exit(fn(o));
     return pid;
@@ -180,7 +181,7 @@ static pid_t spawn(int (*fn)(const options_t *), const options_t *o)
 static void reap(proc_t *p, const char *what)
 {
     int status = 0;
-    if (p->pid <= 0 || waitpid(p->pid, &status, 0) != p->pid)
+    if (p->pid <= 0 || smi_proc_reap(p->pid, -1, &status) != 1)
         return;
     int ours = p->killed && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
     if (!ours) {

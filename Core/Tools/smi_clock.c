@@ -2,6 +2,7 @@
 /* smi_clock.c -- monotonic and wall clocks, sleeping to a deadline. */
 #include "smi_clock.h"
 
+#include <errno.h>
 #include <time.h>
 
 uint64_t smi_tool_now_ns(void)
@@ -21,6 +22,15 @@ double smi_tool_unix_time(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void smi_tool_sleep_us(uint64_t us)
+{
+    struct timespec ts;
+    ts.tv_sec = (time_t)(us / 1000000u);
+    ts.tv_nsec = (long)(us % 1000000u) * 1000L;
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
 }
 
 void smi_tool_sleep_until_ns(uint64_t deadline_ns)

@@ -319,9 +319,7 @@ int main(void)
                                                          IMAGESTREAM_OPTIONS_FLIPVERTICAL,
                                                      &server));
         }
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        sh->publish_time[k] = (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+        sh->publish_time[k] = smi_tool_unix_time();
         server_step(server, k, last_out + 1);
         last_out = steps[k].frame_out;
         SMI_T_STORE(&sh->step, k + 1);

@@ -108,7 +108,7 @@ static int in_child(const char *who, void (*body)(const char *), const char *pat
     }
     int status = 0;
     ASSERT_EQ(waitpid(pid, &status, 0), pid);
-    smi_test_forget(pid);
+    smi_proc_forget(pid);
     return status;
 }
 

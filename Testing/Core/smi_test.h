@@ -9,7 +9,8 @@
  * - a watchdog (alarm) that kills every child and fails the test instead of
  *   letting it hang, and bounded waits (WAIT_UNTIL, smi_test_join);
  * - fork helpers that track children, give each its own watchdog and report
- *   how a child ended;
+ *   how a child ended (on Core/Tools/smi_proc.h, which smi-bench and
+ *   smi-soak share; the clocks are Core/Tools/smi_clock.h's);
  * - stream file paths that are removed when the test ends;
  * - deterministic pixel patterns, plain and "tagged" (the seed is stored in
  *   the first 4 bytes, so a frame proves by itself that it is not torn);
@@ -37,6 +38,8 @@
 #include <unistd.h>
 
 #include "shared_memory_image.h"
+#include "smi_clock.h"
+#include "smi_proc.h"
 
 #ifndef SMI_TEST_DATA_DIR
 #define SMI_TEST_DATA_DIR "Data"
@@ -119,22 +122,17 @@ static char smi_test_who[96] = "main";
 
 /* ---- time ---------------------------------------------------------------- */
 
+/* Milliseconds on CLOCK_MONOTONIC. */
 static inline double smi_test_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+    return (double)smi_tool_now_ns() * 1e-6;
 }
 
+/* Sleep `ms` milliseconds (nothing when ms <= 0). */
 static inline void smi_test_sleep_ms(double ms)
 {
-    struct timespec ts;
-    if (ms <= 0)
-        return;
-    ts.tv_sec = (time_t)(ms / 1e3);
-    ts.tv_nsec = (long)((ms - (double)ts.tv_sec * 1e3) * 1e6);
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
+    if (ms > 0)
+        smi_tool_sleep_us((uint64_t)(ms * 1e3));
 }
 
 /* Poll `cond` every millisecond; fail the test when timeout_ms passes. */
@@ -279,8 +277,6 @@ static inline const char *smi_test_path(const char *tag)
 
 /* ---- watchdog and children ----------------------------------------------- */
 
-#define SMI_TEST_MAX_CHILDREN 64
-static pid_t smi_test_children[SMI_TEST_MAX_CHILDREN];
 static unsigned smi_test_child_watchdog_s = 60;
 
 static void smi_test_on_alarm(int sig)
@@ -288,9 +284,7 @@ static void smi_test_on_alarm(int sig)
     static const char msg[] = "FAILED: watchdog expired: the test (or one of its processes) hung\n";
     (void)sig;
     (void)!write(2, msg, sizeof msg - 1);
-    for (int i = 0; i < SMI_TEST_MAX_CHILDREN; i++)
-        if (smi_test_children[i] > 0)
-            kill(smi_test_children[i], SIGKILL);
+    smi_proc_kill_all();
     if (getpid() == smi_test_main_pid) {
         for (int i = 0; i < smi_test_npaths; i++)
             unlink(smi_test_paths[i]);
@@ -332,32 +326,14 @@ static inline SharedMemoryImageStream smi_test_ext_server(const char *path, int 
    under ASan, and the main process's files are left alone. */
 static inline pid_t smi_test_fork(const char *who)
 {
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
+    pid_t pid = smi_proc_fork(0);
     if (pid < 0)
         SMI_FAIL("fork: %s", strerror(errno));
     if (pid == 0) {
-        memset(smi_test_children, 0, sizeof smi_test_children);
-        snprintf(smi_test_who, sizeof smi_test_who, "%s", who);
+        snprintf(smi_test_who, sizeof smi_test_who, "%.95s", who); /* 95 and the NUL */
         smi_test_watchdog(smi_test_child_watchdog_s);
-        return 0;
     }
-    for (int i = 0; i < SMI_TEST_MAX_CHILDREN; i++)
-        if (smi_test_children[i] == 0) {
-            smi_test_children[i] = pid;
-            return pid;
-        }
-    kill(pid, SIGKILL);
-    SMI_FAIL("too many children");
-    return -1;
-}
-
-static inline void smi_test_forget(pid_t pid)
-{
-    for (int i = 0; i < SMI_TEST_MAX_CHILDREN; i++)
-        if (smi_test_children[i] == pid)
-            smi_test_children[i] = 0;
+    return pid;
 }
 
 /* Wait at most timeout_ms for a child. Returns its exit status, 128 + signal
@@ -365,28 +341,7 @@ static inline void smi_test_forget(pid_t pid)
    and reaped). */
 static inline int smi_test_join(pid_t pid, int timeout_ms)
 {
-    double deadline = smi_test_now_ms() + timeout_ms;
-    for (;;) {
-        int st;
-        pid_t r = waitpid(pid, &st, WNOHANG);
-        if (r == pid) {
-            smi_test_forget(pid);
-            if (WIFEXITED(st))
-                return WEXITSTATUS(st);
-            return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : -2;
-        }
-        if (r < 0 && errno != EINTR) {
-            smi_test_forget(pid);
-            return -3;
-        }
-        if (smi_test_now_ms() > deadline) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &st, 0);
-            smi_test_forget(pid);
-            return -1;
-        }
-        smi_test_sleep_ms(1);
-    }
+    return smi_proc_join(pid, timeout_ms);
 }
 
 #define ASSERT_CHILD_OK(pid, timeout_ms)                                            \
@@ -406,11 +361,7 @@ static inline int smi_test_join(pid_t pid, int timeout_ms)
 /* kill -9 a child and reap it. */
 static inline void smi_test_kill9(pid_t pid)
 {
-    int st;
-    kill(pid, SIGKILL);
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-    }
-    smi_test_forget(pid);
+    smi_proc_kill9(pid, NULL);
 }
 
 /* ---- pixel patterns ------------------------------------------------------ */
