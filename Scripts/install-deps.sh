@@ -21,7 +21,7 @@ packages+=(paraview paraview-dev python3-paraview xvfb xauth
 # gst-launch-1.0/gst-inspect-1.0, and the elements the recipes use
 # (videotestsrc, rtpvrawpay, x264enc, avdec_h264, mp4mux, udpsrc), and
 # GStreamer's own shared-memory elements (shmsink, plugins-bad) that
-# GStreamer/bench_gst.sh compares with.
+# Benchmarks/bench_gst.sh compares with.
 packages+=(libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
   gstreamer1.0-plugins-bad gstreamer1.0-libav)
@@ -38,7 +38,7 @@ packages+=(libgstreamer-plugins-bad1.0-dev gstreamer1.0-nice libsoup-3.0-dev lib
 # mex.h); without them CMake skips Matlab/. The font Octave's plots need
 # (imshow/image in the README's recipe; a recommendation of octave).
 packages+=(octave liboctave-dev fonts-freefont-otf)
-# Scripts/compare.sh: the plot of the one-run comparison with the peers
+# Benchmarks/compare.sh: the plot of the one-run comparison with the peers
 # (shmsink/shmsrc and TCP loopback use the GStreamer packages above).
 packages+=(python3-matplotlib)
 

@@ -26,7 +26,7 @@ file's set-up, the client attaching and the first page faults stay out of
 its figure), and both windows are --seconds long.
 
 Usage:
-  PYTHONPATH=<build>/python /usr/bin/python3 bench_python.py [--seconds S]
+  PYTHONPATH=<build>/python /usr/bin/python3 Benchmarks/bench_python.py [--seconds S]
       [--rounds N] [--dir DIR] [--tools DIR] [--sizes 1080p,4K] [--quick]
 
 The tools (smi-publish, smi-read) are looked for in --tools, $SMI_PUBLISH /

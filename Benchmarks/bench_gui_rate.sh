@@ -6,7 +6,7 @@
 # bench_gui_rate.py counts the frames the source took and the renders that
 # showed a new frame. Prints one line per case: publisher's rate, received
 # and displayed frames/s, and displayed/published.
-#   Testing/Plugin/GUI/bench_gui_rate.sh BUILD [SECONDS] [RATExSIZE ...]
+#   Benchmarks/bench_gui_rate.sh BUILD [SECONDS] [RATExSIZE ...]
 # e.g. bench_gui_rate.sh build-tests 8 60x960x540 60x1920x1080 120x960x540
 # Runs under xvfb-run when there is no display.
 set -u

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """smi-web's benchmark: glass-to-glass latency and CPU per viewer, against RTP.
 
-  /usr/bin/python3 Testing/Web/bench_web.py BUILD [--seconds 8] [--rate 30]
+  /usr/bin/python3 Benchmarks/bench_web.py BUILD [--seconds 8] [--rate 30]
       [--sizes 640x480,1280x720,1920x1080] [--viewers 3] [--csv FILE]
 
 For each size, in one run, on loopback:
@@ -36,7 +36,8 @@ import time
 
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+# The web tests' helpers (web_lib, web_publish.py), in Testing/Web.
+HERE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "Testing", "Web")
 sys.path.insert(0, HERE)
 import web_lib as W  # noqa: E402
 

@@ -3,7 +3,7 @@
 # Benchmark of the GStreamer elements (not a test: figures are printed,
 # nothing is asserted).
 #
-#   GStreamer/bench_gst.sh [BUILD_DIR]      (default: build)
+#   Benchmarks/bench_gst.sh [BUILD_DIR]      (default: build)
 #
 # 1. Reading: one smi-publish (zero-copy, as fast as it can) serves a stream
 #    at 1080p and at 4K; `smisrc ! fakesink` and `smi-read` read it in turn

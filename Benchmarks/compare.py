@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""The like-for-like comparison of Scripts/compare.sh (run that, not this).
+"""The like-for-like comparison of Benchmarks/compare.sh (run that, not this).
 
 Every row is one writer process and its reader processes (one by default),
-all of them smi-compare (Scripts/smi_compare.c). Every writer does the same
+all of them smi-compare (Benchmarks/smi_compare.c). Every writer does the same
 work per frame: one copy of one prepared RGB frame into the transport.
 
   writer "zero": the writer copies the frame itself into the transport's own
@@ -364,7 +364,7 @@ def main():
                 sizes[s] = (w, h)
     if args.repeat < 1 or args.readers < 1:
         raise SystemExit("compare: --repeat and --readers must be at least 1")
-    exe = os.path.join(args.build, "Scripts", "smi-compare")
+    exe = os.path.join(args.build, "Benchmarks", "smi-compare")
     if not os.access(exe, os.X_OK):
         raise SystemExit("compare: %s is missing: build it first" % exe)
     out = args.out or os.path.join(args.build, "compare")

@@ -8,7 +8,7 @@
 # acquire/publish, and --copy: putframe); the client is smi-read, reading
 # every page of each frame it locks (--touch), as a viewer would.
 #
-#   Scripts/bench_ensight_split.sh [BUILD_DIR] [--seconds S] [--rounds N]
+#   Benchmarks/bench_ensight_split.sh [BUILD_DIR] [--seconds S] [--rounds N]
 #
 # BUILD_DIR (default build-tests/) must hold the tools (Core/Tools/smi-publish,
 # smi-read). Figures depend on the machine and what else runs on it: the

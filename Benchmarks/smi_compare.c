@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * smi_compare.c -- smi-compare, the writer and the reader of one row of
- * Scripts/compare.sh (run that; this is its helper, not installed).
+ * Benchmarks/compare.sh (run that; this is its helper, not installed).
  *
  *   smi-compare writer TRANSPORT zero|one WxH PATH SECONDS WARM READERS
  *   smi-compare reader TRANSPORT zero|one WxH PATH SECONDS WARM
