@@ -33,7 +33,10 @@
  * pixel); every channel moves with n, so a stale frame, or one whose pixels
  * belong to another frame number, does not match. The pattern repeats every
  * 256 frames (RGB8), so a saved image tells n mod 256 by itself: n = R(0,0).
- * In Python, for RGB8 (Testing/Tools/smi_pattern.py has every format):
+ * Python has one copy of these formulas, Testing/Tools/smi_pattern.py (bytes,
+ * or a numpy array with pattern_array()), which every Python test uses;
+ * Tools.Pattern checks it against this one byte for byte in every format.
+ * In Python, for RGB8:
  *
  *   row = bytes(c for x in range(w) for c in
  *               ((x + n) & 255, (3*y + n) & 255, ((x >> 8) ^ ((y >> 8) << 4) ^ (7*n)) & 255))

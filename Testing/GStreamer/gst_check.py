@@ -22,11 +22,16 @@ project's Python module shared_memory_image on PYTHONPATH).
       print a free UDP port of 127.0.0.1.
 """
 import argparse
+import os
 import socket
 import sys
 import time
 
 import numpy as np
+
+# The test pattern, one Python copy of Core/Tools/smi_pattern.h's formula.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "Tools"))
+import smi_pattern  # noqa: E402
 
 BPP = {"rgb8": 3, "rgba8": 4, "gray8": 1, "gray16": 2}
 SHAPE = {"rgb8": 3, "rgba8": 4, "gray8": None, "gray16": None}
@@ -40,12 +45,7 @@ def fail(message):
 
 def pattern_rgb8(width, height, n):
     """The tools' RGB8 test pattern of frame n (Testing/Tools/smi_pattern.py)."""
-    x = np.arange(width, dtype=np.int64)[None, :]
-    y = np.arange(height, dtype=np.int64)[:, None]
-    r = np.broadcast_to((x + n) & 255, (height, width))
-    g = np.broadcast_to((3 * y + n) & 255, (height, width))
-    b = ((x >> 8) ^ ((y >> 8) << 4) ^ ((7 * n) & 0xFFFFFFFF)) & 255
-    return np.stack([r, g, b], axis=2).astype(np.uint8)
+    return smi_pattern.pattern_array("rgb8", width, height, n)
 
 
 def psnr(a, b):

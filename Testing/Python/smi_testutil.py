@@ -5,22 +5,8 @@ pyensight's polling thread.
 
 The test pattern is the contract documented at the top of
 Core/Tools/smi_pattern.h (smi-publish draws it, smi-read --verify checks
-it): for frame number n and pixel (x, y), y counted from the top row, with
-unsigned 32-bit arithmetic:
-
-    RGB8     R = (x + n) & 255, G = (3y + n) & 255,
-             B = ((x >> 8) ^ ((y >> 8) << 4) ^ 7n) & 255
-    RGBA8    RGB8 plus A = (x ^ y ^ n) & 255
-    GRAY8    (x + 2y + n) & 255
-    GRAY16   (x + 256y + n) & 65535
-    FLOAT32  0.25 * ((x + 2y + n) & 65535)
-
-and, from U = (x + 256y + n) & 65535, the instrument formats:
-
-    INT16    U - 32768
-    INT32    ((U << 16) | U) - 2**31
-    UINT32   (U << 16) | U
-    FLOAT64  (U - 32768.0) / 3.0
+it); pattern() is Testing/Tools/smi_pattern.py's, the one Python copy of
+its formula.
 """
 import os
 import shutil
@@ -34,36 +20,15 @@ import numpy as np
 
 import shared_memory_image as smi
 
+# The test pattern, one Python copy of Core/Tools/smi_pattern.h's formula.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "Tools"))
+import smi_pattern  # noqa: E402
+
 
 def pattern(fmt, width, height, n):
-    """Frame n of the test pattern as a numpy array (top row first)."""
-    x = np.arange(width, dtype=np.uint32)[None, :]
-    y = np.arange(height, dtype=np.uint32)[:, None]
-    n = np.uint32(n)
-    if fmt in (smi.FORMAT_RGB8, smi.FORMAT_RGBA8):
-        r = (x + n) & 255
-        g = (np.uint32(3) * y + n) & 255
-        b = ((x >> 8) ^ ((y >> 8) << 4) ^ (np.uint32(7) * n)) & 255
-        planes = [r + 0 * y, g + 0 * x, b]
-        if fmt == smi.FORMAT_RGBA8:
-            planes.append((x ^ y ^ n) & 255)
-        return np.stack(planes, axis=-1).astype(np.uint8)
-    if fmt == smi.FORMAT_GRAY8:
-        return ((x + np.uint32(2) * y + n) & 255).astype(np.uint8)
-    if fmt == smi.FORMAT_GRAY16:
-        return ((x + np.uint32(256) * y + n) & 65535).astype(np.uint16)
-    if fmt == smi.FORMAT_FLOAT32:
-        return (np.float32(0.25) * ((x + np.uint32(2) * y + n) & 65535)).astype(np.float32)
-    u = ((x + np.uint32(256) * y + n) & 65535).astype(np.int64)
-    if fmt == smi.FORMAT_INT16:
-        return (u - 32768).astype(np.int16)
-    if fmt == smi.FORMAT_INT32:
-        return (((u << 16) | u) - 2**31).astype(np.int32)
-    if fmt == smi.FORMAT_UINT32:
-        return ((u << 16) | u).astype(np.uint32)
-    if fmt == smi.FORMAT_FLOAT64:
-        return (u - 32768.0) / 3.0
-    raise ValueError("unknown format %r" % fmt)
+    """Frame n of the test pattern as a numpy array (top row first); fmt is
+    an smi.FORMAT_* code."""
+    return smi_pattern.pattern_array(fmt, width, height, n)
 
 
 def stream_dir():

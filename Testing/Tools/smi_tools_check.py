@@ -216,7 +216,17 @@ def check_stream(args):
     where = smi_pattern.first_mismatch(fmt, w, hgt, number, m[off:off + size])
     if where is not None:
         fail("%s: frame %d is not the %s pattern: first mismatch at %r" % (path, number, fmt, where))
-    print("%s: frame %d (%dx%d %s) is the pattern" % (path, number, w, hgt, fmt))
+    # The numpy form the module's, GStreamer and web tests use: the same bytes.
+    try:
+        import numpy  # noqa: F401
+    except ImportError:
+        numpy = None
+    if numpy is not None and sys.byteorder == "little":
+        if smi_pattern.pattern_array(fmt, w, hgt, number).tobytes() != m[off:off + size]:
+            fail("%s: frame %d: pattern_array's %s bytes differ from the C pattern's"
+                 % (path, number, fmt))
+    print("%s: frame %d (%dx%d %s) is the pattern%s" % (path, number, w, hgt, fmt,
+          "" if numpy is None else ", as bytes and as a numpy array"))
 
 
 COMMANDS = {

@@ -1,10 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
-# The Python reference of the test pattern (smi_pattern.py, which Python tests
-# reuse) agrees with the C one (Core/Tools/smi_pattern.c) in every format:
-# frames published by smi-publish, read straight from the file as Core/LAYOUT.md
-# describes, are the Python pattern of their frame number. Frame numbers
-# above 256 and 65536 check the wrapping arithmetic.
+# The Python copy of the test pattern (smi_pattern.py, which every Python
+# test uses) agrees with the C one (Core/Tools/smi_pattern.c) byte for byte
+# in every format: frames published by smi-publish, read straight from the
+# file as Core/LAYOUT.md describes, are the Python pattern of their frame
+# number, as bytes and (with numpy) as pattern_array(). Frame numbers above
+# 256 and 65536 check the wrapping arithmetic.
 . "$(dirname "$0")/tools_test_lib.sh"
 
 for fmt in rgb8 rgba8 gray8 gray16 float32 int16 int32 uint32 float64; do

@@ -30,6 +30,10 @@ except ImportError:
     print("SKIP: python3-numpy is needed", flush=True)
     sys.exit(SKIP)
 
+# The test pattern, one Python copy of Core/Tools/smi_pattern.h's formula.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "Tools"))
+import smi_pattern  # noqa: E402
+
 
 def log(*args):
     print(*args, flush=True)
@@ -58,21 +62,12 @@ def wait_until(what, check, timeout=30.0, step=0.1):
 
 def pattern(width, height, n):
     """Frame n of the tools' RGB8 test pattern (Core/Tools/smi_pattern.h), (h, w, 3) uint8."""
-    x = np.arange(width, dtype=np.uint32)[None, :]
-    y = np.arange(height, dtype=np.uint32)[:, None]
-    n = np.uint32(n)
-    r = (x + n) & 255
-    g = (3 * y + n) & 255
-    b = ((x >> 8) ^ ((y >> 8) << 4) ^ (np.uint32(7) * n)) & 255
-    r, g, b = np.broadcast_arrays(r, g, b)
-    return np.stack([r, g, b], axis=-1).astype(np.uint8)
+    return smi_pattern.pattern_array("rgb8", width, height, n)
 
 
 def gray_pattern(width, height, n):
     """Frame n of the tools' GRAY8 test pattern, V = (x + 2y + n) & 255, (h, w) uint8."""
-    x = np.arange(width, dtype=np.uint32)[None, :]
-    y = np.arange(height, dtype=np.uint32)[:, None]
-    return ((x + 2 * y + np.uint32(n)) & 255).astype(np.uint8)
+    return smi_pattern.pattern_array("gray8", width, height, n)
 
 
 CODE_BITS = 24

@@ -23,6 +23,11 @@ import sys
 import tempfile
 import time
 
+# The test pattern, one Python copy of Core/Tools/smi_pattern.h's formula.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir,
+                                "Tools"))
+import smi_pattern  # noqa: E402
+
 WIDTH, HEIGHT = 320, 240
 
 
@@ -61,16 +66,9 @@ def stop(proc):
             proc.wait()
 
 
-def pattern_top_first(np, n):
+def pattern_top_first(n):
     """The tools' RGB8 test pattern of frame n (smi_pattern.h), top row first."""
-    x = np.arange(WIDTH, dtype=np.uint32)[None, :]
-    y = np.arange(HEIGHT, dtype=np.uint32)[:, None]
-    n = np.uint32(n)
-    r = (x + n) & 255
-    g = (3 * y + n) & 255
-    b = ((x >> 8) ^ ((y >> 8) << 4) ^ (7 * n)) & 255
-    r, g, b = np.broadcast_arrays(r, g, b)
-    return np.stack([r, g, b], axis=2).astype(np.uint8)
+    return smi_pattern.pattern_array("rgb8", WIDTH, HEIGHT, n)
 
 
 def fetch_frame(servermanager, np, source):
@@ -110,7 +108,7 @@ def check(args, stream, view_stream):
         if pixels.shape != (HEIGHT, WIDTH, 3):
             print("FAIL: frame %d is %s, expected (%d, %d, 3)" % (number, pixels.shape, HEIGHT, WIDTH))
             return 1
-        expected = pattern_top_first(np, number)[::-1]  # VTK images: bottom row first
+        expected = pattern_top_first(number)[::-1]  # VTK images: bottom row first
         if not np.array_equal(pixels, expected):
             upside_down = np.array_equal(pixels[::-1], expected)
             print("FAIL: frame %d differs from the test pattern%s"
