@@ -30,6 +30,12 @@ typedef struct {
     uint64_t frames, ns;
 } copy_tally_t;
 
+/* The library's own copyframe on a frame a client of this process locked. */
+typedef struct {
+    SharedMemoryImageStream server, client;
+    int flip;
+} lib_ctx_t;
+
 typedef struct {
     int fd;
     uint8_t *map;     /* the file, mapped shared */
@@ -38,6 +44,7 @@ typedef struct {
     uint8_t *dst;     /* the caller's memory: a page-aligned heap buffer */
     const uint8_t *src;
     size_t row, rows; /* bytes per row, rows per frame */
+    lib_ctx_t *lib;   /* the library's side (lib_in, lib_out) */
 } copy_ctx_t;
 
 typedef void (*copy_fn)(copy_ctx_t *c);
@@ -105,17 +112,9 @@ static double rate(const copy_tally_t *t)
     return t->ns ? (double)t->frames * 1e9 / (double)t->ns : 0.0;
 }
 
-/* The library's own copyframe on a frame a client of this process locked. */
-typedef struct {
-    SharedMemoryImageStream server, client;
-    int flip;
-} lib_ctx_t;
-
-static lib_ctx_t *g_lib;
-
 static void lib_out(copy_ctx_t *c)
 {
-    if (SharedMemoryImageStream_copyframe(g_lib->client, c->dst, c->row * c->rows, g_lib->flip) !=
+    if (SharedMemoryImageStream_copyframe(c->lib->client, c->dst, c->row * c->rows, c->lib->flip) !=
         IMAGESTREAM_NOERROR)
         abort();
 }
@@ -124,7 +123,7 @@ static void lib_in(copy_ctx_t *c)
 {
     struct _SharedMemoryFrame f = {2, (uint32_t)(c->row / 3u), (uint32_t)c->rows,
                                    (uint8_t *)(uintptr_t)c->src};
-    if (SharedMemoryImageStream_putframe(g_lib->server, &f) != IMAGESTREAM_NOERROR)
+    if (SharedMemoryImageStream_putframe(c->lib->server, &f) != IMAGESTREAM_NOERROR)
         abort();
 }
 
@@ -245,7 +244,7 @@ static int bench_copy(const char *dir, const char *name, uint32_t width, uint32_
         close(c.fd);
         return 1;
     }
-    g_lib = &lib;
+    c.lib = &lib;
     c.frame = c.map + 4096;
     memset(c.map, 0, c.len); /* every page of the file there before timing */
     memset(c.dst, 1, stride);
@@ -278,7 +277,6 @@ static int bench_copy(const char *dir, const char *name, uint32_t width, uint32_
         printf("   %7.1f /s (%.2f x)\n", rate(&libt), b > 0 ? rate(&libt) / b : 0.0);
     }
     lock_cost(&lib, c.fd);
-    g_lib = NULL;
     lib_close(&lib);
     free(c.dst);
     munmap(c.map, c.len);
