@@ -195,6 +195,11 @@ int session_open_n(const bench_ctx_t *cx, session_t *ss, const char *tag, int ex
 int session_open(const bench_ctx_t *cx, session_t *ss, const char *tag, int extended,
                  uint32_t w, uint32_t h, enum client_mode mode, uint32_t check);
 
+/** Parts 2 and 3's session: a frame of size sz, --readers client processes
+    (one on the EnSight layout) that lock and check every frame they can. */
+int session_open_checking(const bench_ctx_t *cx, session_t *ss, const char *tag,
+                          const frame_size_t *sz, int extended);
+
 /** Frames locked by all the session's clients. */
 uint64_t session_locked(const session_t *ss);
 

@@ -502,6 +502,13 @@ int session_open(const bench_ctx_t *cx, session_t *ss, const char *tag, int exte
     return session_open_n(cx, ss, tag, extended, w, h, mode, check, 1, 0);
 }
 
+int session_open_checking(const bench_ctx_t *cx, session_t *ss, const char *tag,
+                          const frame_size_t *sz, int extended)
+{
+    return session_open_n(cx, ss, tag, extended, sz->width, sz->height, CLIENT_LOCKLOOP, 1,
+                          extended ? cx->readers : 1, 0);
+}
+
 /* ---- latency samples ------------------------------------------------------ */
 
 /* Summarize n latencies (ns) of `lat` (sorted in place). */

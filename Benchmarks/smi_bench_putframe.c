@@ -21,8 +21,7 @@ static int bench_putframe(const bench_ctx_t *cx, const frame_size_t *sz, int ext
                           uint8_t *src, shm_target_t *shm, put_result_t *r)
 {
     session_t ss;
-    int status = session_open_n(cx, &ss, "put", extended, sz->width, sz->height, CLIENT_LOCKLOOP, 1,
-                                extended ? cx->readers : 1, 0);
+    int status = session_open_checking(cx, &ss, "put", sz, extended);
     memset(r, 0, sizeof *r);
     size_t n = frame_bytes(sz);
     struct _SharedMemoryFrame f = {0, sz->width, sz->height, src};
