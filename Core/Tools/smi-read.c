@@ -311,7 +311,7 @@ typedef struct reader_t {
     SharedMemoryImageStream stream;
     uint64_t frames, dropped, mismatches, skipped, backwards, unverified;
     uint64_t lost; /* --queue: frames overwritten before they were read */
-    uint32_t last_frame;
+    uint32_t first_frame, last_frame; /* numbers of the first and the latest frame read */
     uint32_t skipped_format;
     uint8_t touched; /* --touch: what was read (so that the reads happen) */
     double t_first, t_last;
@@ -397,6 +397,7 @@ static void count_frame(reader_t *r, uint32_t n, double now)
         }
     } else {
         r->t_first = now;
+        r->first_frame = n;
     }
     r->frames++;
     r->last_frame = n;
@@ -652,7 +653,7 @@ static void report(reader_t *r)
     if (o->queue)
         printf(", %llu lost", (unsigned long long)r->lost);
     if (r->frames > 0)
-        printf(", last frame %u", r->last_frame);
+        printf(", first frame %u, last frame %u", r->first_frame, r->last_frame);
     if (r->skipped > 0)
         printf(", %llu skipped", (unsigned long long)r->skipped);
     if (r->backwards > 0)

@@ -664,6 +664,7 @@ static uint64_t smi_ext_queue_position(SharedMemoryImageStream s)
 static void smi_ext_queue_start(SharedMemoryImageStream s, smi_ext_slot_t *slot)
 {
     s->last_sequence = smi_ext_queue_position(s);
+    s->handed_sequence = s->last_sequence;
     SMI_STORE(&slot->last_sequence, s->last_sequence);
     if (s->options & IMAGESTREAM_OPTIONS_RELIABLE)
         smi_ext_consumed(s);
@@ -843,20 +844,20 @@ static int smi_ext_newest(SharedMemoryImageStream s, int *best)
 }
 
 /* This client's position moves to the pinned frame h, whose sequence is
-   above it: frames in between were overwritten (a queue reader counts
-   them). The slot's last_sequence is stored after its hold (which a
-   reliable reader's server reads the other way round). */
+   above it: the frames in between are passed over for good (a queue
+   reader's slot counts them; what next() reports is counted from the
+   positions, smi_count_lost in smi_stream.c). The slot's last_sequence is
+   stored after its hold (which a reliable reader's server reads the other
+   way round). */
 static void smi_ext_advance(SharedMemoryImageStream s, smi_ext_slot_t *slot,
                             const smi_ext_buffer_header_t *h)
 {
-    s->lost = (s->options & (IMAGESTREAM_OPTIONS_QUEUE | IMAGESTREAM_OPTIONS_RELIABLE))
-                  ? h->sequence - s->last_sequence - 1
-                  : 0;
+    uint64_t passed = h->sequence - s->last_sequence - 1;
     s->last_sequence = h->sequence;
     SMI_STORE(&slot->last_sequence, h->sequence);
     SMI_STORE_RLX(&slot->frames_locked, SMI_LOAD_RLX(&slot->frames_locked) + 1);
-    if (s->lost)
-        SMI_STORE_RLX(&slot->frames_lost, SMI_LOAD_RLX(&slot->frames_lost) + s->lost);
+    if (passed && (s->options & (IMAGESTREAM_OPTIONS_QUEUE | IMAGESTREAM_OPTIONS_RELIABLE)))
+        SMI_STORE_RLX(&slot->frames_lost, SMI_LOAD_RLX(&slot->frames_lost) + passed);
     if (s->options & IMAGESTREAM_OPTIONS_RELIABLE)
         smi_ext_consumed(s); /* the frame before this one may go now */
 }
@@ -933,7 +934,6 @@ static int smi_ext_lock(SharedMemoryImageStream s)
         return rc;
     smi_ext_slot_t *slot = &s->page->slots[s->slot];
     int oldest = (s->options & (IMAGESTREAM_OPTIONS_QUEUE | IMAGESTREAM_OPTIONS_RELIABLE)) != 0;
-    s->lost = 0;
     for (int attempt = 0; attempt < SMI_LOCK_RETRIES; attempt++) {
         int b;
         rc = smi_ext_find(s, oldest, &b);
@@ -967,15 +967,20 @@ static int smi_ext_lock(SharedMemoryImageStream s)
             SMI_STORE(&slot->hold, 0);
             return IMAGESTREAM_BAD_FILE_FORMAT;
         }
-        smi_ext_advance(s, slot, &h);
         if (!(s->options & IMAGESTREAM_OPTIONS_ANYFORMAT) &&
             (h.format != IMAGESTREAM_FORMAT_RGB8 || h.depth != 1)) {
+            smi_ext_advance(s, slot, &h);
             SMI_STORE(&slot->hold, 0);
             return IMAGESTREAM_FORMAT_SKIPPED;
         }
+        /* Handed out first, the position moved after: a frame that cannot
+           be handed out (no memory for its upright copy) is not passed. */
         rc = smi_ext_hand_out(s, (uint32_t)b, &h);
-        if (rc < 0)
+        if (rc < 0) {
             SMI_STORE(&slot->hold, 0);
+            return rc;
+        }
+        smi_ext_advance(s, slot, &h);
         return rc;
     }
     return IMAGESTREAM_NO_FRAMEAVAILABLE;

@@ -82,7 +82,9 @@ struct _SharedMemoryImageStream {
     uint32_t claim;         /* client: claim id stored in that slot */
     int buffer;             /* buffer locked or acquired */
     uint64_t last_sequence; /* client: sequence of the last locked frame */
-    uint64_t lost;          /* queue client: frames lost just before the one locked */
+    uint64_t handed_sequence; /* queue client: sequence of the last frame handed out
+                                 (locked, or skipped for its format), or its start */
+    uint64_t lost;          /* queue client: frames lost just before the one handed out */
     int64_t spin_ns;        /* client: how long the running wait spins first (0: none) */
     int64_t acquire_timeout_ns; /* server: how long acquire waits for a buffer
                                    (0: not at all, < 0: for ever) */

@@ -385,6 +385,22 @@ static int smi_unlock_body(SharedMemoryImageStream s, void *arg)
     return s->ops->unlock(s);
 }
 
+/* A queue client was handed a frame (or skipped one for its format, which
+   counts as read): its lost count is every sequence its position passed
+   between the last frame it was handed (or its start) and this one. Counted
+   from the two positions, so a frame passed by a lock that then failed (the
+   file shrank before its last byte was read) is counted too: exactly the
+   frames published after the start that this client was never handed. */
+static void smi_count_lost(SharedMemoryImageStream s)
+{
+    s->lost = 0;
+    if (!(s->options & (IMAGESTREAM_OPTIONS_QUEUE | IMAGESTREAM_OPTIONS_RELIABLE)) ||
+        s->last_sequence <= s->handed_sequence)
+        return;
+    s->lost = s->last_sequence - s->handed_sequence - 1;
+    s->handed_sequence = s->last_sequence;
+}
+
 SharedMemoryImageError SharedMemoryImageStream_lock(SharedMemoryImageStream s,
                                                     SharedMemoryFrame *frame)
 {
@@ -397,6 +413,8 @@ SharedMemoryImageError SharedMemoryImageStream_lock(SharedMemoryImageStream s,
     int locked = 0;
     s->lost = 0;
     int rc = smi_on_mapping_as(s, smi_lock_body, &locked, 1);
+    if (rc == IMAGESTREAM_NOERROR || rc == IMAGESTREAM_FORMAT_SKIPPED)
+        smi_count_lost(s);
     if (rc == IMAGESTREAM_NOERROR) {
         s->held = 1;
         *frame = &s->frame;
