@@ -653,8 +653,9 @@ static PyMemberDef Frame_members[] = {
      "Seconds, as the server stamped the frame (UNIX time by default; 0 for\n"
      "EnSight-layout frames)."},
     {"lost", T_ULONGLONG, offsetof(FrameObject, lost), READONLY,
-     "Frames the server overwrote just before this one, before this client\n"
-     "read them (a queue client's next(); else 0)."},
+     "Frames published just before this one (after the previous frame this\n"
+     "client got or skipped, or after it attached) that it will never get: the\n"
+     "server overwrote them first (a queue client's next(); else 0)."},
     {"nbytes", T_PYSSIZET, offsetof(FrameObject, nbytes), READONLY,
      "Size of the pixels in bytes."},
     {"exports", T_PYSSIZET, offsetof(FrameObject, exports), READONLY,
@@ -1010,7 +1011,7 @@ static PyObject *Stream_lock(StreamObject *s, PyObject *unused)
 PyDoc_STRVAR(Stream_next_doc,
 "_next($self, /)\n--\n\n"
 "Queue client: lock the next frame in order (next()); a new frame object\n"
-"whose `lost` counts the frames overwritten just before it, or None when\n"
+"whose `lost` counts the frames missed just before it, or None when\n"
 "there is none (NO_FRAMEAVAILABLE, FORMAT_SKIPPED).");
 
 static PyObject *Stream_next(StreamObject *s, PyObject *unused)
@@ -1249,8 +1250,9 @@ static PyGetSetDef Stream_getset[] = {
     {"frame", (getter)Stream_get_frame, NULL,
      "The frame locked (client) or acquired (server) now, or None.", NULL},
     {"lost", (getter)Stream_get_lost, NULL,
-     "Queue client: frames the server overwrote before this client read them,\n"
-     "in all (the sum of its frames' `lost`).", NULL},
+     "Queue client: frames published since it attached that it will never\n"
+     "get, in all (exact: frames got or skipped + lost = frames published\n"
+     "since then, up to the last one got).", NULL},
     {"_pending", (getter)Stream_get_pending, NULL,
      "Server: True while an acquired frame waits to be published.", NULL},
     {NULL},

@@ -406,9 +406,10 @@ SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_putframe(SharedMemoryI
 /** Client option (extended layout): read every frame in publish order
     instead of the newest. lock() and next() hand out the oldest frame
     published after the last one this client read, each frame once; frames
-    the server overwrote before the client got to them are counted
-    (next()'s `lost`). The first frame is the oldest the file holds when the
-    client attaches. While such a client is attached the server overwrites
+    the client will never get (the server overwrote them first) are counted
+    (next()'s `lost`): every frame published after the client attached is
+    either handed out once or counted once. The first frame is the oldest
+    the file holds when the client attaches. While such a client is attached the server overwrites
     its oldest frame, so a stream with N buffers (setbuffers()) keeps the
     last N frames. Core/LAYOUT.md, "Queue reading". */
 #define IMAGESTREAM_OPTIONS_QUEUE 0x00080000
@@ -672,12 +673,20 @@ SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_spinwait(SharedMemoryI
 /**
  * Client of a queue (IMAGESTREAM_OPTIONS_QUEUE or _RELIABLE): lock the
  * oldest frame published after the last one this client read, as lock()
- * does for such a client, and tell how many frames the server overwrote
- * in between before this client got to them. Frames come in publish
- * order, each once; a frame of a format this client does not take
- * (FORMAT_SKIPPED) counts as read, not lost.
- * @param lost  when not NULL: frames lost just before this one (0 when
- *   none was overwritten; 0 on anything but NOERROR and FORMAT_SKIPPED).
+ * does for such a client, and tell how many frames in between this client
+ * will never get (the server overwrote them before it got to them). Frames
+ * come in publish order, each once; a frame of a format this client does
+ * not take (FORMAT_SKIPPED) counts as read, not lost. Exact: every frame
+ * published after the client attached (its queue's start, which the frames
+ * the file held then are after) is either handed out once or counted once
+ * in the `lost` of the next frame handed out, so frames got + the sum of
+ * `lost` = frames published since the start, up to the last one got; lock()
+ * hands out the same frames without the count. Core/LAYOUT.md, "What `lost`
+ * counts, exactly".
+ * @param lost  when not NULL: the frames published after the last frame
+ *   this client was handed (or its start) and before this one (0 when none
+ *   was missed; 0 on anything but NOERROR and FORMAT_SKIPPED, the missed
+ *   frames then counted with the next frame).
  * @return as lock(); BAD_ARGS on a client created without the queue
  *   option, or on an EnSight-layout stream (one frame at a time, no
  *   history to read in order).

@@ -109,7 +109,7 @@ typedef struct smi_ext_slot_t {
     uint32_t mode; /* SMI_EXT_MODE_* */
     uint64_t last_sequence;
     uint64_t frames_locked;
-    uint64_t frames_lost; /* queue readers: frames overwritten before they read them */
+    uint64_t frames_lost; /* queue readers: frames their position passed over unread */
     uint8_t reserved[24];
 } smi_ext_slot_t;
 

@@ -523,9 +523,13 @@ class Client(_Stream):
 
     With queue=True (IMAGESTREAM_OPTIONS_QUEUE, extended layout) the client
     reads every frame in publish order with next(): each frame once,
-    starting with the oldest the file holds, and counts the frames the
-    server overwrote before it got to them (frame.lost, client.lost); the
-    server keeps its last N frames (N buffers: Server.set_buffers()).
+    starting with the oldest the file holds, and counts exactly the frames
+    it will never get, which the server overwrote before it got to them
+    (frame.lost, client.lost): every frame published after the client
+    attached is got once or counted once, so frames got (and skipped, see
+    next()) + client.lost = frames published since then, up to the last
+    one got. The server keeps its last N frames (N buffers:
+    Server.set_buffers()).
     reliable=True (implies queue) is never overrun: the server drops its
     frame, or waits (Server.set_acquire_timeout()), rather than overwrite
     one this client has not read; a reliable client that dies (even by kill
@@ -583,10 +587,12 @@ class Client(_Stream):
     def next(self, timeout=None):
         """Queue client (queue=True or reliable=True): wait up to `timeout`
         seconds (None: for ever) for the next frame in publish order, lock it
-        and return it as a Frame (frame.lost: frames overwritten just before
-        it; client.lost: all of them), or None on timeout. Frames not in
-        packed RGB are skipped without any_format (counted as read, not
-        lost). Raises Error (IMAGESTREAM_BAD_ARGS) on a client without the
+        and return it as a Frame (frame.lost: the frames published after
+        the previous one this client got or skipped, or after it attached,
+        that it will never get; client.lost: all of them), or None on
+        timeout. Frames not in packed RGB are skipped without any_format
+        (counted as read, not lost; the frames lost before a skipped one
+        are in client.lost only). Raises Error (IMAGESTREAM_BAD_ARGS) on a client without the
         queue option or on an EnSight-layout stream."""
         seconds = _seconds(timeout)
         deadline = None if seconds < 0 else _time.monotonic() + seconds
