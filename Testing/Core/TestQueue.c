@@ -19,6 +19,11 @@
  *  5. A frame of another format counts as read, not lost; next() refuses a
  *     client without the queue option, a server, and setacquiretimeout() a
  *     client.
+ *  6. Only published frames count: a queue reader attached before frame 1
+ *     sleeps through buffers taken and abandoned (one of them held frame
+ *     1), a growth from 4 to 6 buffers, a server that ends, one that dies
+ *     mid-frame (over frame 2) and a third that takes over; it then gets
+ *     3..8 and lost is exactly 2 (frames 1 and 2), at frame 3.
  */
 #include "smi_test.h"
 
@@ -326,6 +331,68 @@ static void test_skipped_and_errors(const char *path)
     printf("a gray frame skipped by an RGB queue reader counts as read; bad calls refused\n");
 }
 
+/* ---- 6 ---- */
+
+static void sleeping_reader(const char *path, shared_t *sh)
+{
+    SharedMemoryImageStream c = attach(path, IMAGESTREAM_OPTIONS_QUEUE, sh);
+    WAIT_UNTIL(SMI_T_LOAD(&sh->go), 20000);
+    uint32_t got = 0, n;
+    uint64_t lost, lost_total = 0;
+    for (uint32_t want = 3; want <= 8; want++) {
+        ASSERT_RC(IMAGESTREAM_NOERROR, next_checked(c, &n, &lost, 0));
+        ASSERT_EQ(n, want);
+        ASSERT_MSG(lost == (want == 3 ? 2u : 0u), "frame %u: lost %llu", n,
+                   (unsigned long long)lost);
+        lost_total += lost;
+        got++;
+    }
+    SharedMemoryFrame f;
+    ASSERT_RC(IMAGESTREAM_NO_FRAMEAVAILABLE, SharedMemoryImageStream_next(c, &f, &lost));
+    reader_done(c, sh, got, lost_total);
+}
+
+/* Acquire a buffer and give it back unpublished. */
+static void acquire_abandon(SharedMemoryImageStream s)
+{
+    SharedMemoryFrame f;
+    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_acquire(s, W, H, &f));
+    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_abandon(s));
+}
+
+static void test_only_published_frames_count(const char *path)
+{
+    shared_t *sh;
+    pid_t r;
+    SharedMemoryImageStream s = serve_one(path, 4, "sleeping queue reader", sleeping_reader,
+                                          &sh, &r);
+    for (uint32_t n = 1; n <= 4; n++)
+        ASSERT_RC(IMAGESTREAM_NOERROR, put(s, n));
+    acquire_abandon(s); /* the oldest, frame 1: gone unpublished */
+    acquire_abandon(s); /* the buffer it emptied */
+    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_setbuffers(s, 6, 6));
+    for (uint32_t n = 5; n <= 7; n++) /* into the three empty buffers */
+        ASSERT_RC(IMAGESTREAM_NOERROR, put(s, n));
+    SharedMemoryImageStream_destroy(s);
+    pid_t d = smi_test_fork("server dying mid-frame");
+    if (d == 0) { /* takes the oldest, frame 2, and dies before publishing */
+        SharedMemoryImageStream t = smi_test_ext_server(path, IMAGESTREAM_NOERROR);
+        SharedMemoryFrame f;
+        ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_acquire(t, W, H, &f));
+        _exit(0);
+    }
+    ASSERT_CHILD_OK(d, 10000);
+    s = smi_test_ext_server(path, IMAGESTREAM_RECONNECTING);
+    ASSERT_RC(IMAGESTREAM_NOERROR, put(s, 8)); /* into the buffer it left */
+    SMI_T_STORE(&sh->go, 1);
+    ASSERT_CHILD_OK(r, 20000);
+    ASSERT_EQ(SMI_T_LOAD(&sh->got), 6);
+    ASSERT_EQ(SMI_T_LOAD(&sh->lost), 2);
+    SharedMemoryImageStream_destroy(s);
+    printf("only published frames count: abandons, growth, a server ending, one dying "
+           "mid-frame, a takeover: got 3..8, lost exactly 2 (frames 1, 2)\n");
+}
+
 /* A fresh extended-layout file at `path`. */
 static void fresh(const char *path)
 {
@@ -352,6 +419,8 @@ int main(void)
     test_killed_reliable(path);
     fresh(path);
     test_skipped_and_errors(path);
+    fresh(path);
+    test_only_published_frames_count(path);
     smi_test_cleanup();
     printf("PASS\n");
     return 0;
