@@ -2,9 +2,11 @@
 /*
  * smi-info -- show the state of a shared-memory image stream: layout, version,
  * sizes, whether a server is alive, attached clients, every buffer (state,
- * frame, size, format, holders) and the last frame.
+ * frame, size, format, holders), the last frame, and each attached client
+ * (slot, how it reads, frames locked and lost, its lock).
  *
- * It reads the file through SharedMemoryImageStream_inspect(), which never
+ * It reads the file through SharedMemoryImageStream_inspect() and
+ * SharedMemoryImageStream_inspectclients(), which never
  * writes a byte of it and never attaches, so it is safe on a live stream (and
  * on one served by EnSight). It reads files of any owner and mode, but never
  * through a symbolic link (unless --any-file), and never waits on a FIFO
@@ -29,7 +31,9 @@ static void usage(FILE *out)
     fprintf(out,
             "Usage: smi-info [--json] [--any-file] FILE...\n"
             "Show the state of shared-memory image stream FILE without changing it:\n"
-            "layout, version, file size, server alive, clients, buffers, last frame.\n"
+            "layout, version, file size, server alive, clients, buffers, last frame, and\n"
+            "(extended layout) each client: slot, newest/queue/reliable, frames locked\n"
+            "and (queue readers) lost, the buffer it holds, whether it waits.\n"
             "It only reads, so it reads files of any owner and mode (the files smi-read\n"
             "and smi-publish refuse without --any-file), but not through a symbolic link.\n"
             "\n"
@@ -99,7 +103,22 @@ static void json_string(FILE *out, const char *s)
     fputc('"', out);
 }
 
-static void print_text(const char *path, const SharedMemoryStreamInfo *info)
+/* The attached clients, slot by slot (up to 32: the layout's slots). */
+typedef struct client_list_t {
+    SharedMemoryClientInfo c[32];
+    uint32_t count; /* how many are listed (inspectclients may count more) */
+} client_list_t;
+
+/* How a client reads: "newest", "queue" or "reliable". */
+static const char *client_mode(const SharedMemoryClientInfo *c)
+{
+    if (c->options & IMAGESTREAM_OPTIONS_RELIABLE)
+        return "reliable";
+    return (c->options & IMAGESTREAM_OPTIONS_QUEUE) ? "queue" : "newest";
+}
+
+static void print_text(const char *path, const SharedMemoryStreamInfo *info,
+                       const client_list_t *clients)
 {
     const int extended = info->layout == IMAGESTREAM_LAYOUT_EXTENDED;
     printf("file:         %s\n", path);
@@ -145,9 +164,21 @@ static void print_text(const char *path, const SharedMemoryStreamInfo *info)
         }
         printf(", %u holder%s\n", b->holders, b->holders == 1 ? "" : "s");
     }
+    for (uint32_t i = 0; extended && i < clients->count; i++) {
+        const SharedMemoryClientInfo *c = &clients->c[i];
+        printf("client %u:     slot %u, %s, %llu frames locked", i, c->slot, client_mode(c),
+               (unsigned long long)c->frames_locked);
+        if (c->options & IMAGESTREAM_OPTIONS_QUEUE)
+            printf(", %llu lost", (unsigned long long)c->frames_lost);
+        printf(", last sequence %llu", (unsigned long long)c->last_sequence);
+        if (c->holds)
+            printf(", holds buffer %u", c->holds - 1);
+        printf("%s\n", c->waiting ? ", waiting" : "");
+    }
 }
 
-static void print_json(const char *path, const SharedMemoryStreamInfo *info)
+static void print_json(const char *path, const SharedMemoryStreamInfo *info,
+                       const client_list_t *clients)
 {
     printf("{\"file\": ");
     json_string(stdout, path);
@@ -171,6 +202,19 @@ static void print_json(const char *path, const SharedMemoryStreamInfo *info)
                b->width, b->height, b->depth, smi_tool_format_name(b->format), b->holders,
                (unsigned long long)b->sequence, isfinite(b->timestamp) ? b->timestamp : 0.0);
     }
+    printf("], \"client_slots\": [");
+    for (uint32_t i = 0; i < clients->count; i++) {
+        const SharedMemoryClientInfo *c = &clients->c[i];
+        printf("%s{\"slot\": %u, \"mode\": \"%s\", \"frames_locked\": %llu, "
+               "\"frames_lost\": %llu, \"last_sequence\": %llu, \"holds\": ",
+               i ? ", " : "", c->slot, client_mode(c), (unsigned long long)c->frames_locked,
+               (unsigned long long)c->frames_lost, (unsigned long long)c->last_sequence);
+        if (c->holds)
+            printf("%u", c->holds - 1);
+        else
+            printf("null");
+        printf(", \"waiting\": %s}", c->waiting ? "true" : "false");
+    }
     printf("]}\n");
 }
 
@@ -179,10 +223,10 @@ static int show(const char *path, int json, int any_file)
     SharedMemoryStreamInfo info;
     memset(&info, 0, sizeof info);
     /* --any-file: the file a symbolic link points to (inspect never follows one). */
-    char *real = any_file ? realpath(path, NULL) : NULL;
-    SharedMemoryImageError rc = SharedMemoryImageStream_inspect(real ? real : path, &info);
-    free(real);
+    char *real_path = any_file ? realpath(path, NULL) : NULL;
+    SharedMemoryImageError rc = SharedMemoryImageStream_inspect(real_path ? real_path : path, &info);
     if (rc < IMAGESTREAM_NOERROR) {
+        free(real_path);
         char detail[1200] = "";
         if (rc == IMAGESTREAM_VERSION_MISMATCH && info.version != 0)
             snprintf(detail, sizeof detail, " (extended layout version %u found)", info.version);
@@ -205,10 +249,17 @@ static int show(const char *path, int json, int any_file)
         }
         return 1;
     }
+    client_list_t clients;
+    memset(&clients, 0, sizeof clients);
+    uint32_t attached = 0;
+    if (SharedMemoryImageStream_inspectclients(real_path ? real_path : path, clients.c, 32,
+                                               &attached) == IMAGESTREAM_NOERROR)
+        clients.count = attached < 32 ? attached : 32;
+    free(real_path);
     if (json)
-        print_json(path, &info);
+        print_json(path, &info, &clients);
     else
-        print_text(path, &info);
+        print_text(path, &info, &clients);
     return 0;
 }
 

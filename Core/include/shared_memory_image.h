@@ -798,6 +798,35 @@ SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_inspect(const char *fi
 SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_info(SharedMemoryImageStream stream,
                                                                SharedMemoryStreamInfo *info);
 
+/** One attached client, as inspectclients() reports it. */
+typedef struct _SharedMemoryClientInfo {
+    uint32_t slot;          /**< its client slot */
+    uint32_t options;       /**< 0 (the newest frame), IMAGESTREAM_OPTIONS_QUEUE, or
+                                 IMAGESTREAM_OPTIONS_RELIABLE | _QUEUE: how it reads */
+    uint32_t holds;         /**< index + 1 of the buffer it holds locked, 0 none */
+    uint32_t waiting;       /**< 1 while it sleeps waiting for a frame */
+    uint64_t last_sequence; /**< sequence of the last frame it locked (a queue
+                                 reader: its place in the queue) */
+    uint64_t frames_locked; /**< frames it has locked since it attached */
+    uint64_t frames_lost;   /**< queue reader: frames published since it attached
+                                 that it passed over unread (next()'s `lost`, summed) */
+} SharedMemoryClientInfo;
+
+/**
+ * The live clients of the stream in `filename`, slot by slot, read as
+ * inspect() reads (through the descriptor, nothing changed, any owner and
+ * mode, never a symbolic link). Up to max_clients of them go into
+ * clients[]; *count gets how many are attached (which may be more).
+ * Extended layout: each slot's mode, lock, wait and counts (Core/LAYOUT.md,
+ * section 2.3). EnSight layout: its one client of this library, slot 0,
+ * when one is attached, with nothing else known (zeros).
+ * @return as inspect(); BAD_ARGS when filename or count is NULL, or
+ *   clients is NULL with max_clients above 0.
+ */
+SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_inspectclients(
+    const char *filename, SharedMemoryClientInfo *clients, uint32_t max_clients,
+    uint32_t *count);
+
 /**
  * Would create() with `options` refuse `filename` as unsafe, and why? The
  * rules of IMAGESTREAM_UNSAFE_FILE, checked without opening the file for

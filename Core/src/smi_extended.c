@@ -1138,6 +1138,39 @@ int smi_ext_inspect(int fd, uint64_t size, const smi_ext_page_t *page,
     return rc;
 }
 
+int smi_ext_inspect_clients(int fd, const smi_ext_page_t *page, SharedMemoryClientInfo *clients,
+                            uint32_t max_clients, uint32_t *count)
+{
+    const smi_ext_page_t *p = page; /* a copy: no other process changes it */
+    uint32_t slots = p->file.slot_count;
+    if (p->file.version != SMI_EXT_VERSION)
+        return IMAGESTREAM_VERSION_MISMATCH;
+    if (slots < 1 || slots > SMI_EXT_MAX_SLOTS)
+        return IMAGESTREAM_BAD_FILE_FORMAT;
+    struct _SharedMemoryImageStream probe = {.fd = fd, .slot = -1};
+    *count = 0;
+    for (uint32_t j = 0; j < slots; j++) {
+        const smi_ext_slot_t *slot = &p->slots[j];
+        if (slot->claim == 0 || !smi_slot_alive(&probe, j))
+            continue;
+        if (*count < max_clients) {
+            SharedMemoryClientInfo *c = &clients[*count];
+            memset(c, 0, sizeof *c);
+            c->slot = j;
+            c->options = (slot->mode & SMI_EXT_MODE_QUEUE) ? IMAGESTREAM_OPTIONS_QUEUE : 0;
+            if ((slot->mode & SMI_EXT_MODE_QUEUE) && (slot->mode & SMI_EXT_MODE_RELIABLE))
+                c->options |= IMAGESTREAM_OPTIONS_RELIABLE;
+            c->holds = slot->hold;
+            c->waiting = slot->waiting != 0;
+            c->last_sequence = slot->last_sequence;
+            c->frames_locked = slot->frames_locked;
+            c->frames_lost = slot->frames_lost;
+        }
+        (*count)++;
+    }
+    return IMAGESTREAM_NOERROR;
+}
+
 /* destroy() of a server: the stream ended cleanly (the next server serves
    it again rather than taking it over). */
 static void smi_ext_server_end(SharedMemoryImageStream s)

@@ -189,4 +189,10 @@ SMI_HIDDEN int smi_ext_set_buffers(SharedMemoryImageStream s, uint32_t min_buffe
 SMI_HIDDEN int smi_ext_inspect(int fd, uint64_t size, const smi_ext_page_t *page,
                                SharedMemoryImageStream self, SharedMemoryStreamInfo *info);
 
+/* The live clients of an extended-layout file fd from `page`, a copy of its
+   header page (inspectclients()). */
+SMI_HIDDEN int smi_ext_inspect_clients(int fd, const smi_ext_page_t *page,
+                                       SharedMemoryClientInfo *clients, uint32_t max_clients,
+                                       uint32_t *count);
+
 #endif /* SMI_INTERNAL_H */

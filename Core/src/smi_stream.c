@@ -1006,6 +1006,34 @@ SharedMemoryImageError SharedMemoryImageStream_inspect(const char *filename,
     return rc;
 }
 
+SharedMemoryImageError SharedMemoryImageStream_inspectclients(const char *filename,
+                                                              SharedMemoryClientInfo *clients,
+                                                              uint32_t max_clients,
+                                                              uint32_t *count)
+{
+    if (!filename || !count || (!clients && max_clients > 0))
+        return IMAGESTREAM_BAD_ARGS;
+    *count = 0;
+    int fd = smi_file_open(filename, 0, SMI_FILE_ANY_OWNER);
+    if (fd < 0)
+        return smi_open_error(fd, IMAGESTREAM_BAD_FILE_SIZE);
+    SharedMemoryStreamInfo info; /* the layout, checked as inspect() checks it */
+    int rc = smi_inspect_file(fd, NULL, &info);
+    if (rc == IMAGESTREAM_NOERROR && info.layout == IMAGESTREAM_LAYOUT_EXTENDED) {
+        smi_ext_page_t page; /* (the slots: a copy, read through the descriptor) */
+        if (smi_file_read(fd, &page, sizeof page, 0) != (int64_t)sizeof page)
+            rc = IMAGESTREAM_BAD_FILE_SIZE;
+        else
+            rc = smi_ext_inspect_clients(fd, &page, clients, max_clients, count);
+    } else if (rc == IMAGESTREAM_NOERROR && info.clients > 0) { /* EnSight: slot 0 */
+        if (max_clients > 0)
+            memset(&clients[0], 0, sizeof clients[0]);
+        *count = 1;
+    }
+    smi_file_close(fd);
+    return rc;
+}
+
 SharedMemoryImageError SharedMemoryImageStream_info(SharedMemoryImageStream s,
                                                     SharedMemoryStreamInfo *info)
 {

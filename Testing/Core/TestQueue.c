@@ -16,9 +16,9 @@
  *     and waits in acquire (blocking half, woken by the reader).
  *  4. A reliable reader killed with kill -9 while the writer waits for it:
  *     the writer's blocking putframe publishes soon after the kill.
- *  5. A frame of another format counts as read, not lost; next() refuses a
- *     client without the queue option, a server, and setacquiretimeout() a
- *     client.
+ *  5. A frame of another format counts as read, not lost (inspectclients()
+ *     shows the reader's slot so); next() refuses a client without the
+ *     queue option, a server, and setacquiretimeout() a client.
  *  6. Only published frames count: a queue reader attached before frame 1
  *     sleeps through buffers taken and abandoned (one of them held frame
  *     1), a growth from 4 to 6 buffers, a server that ends, one that dies
@@ -325,6 +325,23 @@ static void test_skipped_and_errors(const char *path)
     ASSERT_RC(IMAGESTREAM_BAD_ARGS, SharedMemoryImageStream_next(NULL, &f, &lost));
     ASSERT_RC(IMAGESTREAM_IS_NOTSERVER, SharedMemoryImageStream_setacquiretimeout(q, 5));
     ASSERT_RC(IMAGESTREAM_IS_SERVER, SharedMemoryImageStream_spinwait(s, 0, 10));
+    /* inspectclients: the queue reader's slot counts frames 1, 2 (skipped), 3 */
+    SharedMemoryClientInfo ci[4];
+    uint32_t count = 99;
+    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_inspectclients(path, ci, 4, &count));
+    ASSERT_EQ(count, 2);
+    uint32_t qi = ci[0].options ? 0 : 1;
+    ASSERT_EQ(ci[qi].options, IMAGESTREAM_OPTIONS_QUEUE);
+    ASSERT_EQ(ci[qi].frames_locked, 3);
+    ASSERT_EQ(ci[qi].frames_lost, 0);
+    ASSERT_EQ(ci[qi].last_sequence, 3);
+    ASSERT_EQ(ci[1 - qi].options, 0);
+    ASSERT_EQ(ci[1 - qi].frames_locked, 0);
+    ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_inspectclients(path, NULL, 0, &count));
+    ASSERT_EQ(count, 2);
+    ASSERT_RC(IMAGESTREAM_BAD_ARGS, SharedMemoryImageStream_inspectclients(path, NULL, 1, &count));
+    ASSERT_RC(IMAGESTREAM_BAD_ARGS, SharedMemoryImageStream_inspectclients(path, ci, 4, NULL));
+    ASSERT_RC(IMAGESTREAM_BAD_ARGS, SharedMemoryImageStream_inspectclients(NULL, ci, 4, &count));
     SharedMemoryImageStream_destroy(q);
     SharedMemoryImageStream_destroy(plain);
     SharedMemoryImageStream_destroy(s);

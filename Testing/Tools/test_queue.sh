@@ -76,14 +76,20 @@ expect_in newest.out '^smi-read: 1 frames, 0 mismatches, .* first frame 5, last 
 
 # A burst the reader sleeps through: it attached first, then is stopped
 # while 100 frames go into 4 buffers; woken, it gets the 4 the file holds
-# (96..99) and counts the 96 before them, exactly.
-reader_attached_first slept --queue --verify --frames 4 --timeout 5
+# (96..99) and counts the 96 before them, exactly; smi-info shows the same
+# in its slot while it is still attached.
+reader_attached_first slept --queue --verify --timeout 2
 reader=$BG_PID
 kill -STOP "$reader"
 expect_rc burst 0 "$SMI_PUBLISH" --size 320x240 --rate 0 --frames 100 --buffers 4:4 --quiet \
     "$STREAM"
 kill -CONT "$reader"
-wait_bg "$reader" 0 "smi-read --queue (stopped during the burst)"
+slot='"mode": "queue", "frames_locked": 4, "frames_lost": 96, "last_sequence": 100,'
+wait_until 5 sh -c "'$SMI_INFO' --json '$STREAM' | grep -q '$slot'" ||
+    fail "smi-info never showed the queue reader's slot with 4 frames, 96 lost"
+expect_rc slept-info 0 "$SMI_INFO" "$STREAM"
+expect_in slept-info.out '^client 0: +slot [0-9]+, queue, 4 frames locked, 96 lost, last sequence 100'
+wait_bg "$reader" 3 "smi-read --queue (stopped during the burst; ends by --timeout)"
 expect_in slept.out '^smi-read: 4 frames, 0 mismatches, .* 0 dropped, 96 lost, first frame 96, last frame 99$'
 
 # Live, as fast as the publisher goes, 4 buffers, the reader attached first:
