@@ -443,13 +443,15 @@ static mxArray *smi_vec3(const double v[3])
     return a;
 }
 
-/* The info struct of smi_read: frame, timestamp, format, width, height,
-   depth, spacing, origin. */
-static mxArray *smi_frame_info(uint32_t number, const SharedMemoryImageDesc *d)
+/* The info struct of smi_read and smi_next: frame, timestamp, format,
+   width, height, depth, spacing, origin, lost (smi_next: the frames
+   published before this one, after the previous one or the attach, that
+   this client will never get; smi_read: 0). */
+static mxArray *smi_frame_info(uint32_t number, const SharedMemoryImageDesc *d, uint64_t lost)
 {
     static const char *fields[] = {"frame", "timestamp", "format", "width", "height",
-                                   "depth", "spacing", "origin"};
-    mxArray *s = mxCreateStructMatrix(1, 1, 8, fields);
+                                   "depth", "spacing", "origin", "lost"};
+    mxArray *s = mxCreateStructMatrix(1, 1, 9, fields);
     mxSetField(s, 0, "frame", mxCreateDoubleScalar(number));
     mxSetField(s, 0, "timestamp", mxCreateDoubleScalar(d->timestamp));
     mxSetField(s, 0, "format", mxCreateString(SharedMemoryImageStream_formatname(d->format)));
@@ -458,6 +460,7 @@ static mxArray *smi_frame_info(uint32_t number, const SharedMemoryImageDesc *d)
     mxSetField(s, 0, "depth", mxCreateDoubleScalar(d->depth ? d->depth : 1));
     mxSetField(s, 0, "spacing", smi_vec3(d->spacing));
     mxSetField(s, 0, "origin", smi_vec3(d->origin));
+    mxSetField(s, 0, "lost", mxCreateDoubleScalar((double)lost));
     return s;
 }
 
@@ -504,16 +507,25 @@ static mxArray *smi_stream_info(const char *path, const SharedMemoryStreamInfo *
 
 /* ---- commands ----------------------------------------------------------- */
 
-/* id = smi_mex('open', path, anyfile) */
+/* id = smi_mex('open', path, anyfile, queue): queue 0 reads the newest
+   frame, 1 every frame in order (IMAGESTREAM_OPTIONS_QUEUE), 2 never
+   overrun (IMAGESTREAM_OPTIONS_RELIABLE). */
 static void smi_cmd_open(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
 {
     (void)nlhs;
     if (nrhs < 2)
-        mexErrMsgIdAndTxt("smi:usage", "usage: smi_mex('open', path[, anyfile])");
+        mexErrMsgIdAndTxt("smi:usage", "usage: smi_mex('open', path[, anyfile[, queue]])");
     char *path = smi_string(prhs[1], "the stream file");
     uint32_t options = IMAGESTREAM_OPTIONS_ANYFORMAT;
     if (nrhs > 2 && smi_scalar(prhs[2], "AnyFile") != 0)
         options |= IMAGESTREAM_OPTIONS_ANYFILE;
+    double queue = nrhs > 3 ? smi_scalar(prhs[3], "the queue mode") : 0;
+    if (queue == 2)
+        options |= IMAGESTREAM_OPTIONS_RELIABLE;
+    else if (queue == 1)
+        options |= IMAGESTREAM_OPTIONS_QUEUE;
+    else if (queue != 0)
+        mexErrMsgIdAndTxt("smi:usage", "smi_mex('open'): the queue mode is 0, 1 or 2");
     int index = smi_slot_free();
     SharedMemoryImageStream stream = NULL;
     int rc = SharedMemoryImageStream_create(path, options, &stream);
@@ -529,41 +541,57 @@ static void smi_cmd_open(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prh
     mxFree(path);
 }
 
-/* [img, info] = smi_mex('read', id, seconds): the newest frame this client
-   has not read, waiting up to `seconds` (Inf: for ever) for one. */
+/* [img, info] = smi_mex('read', id, seconds, next): the newest frame this
+   client has not read, or with `next` (a queue client: smi_next) the next
+   one in publish order with the count of those it lost, waiting up to
+   `seconds` (Inf: for ever) for one. */
 static void smi_cmd_read(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
 {
     if (nrhs < 3)
-        mexErrMsgIdAndTxt("smi:usage", "usage: smi_mex('read', id, seconds)");
-    smi_slot_t *slot = smi_slot_open(prhs[1], "smi_read");
+        mexErrMsgIdAndTxt("smi:usage", "usage: smi_mex('read', id, seconds[, next])");
+    const int next = nrhs > 3 && smi_scalar(prhs[3], "next") != 0;
+    const char *call = next ? "smi_next" : "smi_read";
+    smi_slot_t *slot = smi_slot_open(prhs[1], call);
     if (slot->server)
-        mexErrMsgIdAndTxt("smi:isServer", "smi_read %s: this handle publishes (smi_publish_open); "
-                          "open a client with smi_open", slot->path);
+        mexErrMsgIdAndTxt("smi:isServer", "%s %s: this handle publishes (smi_publish_open); "
+                          "open a client with smi_open", call, slot->path);
+    if (next && !(slot->options & (IMAGESTREAM_OPTIONS_QUEUE | IMAGESTREAM_OPTIONS_RELIABLE)))
+        mexErrMsgIdAndTxt("smi:usage", "smi_next %s: this client reads the newest frame; open "
+                          "it with smi_open(path, 'Queue', true) to read every frame in order",
+                          slot->path);
     double timeout = smi_scalar(prhs[2], "the timeout");
     if (isnan(timeout) || timeout < 0)
-        mexErrMsgIdAndTxt("smi:usage", "smi_read: the timeout must be seconds >= 0 or Inf");
+        mexErrMsgIdAndTxt("smi:usage", "%s: the timeout must be seconds >= 0 or Inf", call);
     const int forever = isinf(timeout);
     const double deadline = smi_now() + (forever ? 0 : timeout);
     SharedMemoryFrame frame = NULL;
+    uint64_t lost = 0; /* (summed: a skipped frame's count comes with the next one) */
     for (;;) {
-        int rc = SharedMemoryImageStream_lock(slot->stream, &frame);
+        uint64_t gap = 0;
+        int rc = next ? SharedMemoryImageStream_next(slot->stream, &frame, &gap)
+                      : SharedMemoryImageStream_lock(slot->stream, &frame);
+        lost += gap;
         if (rc == IMAGESTREAM_NOERROR)
             break;
+        if (rc == IMAGESTREAM_BAD_ARGS && next)
+            mexErrMsgIdAndTxt("smi:badFile", "smi_next %s: an EnSight-layout stream holds one "
+                              "frame at a time, no queue to read in order: use smi_read",
+                              slot->path);
         if (rc < IMAGESTREAM_NOERROR)
-            smi_fail("smi_read", slot->path, rc);
+            smi_fail(call, slot->path, rc);
         /* NO_FRAMEAVAILABLE (or a skipped frame): wait a slice for one. */
         int32_t slice = SMI_WAIT_SLICE_MS;
         if (!forever) {
             double left = deadline - smi_now();
             if (left <= 0)
-                mexErrMsgIdAndTxt("smi:timeout", "smi_read %s: no new frame within %g s",
+                mexErrMsgIdAndTxt("smi:timeout", "%s %s: no new frame within %g s", call,
                                   slot->path, timeout);
             if (left * 1000.0 < SMI_WAIT_SLICE_MS)
                 slice = (int32_t)ceil(left * 1000.0);
         }
         rc = SharedMemoryImageStream_wait(slot->stream, slice);
         if (rc < IMAGESTREAM_NOERROR)
-            smi_fail("smi_read", slot->path, rc);
+            smi_fail(call, slot->path, rc);
         if (smi_interrupt_pending())
             smi_interrupt();
     }
@@ -599,9 +627,9 @@ static void smi_cmd_read(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prh
     }
     int urc = SharedMemoryImageStream_unlock(slot->stream);
     if (rc < IMAGESTREAM_NOERROR)
-        smi_fail("smi_read", slot->path, rc);
+        smi_fail(call, slot->path, rc);
     if (urc < IMAGESTREAM_NOERROR)
-        smi_fail("smi_read", slot->path, urc);
+        smi_fail(call, slot->path, urc);
 
     mwSize dims[4];
     mwSize nd = smi_dims(dims, desc.width, desc.height, depth, fi->channels);
@@ -609,7 +637,7 @@ static void smi_cmd_read(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prh
     smi_transpose(1, copy, mxGetData(plhs[0]), fi->bytes_per_channel, desc.width, desc.height,
                   depth, fi->channels);
     if (nlhs > 1)
-        plhs[1] = smi_frame_info(number, &desc);
+        plhs[1] = smi_frame_info(number, &desc, lost);
 }
 
 /* smi_mex('close', id): true when a stream was closed. */
@@ -945,8 +973,9 @@ SMI_MEX_EXPORT void mexFunction(int nlhs, mxArray *plhs[], int nrhs, const mxArr
         mexAtExit(smi_at_exit);
     }
     if (nrhs < 1 || !mxIsChar(prhs[0]))
-        mexErrMsgIdAndTxt("smi:usage", "smi_mex is the gateway of smi_open, smi_read, smi_info, "
-                                       "smi_close, smi_publish_open and smi_send: call those");
+        mexErrMsgIdAndTxt("smi:usage", "smi_mex is the gateway of smi_open, smi_read, smi_next, "
+                                       "smi_info, smi_close, smi_publish_open and smi_send: "
+                                       "call those");
     char cmd[32];
     if (mxGetString(prhs[0], cmd, sizeof cmd) != 0)
         cmd[0] = '\0';

@@ -7,6 +7,12 @@ function s = smi_open(path, varargin)
   %   EnSight writes it; either layout) and returns a stream to read with
   %   smi_read. Frames of every pixel format are read.
   %
+  %   s = smi_open(PATH, 'Queue', true) reads every frame in publish order
+  %   with smi_next (extended layout), starting with the oldest the file
+  %   holds, and counts the frames it missed; 'Reliable', true also asks
+  %   never to be overrun (the server drops or waits rather than overwrite
+  %   a frame this client has not read).
+  %
   %   s = smi_open(PATH, 'AnyFile', true) also trusts a file another user
   %   could change (another user's file, one others or a shared group may
   %   write, one in a folder others may write) or a symbolic link: refused
@@ -22,11 +28,19 @@ function s = smi_open(path, varargin)
   %     [img, info] = smi_read(s, 5);
   %     smi_close(s);
   %
-  %   See also smi_read, smi_close, smi_info, smi_publish_open.
+  %   See also smi_read, smi_next, smi_close, smi_info, smi_publish_open.
   if nargin < 1 || ~ischar(path)
-    error('smi:usage', 'usage: s = smi_open(path[, ''AnyFile'', true])');
+    error('smi:usage', ['usage: s = smi_open(path[, ''AnyFile'', true][, ''Queue'', true]' ...
+                        '[, ''Reliable'', true])']);
   end
-  opts = smi_parse_options(varargin, struct('AnyFile', false), 'smi_open');
-  id = smi_mex('open', path, logical(opts.AnyFile));
+  opts = smi_parse_options(varargin, struct('AnyFile', false, 'Queue', false, ...
+                                            'Reliable', false), 'smi_open');
+  queue = 0;
+  if logical(opts.Reliable)
+    queue = 2;
+  elseif logical(opts.Queue)
+    queue = 1;
+  end
+  id = smi_mex('open', path, logical(opts.AnyFile), queue);
   s = smi_stream(id, path, 'client');
 end
