@@ -10,9 +10,11 @@
 #include "vtkSMPropertyHelper.h"
 #include "vtkSMRenderViewProxy.h"
 #include "vtkSMSourceProxy.h"
+#include "vtkSMStringVectorProperty.h"
 #include "vtkSMTransferFunctionManager.h"
 #include "vtkSMTransferFunctionProxy.h"
 #include "vtkSMViewProxy.h"
+#include "vtkSharedMemoryImageSource.h"
 #include "vtkSmartPointer.h"
 #include "vtkVersion.h"
 #include "vtkWeakPointer.h"
@@ -115,7 +117,10 @@ private:
 };
 
 // Keeps a stream source proxy's Status (an information property, shown in the
-// Properties panel) current: fetched again after every update.
+// Properties panel) current after every update. Fetching it is a pull through
+// the session (a round trip to a remote server; a message built and read
+// even in builtin mode), so when the source object lives in this process
+// (builtin) its status is compared first, and fetched only when it changed.
 class StatusObserver : public vtkCommand
 {
 public:
@@ -123,11 +128,26 @@ public:
   void Execute(vtkObject* caller, unsigned long, void*) override
   {
     auto* proxy = vtkSMProxy::SafeDownCast(caller);
-    vtkSMProperty* status = proxy ? proxy->GetProperty("Status") : nullptr;
-    if (status)
+    auto* status =
+      proxy ? vtkSMStringVectorProperty::SafeDownCast(proxy->GetProperty("Status")) : nullptr;
+    if (status && !Current(proxy, status))
     {
       proxy->UpdatePropertyInformation(status);
     }
+  }
+
+private:
+  // Does `status` hold the source's status already? Known only when the
+  // source object is in this process; false otherwise (fetch it).
+  static bool Current(vtkSMProxy* proxy, vtkSMStringVectorProperty* status)
+  {
+    auto* source = vtkSharedMemoryImageSource::SafeDownCast(proxy->GetClientSideObject());
+    if (!source || status->GetNumberOfElements() != 1)
+    {
+      return false;
+    }
+    const char* have = status->GetElement(0);
+    return have && std::strcmp(have, source->GetStatus()) == 0;
   }
 };
 

@@ -44,7 +44,8 @@ public:
 
   /**
    * ParaView's RegisterPipelineProxy(); a SharedMemoryImageSource proxy also
-   * gets its Status information property fetched after every update, so
+   * gets its Status information property kept current after every update
+   * (fetched when it changed; after every update with a remote server), so
    * that the Properties panel shows where the source stands.
    */
   bool RegisterPipelineProxy(vtkSMProxy* proxy, const char* proxyname) override;
