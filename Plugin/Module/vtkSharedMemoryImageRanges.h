@@ -18,7 +18,10 @@
  * in AVX2, SSE4.1 and baseline versions, the best the CPU has chosen at load
  * time (target_clones). RGB8 (stride 3, with magnitudes), RGBA8 and
  * one-component float32 have hand-written AVX2 kernels, used when the CPU
- * has AVX2 (checked once at run time). Gray formats ask for no magnitude:
+ * has AVX2 (checked once at run time); RGB8 and RGBA8 also have AVX-512
+ * ones (BW, VBMI, VNNI), used first when the CPU has those: 1080p RGB in
+ * 0.18 ms instead of 0.43 on a Zen 5 VM (4K 1.2 ms instead of 1.6, close
+ * to a plain read of the frame, 1.1 ms). Gray formats ask for no magnitude:
  * their loop is a plain min/max. Measured on the 2-CPU development VM: a
  * 4K RGB frame in 1.0 ms (1.3-1.6 x as fast as a memcpy of it, from
  * memory), a 1080p one in 0.25 ms (0.5 x a memcpy while the frame sits in
