@@ -88,6 +88,148 @@ struct vtkSharedMemoryRenderWindowPublisher::vtkInternals
     frame.height = height;
     return this->Server.Serve(fileName, enSight, frame);
   }
+
+  // The steps of Publish(), in order (self: the publisher).
+
+  // Serve the file again, for fileWidth x fileHeight frames, after `after`
+  // (a resize, a truncation); a failure says so and stops publishing.
+  bool ServeAgain(vtkSharedMemoryRenderWindowPublisher* self, uint32_t fileWidth,
+    uint32_t fileHeight, const char* after)
+  {
+    const SharedMemoryImageError err =
+      this->Serve(self->FileName, self->EnSightLayout, fileWidth, fileHeight);
+    if (err < IMAGESTREAM_NOERROR)
+    {
+      vtkErrorWithObjectMacro(self,
+        "Cannot serve " << self->FileName << " again after " << after << ": "
+                        << vtkSharedMemoryStreamServer::ErrorText(self->FileName, err)
+                        << "; publishing stopped.");
+      self->Enabled = false;
+      self->Reconcile();
+      return false;
+    }
+    return true;
+  }
+
+  // Make the buffers hold a width x height frame: serve a grown file
+  // (possible while no client maps the old size; tried at most once a second
+  // otherwise). False (the frame skipped) when they cannot.
+  bool FitBuffers(vtkSharedMemoryRenderWindowPublisher* self, uint32_t width, uint32_t height)
+  {
+    const uint64_t bytes = uint64_t(width) * height * 3;
+    if (bytes <= this->Server.BufferBytes())
+    {
+      return true;
+    }
+    const Clock::time_point now = Clock::now();
+    if (now >= this->NextGrowAttempt)
+    {
+      this->NextGrowAttempt = now + std::chrono::seconds(1);
+      if (!this->ServeAgain(self, width, height, "a resize"))
+      {
+        return false;
+      }
+    }
+    if (bytes > this->Server.BufferBytes())
+    {
+      if (!this->WarnedTooLarge)
+      {
+        this->WarnedTooLarge = true;
+        vtkWarningWithObjectMacro(self,
+          "A " << width << "x" << height << " window does not fit the buffers of " << self->FileName
+               << " while clients map them; frames are dropped until they detach.");
+      }
+      ++self->NumberOfSkippedFrames;
+      return false;
+    }
+    return true;
+  }
+
+  // Read rows top first with GL_MESA_pack_invert? In EnSight's layout (top
+  // row first), when the window's context has it (made current here).
+  bool UsePackInvert(vtkSharedMemoryRenderWindowPublisher* self)
+  {
+    vtkOpenGLRenderWindow* glWindow = vtkOpenGLRenderWindow::SafeDownCast(self->RenderWindow);
+    if (!glWindow || !self->EnSightLayout)
+    {
+      return false;
+    }
+    glWindow->MakeCurrent();
+    if (this->PackInvert < 0)
+    {
+      this->PackInvert = SMIHasPackInvert() ? 1 : 0;
+    }
+    return this->PackInvert == 1;
+  }
+
+  // Acquire a buffer for a width x height RGB frame into *frame, serving the
+  // file again when it was truncated; false (said, or the frame counted as
+  // skipped) when there is none.
+  bool Acquire(vtkSharedMemoryRenderWindowPublisher* self, uint32_t width, uint32_t height,
+    bool packInvert, SharedMemoryFrame* frame)
+  {
+    SharedMemoryImageDesc desc = SMI_DESC_INIT;
+    desc.format = IMAGESTREAM_FORMAT_RGB8;
+    desc.width = width;
+    desc.height = height;
+    desc.flags = packInvert ? 0u : IMAGESTREAM_FRAME_BOTTOMUP;
+    SharedMemoryImageError err =
+      SharedMemoryImageStream_acquireformat(this->Server.Stream(), &desc, frame);
+    if (err == IMAGESTREAM_BAD_FILE_SIZE)
+    {
+      // The file was truncated under the stream: serve it anew (a failure stops
+      // publishing); clients attached to the old size must attach again.
+      vtkWarningWithObjectMacro(self,
+        "The stream file " << self->FileName
+                           << " was truncated under its server; serving it again.");
+      if (!this->ServeAgain(self, std::max(MinimumFileWidth, width),
+            std::max(MinimumFileHeight, height), "a truncation"))
+      {
+        return false;
+      }
+      err = SharedMemoryImageStream_acquireformat(this->Server.Stream(), &desc, frame);
+    }
+    if (err != IMAGESTREAM_NOERROR)
+    {
+      if (err < IMAGESTREAM_NOERROR)
+      {
+        vtkErrorWithObjectMacro(self,
+          "Cannot publish a " << width << "x" << height << " frame to " << self->FileName << ": "
+                              << SharedMemoryImageStream_errorstring(err));
+      }
+      ++self->NumberOfSkippedFrames; // no free buffer, or no client (EnSight layout)
+      return false;
+    }
+    return true;
+  }
+
+  // Read the window's pixels straight into `buffer` (the acquired frame's).
+  bool ReadPixels(
+    vtkRenderWindow* window, uint32_t width, uint32_t height, bool packInvert, uint8_t* buffer)
+  {
+    this->InPublish = true;
+    if (packInvert)
+    {
+      glPixelStorei(GL_PACK_INVERT_MESA, GL_TRUE);
+    }
+    vtkUnsignedCharArray* wrapper = this->Wrapper;
+    wrapper->SetNumberOfComponents(3);
+    wrapper->SetArray(
+      buffer, static_cast<vtkIdType>(uint64_t(width) * height * 3), 1 /* not ours to free */);
+    // After a swap the finished image is in the front (display) buffer; without
+    // swaps it stays in the back (render) buffer.
+    const int front = window->GetSwapBuffers() ? 1 : 0;
+    const int ok = window->GetPixelData(
+      0, 0, static_cast<int>(width) - 1, static_cast<int>(height) - 1, front, wrapper, 0);
+    const bool wrapped = wrapper->GetPointer(0) == buffer; // not reallocated
+    wrapper->SetArray(nullptr, 0, 1);
+    if (packInvert)
+    {
+      glPixelStorei(GL_PACK_INVERT_MESA, GL_FALSE);
+    }
+    this->InPublish = false;
+    return ok == VTK_OK && wrapped;
+  }
 };
 
 //------------------------------------------------------------------------------
@@ -299,130 +441,34 @@ bool vtkSharedMemoryRenderWindowPublisher::Publish()
   }
   const uint32_t width = static_cast<uint32_t>(size[0]);
   const uint32_t height = static_cast<uint32_t>(size[1]);
-  const uint64_t bytes = uint64_t(width) * height * 3;
-  // Serve the file again (after a resize, or a truncation); a failure says
-  // so and stops publishing.
-  auto serveAgain = [&](uint32_t fileWidth, uint32_t fileHeight, const char* after)
-  {
-    const SharedMemoryImageError err =
-      internals.Serve(this->FileName, this->EnSightLayout, fileWidth, fileHeight);
-    if (err < IMAGESTREAM_NOERROR)
-    {
-      vtkErrorMacro("Cannot serve " << this->FileName << " again after " << after << ": "
-                                    << vtkSharedMemoryStreamServer::ErrorText(this->FileName, err)
-                                    << "; publishing stopped.");
-      this->Enabled = false;
-      this->Reconcile();
-      return false;
-    }
-    return true;
-  };
 
   // A window larger than the buffers: serve a grown file (possible while no
   // client maps the old size; tried at most once a second otherwise).
-  if (bytes > internals.Server.BufferBytes())
+  if (!internals.FitBuffers(this, width, height))
   {
-    const Clock::time_point now = Clock::now();
-    if (now >= internals.NextGrowAttempt)
-    {
-      internals.NextGrowAttempt = now + std::chrono::seconds(1);
-      if (!serveAgain(width, height, "a resize"))
-      {
-        return false;
-      }
-    }
-    if (bytes > internals.Server.BufferBytes())
-    {
-      if (!internals.WarnedTooLarge)
-      {
-        internals.WarnedTooLarge = true;
-        vtkWarningMacro("A " << width << "x" << height << " window does not fit the buffers of "
-                             << this->FileName
-                             << " while clients map them; frames are dropped until they detach.");
-      }
-      ++this->NumberOfSkippedFrames;
-      return false;
-    }
+    return false;
   }
 
   // Rows are stored as OpenGL reads them, bottom row first, and the frame
   // says so. EnSight's layout is top row first: there the rows are read top
   // first on Mesa (GL_MESA_pack_invert), elsewhere the library reverses them
   // when it publishes.
-  bool packInvert = false;
-  vtkOpenGLRenderWindow* glWindow = vtkOpenGLRenderWindow::SafeDownCast(window);
-  if (glWindow && this->EnSightLayout)
-  {
-    glWindow->MakeCurrent();
-    if (internals.PackInvert < 0)
-    {
-      internals.PackInvert = SMIHasPackInvert() ? 1 : 0;
-    }
-    packInvert = internals.PackInvert == 1;
-  }
-  SharedMemoryImageDesc desc = SMI_DESC_INIT;
-  desc.format = IMAGESTREAM_FORMAT_RGB8;
-  desc.width = width;
-  desc.height = height;
-  desc.flags = packInvert ? 0u : IMAGESTREAM_FRAME_BOTTOMUP;
+  const bool packInvert = internals.UsePackInvert(this);
   SharedMemoryFrame frame = nullptr;
-  SharedMemoryImageError err =
-    SharedMemoryImageStream_acquireformat(internals.Server.Stream(), &desc, &frame);
-  if (err == IMAGESTREAM_BAD_FILE_SIZE)
+  if (!internals.Acquire(this, width, height, packInvert, &frame))
   {
-    // The file was truncated under the stream: serve it anew (a failure stops
-    // publishing); clients attached to the old size must attach again.
-    vtkWarningMacro("The stream file " << this->FileName
-                                       << " was truncated under its server; serving it again.");
-    if (!serveAgain(
-          std::max(MinimumFileWidth, width), std::max(MinimumFileHeight, height), "a truncation"))
-    {
-      return false;
-    }
-    err = SharedMemoryImageStream_acquireformat(internals.Server.Stream(), &desc, &frame);
-  }
-  if (err != IMAGESTREAM_NOERROR)
-  {
-    if (err < IMAGESTREAM_NOERROR)
-    {
-      vtkErrorMacro("Cannot publish a " << width << "x" << height << " frame to "
-                                        << this->FileName << ": "
-                                        << SharedMemoryImageStream_errorstring(err));
-    }
-    ++this->NumberOfSkippedFrames; // no free buffer, or no client (EnSight layout)
     return false;
   }
 
   // Read the window straight into the shared buffer.
-  internals.InPublish = true;
-  if (packInvert)
-  {
-    glPixelStorei(GL_PACK_INVERT_MESA, GL_TRUE);
-  }
-  vtkUnsignedCharArray* wrapper = internals.Wrapper;
-  wrapper->SetNumberOfComponents(3);
-  wrapper->SetArray(frame->buffer, static_cast<vtkIdType>(bytes), 1 /* not ours to free */);
-  // After a swap the finished image is in the front (display) buffer; without
-  // swaps it stays in the back (render) buffer.
-  const int front = window->GetSwapBuffers() ? 1 : 0;
-  const int ok = window->GetPixelData(
-    0, 0, static_cast<int>(width) - 1, static_cast<int>(height) - 1, front, wrapper, 0);
-  const bool wrapped = wrapper->GetPointer(0) == frame->buffer; // not reallocated
-  wrapper->SetArray(nullptr, 0, 1);
-  if (packInvert)
-  {
-    glPixelStorei(GL_PACK_INVERT_MESA, GL_FALSE);
-  }
-  internals.InPublish = false;
-
-  if (ok != VTK_OK || !wrapped)
+  if (!internals.ReadPixels(window, width, height, packInvert, frame->buffer))
   {
     SharedMemoryImageStream_abandon(internals.Server.Stream());
     vtkErrorMacro("Reading the pixels of the render window failed; frame not published.");
     return false;
   }
   const vtkIdType number = frame->iFrame;
-  err = SharedMemoryImageStream_publish(internals.Server.Stream());
+  const SharedMemoryImageError err = SharedMemoryImageStream_publish(internals.Server.Stream());
   if (err < IMAGESTREAM_NOERROR)
   {
     vtkErrorMacro("Cannot publish to "
