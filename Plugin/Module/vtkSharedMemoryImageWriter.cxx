@@ -27,6 +27,75 @@ struct vtkSharedMemoryImageWriter::vtkInternals
   vtkTypeUInt32 LastFrame = 0;
 
   void Close() { this->Server.Close(); }
+
+  // Publish the frame `desc` describes, at `pixels`, serving self's FileName
+  // (created or grown as needed); 1, or 0 with self's error code set and
+  // reported.
+  int PutFrame(
+    vtkSharedMemoryImageWriter* self, const SharedMemoryImageDesc& desc, const void* pixels)
+  {
+    // Attempt 0 publishes on the open stream; when the frame is too large (or
+    // the file was truncated), attempt 1 grows the file and serves it again
+    // (that gives bigger buffers only while no client is attached); when the
+    // frame is still too large, attempt 2 replaces the
+    // file by a new one (clients attached to the old file must attach again, as
+    // vtkSharedMemoryImageSource does by itself).
+    for (int attempt = 0; attempt < 3; ++attempt)
+    {
+      if (!this->Server.Stream())
+      {
+        // Not serving it (yet): create or grow the file so that the frame fits.
+        const SharedMemoryImageError rc =
+          this->Server.Serve(self->FileName, self->EnSightLayout, desc);
+        if (rc < IMAGESTREAM_NOERROR)
+        {
+          vtkErrorWithObjectMacro(
+            self, << "cannot serve " << self->FileName << ": "
+                  << vtkSharedMemoryStreamServer::ErrorText(self->FileName, rc));
+          self->SetErrorCode(vtkErrorCode::CannotOpenFileError);
+          return 0;
+        }
+      }
+
+      const SharedMemoryImageError rc = SharedMemoryImageStream_putframeformat(
+        this->Server.Stream(), &desc, this->LastFrame + 1, pixels);
+      if (rc == IMAGESTREAM_BAD_FILE_SIZE && attempt == 0)
+      {
+        // The file was truncated under the stream: set it up anew (clients
+        // that still map it see the new server, as after a restart).
+        vtkWarningWithObjectMacro(self, << "the stream file " << self->FileName
+                                        << " was truncated under its server; setting it up again");
+        this->Close();
+        continue;
+      }
+      if (rc == IMAGESTREAM_FRAME_TOO_LARGE && attempt < 2)
+      {
+        this->Close();
+        if (attempt == 1)
+        {
+          vtkWarningWithObjectMacro(
+            self, << "a " << desc.width << "x" << desc.height << "x" << desc.depth << " "
+                  << SharedMemoryImageStream_formatname(desc.format)
+                  << " frame does not fit the buffers of " << self->FileName
+                  << " while clients are attached: replacing it by a larger file "
+                     "(clients must attach again)");
+          unlink(self->FileName);
+        }
+        continue;
+      }
+      if (rc < IMAGESTREAM_NOERROR)
+      {
+        vtkErrorWithObjectMacro(self, << "cannot publish to " << self->FileName << ": "
+                                      << SharedMemoryImageStream_errorstring(rc));
+        self->SetErrorCode(vtkErrorCode::UnknownError);
+        return 0;
+      }
+      // NOERROR, UNCONNECTED or NO_BUFFERAVAILABLE: normal for a live stream.
+      this->LastFrame = this->Server.LastFrame();
+      return 1;
+    }
+    return 0;
+  }
 };
 
 namespace
@@ -66,6 +135,55 @@ double SMIUnixTime()
 {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
     .count();
+}
+
+// The frame `input` makes, in the EnSight layout or not: its description
+// into *desc (format, size, spacing, origin, now as its time) and its
+// pixels into *pixels. Empty, or why it cannot be published.
+std::string SMIDescribeFrame(
+  vtkImageData* input, bool enSight, SharedMemoryImageDesc* desc, const void** pixels)
+{
+  vtkDataArray* scalars = input->GetPointData()->GetScalars();
+  const char* why = "";
+  const int format = SMIFormatOf(scalars, &why);
+  if (format < 0)
+  {
+    return scalars ? std::string(why) + " (got " + scalars->GetDataTypeAsString() + ", " +
+        std::to_string(scalars->GetNumberOfComponents()) + " components)"
+                   : std::string(why);
+  }
+
+  int dims[3];
+  input->GetDimensions(dims);
+  if (dims[0] <= 0 || dims[1] <= 0 || dims[2] <= 0 ||
+    scalars->GetNumberOfTuples() != static_cast<vtkIdType>(dims[0]) * dims[1] * dims[2])
+  {
+    return "the input image is empty";
+  }
+  if (enSight && (format != IMAGESTREAM_FORMAT_RGB8 || dims[2] != 1))
+  {
+    return "EnSight's layout takes only 2-D RGB images (unsigned char, 3 components, one "
+           "slice); turn EnSightLayout off for other images";
+  }
+
+  // Rows are bottom first in VTK, and stored so: the frame says it
+  // (IMAGESTREAM_FRAME_BOTTOMUP), a VTK reader uses it as it is and others
+  // turn it upright; the EnSight layout, always top row first, gets it
+  // reversed while it is copied.
+  *desc = SMI_DESC_INIT;
+  desc->flags = IMAGESTREAM_FRAME_BOTTOMUP;
+  desc->format = static_cast<uint32_t>(format);
+  desc->width = static_cast<uint32_t>(dims[0]);
+  desc->height = static_cast<uint32_t>(dims[1]);
+  desc->depth = static_cast<uint32_t>(dims[2]);
+  desc->timestamp = SMIUnixTime();
+  input->GetSpacing(desc->spacing);
+  // The origin of the first pixel, extent offsets included.
+  int extent[6];
+  input->GetExtent(extent);
+  input->TransformIndexToPhysicalPoint(extent[0], extent[2], extent[4], desc->origin);
+  *pixels = scalars->GetVoidPointer(0);
+  return std::string();
 }
 }
 
@@ -124,122 +242,20 @@ int vtkSharedMemoryImageWriter::Publish(vtkImageData* input)
     this->SetErrorCode(vtkErrorCode::UnknownError);
     return 0;
   }
-
-  vtkDataArray* scalars = input->GetPointData()->GetScalars();
-  const char* why = "";
-  const int format = SMIFormatOf(scalars, &why);
-  if (format < 0)
-  {
-    vtkErrorMacro(<< "cannot publish to " << this->FileName << ": " << why
-                  << (scalars ? " (got " : "")
-                  << (scalars ? scalars->GetDataTypeAsString() : "")
-                  << (scalars ? ", " : "")
-                  << (scalars ? std::to_string(scalars->GetNumberOfComponents()) : "")
-                  << (scalars ? " components)" : ""));
-    this->SetErrorCode(vtkErrorCode::UnknownError);
-    return 0;
-  }
-
-  int dims[3];
-  input->GetDimensions(dims);
-  if (dims[0] <= 0 || dims[1] <= 0 || dims[2] <= 0 ||
-    scalars->GetNumberOfTuples() != static_cast<vtkIdType>(dims[0]) * dims[1] * dims[2])
-  {
-    vtkErrorMacro(<< "cannot publish to " << this->FileName << ": the input image is empty");
-    this->SetErrorCode(vtkErrorCode::UnknownError);
-    return 0;
-  }
-  if (this->EnSightLayout && (format != IMAGESTREAM_FORMAT_RGB8 || dims[2] != 1))
-  {
-    vtkErrorMacro(<< "cannot publish to " << this->FileName
-                  << ": EnSight's layout takes only 2-D RGB images (unsigned char, 3 "
-                     "components, one slice); turn EnSightLayout off for other images");
-    this->SetErrorCode(vtkErrorCode::UnknownError);
-    return 0;
-  }
-
-  // Rows are bottom first in VTK, and stored so: the frame says it
-  // (IMAGESTREAM_FRAME_BOTTOMUP), a VTK reader uses it as it is and others
-  // turn it upright; the EnSight layout, always top row first, gets it
-  // reversed while it is copied.
   SharedMemoryImageDesc desc = SMI_DESC_INIT;
-  desc.flags = IMAGESTREAM_FRAME_BOTTOMUP;
-  desc.format = static_cast<uint32_t>(format);
-  desc.width = static_cast<uint32_t>(dims[0]);
-  desc.height = static_cast<uint32_t>(dims[1]);
-  desc.depth = static_cast<uint32_t>(dims[2]);
-  desc.timestamp = SMIUnixTime();
-  input->GetSpacing(desc.spacing);
-  // The origin of the first pixel, extent offsets included.
-  int extent[6];
-  input->GetExtent(extent);
-  input->TransformIndexToPhysicalPoint(extent[0], extent[2], extent[4], desc.origin);
-
+  const void* pixels = nullptr;
+  const std::string why = SMIDescribeFrame(input, this->EnSightLayout, &desc, &pixels);
+  if (!why.empty())
+  {
+    vtkErrorMacro(<< "cannot publish to " << this->FileName << ": " << why);
+    this->SetErrorCode(vtkErrorCode::UnknownError);
+    return 0;
+  }
   if (internals.Server.Stream() && !internals.Server.Serves(this->FileName, this->EnSightLayout))
   {
     internals.Close();
   }
-
-  const void* pixels = scalars->GetVoidPointer(0);
-  // Attempt 0 publishes on the open stream; when the frame is too large (or
-  // the file was truncated), attempt 1 grows the file and serves it again
-  // (that gives bigger buffers only while no client is attached); when the
-  // frame is still too large, attempt 2 replaces the
-  // file by a new one (clients attached to the old file must attach again, as
-  // vtkSharedMemoryImageSource does by itself).
-  for (int attempt = 0; attempt < 3; ++attempt)
-  {
-    if (!internals.Server.Stream())
-    {
-      // Not serving it (yet): create or grow the file so that the frame fits.
-      const SharedMemoryImageError rc =
-        internals.Server.Serve(this->FileName, this->EnSightLayout, desc);
-      if (rc < IMAGESTREAM_NOERROR)
-      {
-        vtkErrorMacro(<< "cannot serve " << this->FileName << ": "
-                      << vtkSharedMemoryStreamServer::ErrorText(this->FileName, rc));
-        this->SetErrorCode(vtkErrorCode::CannotOpenFileError);
-        return 0;
-      }
-    }
-
-    const SharedMemoryImageError rc = SharedMemoryImageStream_putframeformat(
-      internals.Server.Stream(), &desc, internals.LastFrame + 1, pixels);
-    if (rc == IMAGESTREAM_BAD_FILE_SIZE && attempt == 0)
-    {
-      // The file was truncated under the stream: set it up anew (clients
-      // that still map it see the new server, as after a restart).
-      vtkWarningMacro(<< "the stream file " << this->FileName
-                      << " was truncated under its server; setting it up again");
-      internals.Close();
-      continue;
-    }
-    if (rc == IMAGESTREAM_FRAME_TOO_LARGE && attempt < 2)
-    {
-      internals.Close();
-      if (attempt == 1)
-      {
-        vtkWarningMacro(<< "a " << desc.width << "x" << desc.height << "x" << desc.depth << " "
-                        << SharedMemoryImageStream_formatname(desc.format)
-                        << " frame does not fit the buffers of " << this->FileName
-                        << " while clients are attached: replacing it by a larger file "
-                           "(clients must attach again)");
-        unlink(this->FileName);
-      }
-      continue;
-    }
-    if (rc < IMAGESTREAM_NOERROR)
-    {
-      vtkErrorMacro(<< "cannot publish to " << this->FileName << ": "
-                    << SharedMemoryImageStream_errorstring(rc));
-      this->SetErrorCode(vtkErrorCode::UnknownError);
-      return 0;
-    }
-    // NOERROR, UNCONNECTED or NO_BUFFERAVAILABLE: normal for a live stream.
-    internals.LastFrame = internals.Server.LastFrame();
-    return 1;
-  }
-  return 0;
+  return internals.PutFrame(this, desc, pixels);
 }
 
 //------------------------------------------------------------------------------
