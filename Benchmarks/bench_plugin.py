@@ -3,7 +3,7 @@
 
 Run with pvpython, under an X server (xvfb-run) for part 2:
 
-  pvpython Testing/Plugin/Publisher/bench_plugin.py --plugin BUILD/lib/paraview-5.11/plugins/SharedMemoryImage/SharedMemoryImage.so \\
+  pvpython Benchmarks/bench_plugin.py --plugin BUILD/lib/paraview-5.11/plugins/SharedMemoryImage/SharedMemoryImage.so \\
       --python-dir BUILD/python --source-exe BUILD/Testing/Plugin/Cxx/TestSharedMemoryImageSource \\
       --publisher-exe BUILD/Testing/Plugin/Publisher/TestSharedMemoryRenderWindowPublisher
 

@@ -123,7 +123,7 @@ static void usage(FILE *to)
             "                frame (part 5's always do)\n"
             "  --frame-samples N  samples per case of part 6 (default 500, --quick 30)\n"
             "  --csv FILE    also write parts 5 and 6 as CSV rows (kind,size,what,readers,\n"
-            "                value,extra) for Scripts/compare.sh\n"
+            "                value,extra), for a spreadsheet or a plot\n"
             "  --help        this text\n"
             "\n"
             "Exit status: 0 success, 1 an API error or a bad frame, 2 usage error.\n");

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <cstdint>
 #include <limits>
@@ -129,9 +130,32 @@ void ScanRest(const T* v, int comps, vtkIdType n, vtkIdType done, ValueRanges& r
 }
 
 #if SMI_AVX2_KERNELS
+// The widest kernels allowed: SMI_RANGE_KERNELS=avx2 keeps the AVX2 ones
+// even on a CPU with AVX-512, =none only the compiler's clones, so that the
+// tests check every kernel on one machine. Read once.
+enum KernelLevel
+{
+  KernelsNone,
+  KernelsAVX2,
+  KernelsAVX512
+};
+KernelLevel KernelLimit()
+{
+  static const KernelLevel limit = []
+  {
+    const char* env = std::getenv("SMI_RANGE_KERNELS");
+    if (env && std::strcmp(env, "none") == 0)
+    {
+      return KernelsNone;
+    }
+    return env && std::strcmp(env, "avx2") == 0 ? KernelsAVX2 : KernelsAVX512;
+  }();
+  return limit;
+}
+
 bool HasAVX2()
 {
-  static const bool has = __builtin_cpu_supports("avx2");
+  static const bool has = __builtin_cpu_supports("avx2") && KernelLimit() >= KernelsAVX2;
   return has;
 }
 
@@ -244,7 +268,7 @@ bool HasAVX512()
 {
   static const bool has = __builtin_cpu_supports("avx512f") &&
     __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi") &&
-    __builtin_cpu_supports("avx512vnni");
+    __builtin_cpu_supports("avx512vnni") && KernelLimit() >= KernelsAVX512;
   return has;
 }
 
