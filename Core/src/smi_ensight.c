@@ -510,7 +510,12 @@ static int smi_es_plausible_header(const BufferHeader *h, uint64_t payload)
     return smi_es_check_header(&probe, h) >= 0;
 }
 
-int smi_es_looks_like_stream(int fd, uint64_t size, const uint8_t *first)
+/* Does the file fd of `size` bytes look like an EnSight-layout stream
+   (`first`: a copy of its first 24 bytes; block 1's header is read through
+   fd): both block headers plausible (state 0..4, pad zero, the frame fields
+   zero or describing rows that fit), and not both all zeros (which says
+   nothing: such a file is a stream when it is all zeros)? */
+static int smi_es_looks_like_stream(int fd, uint64_t size, const uint8_t *first)
 {
     uint64_t payload;
     if (smi_es_payload(size, &payload) < 0)
@@ -528,8 +533,35 @@ int smi_es_looks_like_stream(int fd, uint64_t size, const uint8_t *first)
     return smi_es_plausible_header(&h[0], payload) && smi_es_plausible_header(&h[1], payload);
 }
 
-int smi_es_inspect(int fd, uint64_t size, const uint8_t *first, SharedMemoryImageStream self,
-                   SharedMemoryStreamInfo *info)
+/* This layout has no mark of its own (a file without the extended magic is
+   read as this layout's: LAYOUT.md), so a file is one of its streams when
+   it looks like one. smi_stream.c asks this only to know whether a file is
+   a stream at all (before a server takes it over), never to tell the
+   layouts apart. */
+static int smi_es_probe(int fd, uint64_t size, const uint8_t *first, uint64_t n)
+{
+    return n >= SMI_ENSIGHT_HEADER_SIZE && smi_es_looks_like_stream(fd, size, first);
+}
+
+/* Packed RGB, one slice. */
+static int smi_es_frame_check(const SharedMemoryImageDesc *d)
+{
+    return d->format == IMAGESTREAM_FORMAT_RGB8 && d->depth <= 1 ? IMAGESTREAM_NOERROR
+                                                                 : IMAGESTREAM_BAD_FORMAT;
+}
+
+/* EnSight's client asks for files of 20 MB and more; and at least two
+   frames and 2 KiB (more than the two block headers). */
+static uint64_t smi_es_file_bytes(uint64_t frame_bytes)
+{
+    if (frame_bytes > ((uint64_t)INT64_MAX - 2048) / 2)
+        return 0;
+    uint64_t bytes = 2 * frame_bytes + 2048;
+    return bytes < SMI_ENSIGHT_CREATE_SIZE ? SMI_ENSIGHT_CREATE_SIZE : bytes;
+}
+
+static int smi_es_inspect(int fd, uint64_t size, const uint8_t *first,
+                          SharedMemoryImageStream self, SharedMemoryStreamInfo *info)
 {
     uint64_t payload;
     int rc = smi_es_payload(size, &payload);
@@ -568,6 +600,20 @@ int smi_es_inspect(int fd, uint64_t size, const uint8_t *first, SharedMemoryImag
     return rc;
 }
 
+/* The one client (slot 0), described by nothing but its slot: the layout
+   keeps no more. `info`: what inspect found (its `clients`). */
+static int smi_es_clients(int fd, const SharedMemoryStreamInfo *info,
+                          SharedMemoryClientInfo *clients, uint32_t max_clients, uint32_t *count)
+{
+    (void)fd;
+    if (info->clients > 0) {
+        if (max_clients > 0)
+            memset(&clients[0], 0, sizeof clients[0]);
+        *count = 1;
+    }
+    return IMAGESTREAM_NOERROR;
+}
+
 /* No wake word in this layout: a bounded poll with backoff (20 us doubling
    to 1 ms), each round after a sleep first checking the file size (the
    caller checked it before the first). */
@@ -594,6 +640,13 @@ static int smi_es_wait(SharedMemoryImageStream s, int64_t timeout_ns)
 
 const smi_layout_ops_t smi_es_ops = {
     .layout = IMAGESTREAM_LAYOUT_ENSIGHT,
+    .probe = smi_es_probe,
+    .frame_check = smi_es_frame_check,
+    .file_bytes = smi_es_file_bytes,
+    .inspect = smi_es_inspect,
+    .inspect_clients = smi_es_clients,
+    .stores_bottom_up = 0,
+    .reads_queues = 0,
     .server_start = smi_es_server_start,
     .client_attach = smi_es_client_attach,
     .detach = smi_es_detach,
@@ -603,4 +656,6 @@ const smi_layout_ops_t smi_es_ops = {
     .acquire = smi_es_acquire,
     .publish = smi_es_publish,
     .abandon = smi_es_abandon,
+    .set_buffers = NULL, /* two blocks, always */
+    .fixed_buffers = 2,
 };

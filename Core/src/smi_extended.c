@@ -32,16 +32,11 @@
 #define SMI_ACQUIRE_RECHECK_NS 10000000 /* a server waiting for a buffer: every 10 ms */
 #define SMI_SPIN_CLOCK_EVERY 64 /* a spinning wait reads the clock every 64 looks */
 
-static const uint8_t smi_magic[8] = {0x89, 'S', 'M', 'I', '\r', '\n', 0x1a, '\n'};
-
-int smi_ext_has_magic(const uint8_t *base, uint64_t size)
-{
-    if (size < sizeof smi_magic)
-        return 0;
-    /* The server stores the magic last, with release order. */
-    uint64_t word = __atomic_load_n((const uint64_t *)base, __ATOMIC_ACQUIRE);
-    return memcmp(&word, smi_magic, sizeof smi_magic) == 0;
-}
+/* An extended-layout file's geometry, as read once and validated. */
+typedef struct smi_ext_geometry_t {
+    uint32_t buffer_count, slot_count;
+    uint64_t buffer_size, file_size;
+} smi_ext_geometry_t;
 
 /* The file's geometry, each field read once (relaxed atomic loads: another
    process may change them at any time) into `g`, then validated: only `g` is
@@ -77,12 +72,6 @@ static int smi_ext_read_geometry(const uint8_t *base, uint64_t size, smi_ext_geo
 {
     int rc = smi_ext_read_geometry_once(base, size, g);
     return rc == SMI_GEOMETRY_UNSETTLED ? IMAGESTREAM_BAD_FILE_FORMAT : rc;
-}
-
-int smi_ext_validate(const uint8_t *base, uint64_t size)
-{
-    smi_ext_geometry_t g;
-    return smi_ext_read_geometry(base, size, &g);
 }
 
 /* A client's read of the geometry. A server adding a buffer (LAYOUT.md,
@@ -150,10 +139,8 @@ static uint32_t smi_ext_frame_flags(const smi_ext_buffer_header_t *h)
 static int smi_ext_check_buffer(const SharedMemoryImageStream s, const smi_ext_buffer_header_t *h,
                                 uint32_t b)
 {
-    uint64_t bpp = SharedMemoryImageStream_formatsize(h->format), n;
-    if (bpp == 0 || h->width == 0 || h->height == 0 || h->depth == 0 ||
-        __builtin_mul_overflow((uint64_t)h->width, (uint64_t)h->height, &n) ||
-        __builtin_mul_overflow(n, (uint64_t)h->depth, &n) || __builtin_mul_overflow(n, bpp, &n) ||
+    uint64_t n;
+    if (smi_frame_size(h->format, h->width, h->height, h->depth, &n) != SMI_SIZE_OK ||
         n != h->data_size || n > s->buffer_size ||
         h->data_offset != SMI_EXT_HEADER_SIZE + b * s->buffer_size)
         return IMAGESTREAM_BAD_FILE_FORMAT;
@@ -311,7 +298,7 @@ static int smi_ext_server_start(SharedMemoryImageStream s)
     p->file.server_state = SMI_EXT_SERVING;
     smi_ext_layout_buffers(p, bs, SMI_EXT_BUFFERS);
     uint64_t magic;
-    memcpy(&magic, smi_magic, sizeof magic);
+    memcpy(&magic, SMI_EXT_MAGIC, sizeof magic);
     SMI_STORE_REL((uint64_t *)p->file.magic, magic);
     /* The guard after the magic: an EnSight-layout client of this library
        that reads a guard byte as a block state then finds the magic too
@@ -511,7 +498,8 @@ static int smi_ext_take_buffer(SharedMemoryImageStream s)
 
 /* Server: make at least min_buffers buffers now, and let acquire grow the
    stream to at most max_buffers. */
-int smi_ext_set_buffers(SharedMemoryImageStream s, uint32_t min_buffers, uint32_t max_buffers)
+static int smi_ext_set_buffers(SharedMemoryImageStream s, uint32_t min_buffers,
+                               uint32_t max_buffers)
 {
     s->max_buffers = max_buffers;
     while (s->buffer_count < min_buffers)
@@ -580,8 +568,9 @@ static int smi_ext_publish(SharedMemoryImageStream s)
     h->width = d->width;
     h->height = d->height;
     h->depth = d->depth;
-    h->data_size = (uint64_t)d->width * d->height * d->depth *
-                   SharedMemoryImageStream_formatsize(d->format);
+    uint64_t bytes; /* (the description was checked at acquire) */
+    (void)smi_frame_size(d->format, d->width, d->height, d->depth, &bytes);
+    h->data_size = bytes;
     h->timestamp = d->timestamp;
     memcpy(h->spacing, d->spacing, sizeof h->spacing);
     memcpy(h->origin, d->origin, sizeof h->origin);
@@ -1090,11 +1079,12 @@ static int smi_ext_wait(SharedMemoryImageStream s, int64_t timeout_ns)
 
 /* ---- inspection ---------------------------------------------------------- */
 
-int smi_ext_inspect(int fd, uint64_t size, const smi_ext_page_t *page,
-                    SharedMemoryImageStream self, SharedMemoryStreamInfo *info)
+static int smi_ext_inspect(int fd, uint64_t size, const uint8_t *first,
+                           SharedMemoryImageStream self, SharedMemoryStreamInfo *info)
 {
     info->layout = IMAGESTREAM_LAYOUT_EXTENDED;
-    const smi_ext_page_t *p = page; /* a copy: no other process changes it */
+    /* (a copy: no other process changes it) */
+    const smi_ext_page_t *p = (const smi_ext_page_t *)first;
     if (size >= 12)
         info->version = p->file.version;
     smi_ext_geometry_t g; /* the loops below are bounded by it */
@@ -1138,8 +1128,11 @@ int smi_ext_inspect(int fd, uint64_t size, const smi_ext_page_t *page,
     return rc;
 }
 
-int smi_ext_inspect_clients(int fd, const smi_ext_page_t *page, SharedMemoryClientInfo *clients,
-                            uint32_t max_clients, uint32_t *count)
+/* The live clients of an extended-layout file fd from `page`, a copy of its
+   header page. */
+static int smi_ext_inspect_clients(int fd, const smi_ext_page_t *page,
+                                   SharedMemoryClientInfo *clients, uint32_t max_clients,
+                                   uint32_t *count)
 {
     const smi_ext_page_t *p = page; /* a copy: no other process changes it */
     uint32_t slots = p->file.slot_count;
@@ -1171,6 +1164,43 @@ int smi_ext_inspect_clients(int fd, const smi_ext_page_t *page, SharedMemoryClie
     return IMAGESTREAM_NOERROR;
 }
 
+static int smi_ext_clients(int fd, const SharedMemoryStreamInfo *info,
+                           SharedMemoryClientInfo *clients, uint32_t max_clients, uint32_t *count)
+{
+    (void)info;
+    smi_ext_page_t page; /* (the slots: a copy, read through the descriptor) */
+    if (smi_file_read(fd, &page, sizeof page, 0) != (int64_t)sizeof page)
+        return IMAGESTREAM_BAD_FILE_SIZE;
+    return smi_ext_inspect_clients(fd, &page, clients, max_clients, count);
+}
+
+/* ---- files --------------------------------------------------------------- */
+
+/* An extended-layout file starts with the magic. */
+static int smi_ext_probe(int fd, uint64_t size, const uint8_t *first, uint64_t n)
+{
+    (void)fd;
+    (void)size;
+    return smi_ext_has_magic(first, n);
+}
+
+/* Every format and depth. */
+static int smi_ext_frame_check(const SharedMemoryImageDesc *d)
+{
+    (void)d;
+    return IMAGESTREAM_NOERROR;
+}
+
+/* The header page and two page-rounded buffers. */
+static uint64_t smi_ext_file_bytes(uint64_t frame_bytes)
+{
+    uint64_t rounded = (frame_bytes + SMI_EXT_ALIGN - 1) / SMI_EXT_ALIGN * SMI_EXT_ALIGN;
+    if (rounded < frame_bytes ||
+        rounded > ((uint64_t)INT64_MAX - SMI_EXT_HEADER_SIZE) / SMI_EXT_BUFFERS)
+        return 0;
+    return SMI_EXT_HEADER_SIZE + SMI_EXT_BUFFERS * rounded;
+}
+
 /* destroy() of a server: the stream ended cleanly (the next server serves
    it again rather than taking it over). */
 static void smi_ext_server_end(SharedMemoryImageStream s)
@@ -1180,6 +1210,13 @@ static void smi_ext_server_end(SharedMemoryImageStream s)
 
 const smi_layout_ops_t smi_ext_ops = {
     .layout = IMAGESTREAM_LAYOUT_EXTENDED,
+    .probe = smi_ext_probe,
+    .frame_check = smi_ext_frame_check,
+    .file_bytes = smi_ext_file_bytes,
+    .inspect = smi_ext_inspect,
+    .inspect_clients = smi_ext_clients,
+    .stores_bottom_up = 1,
+    .reads_queues = 1,
     .server_start = smi_ext_server_start,
     .client_attach = smi_ext_client_attach,
     .detach = smi_ext_detach,
@@ -1190,4 +1227,5 @@ const smi_layout_ops_t smi_ext_ops = {
     .publish = smi_ext_publish,
     .abandon = smi_ext_abandon,
     .server_end = smi_ext_server_end,
+    .set_buffers = smi_ext_set_buffers,
 };

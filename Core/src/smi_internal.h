@@ -17,9 +17,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include "smi_formats.h" /* (SMI_HIDDEN too) */
 #include "smi_layout.h"
-
-#define SMI_HIDDEN __attribute__((visibility("hidden")))
 
 /* Atomic access to fields of the shared mapping. */
 #define SMI_LOAD(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
@@ -40,7 +39,6 @@ struct _SharedMemoryImageStream {
                                (>= map_size: a growing file maps on in place) */
     uint32_t options;
     int server;             /* 1: server end, 0: client end */
-    int layout;             /* IMAGESTREAM_LAYOUT_*: ops->layout */
     int held;               /* client: a frame is locked; server: a frame is acquired */
     int guarded;            /* the call running now runs under the SIGBUS guard
                                (smi_stream.c, smi_on_mapping) */
@@ -97,14 +95,45 @@ struct _SharedMemoryImageStream {
 };
 
 /*
- * One file layout's side of the API, chosen when a stream attaches (create)
- * and changed in one place only: an EnSight-layout client whose file an
+ * One file layout's side of the API: all that smi_stream.c knows of a
+ * layout, and the only way it reaches one. The first five look at a file
+ * (by its descriptor and a copy of its first bytes) or a frame description,
+ * with no stream attached: smi_stream.c picks a layout by them. The rest
+ * act on a stream, whose layout is chosen when it attaches (create) and
+ * changed in one place only: an EnSight-layout client whose file an
  * extended-layout server took over (smi_stream.c, smi_switch_to_extended).
  * smi_stream.c has checked the arguments, the role (server or client), the
  * held state and that the file is whole before it calls one.
  */
 struct smi_layout_ops_t {
     int layout; /* IMAGESTREAM_LAYOUT_* */
+    /* Is the file fd of `size` bytes one of this layout's? `first`: its
+       first `n` bytes (a copy, or the mapping). */
+    int (*probe)(int fd, uint64_t size, const uint8_t *first, uint64_t n);
+    /* Can this layout carry frames like d (format, depth)? NOERROR or
+       BAD_FORMAT. */
+    int (*frame_check)(const SharedMemoryImageDesc *d);
+    /* Bytes of a file of this layout for two frames of frame_bytes each (a
+       frame that frame_check accepts); 0 when that does not fit in an off_t. */
+    uint64_t (*file_bytes)(uint64_t frame_bytes);
+    /* Fill info from the file fd of `size` bytes (size >= SMI_ENSIGHT_MIN_FILE):
+       `first`, a copy of its first SMI_EXT_HEADER_SIZE bytes (zeros past its
+       end); more is read through fd, never a mapping. `self`: the caller's
+       own stream on the file, or NULL. SMI_GEOMETRY_UNSETTLED: read again. */
+    int (*inspect)(int fd, uint64_t size, const uint8_t *first, SharedMemoryImageStream self,
+                   SharedMemoryStreamInfo *info);
+    /* The live clients of the file fd, which inspect found whole and of
+       this layout (`info`: what it said), read through fd: up to
+       max_clients of them into clients[] (smi_stream.c zeroed *count;
+       clients may be NULL when max_clients is 0), *count: how many live. */
+    int (*inspect_clients)(int fd, const SharedMemoryStreamInfo *info,
+                           SharedMemoryClientInfo *clients, uint32_t max_clients,
+                           uint32_t *count);
+    int stores_bottom_up; /* 1: a frame is stored in the row order it comes in (its
+                             IMAGESTREAM_FRAME_BOTTOMUP flag kept); 0: top row first
+                             only, smi_stream.c turns other frames upright */
+    int reads_queues;     /* 1: IMAGESTREAM_OPTIONS_QUEUE and _RELIABLE clients */
+
     int (*server_start)(SharedMemoryImageStream s);  /* the file is mapped read-write */
     int (*client_attach)(SharedMemoryImageStream s); /* the file is mapped */
     void (*detach)(SharedMemoryImageStream s);       /* client: give up the slot */
@@ -115,6 +144,12 @@ struct smi_layout_ops_t {
     int (*publish)(SharedMemoryImageStream s);       /* server */
     void (*abandon)(SharedMemoryImageStream s);      /* server */
     void (*server_end)(SharedMemoryImageStream s);   /* server, at destroy; may be NULL */
+    /* Server: make at least min_buffers buffers now, and grow to at most
+       max_buffers (smi_stream.c checked min <= max, 1 <= max <=
+       IMAGESTREAM_MAX_BUFFERS). NULL for a layout of `fixed_buffers`
+       buffers, always: smi_stream.c answers for it. */
+    int (*set_buffers)(SharedMemoryImageStream s, uint32_t min_buffers, uint32_t max_buffers);
+    uint32_t fixed_buffers;
 };
 
 /* What an EnSight-layout client's lock or wait answers when it finds the
@@ -138,9 +173,6 @@ static inline int64_t smi_geometry_pause_ns(int tries)
     return tries < 8 ? 0 : 100000;
 }
 
-SMI_HIDDEN extern const smi_layout_ops_t smi_es_ops;
-SMI_HIDDEN extern const smi_layout_ops_t smi_ext_ops;
-
 /* smi_handle.c */
 SMI_HIDDEN int smi_map_client(SharedMemoryImageStream s);
 /* Unmap the stream's mapping (a client's whole reserved range) and forget it. */
@@ -161,38 +193,8 @@ SMI_HIDDEN int smi_in_staging(SharedMemoryImageStream s, const uint8_t *p, uint6
 SMI_HIDDEN void smi_fork_register(SharedMemoryImageStream s);
 SMI_HIDDEN void smi_fork_unregister(SharedMemoryImageStream s);
 
-/* smi_ensight.c */
-/* Inspect an EnSight-layout file fd of `size` bytes; `first`: a copy of
-   its first 24 bytes or more (block 1's header is read through fd). */
-/* Does the file fd of `size` bytes look like an EnSight-layout stream
-   (`first`: a copy of its first 24 bytes; block 1's header is read through
-   fd): both block headers plausible (state 0..4, pad zero, the frame fields
-   zero or describing rows that fit), and not both all zeros (which says
-   nothing: such a file is a stream when it is all zeros)? */
-SMI_HIDDEN int smi_es_looks_like_stream(int fd, uint64_t size, const uint8_t *first);
-SMI_HIDDEN int smi_es_inspect(int fd, uint64_t size, const uint8_t *first,
-                              SharedMemoryImageStream self, SharedMemoryStreamInfo *info);
-
-/* smi_extended.c */
-/* An extended-layout file's geometry, as read once and validated. */
-typedef struct smi_ext_geometry_t {
-    uint32_t buffer_count, slot_count;
-    uint64_t buffer_size, file_size;
-} smi_ext_geometry_t;
-
-SMI_HIDDEN int smi_ext_has_magic(const uint8_t *base, uint64_t size);
-SMI_HIDDEN int smi_ext_validate(const uint8_t *base, uint64_t size);
-SMI_HIDDEN int smi_ext_set_buffers(SharedMemoryImageStream s, uint32_t min_buffers,
-                                   uint32_t max_buffers);
-/* Inspect an extended-layout file fd of `size` bytes from `page`, a copy of
-   its header page. */
-SMI_HIDDEN int smi_ext_inspect(int fd, uint64_t size, const smi_ext_page_t *page,
-                               SharedMemoryImageStream self, SharedMemoryStreamInfo *info);
-
-/* The live clients of an extended-layout file fd from `page`, a copy of its
-   header page (inspectclients()). */
-SMI_HIDDEN int smi_ext_inspect_clients(int fd, const smi_ext_page_t *page,
-                                       SharedMemoryClientInfo *clients, uint32_t max_clients,
-                                       uint32_t *count);
+/* The layouts (smi_ensight.c, smi_extended.c): reached through these only. */
+SMI_HIDDEN extern const smi_layout_ops_t smi_es_ops;
+SMI_HIDDEN extern const smi_layout_ops_t smi_ext_ops;
 
 #endif /* SMI_INTERNAL_H */

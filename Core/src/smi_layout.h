@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "shared_memory_image_client_priv.h"
 
@@ -193,6 +194,22 @@ _Static_assert(offsetof(smi_ext_slot_t, frames_lost) == 32, "layout");
 _Static_assert(offsetof(smi_ext_page_t, buffers) == SMI_EXT_BUFFER_HEADERS, "layout");
 _Static_assert(offsetof(smi_ext_page_t, slots) == SMI_EXT_SLOTS, "layout");
 _Static_assert(sizeof(smi_ext_page_t) == SMI_EXT_HEADER_SIZE, "header page is 4096 bytes");
+
+_Static_assert(sizeof SMI_EXT_MAGIC - 1 == sizeof((smi_ext_file_header_t *)0)->magic,
+               "the magic is 8 bytes");
+
+/* Does the file whose first `size` bytes are at `base` (a mapping or a copy)
+   start with the extended layout's magic? The server stores it last, with
+   release order (LAYOUT.md section 4, "Server start"): this load acquires.
+   Both layouts ask: an EnSight-layout client finds an extended server that
+   took its file over by it. */
+static inline int smi_ext_has_magic(const uint8_t *base, uint64_t size)
+{
+    if (size < sizeof SMI_EXT_MAGIC - 1)
+        return 0;
+    uint64_t word = __atomic_load_n((const uint64_t *)base, __ATOMIC_ACQUIRE);
+    return memcmp(&word, SMI_EXT_MAGIC, sizeof word) == 0;
+}
 
 /* ---- Liveness byte locks (LAYOUT.md section 3) --------------------------- */
 

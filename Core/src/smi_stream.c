@@ -29,33 +29,6 @@
    whole file; a larger file could never be served. */
 #define SMI_MAX_FILE_BYTES ((uint64_t)1 << 46)
 
-static const SharedMemoryImageFormatInfo smi_formats[] = {
-#define SMI_FORMAT_ENTRY(name, channels, bytes, kind, text) \
-    {IMAGESTREAM_FORMAT_##name, channels, bytes, kind, text},
-    SMI_FORMAT_LIST(SMI_FORMAT_ENTRY)
-#undef SMI_FORMAT_ENTRY
-};
-
-const SharedMemoryImageFormatInfo *SharedMemoryImageStream_formatinfo(uint32_t format)
-{
-    for (size_t i = 0; i < sizeof smi_formats / sizeof smi_formats[0]; i++)
-        if (smi_formats[i].format == format)
-            return &smi_formats[i];
-    return NULL;
-}
-
-uint32_t SharedMemoryImageStream_formatsize(uint32_t format)
-{
-    const SharedMemoryImageFormatInfo *f = SharedMemoryImageStream_formatinfo(format);
-    return f ? f->channels * f->bytes_per_channel : 0;
-}
-
-const char *SharedMemoryImageStream_formatname(uint32_t format)
-{
-    const SharedMemoryImageFormatInfo *f = SharedMemoryImageStream_formatinfo(format);
-    return f ? f->name : "unknown";
-}
-
 /* ---- Structs that callers allocate (the header's "Growing structs") ------ */
 
 /* Take a caller's SharedMemoryImageDesc into *local: the members its `size`
@@ -76,27 +49,57 @@ static int smi_desc_in(const SharedMemoryImageDesc *user, SharedMemoryImageDesc 
 }
 
 /* Bytes of a frame described by d, or 0 when it is invalid (unknown format,
-   zero size) or does not fit in 64 bits. */
+   zero size) or does not fit in 64 bits (*overflow). */
 static uint64_t smi_desc_bytes(const SharedMemoryImageDesc *d, int *overflow)
 {
-    uint64_t bpp = SharedMemoryImageStream_formatsize(d->format), n;
-    uint32_t depth = d->depth ? d->depth : 1;
-    *overflow = 0;
-    if (bpp == 0 || d->width == 0 || d->height == 0)
-        return 0;
-    if (__builtin_mul_overflow((uint64_t)d->width, (uint64_t)d->height, &n) ||
-        __builtin_mul_overflow(n, (uint64_t)depth, &n) || __builtin_mul_overflow(n, bpp, &n)) {
-        *overflow = 1;
-        return 0;
-    }
+    uint64_t n;
+    *overflow = smi_frame_size(d->format, d->width, d->height, d->depth ? d->depth : 1, &n) ==
+                SMI_SIZE_OVERFLOW;
     return n;
+}
+
+/* ---- The layouts ---------------------------------------------------------
+   Reached through their operations only (smi_internal.h). A file is the
+   first layout's whose probe knows it, else the last one's: EnSight's, which
+   has no mark of its own (LAYOUT.md: a file without the extended magic is
+   validated as an EnSight-layout stream), and whose probe only says whether
+   a file looks like a stream at all. */
+static const smi_layout_ops_t *const smi_layouts[] = {&smi_ext_ops, &smi_es_ops};
+#define SMI_LAYOUT_COUNT (sizeof smi_layouts / sizeof smi_layouts[0])
+
+/* The layout of the file fd of `size` bytes, from its first `n` bytes at
+   `first` (a copy, or the mapping). */
+static const smi_layout_ops_t *smi_layout_of(int fd, uint64_t size, const uint8_t *first,
+                                             uint64_t n)
+{
+    for (size_t i = 0; i + 1 < SMI_LAYOUT_COUNT; i++)
+        if (smi_layouts[i]->probe(fd, size, first, n))
+            return smi_layouts[i];
+    return smi_layouts[SMI_LAYOUT_COUNT - 1];
+}
+
+/* Is the file a stream of any layout (a stale one too)? */
+static int smi_layout_any(int fd, uint64_t size, const uint8_t *first, uint64_t n)
+{
+    for (size_t i = 0; i < SMI_LAYOUT_COUNT; i++)
+        if (smi_layouts[i]->probe(fd, size, first, n))
+            return 1;
+    return 0;
+}
+
+/* The layout IMAGESTREAM_LAYOUT_* `layout` names, NULL for none. */
+static const smi_layout_ops_t *smi_layout_named(uint32_t layout)
+{
+    for (size_t i = 0; i < SMI_LAYOUT_COUNT; i++)
+        if ((uint32_t)smi_layouts[i]->layout == layout)
+            return smi_layouts[i];
+    return NULL;
 }
 
 /* Give the stream the operations of a layout. */
 static void smi_use_layout(SharedMemoryImageStream s, const smi_layout_ops_t *ops)
 {
     s->ops = ops;
-    s->layout = ops->layout;
 }
 
 /* ---- Calls that touch the mapping ----------------------------------------
@@ -220,9 +223,7 @@ static int smi_check_takeover(int fd)
     int64_t got = smi_file_read(fd, first, want, 0);
     if (got < 0)
         return IMAGESTREAM_UNABLE_TO_OPEN_FILE;
-    if (smi_ext_has_magic(first, (uint64_t)got) ||
-        ((uint64_t)got >= SMI_ENSIGHT_HEADER_SIZE &&
-         smi_es_looks_like_stream(fd, (uint64_t)size, first)))
+    if (smi_layout_any(fd, (uint64_t)size, first, (uint64_t)got))
         return IMAGESTREAM_NOERROR;
     int zero = smi_file_is_zero(fd, (uint64_t)size);
     return zero < 0 ? IMAGESTREAM_UNABLE_TO_OPEN_FILE
@@ -262,15 +263,13 @@ static int smi_create_client(SharedMemoryImageStream s)
     int rc = smi_map_client(s);
     if (rc < 0)
         return rc;
-    if (!smi_ext_has_magic(s->base, s->map_size)) {
-        smi_use_layout(s, &smi_es_ops);
-        rc = s->ops->client_attach(s);
-        if (rc != SMI_LAYOUT_CHANGED)
-            return rc;
-        /* An extended-layout server wrote its header meanwhile. */
-    }
-    /* (attach validates the geometry, reading it again while a server may
-       be adding a buffer) */
+    /* (The extended attach validates the geometry, reading it again while a
+       server may be adding a buffer.) */
+    smi_use_layout(s, smi_layout_of(s->fd, s->map_size, s->base, s->map_size));
+    rc = s->ops->client_attach(s);
+    if (rc != SMI_LAYOUT_CHANGED)
+        return rc;
+    /* An extended-layout server wrote its header meanwhile. */
     smi_use_layout(s, &smi_ext_ops);
     return s->ops->client_attach(s);
 }
@@ -478,7 +477,7 @@ SharedMemoryImageError SharedMemoryImageStream_next(SharedMemoryImageStream s,
        become an extended one: its lock tells.) */
     if (s && !s->server &&
         (!(s->options & (IMAGESTREAM_OPTIONS_QUEUE | IMAGESTREAM_OPTIONS_RELIABLE)) ||
-         (s->layout != IMAGESTREAM_LAYOUT_EXTENDED && !s->es_pending)))
+         (!s->ops->reads_queues && !s->es_pending)))
         return IMAGESTREAM_BAD_ARGS;
     int rc = SharedMemoryImageStream_lock(s, frame);
     if (lost && (rc == IMAGESTREAM_NOERROR || rc == IMAGESTREAM_FORMAT_SKIPPED))
@@ -513,10 +512,7 @@ static int smi_check_server_desc(SharedMemoryImageStream s, const SharedMemoryIm
         return IMAGESTREAM_FRAME_TOO_LARGE;
     if (*bytes == 0)
         return IMAGESTREAM_BAD_FORMAT;
-    if (s->layout == IMAGESTREAM_LAYOUT_ENSIGHT &&
-        (d->format != IMAGESTREAM_FORMAT_RGB8 || (d->depth != 0 && d->depth != 1)))
-        return IMAGESTREAM_BAD_FORMAT;
-    return IMAGESTREAM_NOERROR;
+    return s->ops->frame_check(d);
 }
 
 /* acquire's body: the buffer for a frame of a->bytes, whose last byte the
@@ -594,7 +590,7 @@ SharedMemoryImageError SharedMemoryImageStream_acquire(SharedMemoryImageStream s
    place. */
 static void smi_reverse_rows(const SharedMemoryImageDesc *d, uint8_t *px)
 {
-    uint64_t row = (uint64_t)d->width * SharedMemoryImageStream_formatsize(d->format);
+    uint64_t row = (uint64_t)d->width * smi_format_bpp(d->format);
     uint64_t slice = row * d->height;
     uint8_t tmp[4096];
     for (uint32_t z = 0; z < d->depth; z++) {
@@ -613,9 +609,9 @@ static void smi_reverse_rows(const SharedMemoryImageDesc *d, uint8_t *px)
 static int smi_publish_body(SharedMemoryImageStream s, void *arg)
 {
     (void)arg;
-    /* The EnSight layout is top row first: a frame written bottom row first
-       into an acquired buffer is turned upright here. */
-    if (s->layout == IMAGESTREAM_LAYOUT_ENSIGHT && (s->desc.flags & IMAGESTREAM_FRAME_BOTTOMUP)) {
+    /* A layout that stores top row first only (EnSight's): a frame written
+       bottom row first into an acquired buffer is turned upright here. */
+    if (!s->ops->stores_bottom_up && (s->desc.flags & IMAGESTREAM_FRAME_BOTTOMUP)) {
         smi_reverse_rows(&s->desc, s->frame.buffer);
         s->desc.flags &= ~IMAGESTREAM_FRAME_BOTTOMUP;
     }
@@ -643,7 +639,7 @@ SharedMemoryImageError SharedMemoryImageStream_publish(SharedMemoryImageStream s
 static int smi_setbuffers_body(SharedMemoryImageStream s, void *range)
 {
     const uint32_t *r = range;
-    return smi_ext_set_buffers(s, r[0], r[1]);
+    return s->ops->set_buffers(s, r[0], r[1]);
 }
 
 SharedMemoryImageError SharedMemoryImageStream_setbuffers(SharedMemoryImageStream s,
@@ -657,9 +653,11 @@ SharedMemoryImageError SharedMemoryImageStream_setbuffers(SharedMemoryImageStrea
         return IMAGESTREAM_IS_NOTSERVER;
     if (s->held)
         return IMAGESTREAM_LOCKED;
-    if (s->layout != IMAGESTREAM_LAYOUT_EXTENDED)
-        return min_buffers <= 2 && max_buffers >= 2 ? IMAGESTREAM_NOERROR
+    if (!s->ops->set_buffers) { /* (a layout of a fixed number) */
+        uint32_t n = s->ops->fixed_buffers;
+        return min_buffers <= n && max_buffers >= n ? IMAGESTREAM_NOERROR
                                                     : IMAGESTREAM_BAD_FORMAT;
+    }
     uint32_t range[2] = {min_buffers, max_buffers};
     return smi_on_mapping(s, smi_setbuffers_body, range);
 }
@@ -746,7 +744,7 @@ static int smi_copy_body(SharedMemoryImageStream s, void *arg)
 {
     const smi_copy_t *c = arg;
     const SharedMemoryImageDesc *d = &s->desc;
-    uint64_t row = (uint64_t)d->width * SharedMemoryImageStream_formatsize(d->format);
+    uint64_t row = (uint64_t)d->width * smi_format_bpp(d->format);
     uint64_t slice = row * d->height;
     /* (A frame the layout handed out in the library's own memory: memcpy.) */
     int own = smi_in_staging(s, c->at, slice * d->depth);
@@ -757,12 +755,13 @@ static int smi_copy_body(SharedMemoryImageStream s, void *arg)
 }
 
 /* Copy `pixels` into the acquired buffer, reversing the rows of each slice
-   when the stream flips, and (EnSight layout, always top row first) when
-   the frame's rows run bottom first; on failure the buffer is given back. */
+   when the stream flips, and (a layout that stores top row first only, as
+   EnSight's) when the frame's rows run bottom first; on failure the buffer
+   is given back. */
 static int smi_copy_in(SharedMemoryImageStream s, const void *pixels)
 {
     int flip = (s->options & IMAGESTREAM_OPTIONS_FLIPVERTICAL) != 0;
-    if (s->layout == IMAGESTREAM_LAYOUT_ENSIGHT && (s->desc.flags & IMAGESTREAM_FRAME_BOTTOMUP)) {
+    if (!s->ops->stores_bottom_up && (s->desc.flags & IMAGESTREAM_FRAME_BOTTOMUP)) {
         flip = !flip;
         s->desc.flags &= ~IMAGESTREAM_FRAME_BOTTOMUP; /* (stored upright: publish leaves it) */
     }
@@ -857,24 +856,25 @@ SharedMemoryImageError SharedMemoryImageStream_frameflags(SharedMemoryImageStrea
     return IMAGESTREAM_NOERROR;
 }
 
-/* Bytes of a file for two frames of frame_bytes in `layout`, 0 (either
-   layout) included; 0 when that does not fit in an off_t. */
-static uint64_t smi_file_bytes_for(uint32_t layout, uint64_t frame_bytes, int ensight_ok)
+/* Bytes of a file for two frames like d, of `bytes` each: in the layout
+   `ops`, or (ops NULL) in whichever a server chooses, the most that any
+   layout that carries such frames needs; 0 when that does not fit in an
+   off_t. */
+static uint64_t smi_file_bytes_for(const smi_layout_ops_t *ops, const SharedMemoryImageDesc *d,
+                                   uint64_t bytes)
 {
-    /* Extended: the header page and two page-rounded buffers. */
-    uint64_t rounded = (frame_bytes + SMI_EXT_ALIGN - 1) / SMI_EXT_ALIGN * SMI_EXT_ALIGN;
-    if (rounded < frame_bytes || rounded > ((uint64_t)INT64_MAX - SMI_EXT_HEADER_SIZE) / 2)
-        return 0;
-    uint64_t need = SMI_EXT_HEADER_SIZE + 2 * rounded;
-    if (layout == IMAGESTREAM_LAYOUT_EXTENDED || !ensight_ok)
-        return need;
-    /* EnSight: its client asks for files of 20 MB and more; and at least two
-       frames and 2 KiB (more than the two block headers). */
-    uint64_t ensight = 2 * frame_bytes + 2048;
-    if (ensight < SMI_ENSIGHT_CREATE_SIZE)
-        ensight = SMI_ENSIGHT_CREATE_SIZE;
-    if (layout == IMAGESTREAM_LAYOUT_ENSIGHT || ensight > need)
-        need = ensight;
+    if (ops)
+        return ops->file_bytes(bytes);
+    uint64_t need = 0;
+    for (size_t i = 0; i < SMI_LAYOUT_COUNT; i++) {
+        if (smi_layouts[i]->frame_check(d) != IMAGESTREAM_NOERROR)
+            continue;
+        uint64_t n = smi_layouts[i]->file_bytes(bytes);
+        if (n == 0)
+            return 0;
+        if (n > need)
+            need = n;
+    }
     return need;
 }
 
@@ -882,8 +882,8 @@ SharedMemoryImageError SharedMemoryImageStream_createfilelayout(const char *file
                                                                 uint32_t layout,
                                                                 const SharedMemoryImageDesc *max)
 {
-    if (!filename || !max ||
-        (layout != 0 && layout != IMAGESTREAM_LAYOUT_ENSIGHT && layout != IMAGESTREAM_LAYOUT_EXTENDED))
+    const smi_layout_ops_t *ops = layout != 0 ? smi_layout_named(layout) : NULL;
+    if (!filename || !max || (layout != 0 && !ops))
         return IMAGESTREAM_BAD_ARGS;
     SharedMemoryImageDesc local;
     if (smi_desc_in(max, &local) != IMAGESTREAM_NOERROR)
@@ -894,10 +894,9 @@ SharedMemoryImageError SharedMemoryImageStream_createfilelayout(const char *file
     if (bytes == 0)
         return overflow || max->width == 0 || max->height == 0 ? IMAGESTREAM_BAD_ARGS
                                                                 : IMAGESTREAM_BAD_FORMAT;
-    int ensight_ok = max->format == IMAGESTREAM_FORMAT_RGB8 && max->depth <= 1;
-    if (layout == IMAGESTREAM_LAYOUT_ENSIGHT && !ensight_ok)
+    if (ops && ops->frame_check(max) != IMAGESTREAM_NOERROR)
         return IMAGESTREAM_BAD_FORMAT;
-    uint64_t need = smi_file_bytes_for(layout, bytes, ensight_ok);
+    uint64_t need = smi_file_bytes_for(ops, max, bytes);
     /* A file no process could map is refused before the file is touched. */
     if (need == 0 || need > SMI_MAX_FILE_BYTES)
         return IMAGESTREAM_BAD_ARGS;
@@ -965,9 +964,8 @@ static int smi_inspect_read(int fd, uint64_t size, SharedMemoryImageStream self,
         return IMAGESTREAM_UNABLE_TO_OPEN_FILE;
     if ((uint64_t)got < want)
         return SMI_GEOMETRY_UNSETTLED; /* shrunk since its size was read */
-    if (smi_ext_has_magic((const uint8_t *)&page, want))
-        return smi_ext_inspect(fd, size, &page, self, info);
-    return smi_es_inspect(fd, size, (const uint8_t *)&page, self, info);
+    const uint8_t *first = (const uint8_t *)&page;
+    return smi_layout_of(fd, size, first, want)->inspect(fd, size, first, self, info);
 }
 
 /* Inspect the open file fd; what was caught while a server adds a buffer,
@@ -1019,17 +1017,9 @@ SharedMemoryImageError SharedMemoryImageStream_inspectclients(const char *filena
         return smi_open_error(fd, IMAGESTREAM_BAD_FILE_SIZE);
     SharedMemoryStreamInfo info; /* the layout, checked as inspect() checks it */
     int rc = smi_inspect_file(fd, NULL, &info);
-    if (rc == IMAGESTREAM_NOERROR && info.layout == IMAGESTREAM_LAYOUT_EXTENDED) {
-        smi_ext_page_t page; /* (the slots: a copy, read through the descriptor) */
-        if (smi_file_read(fd, &page, sizeof page, 0) != (int64_t)sizeof page)
-            rc = IMAGESTREAM_BAD_FILE_SIZE;
-        else
-            rc = smi_ext_inspect_clients(fd, &page, clients, max_clients, count);
-    } else if (rc == IMAGESTREAM_NOERROR && info.clients > 0) { /* EnSight: slot 0 */
-        if (max_clients > 0)
-            memset(&clients[0], 0, sizeof clients[0]);
-        *count = 1;
-    }
+    const smi_layout_ops_t *ops = rc == IMAGESTREAM_NOERROR ? smi_layout_named(info.layout) : NULL;
+    if (ops)
+        rc = ops->inspect_clients(fd, &info, clients, max_clients, count);
     smi_file_close(fd);
     return rc;
 }
