@@ -10,24 +10,10 @@
  * calls fail with IMAGESTREAM_BAD_FILE_SIZE until it is destroyed.
  */
 #include "smi_internal.h"
+#include "smi_platform.h"
 
-#include <pthread.h>
-#include <sys/mman.h>
-#include <unistd.h>
-
-static pthread_mutex_t smi_streams_mutex = PTHREAD_MUTEX_INITIALIZER;
-static SharedMemoryImageStream smi_streams; /* newest first, through fork_next */
-static pthread_once_t smi_fork_once = PTHREAD_ONCE_INIT;
-
-static void smi_fork_prepare(void)
-{
-    pthread_mutex_lock(&smi_streams_mutex);
-}
-
-static void smi_fork_parent(void)
-{
-    pthread_mutex_unlock(&smi_streams_mutex);
-}
+static SharedMemoryImageStream smi_streams; /* newest first, through fork_next;
+                                               under the fork lock */
 
 static void smi_fork_child(void)
 {
@@ -36,38 +22,30 @@ static void smi_fork_child(void)
            locks) too: put private zero pages in its place, so that pointers
            into it stay valid in the child yet lead nowhere. */
         if (s->base)
-            mmap(s->base, (size_t)s->map_size, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-        if (s->fd >= 0)
-            close(s->fd);
+            smi_map_forget(s->base, s->map_size);
+        smi_file_close(s->fd);
         s->fd = -1;
     }
-    pthread_mutex_unlock(&smi_streams_mutex);
-}
-
-static void smi_fork_install(void)
-{
-    pthread_atfork(smi_fork_prepare, smi_fork_parent, smi_fork_child);
 }
 
 void smi_fork_register(SharedMemoryImageStream s)
 {
-    pthread_once(&smi_fork_once, smi_fork_install);
-    pthread_mutex_lock(&smi_streams_mutex);
+    smi_fork_watch(smi_fork_child);
+    smi_fork_lock();
     s->fork_prev = NULL;
     s->fork_next = smi_streams;
     if (smi_streams)
         smi_streams->fork_prev = s;
     smi_streams = s;
     s->registered = 1;
-    pthread_mutex_unlock(&smi_streams_mutex);
+    smi_fork_unlock();
 }
 
 void smi_fork_unregister(SharedMemoryImageStream s)
 {
     if (!s->registered)
         return;
-    pthread_mutex_lock(&smi_streams_mutex);
+    smi_fork_lock();
     if (s->fork_prev)
         s->fork_prev->fork_next = s->fork_next;
     else
@@ -75,5 +53,5 @@ void smi_fork_unregister(SharedMemoryImageStream s)
     if (s->fork_next)
         s->fork_next->fork_prev = s->fork_prev;
     s->registered = 0;
-    pthread_mutex_unlock(&smi_streams_mutex);
+    smi_fork_unlock();
 }

@@ -3,12 +3,28 @@
  * smi_internal.h -- the stream object and the per-layout operations that
  * smi_stream.c dispatches to (smi_ensight.c, smi_extended.c).
  *
- * The core's files depend on each other in one direction only:
- *   smi_stream.c (the public API) -> smi_ensight.c, smi_extended.c (a layout
- *   each, reached through its smi_layout_ops_t) -> smi_handle.c (what every
- *   layout needs of a handle) -> smi_platform_linux.c (the OS);
- *   smi_ensight.c asks smi_extended.c only whether a file has the extended
- *   magic. smi_errors.c and smi_fork.c stand alone.
+ * The core's layers. A file calls only files of the layers below its own,
+ * never one beside it or above it:
+ *
+ *   1. smi_stream.c     the public API: checks the arguments, opens and maps
+ *                       the file, picks a layout by each layout's probe and
+ *                       reaches it through its smi_layout_ops_t only
+ *   2. smi_extended.c   a layout each (smi_ext_ops, smi_es_ops); neither
+ *      smi_ensight.c    calls the other
+ *   3. smi_handle.c     shared helpers: what every layout needs of a handle;
+ *      smi_fork.c       the list of streams a fork()ed child lets go of;
+ *      smi_formats.c    pixel formats and frame sizes (smi_formats.h);
+ *      smi_errors.c     the codes' strings (the last two also hold the
+ *                       public table look-ups: formatinfo, errorstring)
+ *   4. smi_platform_linux.c   every call to the operating system
+ *                       (smi_platform.h); the C library's memory and string
+ *                       functions are called anywhere
+ *
+ * Headers: smi_platform.h includes none of the library's; smi_formats.h
+ * and smi_layout.h (the on-disk structures, which both layouts read) only
+ * the public ones; this one includes those two.
+ * Testing/Core/check_layering.sh (test Core.Layering) checks the calls in
+ * the object files against this list: change both together.
  */
 #ifndef SMI_INTERNAL_H
 #define SMI_INTERNAL_H

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * smi_platform.h -- the thin operating-system layer: files, mappings, byte
- * locks that the kernel releases when a process dies, futexes and clocks.
- * Linux implements it in smi_platform_linux.c; a port implements this file.
+ * locks that the kernel releases when a process dies, futexes, clocks, the
+ * SIGBUS guard and fork(). Every call the library makes to the operating
+ * system is made in smi_platform_linux.c, which implements this file; a
+ * port implements this file. It calls nothing else of the library.
  */
 #ifndef SMI_PLATFORM_H
 #define SMI_PLATFORM_H
@@ -42,6 +44,22 @@
    O_NOFOLLOW, not a regular file, another owner, others may write it or
    replace it). Other failures are -errno (-ENOENT, -EACCES, -EISDIR, ...). */
 #define SMI_FILE_UNSAFE (-100000)
+
+/* What a failure of the calls below means, for the library's codes
+   (smi_open_failure, smi_reserve_failure): the library never reads errno
+   values itself. */
+#define SMI_FAILED_OTHER 0
+#define SMI_FAILED_MISSING 1  /* the file, or a folder on its path, does not exist */
+#define SMI_FAILED_NO_SPACE 2 /* the file system has no room */
+
+/* A failure (a negative answer) of smi_file_open(), smi_file_create() or
+   smi_file_explain(): MISSING (-ENOENT, -ENOTDIR), NO_SPACE (no inode for a
+   new file, or over quota: -ENOSPC, -EDQUOT), else OTHER. */
+int smi_open_failure(int err);
+/* A failure of smi_file_reserve() or smi_file_reserve_tail(): NO_SPACE for
+   the answers it lists as such (-ENOSPC, -EFBIG, -EDQUOT, -ENOMEM), else
+   OTHER. */
+int smi_reserve_failure(int err);
 
 /* Open an existing file read-write (or read-only), as above.
    Returns fd, SMI_FILE_UNSAFE, or -errno. */
@@ -122,6 +140,11 @@ int smi_map_extend(int fd, void *base, uint64_t old_size, uint64_t new_size);
 void *smi_remap_grow(void *addr, uint64_t old_size, uint64_t new_size);
 /* Make [addr, addr+len) of a mapping writable (page-rounded outward). 0 or -1. */
 int smi_protect_writable(void *base, uint64_t offset, uint64_t len);
+/* Put private zero pages in the place of [addr, addr + size) of a mapping:
+   the mapping lets go of its file (and so of the file's open file
+   description, and the byte locks below), while pointers into the range
+   stay valid and lead nowhere. */
+void smi_map_forget(void *addr, uint64_t size);
 
 /* ---- Accesses to a mapping that another process may shrink ----------------
    A page of a file mapping past the end of its file raises SIGBUS when it is
@@ -195,9 +218,23 @@ static inline void smi_cpu_relax(void)
     __asm__ __volatile__("yield");
 #endif
 }
+
 /* UNIX time in seconds. */
 double smi_unix_time(void);
 /* Sleep for ns nanoseconds (signals do not shorten it much: it is a poll step). */
 void smi_sleep_ns(int64_t ns);
+
+/* ---- fork() ---------------------------------------------------------------
+   A child shares its parent's open file descriptions, and with them the byte
+   locks above: the library lets go of its files in a child (smi_fork.c). */
+
+/* The fork lock: a fork() waits while another thread holds it, so a child
+   never finds what it guards half changed. Not recursive. */
+void smi_fork_lock(void);
+void smi_fork_unlock(void);
+/* From now on, have child() called in the child of every fork(), holding
+   the fork lock (taken before the fork, released after child()). One per
+   process: the first call's child is the one called. */
+void smi_fork_watch(void (*child)(void));
 
 #endif /* SMI_PLATFORM_H */

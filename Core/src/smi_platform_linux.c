@@ -610,6 +610,27 @@ int smi_file_reserve_tail(int fd, uint64_t from, uint64_t size)
     return 0;
 }
 
+int smi_open_failure(int err)
+{
+    switch (err) {
+    case -ENOENT:
+    case -ENOTDIR:
+        return SMI_FAILED_MISSING;
+    case -ENOSPC:
+    case -EDQUOT:
+        return SMI_FAILED_NO_SPACE;
+    default:
+        return SMI_FAILED_OTHER;
+    }
+}
+
+int smi_reserve_failure(int err)
+{
+    return (err == -ENOSPC || err == -EFBIG || err == -EDQUOT || err == -ENOMEM)
+               ? SMI_FAILED_NO_SPACE
+               : SMI_FAILED_OTHER;
+}
+
 void smi_file_close(int fd)
 {
     if (fd >= 0)
@@ -763,6 +784,12 @@ int smi_protect_writable(void *base, uint64_t offset, uint64_t len)
     return mprotect((uint8_t *)base + start, (size_t)(end - start), PROT_READ | PROT_WRITE) == 0
                ? 0
                : -1;
+}
+
+void smi_map_forget(void *addr, uint64_t size)
+{
+    mmap(addr, (size_t)size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
+         0);
 }
 
 /* One fcntl() byte-lock call on `offset`; `fl` gets the kernel's answer. */
@@ -1039,4 +1066,41 @@ __attribute__((destructor)) static void smi_guard_unload(void)
     if (sigaction(SIGBUS, NULL, &cur) == 0 && smi_guard_is_ours(&cur))
         sigaction(SIGBUS, &smi_guard_prev[__atomic_load_n(&smi_guard_index, __ATOMIC_ACQUIRE)],
                   NULL);
+}
+
+/* ---- fork() (smi_platform.h) --------------------------------------------- */
+
+static pthread_mutex_t smi_fork_mutex = PTHREAD_MUTEX_INITIALIZER;
+static void (*smi_fork_child_fn)(void);
+static pthread_once_t smi_fork_once = PTHREAD_ONCE_INIT;
+
+void smi_fork_lock(void)
+{
+    pthread_mutex_lock(&smi_fork_mutex);
+}
+
+void smi_fork_unlock(void)
+{
+    pthread_mutex_unlock(&smi_fork_mutex);
+}
+
+static void smi_fork_in_child(void)
+{
+    void (*child)(void) = __atomic_load_n(&smi_fork_child_fn, __ATOMIC_RELAXED);
+    if (child)
+        child();
+    pthread_mutex_unlock(&smi_fork_mutex);
+}
+
+static void smi_fork_install(void)
+{
+    pthread_atfork(smi_fork_lock, smi_fork_unlock, smi_fork_in_child);
+}
+
+void smi_fork_watch(void (*child)(void))
+{
+    void (*none)(void) = NULL;
+    __atomic_compare_exchange_n(&smi_fork_child_fn, &none, child, 0, __ATOMIC_RELAXED,
+                                __ATOMIC_RELAXED);
+    pthread_once(&smi_fork_once, smi_fork_install);
 }

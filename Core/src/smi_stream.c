@@ -12,7 +12,6 @@
 #include "smi_internal.h"
 #include "smi_platform.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,15 +184,13 @@ static void smi_stream_free(SharedMemoryImageStream s)
    UNABLE_TO_OPEN_FILE for createfile (a missing directory). */
 static int smi_open_error(int err, int missing)
 {
-    switch (err) {
-    case SMI_FILE_UNSAFE: /* a symbolic link (O_NOFOLLOW: ELOOP), not a regular
-                             file, another owner, another user could change it */
+    if (err == SMI_FILE_UNSAFE) /* a symbolic link (O_NOFOLLOW: ELOOP), not a regular
+                                   file, another owner, another user could change it */
         return IMAGESTREAM_UNSAFE_FILE;
-    case -ENOENT:
-    case -ENOTDIR:
+    switch (smi_open_failure(err)) {
+    case SMI_FAILED_MISSING:
         return missing;
-    case -ENOSPC:
-    case -EDQUOT:
+    case SMI_FAILED_NO_SPACE:
         return IMAGESTREAM_NO_SPACE; /* no inode left for a new file */
     default:
         return IMAGESTREAM_UNABLE_TO_OPEN_FILE;
@@ -204,9 +201,7 @@ static int smi_open_error(int err, int missing)
    has no room, else `other`. */
 static int smi_reserve_error(int err, int other)
 {
-    return (err == -ENOSPC || err == -EFBIG || err == -EDQUOT || err == -ENOMEM)
-               ? IMAGESTREAM_NO_SPACE
-               : other;
+    return smi_reserve_failure(err) == SMI_FAILED_NO_SPACE ? IMAGESTREAM_NO_SPACE : other;
 }
 
 /* May a server take the open file fd over? Only a file that is empty, all
