@@ -425,9 +425,8 @@ static int smi_ext_grow(SharedMemoryImageStream s)
    with queue readers, ready ones oldest first (a queue keeps the last
    frames); else ready ones newest first but the newest frame last:
    clients want the newest, and the writer keeps to the fewest buffers it
-   can (warm in caches and TLBs: with 8 buffers in turn a 4K writer ran at
-   0.65 x its rate with 2). Sorted oldest first (n <= 8: insertion sort),
-   then the ready run is reversed but for its last. */
+   can (warm in caches and TLBs). Sorted oldest first (n <= 8: insertion
+   sort), then the ready run is reversed but for its last. */
 static void smi_ext_order(const uint64_t *key, uint32_t n, int queue, uint32_t *order)
 {
     uint32_t empty = 0;

@@ -65,8 +65,8 @@ static uint64_t smi_client_reserve(uint64_t size)
    geometry taken for the old one is forgotten here, whether the new mapping
    could be made or not. A file that grew within the address space already held
    is mapped on in place: the pages mapped before keep their page tables
-   (a new mapping would fault every page of every buffer in again, about
-   15 ms per 4K buffer per client). Returns a code. */
+   (a new mapping would fault every page of every buffer in again, at every
+   client). Returns a code. */
 int smi_map_client(SharedMemoryImageStream s)
 {
     int64_t size = smi_file_size(s->fd);

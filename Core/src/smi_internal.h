@@ -178,7 +178,7 @@ struct smi_layout_ops_t {
    itself but does not add up (file_size, the file's real size, the buffers'
    offsets): what a reader sees while a server is adding a buffer
    (LAYOUT.md, "Growing"). Read again, up to SMI_GEOMETRY_RETRIES times
-   (1.2 ms of sleeps; 4-7 ms in all measured, fresh mappings included), then
+   (1.2 ms of sleeps, plus a fresh mapping each time), then
    BAD_FILE_FORMAT. Never leaves the library. */
 #define SMI_GEOMETRY_UNSETTLED 1001
 #define SMI_GEOMETRY_RETRIES 20

@@ -731,7 +731,7 @@ void *smi_remap_grow(void *addr, uint64_t old_size, uint64_t new_size)
         return NULL;
     /* The mapping grows in place or moves whole (page tables and all):
        only the new part needs prefaulting. A new mapping of the whole file
-       instead costs its page tables anew, 14 ms for a 200 MB file. */
+       instead would build its page tables anew, for every buffer. */
     uint8_t *p = mremap(addr, (size_t)old_size, (size_t)new_size, MREMAP_MAYMOVE);
     if (p == MAP_FAILED)
         return NULL;
