@@ -50,13 +50,9 @@ gchar *gst_smi_code_name(SharedMemoryImageError err)
 
 gchar *gst_smi_open_error_text(const char *location, SharedMemoryImageError err)
 {
-    char why[1024] = "";
-    if (err == IMAGESTREAM_UNABLE_TO_OPEN_FILE || err == IMAGESTREAM_BAD_FILE_SIZE ||
-        err == IMAGESTREAM_UNSAFE_FILE)
-        (void)SharedMemoryImageStream_checkfile(location, IMAGESTREAM_OPTIONS_NONE, why,
-                                                sizeof why);
-    return why[0] ? g_strdup_printf("%s (%s)", SharedMemoryImageStream_errorstring(err), why)
-                  : g_strdup(SharedMemoryImageStream_errorstring(err));
+    char text[1400];
+    return g_strdup(SharedMemoryImageStream_openerrorstring(location, IMAGESTREAM_OPTIONS_NONE,
+                                                            err, NULL, text, sizeof text));
 }
 
 GstCaps *gst_smi_caps_filtered(GstCaps *caps, GstCaps *filter)

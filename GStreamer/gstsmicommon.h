@@ -46,10 +46,9 @@ GstCaps *gst_smi_caps_filtered(GstCaps *caps, GstCaps *filter);
 /** A short name of a library return code for debug text: "IMAGESTREAM_BAD_ARGS (-1)". */
 gchar *gst_smi_code_name(SharedMemoryImageError err);
 
-/** The message for `err` from opening the stream file `location`: the
-    library's string, then what the path is and what to do when the library
-    can tell (SharedMemoryImageStream_checkfile(): a folder, no such folder,
-    missing, unsafe). Free with g_free(). */
+/** The message for `err` from opening the stream file `location`, as every
+    face shows it (SharedMemoryImageStream_openerrorstring()). Free with
+    g_free(). */
 gchar *gst_smi_open_error_text(const char *location, SharedMemoryImageError err);
 
 G_END_DECLS

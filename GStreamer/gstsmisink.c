@@ -5,10 +5,9 @@
  *
  * Going to READY checks the location (the file is created when missing, or
  * checked as a careful server would), so a bad one fails the state change.
- * The stream is served once caps are known: the file is sized for the chosen
- * layout alone and grown when a frame would not fit
- * (SharedMemoryImageStream_createfilelayout), then the server end is created
- * on it. Upstream is offered a GstSmiPool
+ * The stream is served once caps are known, and served again when a frame
+ * would not fit (SharedMemoryImageStream_serve: the file sized for the
+ * chosen layout alone, grown as needed). Upstream is offered a GstSmiPool
  * whose buffers are the stream's own (acquire/publish, no copy); any other
  * buffer is copied once (putframe, or acquire + rows for padded strides).
  * Frame numbers are the buffers' offsets when set (videotestsrc, smisrc), else
@@ -60,17 +59,25 @@ static gboolean smi_sink_error(GstSmiSink *self, const char *what, const char *l
     return FALSE;
 }
 
-/* Create the stream file `location` for frames like `desc` in `layout`, or
-   check (and grow) an existing one as a careful server would. FALSE after
-   posting an error (no location, or the library's refusal). */
-static gboolean smi_sink_create_file(GstSmiSink *self, const gchar *location, GstSmiLayout layout,
-                                     const SharedMemoryImageDesc *desc)
+/* TRUE when a location is set; else FALSE after posting an error. */
+static gboolean smi_sink_location_set(GstSmiSink *self, const gchar *location)
 {
     if (location == NULL || *location == '\0') {
         GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No stream file given (set \"location\")"),
                           (NULL));
         return FALSE;
     }
+    return TRUE;
+}
+
+/* Create the stream file `location` for frames like `desc` in `layout`, or
+   check (and grow) an existing one as a careful server would. FALSE after
+   posting an error (no location, or the library's refusal). */
+static gboolean smi_sink_create_file(GstSmiSink *self, const gchar *location, GstSmiLayout layout,
+                                     const SharedMemoryImageDesc *desc)
+{
+    if (!smi_sink_location_set(self, location))
+        return FALSE;
     SharedMemoryImageError rc = SharedMemoryImageStream_createfilelayout(
         location,
         layout == GST_SMI_LAYOUT_ENSIGHT ? IMAGESTREAM_LAYOUT_ENSIGHT : IMAGESTREAM_LAYOUT_EXTENDED,
@@ -117,25 +124,21 @@ static gboolean smi_sink_serve_locked(GstSmiSink *self)
     }
     smi_sink_destroy_locked(self);
     self->reopen = FALSE;
-    if (!smi_sink_create_file(self, location, layout, &desc)) {
+    if (!smi_sink_location_set(self, location)) {
         g_free(location);
         return FALSE;
     }
-    uint32_t options = IMAGESTREAM_OPTIONS_SERVER;
-    if (layout == GST_SMI_LAYOUT_EXTENDED)
-        options |= IMAGESTREAM_OPTIONS_EXTENDED;
     SharedMemoryImageStream stream = NULL;
-    SharedMemoryImageError rc = SharedMemoryImageStream_create(location, options, &stream);
+    SharedMemoryImageError rc = SharedMemoryImageStream_serve(
+        location,
+        layout == GST_SMI_LAYOUT_ENSIGHT ? IMAGESTREAM_LAYOUT_ENSIGHT : IMAGESTREAM_LAYOUT_EXTENDED,
+        &desc, IMAGESTREAM_OPTIONS_NONE, &stream, &self->capacity);
     if (rc < IMAGESTREAM_NOERROR) {
         smi_sink_error(self, "Cannot serve the shared-memory image stream", location,
-                       "SharedMemoryImageStream_create", rc);
+                       "SharedMemoryImageStream_serve", rc);
         g_free(location);
         return FALSE;
     }
-    SharedMemoryStreamInfo info;
-    self->capacity = 0;
-    if (SharedMemoryImageStream_info(stream, &info) == IMAGESTREAM_NOERROR)
-        self->capacity = info.buffer_size;
     self->stream = stream;
     self->stream_location = location;
     self->stream_layout = layout;

@@ -73,16 +73,15 @@ static double smi_monotonic(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Raise Error(code, "<what>: <library string><suffix>") (RuntimeError
-   before the package registered its class); returns NULL. */
-static PyObject *smi_raise_v(smi_state *st, int code, const char *suffix, const char *what_fmt,
+/* Raise Error(code, "<what>: <message>") (RuntimeError before the package
+   registered its class); returns NULL. */
+static PyObject *smi_raise_v(smi_state *st, int code, const char *message, const char *what_fmt,
                              va_list va)
 {
     PyObject *what = PyUnicode_FromFormatV(what_fmt, va);
     if (!what)
         return NULL;
-    PyObject *msg = PyUnicode_FromFormat("%U: %s%s", what, SharedMemoryImageStream_errorstring(code),
-                                         suffix);
+    PyObject *msg = PyUnicode_FromFormat("%U: %s", what, message);
     Py_DECREF(what);
     if (!msg)
         return NULL;
@@ -101,39 +100,27 @@ static PyObject *smi_raise(smi_state *st, int code, const char *what_fmt, ...)
 {
     va_list va;
     va_start(va, what_fmt);
-    smi_raise_v(st, code, "", what_fmt, va);
+    smi_raise_v(st, code, SharedMemoryImageStream_errorstring(code), what_fmt, va);
     va_end(va);
     return NULL;
 }
 
-/* The same with `why` after the library's string. */
-static PyObject *smi_raise_why(smi_state *st, int code, const char *why, const char *what_fmt, ...)
+/* How this module's users ask for IMAGESTREAM_OPTIONS_ANYFILE. */
+#define SMI_OPTIN "any_file=True"
+
+/* Raise Error(code, "<what>: <the library's message for opening `path` with
+   `options`>"): SharedMemoryImageStream_openerrorstring(), what the path is
+   and what to do; returns NULL. */
+static PyObject *smi_raise_open(smi_state *st, int code, const char *path, uint32_t options,
+                                const char *what_fmt, ...)
 {
+    char text[1400];
+    SharedMemoryImageStream_openerrorstring(path, options, code, SMI_OPTIN, text, sizeof text);
     va_list va;
     va_start(va, what_fmt);
-    smi_raise_v(st, code, why, what_fmt, va);
+    smi_raise_v(st, code, text, what_fmt, va);
     va_end(va);
     return NULL;
-}
-
-/* After create() with `options` failed with `code` on `pathb`: what the path
-   is and what to do (SharedMemoryImageStream_checkfile()) into why[size]:
-   " (<which rule failed and the fix>; or pass any_file=True)" for
-   UNSAFE_FILE, " (<a folder, no such folder, missing: what to do>)" when it
-   could not be opened; "" otherwise. */
-static void smi_open_why(int code, PyObject *pathb, unsigned options, char *why, size_t size)
-{
-    char text[1024];
-    why[0] = '\0';
-    if (code != IMAGESTREAM_UNSAFE_FILE && code != IMAGESTREAM_UNABLE_TO_OPEN_FILE &&
-        code != IMAGESTREAM_BAD_FILE_SIZE)
-        return;
-    int found = SharedMemoryImageStream_checkfile(PyBytes_AS_STRING(pathb), options, text,
-                                                  sizeof text);
-    if (found == IMAGESTREAM_UNSAFE_FILE && code == IMAGESTREAM_UNSAFE_FILE)
-        snprintf(why, size, " (%s; or pass any_file=True)", text);
-    else if (found < 0 && text[0])
-        snprintf(why, size, " (%s)", text);
 }
 
 /* ---- Objects ---------------------------------------------------------------- */
@@ -764,14 +751,13 @@ static int Stream_init(StreamObject *s, PyObject *args, PyObject *kwds)
     Py_BEGIN_ALLOW_THREADS
     rc = SharedMemoryImageStream_create(PyBytes_AS_STRING(pathb), options, &stream);
     Py_END_ALLOW_THREADS
-    char why[1200];
-    smi_open_why(rc, pathb, options, why, sizeof why);
-    Py_DECREF(pathb);
     if (rc < 0) {
-        smi_raise_why(st, rc, why, "cannot open %R as a %s", s->path,
-                      s->is_server ? "server" : "client");
+        smi_raise_open(st, rc, PyBytes_AS_STRING(pathb), options, "cannot open %R as a %s",
+                       s->path, s->is_server ? "server" : "client");
+        Py_DECREF(pathb);
         return -1;
     }
+    Py_DECREF(pathb);
     s->stream = stream;
     s->options = options;
     s->open_code = rc;
@@ -1321,15 +1307,16 @@ static PyObject *smi_create_file(PyObject *m, PyObject *args)
     rc = SharedMemoryImageStream_createfilelayout(PyBytes_AS_STRING(pathb), layout, &d);
     Py_END_ALLOW_THREADS
     PyObject *p = rc < 0 ? PyUnicode_DecodeFSDefault(PyBytes_AS_STRING(pathb)) : NULL;
-    char why[1200];
-    smi_open_why(rc, pathb, IMAGESTREAM_OPTIONS_NONE, why, sizeof why);
-    Py_DECREF(pathb);
-    if (rc >= 0)
+    if (rc >= 0) {
+        Py_DECREF(pathb);
         Py_RETURN_NONE;
-    if (p) {
-        smi_raise_why(PyModule_GetState(m), rc, why, "cannot create %R for %ux%u %s frames", p,
-                      d.width, d.height, SharedMemoryImageStream_formatname(d.format));
     }
+    if (p) {
+        smi_raise_open(PyModule_GetState(m), rc, PyBytes_AS_STRING(pathb),
+                       IMAGESTREAM_OPTIONS_NONE, "cannot create %R for %ux%u %s frames", p,
+                       d.width, d.height, SharedMemoryImageStream_formatname(d.format));
+    }
+    Py_DECREF(pathb);
     Py_XDECREF(p);
     return NULL;
 }

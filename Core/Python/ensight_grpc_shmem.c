@@ -93,25 +93,18 @@ static PyObject *stream_create(PyObject *m, PyObject *args, PyObject *kwds)
     }
     SharedMemoryImageStream stream = NULL;
     int rc = SharedMemoryImageStream_create(PyBytes_AS_STRING(pathb), (uint32_t)options, &stream);
-    if (rc == IMAGESTREAM_UNSAFE_FILE || rc == IMAGESTREAM_UNABLE_TO_OPEN_FILE) {
+    if (rc < 0) {
         /* What the path is, which rule failed, and the fix: pyensight falls
            back to its slow path on any error, so the message is all a user
-           sees. (A missing file keeps EnSight's plain result.) */
-        char why[1024];
-        int found = SharedMemoryImageStream_checkfile(PyBytes_AS_STRING(pathb),
-                                                      (uint32_t)options, why, sizeof why);
-        if (found < 0 && why[0]) {
-            Py_DECREF(pathb);
-            PyErr_Format(PyExc_RuntimeError, "%s (%s%s)", SharedMemoryImageStream_errorstring(rc),
-                         why,
-                         found == IMAGESTREAM_UNSAFE_FILE ? "; or pass options=OPTIONS_ANYFILE"
-                                                          : "");
-            return NULL;
-        }
+           sees. */
+        char text[1400];
+        SharedMemoryImageStream_openerrorstring(PyBytes_AS_STRING(pathb), (uint32_t)options, rc,
+                                                "options=OPTIONS_ANYFILE", text, sizeof text);
+        Py_DECREF(pathb);
+        PyErr_SetString(PyExc_RuntimeError, text);
+        return NULL;
     }
     Py_DECREF(pathb);
-    if (rc < 0)
-        return eshm_result(rc);
     streams[id] = stream;
     return PyLong_FromLong(id);
 }

@@ -227,19 +227,21 @@ static int show(const char *path, int json, int any_file)
     SharedMemoryImageError rc = SharedMemoryImageStream_inspect(real_path ? real_path : path, &info);
     if (rc < IMAGESTREAM_NOERROR) {
         free(real_path);
-        char detail[1200] = "";
+        char text[1400];
+        const char *plain = SharedMemoryImageStream_errorstring(rc);
         if (rc == IMAGESTREAM_VERSION_MISMATCH && info.version != 0)
-            snprintf(detail, sizeof detail, " (extended layout version %u found)", info.version);
+            snprintf(text, sizeof text, "%s (extended layout version %u found)", plain,
+                     info.version);
         else if (rc == IMAGESTREAM_BAD_FILE_FORMAT && info.layout == IMAGESTREAM_LAYOUT_EXTENDED)
-            snprintf(detail, sizeof detail, " (extended-layout magic found, header invalid)");
+            snprintf(text, sizeof text, "%s (extended-layout magic found, header invalid)", plain);
         else if (rc == IMAGESTREAM_BAD_FILE_FORMAT)
-            snprintf(detail, sizeof detail,
-                     " (no extended-layout magic, and not a valid EnSight-layout stream)");
+            snprintf(text, sizeof text,
+                     "%s (no extended-layout magic, and not a valid EnSight-layout stream)", plain);
         else /* what the path is: a link, a FIFO, a folder, missing, ... */
-            smi_tool_open_detail(path, any_file ? IMAGESTREAM_OPTIONS_ANYFILE : 0, rc, detail,
-                                 sizeof detail);
-        fprintf(stderr, "smi-info: %s: %s%s\n", path, SharedMemoryImageStream_errorstring(rc),
-                detail);
+            SharedMemoryImageStream_openerrorstring(
+                path, any_file ? IMAGESTREAM_OPTIONS_ANYFILE : 0, rc, SMI_TOOL_OPTIN, text,
+                sizeof text);
+        fprintf(stderr, "smi-info: %s: %s\n", path, text);
         if (json) {
             printf("{\"file\": ");
             json_string(stdout, path);

@@ -412,64 +412,25 @@ static int prepare_frames(publisher_t *p, options_t *o)
     return 0;
 }
 
-/* Does the inspected file (info) have the EnSight layout and room for a frame of d in its two blocks together? */
-static int holds_split_frame(const SharedMemoryStreamInfo *info, const SharedMemoryImageDesc *d)
-{
-    uint64_t frame = (uint64_t)d->width * d->height * 3;
-    return info->layout == IMAGESTREAM_LAYOUT_ENSIGHT && d->format == IMAGESTREAM_FORMAT_RGB8 &&
-           info->buffer_size * 2 >= frame;
-}
-
-/* Create or grow the file and serve it; number frames on from an earlier
-   server's. Returns 0, or 1 after a message. */
+/* Serve the file (made or grown: SharedMemoryImageStream_serve()); number
+   frames on from an earlier server's. Returns 0, or 1 after a message. */
 static int open_server(publisher_t *p)
 {
     const options_t *o = p->o;
-    /* Never resize the file under a live server (it would move EnSight blocks). */
-    SharedMemoryStreamInfo info;
-    memset(&info, 0, sizeof info);
-    int inspected = SharedMemoryImageStream_inspect(o->path, &info) == IMAGESTREAM_NOERROR;
-    if (inspected && info.server_alive) {
-        fprintf(stderr, "smi-publish: %s: %s\n", o->path,
-                SharedMemoryImageStream_errorstring(IMAGESTREAM_SERVER_ACTIVE));
-        return 1;
-    }
-    /* An EnSight-layout file whose two blocks together hold a frame (the
-       25 MiB file pyensight makes, at 4K) is served as it is: the library
-       splits each frame over both blocks. Any other file is made or grown
-       to hold two whole frames. */
-    SharedMemoryImageError rc = IMAGESTREAM_NOERROR;
-    if (!(o->ensight && inspected && holds_split_frame(&info, &p->desc)))
-        rc = SharedMemoryImageStream_createfilelayout(
-            o->path, o->ensight ? IMAGESTREAM_LAYOUT_ENSIGHT : IMAGESTREAM_LAYOUT_EXTENDED,
-            &p->desc);
-    /* --any-file: a file the rules refuse is served as it is (not grown). */
-    if (rc == IMAGESTREAM_UNSAFE_FILE && o->any_file &&
-        SharedMemoryImageStream_checkfile(o->path, IMAGESTREAM_OPTIONS_ANYFILE, NULL, 0) ==
-            IMAGESTREAM_NOERROR)
-        rc = IMAGESTREAM_NOERROR;
-    if (rc < IMAGESTREAM_NOERROR) {
-        char detail[1200] = "";
-        smi_tool_open_detail(o->path, IMAGESTREAM_OPTIONS_NONE, rc, detail, sizeof detail);
-        fprintf(stderr, "smi-publish: cannot create %s for %ux%u %s frames: %s%s\n", o->path,
-                o->width, o->height, smi_tool_format_name(o->format),
-                SharedMemoryImageStream_errorstring(rc), detail);
-        return 1;
-    }
-    uint32_t create_options = IMAGESTREAM_OPTIONS_SERVER;
+    uint32_t options = IMAGESTREAM_OPTIONS_NONE;
     if (o->any_file)
-        create_options |= IMAGESTREAM_OPTIONS_ANYFILE;
-    if (!o->ensight)
-        create_options |= IMAGESTREAM_OPTIONS_EXTENDED;
+        options |= IMAGESTREAM_OPTIONS_ANYFILE;
     if (o->flip)
-        create_options |= IMAGESTREAM_OPTIONS_FLIPVERTICAL;
-    rc = SharedMemoryImageStream_create(o->path, create_options, &p->server);
+        options |= IMAGESTREAM_OPTIONS_FLIPVERTICAL;
+    SharedMemoryImageError rc = SharedMemoryImageStream_serve(
+        o->path, o->ensight ? IMAGESTREAM_LAYOUT_ENSIGHT : IMAGESTREAM_LAYOUT_EXTENDED, &p->desc,
+        options, &p->server, NULL);
     if (rc < IMAGESTREAM_NOERROR) {
-        char detail[1200] = "";
-        smi_tool_open_detail(o->path, create_options, rc, detail, sizeof detail);
-        fprintf(stderr, "smi-publish: cannot serve %s: %s%s\n", o->path,
-                SharedMemoryImageStream_errorstring(rc), detail);
-        p->server = NULL;
+        char text[1400];
+        fprintf(stderr, "smi-publish: cannot create %s for %ux%u %s frames: %s\n", o->path,
+                o->width, o->height, smi_tool_format_name(o->format),
+                SharedMemoryImageStream_openerrorstring(o->path, options, rc, SMI_TOOL_OPTIN,
+                                                        text, sizeof text));
         return 1;
     }
     if (o->max_buffers != 0) {
@@ -486,6 +447,7 @@ static int open_server(publisher_t *p)
                 SharedMemoryImageStream_errorstring(rc));
     /* Number from 0 in a new file, on from the frames an earlier server left. */
     p->next_frame = 0;
+    SharedMemoryStreamInfo info;
     if (SharedMemoryImageStream_info(p->server, &info) == IMAGESTREAM_NOERROR &&
         holds_frames(&info)) {
         p->last_frame = info.last_frame;

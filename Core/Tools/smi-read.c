@@ -245,9 +245,10 @@ static int retry_while_waiting(SharedMemoryImageError rc)
 static void print_attach_error(const char *what, const char *path, uint32_t options,
                                SharedMemoryImageError rc)
 {
-    char detail[1200] = "";
-    smi_tool_open_detail(path, options, rc, detail, sizeof detail);
-    fprintf(stderr, "%s%s%s\n", what, SharedMemoryImageStream_errorstring(rc), detail);
+    char text[1400];
+    fprintf(stderr, "%s%s\n", what,
+            SharedMemoryImageStream_openerrorstring(path, options, rc, SMI_TOOL_OPTIN, text,
+                                                    sizeof text));
 }
 
 /* Attach to the stream, waiting for the file with --wait-file. Returns

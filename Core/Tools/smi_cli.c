@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 /* ---- getopt_long ---------------------------------------------------------- */
@@ -153,42 +152,4 @@ int smi_tool_install_stop_handler(void)
         sigaction(SIGHUP, &sa, NULL) != 0)
         return -1;
     return 0;
-}
-
-/* ---- Messages ------------------------------------------------------------- */
-
-void smi_tool_open_detail(const char *path, uint32_t options, SharedMemoryImageError rc,
-                          char *out, size_t n)
-{
-    struct stat st;
-    if (n == 0)
-        return;
-    out[0] = '\0';
-    char why[1024];
-    if (rc == IMAGESTREAM_UNABLE_TO_OPEN_FILE || rc == IMAGESTREAM_BAD_FILE_SIZE) {
-        /* No such file or folder, a folder, no permission: the library says. */
-        if (SharedMemoryImageStream_checkfile(path, options, why, sizeof why) != 0 && why[0])
-            snprintf(out, n, " (%s)", why);
-        return;
-    }
-    if (rc != IMAGESTREAM_UNSAFE_FILE || lstat(path, &st) != 0)
-        return;
-    const char *kind = S_ISLNK(st.st_mode)                          ? "a symbolic link"
-                       : S_ISFIFO(st.st_mode)                       ? "a FIFO"
-                       : S_ISSOCK(st.st_mode)                       ? "a socket"
-                       : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
-                       : S_ISDIR(st.st_mode)                        ? "a directory"
-                                                                    : NULL;
-    if (kind && S_ISLNK(st.st_mode) && !(options & IMAGESTREAM_OPTIONS_ANYFILE)) {
-        snprintf(out, n, " (%s: name the file itself, or pass --any-file to follow it)", kind);
-        return;
-    }
-    if (kind) {
-        snprintf(out, n, " (%s)", kind);
-        return;
-    }
-    /* A regular file: which rule failed, and the fix. */
-    if (SharedMemoryImageStream_checkfile(path, options, why, sizeof why) ==
-        IMAGESTREAM_UNSAFE_FILE)
-        snprintf(out, n, " (%s; or pass --any-file to use it as it is)", why);
 }

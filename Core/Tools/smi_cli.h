@@ -76,19 +76,8 @@ int smi_tool_install_stop_handler(void);
 
 /* ---- Messages ------------------------------------------------------------- */
 
-/**
- * After create() with `options` failed on `path` with `rc`: what the path is
- * and what to do, for a message. UNSAFE_FILE: which rule failed and the fix,
- * as " (a FIFO)", " (a symbolic link: name the file itself, or pass
- * --any-file to follow it)", " (FILE (mode 0664) is writable by group staff,
- * ...: chmod g-w FILE (...); or pass --any-file to use it as it is)";
- * UNABLE_TO_OPEN_FILE and BAD_FILE_SIZE: " (the folder F does not exist:
- * ...)", " (F is a folder, not a stream file: ...)", " (FILE does not exist
- * yet: ...)" (SharedMemoryImageStream_checkfile()); "" for other codes or
- * when nothing is found (the file changed meanwhile). Looks at the path
- * without following it. Give `out` 1200 bytes.
- */
-void smi_tool_open_detail(const char *path, uint32_t options, SharedMemoryImageError rc,
-                          char *out, size_t n);
+/** How the tools' users ask for IMAGESTREAM_OPTIONS_ANYFILE, for
+    SharedMemoryImageStream_openerrorstring()'s messages. */
+#define SMI_TOOL_OPTIN "--any-file"
 
 #endif /* SMI_CLI_H */

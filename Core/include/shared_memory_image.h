@@ -567,6 +567,32 @@ SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_createfilelayout(
     const char *filename, uint32_t layout, const SharedMemoryImageDesc *max_frame);
 
 /**
+ * Serve `filename` in one call, as every face of this library does: make
+ * the file, or grow it, for two frames like `max_frame` in `layout`
+ * (IMAGESTREAM_LAYOUT_EXTENDED or _ENSIGHT, as createfilelayout()), then
+ * create() its server end with IMAGESTREAM_OPTIONS_SERVER, the layout's
+ * option and `options` (IMAGESTREAM_OPTIONS_FLIPVERTICAL, _ANYFILE).
+ * - A file a live server holds is left alone (SERVER_ACTIVE), never resized.
+ * - An EnSight-layout file whose two blocks together hold `max_frame` (the
+ *   25 MiB file pyensight makes, for a 4K frame) is served as it is: frames
+ *   larger than one block are split over both.
+ * - With IMAGESTREAM_OPTIONS_ANYFILE a regular file the open rules refuse
+ *   is served as it is (not grown). Without it such a file, or a file of
+ *   other data (NOT_A_STREAM), is refused and left byte for byte as it was.
+ * @param capacity when not NULL: bytes of the largest frame the stream
+ *   takes (one buffer; max_frame's bytes when it is split over both
+ *   blocks); a frame larger than that needs serve() again.
+ * @return create()'s NOERROR or RECONNECTING (a crashed server's stream
+ *   taken over) with *stream set; else a negative code of createfilelayout()
+ *   or create(), *stream NULL (openerrorstring() gives the message);
+ *   BAD_ARGS for NULL arguments, an unknown layout, or layout bits in
+ *   `options`.
+ */
+SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_serve(
+    const char *filename, uint32_t layout, const SharedMemoryImageDesc *max_frame,
+    uint32_t options, SharedMemoryImageStream *stream, uint64_t *capacity);
+
+/**
  * Server, zero-copy: take a writable buffer for a width x height packed-RGB
  * frame. On NOERROR, (*frame)->buffer points into the file (fill it top row
  * first; FLIPVERTICAL does not apply; an EnSight-layout frame larger than one
@@ -844,6 +870,24 @@ SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_inspectclients(
 SMI_EXPORT SharedMemoryImageError SharedMemoryImageStream_checkfile(const char *filename,
                                                                     uint32_t options, char *why,
                                                                     size_t why_size);
+
+/**
+ * The message for `err`, which create(), createfile*() or serve() answered
+ * for `filename` with `options`: errorstring(err), and for
+ * UNABLE_TO_OPEN_FILE, BAD_FILE_SIZE and UNSAFE_FILE what the path is and
+ * what to do, from checkfile(), in parentheses: "cannot open the stream file
+ * (the folder /x does not exist: create it with mkdir -p /x, ...)". Every
+ * face shows this one text. `optin` (may be NULL) is how the caller's users
+ * ask for IMAGESTREAM_OPTIONS_ANYFILE ("--any-file", "any_file=True"): when
+ * only a rule that option waives refuses the file, the text ends "; or pass
+ * OPTIN to use it as it is)". One NUL-terminated line, cut to text_size.
+ * @return text; errorstring(err) when text is NULL or text_size 0.
+ */
+SMI_EXPORT const char *SharedMemoryImageStream_openerrorstring(const char *filename,
+                                                               uint32_t options,
+                                                               SharedMemoryImageError err,
+                                                               const char *optin, char *text,
+                                                               size_t text_size);
 
 /** Bytes per pixel of an IMAGESTREAM_FORMAT_*, or 0 for an unknown format. */
 SMI_EXPORT uint32_t SharedMemoryImageStream_formatsize(uint32_t format);

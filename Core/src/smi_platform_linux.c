@@ -427,7 +427,10 @@ static void smi_file_why_text(int why, const char *path, int fd, int dir, char *
         if (S_ISDIR(st.st_mode))
             smi_folder_text(path, out, size);
         else
-            snprintf(out, size, "%s is not a regular file (a FIFO, a socket or a device)", path);
+            snprintf(out, size, "%s is %s, not a regular file", path,
+                     S_ISFIFO(st.st_mode)   ? "a FIFO"
+                     : S_ISSOCK(st.st_mode) ? "a socket"
+                                            : "a device");
         break;
     case SMI_WHY_OWNER:
         smi_user_name(st.st_uid, who, sizeof who);

@@ -6,24 +6,13 @@ SharedMemoryImageError vtkSharedMemoryStreamServer::Serve(
   const char* fileName, bool enSight, const SharedMemoryImageDesc& frame, uint32_t extraOptions)
 {
   this->Close();
-  SharedMemoryImageError err = SharedMemoryImageStream_createfilelayout(
-    fileName, enSight ? IMAGESTREAM_LAYOUT_ENSIGHT : IMAGESTREAM_LAYOUT_EXTENDED, &frame);
+  const SharedMemoryImageError err = SharedMemoryImageStream_serve(fileName,
+    enSight ? IMAGESTREAM_LAYOUT_ENSIGHT : IMAGESTREAM_LAYOUT_EXTENDED, &frame, extraOptions,
+    &this->Stream_, &this->Bytes);
   if (err < IMAGESTREAM_NOERROR)
   {
+    this->Bytes = 0;
     return err;
-  }
-  const uint32_t options = IMAGESTREAM_OPTIONS_SERVER | extraOptions |
-    (enSight ? 0u : static_cast<uint32_t>(IMAGESTREAM_OPTIONS_EXTENDED));
-  err = SharedMemoryImageStream_create(fileName, options, &this->Stream_);
-  if (err < IMAGESTREAM_NOERROR)
-  {
-    this->Stream_ = nullptr;
-    return err;
-  }
-  SharedMemoryStreamInfo info;
-  if (SharedMemoryImageStream_info(this->Stream_, &info) == IMAGESTREAM_NOERROR)
-  {
-    this->Bytes = info.buffer_size;
   }
   this->File = fileName;
   this->EnSight = enSight;
@@ -34,17 +23,9 @@ SharedMemoryImageError vtkSharedMemoryStreamServer::Serve(
 std::string vtkSharedMemoryStreamServer::ErrorText(
   const char* fileName, SharedMemoryImageError err)
 {
-  std::string text = SharedMemoryImageStream_errorstring(err);
-  char why[1024] = "";
-  if (fileName &&
-    (err == IMAGESTREAM_UNABLE_TO_OPEN_FILE || err == IMAGESTREAM_BAD_FILE_SIZE ||
-      err == IMAGESTREAM_UNSAFE_FILE) &&
-    SharedMemoryImageStream_checkfile(fileName, IMAGESTREAM_OPTIONS_NONE, why, sizeof(why)) < 0 &&
-    why[0])
-  {
-    text += std::string(" (") + why + ")";
-  }
-  return text;
+  char text[1400];
+  return SharedMemoryImageStream_openerrorstring(
+    fileName, IMAGESTREAM_OPTIONS_NONE, err, nullptr, text, sizeof(text));
 }
 
 //------------------------------------------------------------------------------

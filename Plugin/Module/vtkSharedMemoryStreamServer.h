@@ -37,10 +37,8 @@ public:
   /// End the server end; the file stays.
   void Close();
 
-  /// The message for `err` from opening `fileName` (as a server or a client):
-  /// the library's string, then what the path is and what to do when the
-  /// library can tell (SharedMemoryImageStream_checkfile(): a folder, no such
-  /// folder, missing, unsafe, not a stream).
+  /// The message for `err` from opening `fileName` (as a server or a client),
+  /// as every face shows it (SharedMemoryImageStream_openerrorstring()).
   static std::string ErrorText(const char* fileName, SharedMemoryImageError err);
 
   /// The open stream, or nullptr.

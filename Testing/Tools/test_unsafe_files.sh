@@ -48,7 +48,8 @@ gone_within() {
 }
 
 unsafe='the stream file is a symbolic link, not a regular file, owned by another user, or another user could write or replace it'
-linkfix='a symbolic link: name the file itself, or pass --any-file to follow it'
+linkfix='is a symbolic link (never followed at the last component of a path): name the file itself'
+optin='; or pass --any-file to use it as it is)'
 # expect_fixed NAME TEXT: the output file NAME holds TEXT (no pattern).
 expect_fixed() {
     grep -q -F -- "$2" "$WORK/$1" || fail "$1 does not hold \"$2\""
@@ -61,19 +62,19 @@ t0=$(now)
 expect_rc info_fifo 1 timeout 10 "$SMI_INFO" "$fifo"
 t1=$(now)
 took "$t0" "$t1" 0 2 "smi-info on a FIFO"
-expect_in info_fifo.err "^smi-info: $fifo: $unsafe \\(a FIFO\\)$"
+expect_in info_fifo.err "^smi-info: $fifo: $unsafe \\($fifo is a FIFO, not a regular file\\)$"
 expect_rc info_fifo_json 1 timeout 10 "$SMI_INFO" --json "$fifo"
 "$PYTHON" -c 'import json, sys; d = json.load(sys.stdin); assert d["error"] == -17, d' \
     <"$WORK/info_fifo_json.out" || fail "JSON error for a FIFO"
 
 expect_rc read_fifo 1 timeout 10 "$SMI_READ" "$fifo"
-expect_in read_fifo.err "^smi-read: cannot attach to $fifo: $unsafe \\(a FIFO\\)$"
+expect_in read_fifo.err "^smi-read: cannot attach to $fifo: $unsafe \\($fifo is a FIFO, not a regular file\\)$"
 
 t0=$(now)
 expect_rc read_fifo_wait 3 timeout 10 "$SMI_READ" --wait-file --timeout 1 "$fifo"
 t1=$(now)
 took "$t0" "$t1" 0.9 2.5 "smi-read --wait-file --timeout 1 on a FIFO"
-expect_in read_fifo_wait.err "^smi-read: timeout: $fifo is not a served stream after 1 s: $unsafe \\(a FIFO\\)$"
+expect_in read_fifo_wait.err "^smi-read: timeout: $fifo is not a served stream after 1 s: $unsafe \\($fifo is a FIFO, not a regular file\\)$"
 
 t0=$(now)
 expect_rc read_never 3 timeout 10 "$SMI_READ" -w -T 1 "$WORK/never.smi"
@@ -103,13 +104,15 @@ printf 'precious data\n' >"$victim"
 link=$WORK/link.smi
 ln -s "$victim" "$link"
 expect_rc publish_link 1 timeout 10 "$SMI_PUBLISH" --frames 1 --quiet "$link"
-expect_in publish_link.err "^smi-publish: cannot create $link .*: $unsafe \\($linkfix\\)$"
+expect_in publish_link.err "^smi-publish: cannot create $link .*: $unsafe \\($link "
+expect_fixed publish_link.err "$link $linkfix (readlink -f $link)$optin"
 [ "$(cat "$victim")" = "precious data" ] || fail "the link's target was changed"
 [ -L "$link" ] || fail "the link was replaced"
 expect_rc info_link 1 timeout 10 "$SMI_INFO" "$link"
-expect_in info_link.err "^smi-info: $link: $unsafe \\($linkfix\\)$"
+expect_in info_link.err "^smi-info: $link: $unsafe \\($link "
+expect_fixed info_link.err "$linkfix (readlink -f $link)$optin"
 expect_rc read_link 1 timeout 10 "$SMI_READ" --timeout 1 "$link"
-expect_in read_link.err "\\($linkfix\\)$"
+expect_fixed read_link.err "$linkfix (readlink -f $link)$optin"
 # A dangling link: its target is not created.
 ln -s "$WORK/target.smi" "$WORK/dangling.smi"
 expect_rc publish_dangling 1 timeout 10 "$SMI_PUBLISH" --frames 1 --quiet "$WORK/dangling.smi"
