@@ -720,15 +720,25 @@ static PyObject *Stream_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 
 static int Stream_init(StreamObject *s, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"path", "options", "frame_class", NULL};
+    static char *kwlist[] = {"path", "options", "frame_class", "serve", NULL};
     PyObject *pathb = NULL;
     unsigned int options;
     PyTypeObject *frame_class;
+    PyObject *serve = Py_None;
     smi_state *st = stream_state(s);
-    if (!st || !PyArg_ParseTupleAndKeywords(args, kwds, "O&IO!:Stream", kwlist,
+    if (!st || !PyArg_ParseTupleAndKeywords(args, kwds, "O&IO!|O:Stream", kwlist,
                                             PyUnicode_FSConverter, &pathb, &options,
-                                            &PyType_Type, &frame_class))
+                                            &PyType_Type, &frame_class, &serve))
         return -1;
+    /* serve=(format, width, height, depth): a server made in one call, the
+       file made or grown first for two such frames in the layout `options`
+       names (SharedMemoryImageStream_serve). */
+    SharedMemoryImageDesc d = SMI_DESC_INIT;
+    if (serve != Py_None && !PyArg_ParseTuple(serve, "IIII:serve", &d.format, &d.width,
+                                              &d.height, &d.depth)) {
+        Py_DECREF(pathb);
+        return -1;
+    }
     if (!PyType_IsSubtype(frame_class, st->frame_type)) {
         PyErr_SetString(PyExc_TypeError, "frame_class must be a subclass of _core.Frame");
         Py_DECREF(pathb);
@@ -749,7 +759,16 @@ static int Stream_init(StreamObject *s, PyObject *args, PyObject *kwds)
     SharedMemoryImageStream stream = NULL;
     int rc;
     Py_BEGIN_ALLOW_THREADS
-    rc = SharedMemoryImageStream_create(PyBytes_AS_STRING(pathb), options, &stream);
+    if (serve != Py_None)
+        rc = SharedMemoryImageStream_serve(
+            PyBytes_AS_STRING(pathb),
+            (options & IMAGESTREAM_OPTIONS_EXTENDED) ? IMAGESTREAM_LAYOUT_EXTENDED
+                                                     : IMAGESTREAM_LAYOUT_ENSIGHT,
+            &d,
+            options & ~(uint32_t)(IMAGESTREAM_OPTIONS_SERVER | IMAGESTREAM_OPTIONS_EXTENDED),
+            &stream, NULL);
+    else
+        rc = SharedMemoryImageStream_create(PyBytes_AS_STRING(pathb), options, &stream);
     Py_END_ALLOW_THREADS
     if (rc < 0) {
         smi_raise_open(st, rc, PyBytes_AS_STRING(pathb), options, "cannot open %R as a %s",
@@ -1261,8 +1280,10 @@ static PyMethodDef Stream_methods[] = {
 };
 
 PyDoc_STRVAR(Stream_doc,
-"Stream(path, options, frame_class)\n--\n\n"
-"One end of a stream: SharedMemoryImageStream_create(path, options). Its\n"
+"Stream(path, options, frame_class, serve=None)\n--\n\n"
+"One end of a stream: SharedMemoryImageStream_create(path, options), or with\n"
+"serve=(format, width, height, depth) a server made by\n"
+"SharedMemoryImageStream_serve() (the file made or grown first). Its\n"
 "frames are made as instances of frame_class (a subclass of Frame).\n"
 "Calls on one stream are serialized by its own lock.");
 

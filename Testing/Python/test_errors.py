@@ -296,3 +296,37 @@ def test_bad_arguments_elsewhere(stream_path, tmp_path):
             client.wait(timeout="soon")
     with pytest.raises(TypeError):
         smi.Client(12.5)
+
+
+def test_server_max_size_serves_in_one_call(stream_path):
+    """Server(path, max_size=...) makes or grows the file and serves it
+    (SharedMemoryImageStream_serve, as the tools and elements do): a file a
+    live server holds is not resized, a file of other data is refused and
+    left as it was, pyensight's 25 MiB EnSight file is served as it is for 4K
+    frames (split over both blocks)."""
+    with smi.Server(stream_path, max_size=(W, H)) as server, smi.Client(stream_path) as client:
+        server.send(pattern(smi.FORMAT_RGB8, W, H, 1))
+        frame = client.read(timeout=5)
+        assert np.array_equal(np.asarray(frame), pattern(smi.FORMAT_RGB8, W, H, 1))
+        size = os.path.getsize(stream_path)
+        with pytest.raises(smi.Error) as err:
+            smi.Server(stream_path, max_size=(4 * W, 4 * H))
+        assert err.value.code == smi.IMAGESTREAM_SERVER_ACTIVE
+        assert os.path.getsize(stream_path) == size
+    with smi.Server(stream_path, max_size=(4 * W, 4 * H), format=smi.FORMAT_GRAY16) as server:
+        assert server.info()["buffer_size"] >= 4 * W * 4 * H * 2
+    os.unlink(stream_path)
+    notes = b"".join(b"line %d of a user's notes\n" % i for i in range(500))
+    with open(stream_path, "wb") as f:
+        f.write(notes)
+    with pytest.raises(smi.Error) as err:
+        smi.Server(stream_path, max_size=(W, H))
+    assert err.value.code == smi.IMAGESTREAM_NOT_A_STREAM
+    with open(stream_path, "rb") as f:
+        assert f.read() == notes
+    os.unlink(stream_path)
+    with open(stream_path, "wb") as f:
+        f.write(bytes(25 << 20))
+    with smi.Server(stream_path, ensight_layout=True, max_size=(3840, 2160)) as server:
+        assert server.info()["layout"] == "ensight"
+    assert os.path.getsize(stream_path) == 25 << 20

@@ -646,8 +646,8 @@ class Client(_Stream):
 
 
 class Server(_Stream):
-    """Serve (publish frames into) the stream in the existing file `path`; make
-    the file first with create_file(). One live server per file: a second
+    """Serve (publish frames into) the stream in the file `path`; make the
+    file first with create_file(), or pass max_size. One live server per file: a second
     one raises Error (IMAGESTREAM_SERVER_ACTIVE). A new server takes over
     from a dead one (open_code IMAGESTREAM_RECONNECTING) and attached
     clients go on.
@@ -660,15 +660,21 @@ class Server(_Stream):
     raises Error (IMAGESTREAM_UNSAFE_FILE, as for Client) unless
     any_file=True.
 
-        smi.create_file(path, 1920, 1080)
-        with smi.Server(path) as server:
+    max_size=(width, height) serves in one call, as every tool and element
+    does (SharedMemoryImageStream_serve): the file is made, or grown, for two
+    frames of that size (of `format`, x `depth` slices) in the chosen layout
+    first; a file a live server holds is not resized (SERVER_ACTIVE), a file
+    of other data is refused (NOT_A_STREAM) and left as it was.
+
+        with smi.Server(path, max_size=(1920, 1080)) as server:
             for image in images:               # (1080, 1920, 3) uint8 arrays
                 server.send(image)
     """
     __slots__ = ()
     _kind = "Server"
 
-    def __init__(self, path, flip_vertical=False, ensight_layout=False, any_file=False):
+    def __init__(self, path, flip_vertical=False, ensight_layout=False, any_file=False, *,
+                 max_size=None, format=0, depth=1):
         """Serve `path` (str, bytes or os.PathLike); see the class."""
         options = IMAGESTREAM_OPTIONS_SERVER
         if not ensight_layout:
@@ -677,7 +683,13 @@ class Server(_Stream):
             options |= IMAGESTREAM_OPTIONS_FLIPVERTICAL
         if any_file:
             options |= IMAGESTREAM_OPTIONS_ANYFILE
-        super().__init__(path, options, AcquiredFrame)
+        serve = None
+        if max_size is not None:
+            width, height = max_size
+            serve = (FORMAT_RGB8 if format is None else _format(format),
+                     _u32(width, "width", 1), _u32(height, "height", 1),
+                     1 if depth is None else _u32(depth, "depth", 1))
+        super().__init__(path, options, AcquiredFrame, serve)
 
     @property
     def acquired(self):
