@@ -889,6 +889,84 @@ SMI_EXPORT const char *SharedMemoryImageStream_openerrorstring(const char *filen
                                                                const char *optin, char *text,
                                                                size_t text_size);
 
+/* ---- Attaching: one policy for every client ------------------------------ */
+
+/**
+ * The situations a client's stream can be in, from attach() and refresh():
+ * X(NAME, description) for IMAGESTREAM_SITUATION_NAME, in value order. The
+ * first seven are worth waiting for (situationwaits()); the last three are
+ * for the user to fix (a face that keeps running tries again meanwhile).
+ */
+#define SMI_SITUATION_LIST(X)                                                               \
+    X(SERVING, "attached, server alive")                                                    \
+    X(MISSING, "the stream file does not exist (yet); waiting for a server to create it")   \
+    X(SETTING_UP, "the stream file is being set up; waiting for its server to finish")      \
+    X(NO_SERVER, "attached, no server yet; waiting for one to start")                       \
+    X(SERVER_GONE, "attached, its server is gone; waiting for a server to come back")       \
+    X(NEW_SERVER, "a new server took over the stream")                                      \
+    X(REPLACED, "the stream file was replaced; attaching to the new one")                   \
+    X(NOT_A_STREAM, "the file is not a shared-memory image stream")                         \
+    X(UNSAFE, "the stream file is not one this process may trust")                          \
+    X(FATAL, "cannot attach to the stream")
+
+/** The situations (values never change). */
+enum {
+#define SMI_SITUATION_ENUM(name, text) IMAGESTREAM_SITUATION_##name,
+    SMI_SITUATION_LIST(SMI_SITUATION_ENUM)
+#undef SMI_SITUATION_ENUM
+};
+
+/** Where a client's stream stands, kept by the caller between attach() and
+    refresh() calls (zero it before the first; attach() fills it in). */
+typedef struct _SharedMemoryStreamStatus {
+    uint32_t situation;          /**< IMAGESTREAM_SITUATION_* */
+    SharedMemoryImageError code; /**< the library's code behind it (create()'s, info()'s) */
+    uint32_t reattach;           /**< refresh(): destroy the stream and attach() again */
+    uint32_t layout;             /**< IMAGESTREAM_LAYOUT_* of the attached stream */
+    uint32_t server_alive;       /**< 1 while a server holds the file */
+    uint32_t served;             /**< 1 once a server was seen serving this stream */
+    uint64_t device, inode;      /**< the file attached to (0: none) */
+} SharedMemoryStreamStatus;
+
+/**
+ * Client: create() on `filename` with `options`, and say what situation
+ * the stream is in. Attached: SERVING, NO_SERVER (no server ever set it
+ * up) or SERVER_GONE (its server crashed, was killed, or ended), *stream
+ * set. Not attached (*stream NULL, status->code create()'s code, which
+ * openerrorstring() explains): MISSING (no file, or no folder, yet),
+ * SETTING_UP (a file too small, or whose header is not valid but that
+ * changed in the last 3 s: its server is making it), NOT_A_STREAM (a
+ * header that stays invalid, other data), UNSAFE (UNSAFE_FILE), FATAL
+ * (anything else: a folder at the path, no permission, every client slot
+ * taken, ...).
+ * @return the situation (status->situation too; status may be NULL).
+ */
+SMI_EXPORT uint32_t SharedMemoryImageStream_attach(const char *filename, uint32_t options,
+                                                   SharedMemoryImageStream *stream,
+                                                   SharedMemoryStreamStatus *status);
+
+/**
+ * Client, attached (`status` as attach() left it): where does the stream
+ * stand now? One stat() of `filename` and one info(): MISSING (the file was
+ * removed), REPLACED (another file is at the path now), NEW_SERVER (a server
+ * came since the last call), else SERVING, NO_SERVER or SERVER_GONE.
+ * status->reattach is set when the client must destroy the stream and
+ * attach() again: the file removed or replaced, the stream truncated or
+ * garbled under it, or a new server on an EnSight-layout stream (an
+ * extended-layout client goes on as it is). Nothing of the stream changes.
+ * @return the situation (status->situation too); FATAL for NULL arguments.
+ */
+SMI_EXPORT uint32_t SharedMemoryImageStream_refresh(const char *filename,
+                                                    SharedMemoryImageStream stream,
+                                                    SharedMemoryStreamStatus *status);
+
+/** Non-zero when `situation` is worth waiting for (SERVING up to REPLACED:
+    a server or a file is coming), 0 for NOT_A_STREAM, UNSAFE and FATAL. */
+SMI_EXPORT int SharedMemoryImageStream_situationwaits(uint32_t situation);
+
+/** A description of a situation ("attached, server alive"); never NULL. */
+SMI_EXPORT const char *SharedMemoryImageStream_situationstring(uint32_t situation);
+
 /** Bytes per pixel of an IMAGESTREAM_FORMAT_*, or 0 for an unknown format. */
 SMI_EXPORT uint32_t SharedMemoryImageStream_formatsize(uint32_t format);
 
