@@ -205,43 +205,8 @@ static int parse_options(int argc, char **argv, options_t *o)
     return status == SMI_CLI_RUN ? check_combination(o, save_frame_given) : status;
 }
 
-/* A file is worth attaching to once a server has set it up. A zero-filled
-   file (just created; its server has not written the header yet, even if it
-   already holds the server lock) would be taken for an EnSight stream with no
-   frame: this client would claim EnSight's one client place, and the server's
-   initialization would then undo the attach. Returns NOERROR when ready,
-   else why not: inspect's error (never blocking: a FIFO at the path is
-   UNSAFE_FILE at once), or BAD_FILE_SIZE for a file no server set up yet.
-   With --any-file (`follow`) a symbolic link is inspected where it points. */
-static SharedMemoryImageError file_ready(const char *path, int follow)
-{
-    SharedMemoryStreamInfo info;
-    memset(&info, 0, sizeof info);
-    char *real = follow ? realpath(path, NULL) : NULL;
-    SharedMemoryImageError rc = SharedMemoryImageStream_inspect(real ? real : path, &info);
-    free(real);
-    if (rc != IMAGESTREAM_NOERROR)
-        return rc < IMAGESTREAM_NOERROR ? rc : IMAGESTREAM_BAD_FILE_SIZE;
-    if (info.layout == IMAGESTREAM_LAYOUT_EXTENDED)
-        return IMAGESTREAM_NOERROR;
-    for (uint32_t i = 0; i < info.buffer_count && i < IMAGESTREAM_MAX_BUFFERS; i++)
-        if (info.buffers[i].state != 0)
-            return IMAGESTREAM_NOERROR; /* an EnSight server initialized it (4), or frames flow */
-    return IMAGESTREAM_BAD_FILE_SIZE;
-}
-
-/* With --wait-file, what may still change is waited for: a missing, short,
-   invalid file, and one refused as unsafe (a FIFO or a link may be replaced
-   by the real file). */
-static int retry_while_waiting(SharedMemoryImageError rc)
-{
-    return rc == IMAGESTREAM_BAD_FILE_SIZE || rc == IMAGESTREAM_UNABLE_TO_OPEN_FILE ||
-           rc == IMAGESTREAM_BAD_FILE_FORMAT || rc == IMAGESTREAM_UNABLE_TO_MAP_FILE ||
-           rc == IMAGESTREAM_UNSAFE_FILE;
-}
-
-/* "cannot attach" and timeout messages: the library's string, and what the
-   path is (unsafe, missing, a folder). */
+/* "cannot attach" and timeout messages: the library's message for the
+   path (unsafe, missing, a folder: SharedMemoryImageStream_openerrorstring). */
 static void print_attach_error(const char *what, const char *path, uint32_t options,
                                SharedMemoryImageError rc)
 {
@@ -251,8 +216,12 @@ static void print_attach_error(const char *what, const char *path, uint32_t opti
                                                     sizeof text));
 }
 
-/* Attach to the stream, waiting for the file with --wait-file. Returns
-   SMI_CLI_RUN with *stream set, or the exit status (a message printed). */
+/* Attach to the stream (SharedMemoryImageStream_attach). With --wait-file,
+   every situation but a fatal one is waited for: a missing file, one no
+   server has set up yet or one being set up (a server is coming), and one a
+   user may still fix (not a stream, unsafe: a FIFO or a link may be
+   replaced by the real file), said once. Returns SMI_CLI_RUN with *stream
+   set, or the exit status (a message printed). */
 static int attach(const options_t *o, double start, SharedMemoryImageStream *stream)
 {
     const uint32_t create_options =
@@ -261,30 +230,32 @@ static int attach(const options_t *o, double start, SharedMemoryImageStream *str
         (o->reliable ? IMAGESTREAM_OPTIONS_RELIABLE
                      : o->queue ? IMAGESTREAM_OPTIONS_QUEUE : IMAGESTREAM_OPTIONS_NONE);
     char what[1200];
-    int noted_unsafe = 0;
+    int noted = 0;
     for (;;) {
-        /* Neither call blocks (a FIFO at the path is refused at once), so
+        /* Attaching never blocks (a FIFO at the path is refused at once), so
            --timeout and SIGINT/SIGTERM are seen within one 20 ms step. */
-        SharedMemoryImageError rc = IMAGESTREAM_NOERROR;
-        if (!o->wait_file || (rc = file_ready(o->path, o->any_file)) == IMAGESTREAM_NOERROR) {
-            rc = SharedMemoryImageStream_create(o->path, create_options, stream);
-            if (rc >= IMAGESTREAM_NOERROR) {
-                if (rc == IMAGESTREAM_RECONNECTING && !o->quiet)
-                    fprintf(stderr, "smi-read: %s: %s\n", o->path,
-                            SharedMemoryImageStream_errorstring(rc));
-                return SMI_CLI_RUN;
-            }
-            *stream = NULL;
-            if (!o->wait_file || !retry_while_waiting(rc)) {
-                snprintf(what, sizeof what, "smi-read: cannot attach to %s: ", o->path);
-                print_attach_error(what, o->path, create_options, rc);
-                return EXIT_FAIL;
-            }
+        SharedMemoryStreamStatus status;
+        uint32_t situation =
+            SharedMemoryImageStream_attach(o->path, create_options, stream, &status);
+        /* Without --wait-file a file no server has set up yet is read as
+           create() takes it: an EnSight stream with no frame yet. */
+        if (situation == IMAGESTREAM_SITUATION_NO_SERVER && !o->wait_file)
+            status.code = SharedMemoryImageStream_create(o->path, create_options, stream);
+        if (*stream) {
+            if (status.code == IMAGESTREAM_RECONNECTING && !o->quiet)
+                fprintf(stderr, "smi-read: %s: %s\n", o->path,
+                        SharedMemoryImageStream_errorstring(status.code));
+            return SMI_CLI_RUN;
         }
-        if (rc == IMAGESTREAM_UNSAFE_FILE && !noted_unsafe && !o->quiet) {
+        if (!o->wait_file || situation == IMAGESTREAM_SITUATION_FATAL) {
+            snprintf(what, sizeof what, "smi-read: cannot attach to %s: ", o->path);
+            print_attach_error(what, o->path, create_options, status.code);
+            return EXIT_FAIL;
+        }
+        if (!SharedMemoryImageStream_situationwaits(situation) && !noted && !o->quiet) {
             snprintf(what, sizeof what, "smi-read: %s: waiting: ", o->path);
-            print_attach_error(what, o->path, create_options, rc);
-            noted_unsafe = 1;
+            print_attach_error(what, o->path, create_options, status.code);
+            noted = 1;
         }
         if (smi_tool_stop) {
             fprintf(stderr, "smi-read: stopped before %s was a served stream\n", o->path);
@@ -294,7 +265,7 @@ static int attach(const options_t *o, double start, SharedMemoryImageStream *str
             snprintf(what, sizeof what,
                      "smi-read: timeout: %s is not a served stream after %g s: ", o->path,
                      o->timeout);
-            print_attach_error(what, o->path, create_options, rc);
+            print_attach_error(what, o->path, create_options, status.code);
             return EXIT_TIMEOUT;
         }
         smi_tool_sleep_until_ns(smi_tool_now_ns() + 20000000u);

@@ -901,7 +901,7 @@ SMI_EXPORT const char *SharedMemoryImageStream_openerrorstring(const char *filen
     X(SERVING, "attached, server alive")                                                    \
     X(MISSING, "the stream file does not exist (yet); waiting for a server to create it")   \
     X(SETTING_UP, "the stream file is being set up; waiting for its server to finish")      \
-    X(NO_SERVER, "attached, no server yet; waiting for one to start")                       \
+    X(NO_SERVER, "no server has set the stream up yet; waiting for one to start")           \
     X(SERVER_GONE, "attached, its server is gone; waiting for a server to come back")       \
     X(NEW_SERVER, "a new server took over the stream")                                      \
     X(REPLACED, "the stream file was replaced; attaching to the new one")                   \
@@ -930,10 +930,12 @@ typedef struct _SharedMemoryStreamStatus {
 
 /**
  * Client: create() on `filename` with `options`, and say what situation
- * the stream is in. Attached: SERVING, NO_SERVER (no server ever set it
- * up) or SERVER_GONE (its server crashed, was killed, or ended), *stream
- * set. Not attached (*stream NULL, status->code create()'s code, which
- * openerrorstring() explains): MISSING (no file, or no folder, yet),
+ * the stream is in. Attached: SERVING, or SERVER_GONE (its server crashed,
+ * was killed, or ended; also an EnSight server, which cannot be detected),
+ * *stream set. Not attached (*stream NULL, status->code create()'s code,
+ * which openerrorstring() explains): NO_SERVER (a file no server has set
+ * up yet, all zeros as createfile() makes it: not mapped until a server
+ * sets it up; code BAD_FILE_SIZE), MISSING (no file, or no folder, yet),
  * SETTING_UP (a file too small, or whose header is not valid but that
  * changed in the last 3 s: its server is making it), NOT_A_STREAM (a
  * header that stays invalid, other data), UNSAFE (UNSAFE_FILE), FATAL

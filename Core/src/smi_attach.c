@@ -97,6 +97,17 @@ uint32_t SharedMemoryImageStream_attach(const char *filename, uint32_t options,
         status->code = IMAGESTREAM_BAD_ARGS;
         return status->situation = IMAGESTREAM_SITUATION_FATAL;
     }
+    /* A file no server has set up yet (all zeros, as createfile() makes it
+       and pyensight writes it) is not attached to: a client would map it
+       for nothing (on a full tmpfs that takes blocks the server needs), and
+       a server's setup follows at once. Looked at without changing a byte. */
+    SharedMemoryStreamInfo info;
+    memset(&info, 0, sizeof info);
+    if (SharedMemoryImageStream_inspect(filename, &info) == IMAGESTREAM_NOERROR &&
+        info.layout == IMAGESTREAM_LAYOUT_ENSIGHT && !smi_served_before(&info)) {
+        status->code = IMAGESTREAM_BAD_FILE_SIZE;
+        return status->situation = IMAGESTREAM_SITUATION_NO_SERVER;
+    }
     SharedMemoryImageError rc = SharedMemoryImageStream_create(filename, options, stream);
     status->code = rc;
     if (rc < IMAGESTREAM_NOERROR) {
@@ -106,7 +117,6 @@ uint32_t SharedMemoryImageStream_attach(const char *filename, uint32_t options,
     double age;
     if (smi_file_identity(filename, &status->device, &status->inode, &age) != 0)
         status->device = status->inode = 0; /* removed at once: refresh() says so */
-    SharedMemoryStreamInfo info;
     memset(&info, 0, sizeof info);
     (void)SharedMemoryImageStream_info(*stream, &info);
     return status->situation = smi_attached_situation(&info, status);

@@ -5,9 +5,11 @@
  *  - MISSING: no file, no folder; a file removed under the client (reattach).
  *  - SETTING_UP: a file too small, and a fresh file whose header is not valid
  *    yet; the same file 10 s old is NOT_A_STREAM, as is a file of notes.
- *  - NO_SERVER: a file made by createfile() that no server has set up.
- *  - SERVING, NEW_SERVER: a server process comes (serve()); an extended-layout
- *    client goes on (no reattach), an EnSight-layout one attaches again.
+ *  - NO_SERVER: a file made by createfile() that no server has set up: not
+ *    attached to, not a byte changed.
+ *  - SERVING, NEW_SERVER: a server process comes (serve()); after the first
+ *    is killed, a new one: an extended-layout client goes on (no reattach),
+ *    an EnSight-layout one attaches again.
  *  - SERVER_GONE: the server killed with kill -9, and one that ended with
  *    destroy(); a new server after either is NEW_SERVER.
  *  - REPLACED: another file renamed over the path (reattach).
@@ -73,7 +75,6 @@ static SharedMemoryImageStream expect_attach(const char *path, uint32_t options,
                path, SharedMemoryImageStream_situationstring(got),
                SharedMemoryImageStream_situationstring(expected), st->code);
     int attached = expected == IMAGESTREAM_SITUATION_SERVING ||
-                   expected == IMAGESTREAM_SITUATION_NO_SERVER ||
                    expected == IMAGESTREAM_SITUATION_SERVER_GONE;
     ASSERT_MSG((s != NULL) == attached, "attach %s: stream %p", path, (void *)s);
     ASSERT_EQ(st->reattach, 0u);
@@ -118,22 +119,21 @@ static void server_lifecycle(uint32_t layout, shared_t *sh)
     expect_attach(path, IMAGESTREAM_OPTIONS_NONE, IMAGESTREAM_SITUATION_MISSING, &st);
     ASSERT_EQ(st.code, IMAGESTREAM_BAD_FILE_SIZE);
     ASSERT(SharedMemoryImageStream_situationwaits(st.situation));
+    /* A file no server has set up: not mapped (not a byte of it changes). */
     ASSERT_RC(IMAGESTREAM_NOERROR, SharedMemoryImageStream_createfile(path, 64, 48));
-    SharedMemoryImageStream c =
-        expect_attach(path, IMAGESTREAM_OPTIONS_NONE, IMAGESTREAM_SITUATION_NO_SERVER, &st);
-    expect_refresh(path, c, &st, IMAGESTREAM_SITUATION_NO_SERVER, 0);
+    expect_attach(path, IMAGESTREAM_OPTIONS_NONE, IMAGESTREAM_SITUATION_NO_SERVER, &st);
+    ASSERT(SharedMemoryImageStream_situationwaits(st.situation));
+    size_t n = 0;
+    uint8_t *bytes = smi_test_read_file(path, &n);
+    for (size_t i = 0; i < n; i++)
+        ASSERT_MSG(bytes[i] == 0, "byte %zu of the file no server set up changed", i);
+    free(bytes);
 
     pid_t server = start_server(path, layout, sh);
-    if (ensight) {
-        /* An EnSight-layout client attaches again for a new server. */
-        expect_refresh(path, c, &st, IMAGESTREAM_SITUATION_NEW_SERVER, 1);
-        SharedMemoryImageStream_destroy(c);
-        c = expect_attach(path, IMAGESTREAM_OPTIONS_NONE, IMAGESTREAM_SITUATION_SERVING, &st);
-        ASSERT_EQ(st.layout, (uint32_t)IMAGESTREAM_LAYOUT_ENSIGHT);
-    } else {
-        expect_refresh(path, c, &st, IMAGESTREAM_SITUATION_NEW_SERVER, 0);
-        ASSERT_EQ(st.layout, (uint32_t)IMAGESTREAM_LAYOUT_EXTENDED);
-    }
+    SharedMemoryImageStream c =
+        expect_attach(path, IMAGESTREAM_OPTIONS_NONE, IMAGESTREAM_SITUATION_SERVING, &st);
+    ASSERT_EQ(st.layout, ensight ? (uint32_t)IMAGESTREAM_LAYOUT_ENSIGHT
+                                 : (uint32_t)IMAGESTREAM_LAYOUT_EXTENDED);
     expect_refresh(path, c, &st, IMAGESTREAM_SITUATION_SERVING, 0);
     ASSERT_EQ(st.server_alive, 1u);
     see_frame(c);
@@ -160,7 +160,11 @@ static void server_lifecycle(uint32_t layout, shared_t *sh)
     ASSERT(rename(other, path) == 0);
     expect_refresh(path, c, &st, IMAGESTREAM_SITUATION_REPLACED, 1);
     SharedMemoryImageStream_destroy(c);
-    c = expect_attach(path, IMAGESTREAM_OPTIONS_NONE, IMAGESTREAM_SITUATION_NO_SERVER, &st);
+    expect_attach(path, IMAGESTREAM_OPTIONS_NONE, IMAGESTREAM_SITUATION_NO_SERVER, &st);
+    /* The file removed under an attached client. */
+    server = start_server(path, layout, sh);
+    c = expect_attach(path, IMAGESTREAM_OPTIONS_NONE, IMAGESTREAM_SITUATION_SERVING, &st);
+    stop_server(server, sh);
     ASSERT(unlink(path) == 0);
     expect_refresh(path, c, &st, IMAGESTREAM_SITUATION_MISSING, 1);
     SharedMemoryImageStream_destroy(c);
