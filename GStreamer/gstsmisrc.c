@@ -8,9 +8,13 @@
  * negotiated pool, and unlocked. Caps follow the frames: a new format or size
  * renegotiates before the frame is pushed. The streaming thread sleeps in the
  * library's blocking wait, 50 ms at a time, so unlock() and stop() take
- * effect within 50 ms. When the stream fails while running (the file
- * truncated or replaced), smisrc posts a warning and attaches again, for up to
- * retry-timeout ms, before it posts an error.
+ * effect within 50 ms. Attaching follows the library's one policy
+ * (SharedMemoryImageStream_attach/_refresh): a file no server has set up yet
+ * is waited for, and the stream is attached again when the library says so
+ * (the file replaced or removed, a new server on an EnSight-layout stream).
+ * When the stream fails while running (the file truncated or replaced),
+ * smisrc posts a warning and attaches again, for up to retry-timeout ms,
+ * before it posts an error.
  */
 #include "gstsmisrc.h"
 
@@ -71,10 +75,11 @@ static void smi_src_detach(GstSmiSrc *self)
     }
 }
 
-/* Attach to the stream. Returns the library's code (negative on failure). */
-static SharedMemoryImageError smi_src_attach(GstSmiSrc *self, const gchar *location)
+/* Attach to the stream (SharedMemoryImageStream_attach): self->stream set,
+   or NULL with the library's code in self->status.code. Returns the
+   situation (IMAGESTREAM_SITUATION_*). */
+static uint32_t smi_src_attach(GstSmiSrc *self, const gchar *location)
 {
-    SharedMemoryImageStream stream = NULL;
     GST_OBJECT_LOCK(self);
     gint mode = self->mode;
     GST_OBJECT_UNLOCK(self);
@@ -82,22 +87,11 @@ static SharedMemoryImageError smi_src_attach(GstSmiSrc *self, const gchar *locat
                        (mode == SMI_SRC_RELIABLE ? IMAGESTREAM_OPTIONS_RELIABLE
                         : mode == SMI_SRC_QUEUE  ? IMAGESTREAM_OPTIONS_QUEUE
                                                  : 0);
-    SharedMemoryImageError rc = SharedMemoryImageStream_create(location, options, &stream);
-    if (rc < IMAGESTREAM_NOERROR)
-        return rc;
-    self->stream = stream;
-    SharedMemoryStreamInfo info;
-    self->layout = 0;
-    self->server_alive = FALSE;
-    if (SharedMemoryImageStream_info(stream, &info) == IMAGESTREAM_NOERROR) {
-        self->layout = info.layout;
-        self->server_alive = info.server_alive != 0;
-    }
+    uint32_t situation =
+        SharedMemoryImageStream_attach(location, options, &self->stream, &self->status);
     self->next_check_us = g_get_monotonic_time() + CHECK_INTERVAL_US;
-    GST_INFO_OBJECT(self, "attached to %s (%s layout, server %s)", location,
-                    self->layout == IMAGESTREAM_LAYOUT_ENSIGHT ? "EnSight" : "extended",
-                    self->server_alive ? "alive" : "not running");
-    return rc;
+    GST_INFO_OBJECT(self, "%s: %s", location, SharedMemoryImageStream_situationstring(situation));
+    return situation;
 }
 
 static gboolean gst_smi_src_start(GstBaseSrc *base)
@@ -110,14 +104,16 @@ static gboolean gst_smi_src_start(GstBaseSrc *base)
                           (NULL));
         return FALSE;
     }
-    SharedMemoryImageError rc = smi_src_attach(self, location);
-    if (rc < IMAGESTREAM_NOERROR) {
+    /* A file no server has set up yet is waited for (as while running);
+       anything else that does not attach fails the state change. */
+    if (smi_src_attach(self, location) != IMAGESTREAM_SITUATION_NO_SERVER && !self->stream) {
+        SharedMemoryImageError rc = self->status.code;
         gchar *code = gst_smi_code_name(rc);
         gchar *text = gst_smi_open_error_text(location, rc);
         GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ,
                           ("Cannot read the shared-memory image stream \"%s\": %s", location,
                            text),
-                          ("SharedMemoryImageStream_create: %s", code));
+                          ("SharedMemoryImageStream_attach: %s", code));
         g_free(text);
         g_free(code);
         g_free(location);
@@ -286,25 +282,23 @@ static GstClockTime smi_src_pts(GstSmiSrc *self, double ts)
     return pts;
 }
 
-/* An idle stream: has the server gone or come? An EnSight-layout client
-   attaches again when a new server comes (as the ParaView source does). */
+/* An idle stream: where does it stand (SharedMemoryImageStream_refresh)?
+   Attach again when the library says so (the file replaced or removed, a
+   new server on an EnSight-layout stream). */
 static void smi_src_check_server(GstSmiSrc *self, const gchar *location)
 {
     gint64 now = g_get_monotonic_time();
     if (now < self->next_check_us)
         return;
     self->next_check_us = now + CHECK_INTERVAL_US;
-    SharedMemoryStreamInfo info;
-    if (SharedMemoryImageStream_info(self->stream, &info) != IMAGESTREAM_NOERROR)
-        return;
-    gboolean alive = info.server_alive != 0;
-    if (alive == self->server_alive)
-        return;
-    self->server_alive = alive;
-    GST_INFO_OBJECT(self, "the server of %s %s", location, alive ? "came" : "went away");
-    if (alive && self->layout == IMAGESTREAM_LAYOUT_ENSIGHT) {
+    uint32_t before = self->status.situation;
+    uint32_t situation = SharedMemoryImageStream_refresh(location, self->stream, &self->status);
+    if (situation != before)
+        GST_INFO_OBJECT(self, "%s: %s", location,
+                        SharedMemoryImageStream_situationstring(situation));
+    if (self->status.reattach) {
         smi_src_detach(self);
-        if (smi_src_attach(self, location) < IMAGESTREAM_NOERROR)
+        if (smi_src_attach(self, location) != IMAGESTREAM_SITUATION_NO_SERVER && !self->stream)
             self->failing_since_us = now;
     }
 }
@@ -463,10 +457,12 @@ static GstFlowReturn gst_smi_src_create(GstPushSrc *push, GstBuffer **out)
     gchar *location = smi_src_location(self);
     GstFlowReturn ret = GST_FLOW_FLUSHING;
     while (!g_atomic_int_get(&self->flushing)) {
-        if (self->stream == NULL) { /* attaching again after a failure */
-            SharedMemoryImageError rc = smi_src_attach(self, location);
-            if (rc < IMAGESTREAM_NOERROR) {
-                if (!smi_src_failed(self, location, "SharedMemoryImageStream_create", rc)) {
+        if (self->stream == NULL) { /* attaching again, or waiting for a server */
+            uint32_t situation = smi_src_attach(self, location);
+            if (self->stream == NULL) {
+                if (situation != IMAGESTREAM_SITUATION_NO_SERVER &&
+                    !smi_src_failed(self, location, "SharedMemoryImageStream_attach",
+                                    self->status.code)) {
                     ret = GST_FLOW_ERROR;
                     break;
                 }
@@ -502,7 +498,6 @@ static GstFlowReturn gst_smi_src_create(GstPushSrc *push, GstBuffer **out)
             }
             continue;
         }
-        self->server_alive = TRUE;
         SharedMemoryImageDesc desc = SMI_DESC_INIT;
         rc = SharedMemoryImageStream_describe(self->stream, &desc);
         GstVideoFormat format = gst_smi_video_format(desc.format);

@@ -25,8 +25,7 @@ struct _GstSmiSrc {
 
     /* Streaming state (streaming thread, start and stop only). */
     SharedMemoryImageStream stream;
-    uint32_t layout;         /* IMAGESTREAM_LAYOUT_* of the attached stream */
-    gboolean server_alive;   /* as last seen */
+    SharedMemoryStreamStatus status; /* where the stream stands (the library's policy) */
     gint64 next_check_us;    /* next look at the server (monotonic) */
     gint64 failing_since_us; /* re-attaching since (0: attached) */
     gint flushing;           /* atomic: unlock() was called */
