@@ -21,8 +21,6 @@
 #include "vtkSharedMemoryImageFormats.h"
 #include "vtkSharedMemoryImageRanges.h"
 
-#include <sys/stat.h>
-
 #include <chrono>
 #include <cstdint>
 #include <ctime>
@@ -217,8 +215,7 @@ struct vtkSharedMemoryImageSource::vtkInternals
   std::vector<HandlePtr> Handles;
   HandlePtr Current;        // the handle that locked the newest frame (polled)
   std::string AttachedName; // the FileName the handles were made for
-  dev_t Device = 0;         // and the file it found there
-  ino_t Inode = 0;
+  SharedMemoryStreamStatus StreamStatus = {}; // where it stands (the library's policy)
   uint32_t Layout = 0;
   bool ServerAlive = false;
   unsigned Attachments = 0; // streams attached so far
@@ -266,18 +263,6 @@ struct vtkSharedMemoryImageSource::vtkInternals
     }
   }
 
-  // A file whose header is not valid is still being set up when it was
-  // created or changed in the last few seconds (a server makes the file,
-  // then writes its header); one that stays so is an error.
-  static bool BeingSetUp(const struct stat& st)
-  {
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    const double age = double(now.tv_sec - st.st_mtim.tv_sec) +
-      1e-9 * double(now.tv_nsec - st.st_mtim.tv_nsec);
-    return age < 3.0;
-  }
-
   // (A handle whose frame an array still holds lives on until VTK frees
   // that array: see ReleaseLentFrame.)
   void Detach()
@@ -285,8 +270,7 @@ struct vtkSharedMemoryImageSource::vtkInternals
     this->Handles.clear();
     this->Current.reset();
     this->AttachedName.clear();
-    this->Device = 0;
-    this->Inode = 0;
+    this->StreamStatus = SharedMemoryStreamStatus();
     this->Layout = 0;
     this->ServerAlive = false;
   }
@@ -312,10 +296,11 @@ struct vtkSharedMemoryImageSource::vtkInternals
     this->Status.clear();
   }
 
-  // Attach to fileName if not attached yet; with `verify`, also again when
-  // the file was replaced or removed (one stat()). True when attached.
-  // Frames flowing prove the file alive, so the stat() waits for a poll that
-  // finds no newer frame (Recheck).
+  // Attach to fileName if not attached yet; with `verify`, also look where
+  // the stream stands (SharedMemoryImageStream_refresh: the file replaced or
+  // removed, a server gone or come) and attach again when the library says
+  // so. True when attached. Frames flowing prove the file alive, so the look
+  // waits for a poll that finds no newer frame (Recheck).
   bool Attach(const char* fileName, bool verify)
   {
     if (!fileName || !*fileName)
@@ -327,89 +312,88 @@ struct vtkSharedMemoryImageSource::vtkInternals
     {
       this->Reset();
     }
-    if (!verify && this->Current)
+    if (this->Current)
     {
-      return true;
-    }
-    struct stat st;
-    if (stat(fileName, &st) != 0)
-    {
-      if (this->Current || this->Pixels)
+      if (!verify)
       {
-        this->Detach();
+        return true;
+      }
+      uint32_t situation;
+      {
+        std::lock_guard<std::mutex> guard(this->Current->Mutex);
+        situation =
+          SharedMemoryImageStream_refresh(fileName, this->Current->Stream, &this->StreamStatus);
+      }
+      if (!this->StreamStatus.reattach)
+      {
+        this->FollowServer(fileName);
+        return true;
+      }
+      this->Detach();
+      if (situation == IMAGESTREAM_SITUATION_MISSING)
+      {
         this->AttachedName = fileName;
         this->Report(false,
           std::string("the stream file ") + fileName +
             " was removed; keeping the last frame, waiting for a server to create it again");
+        return false;
       }
-      else
-      {
-        this->AttachedName = fileName;
-        this->Report(false,
-          std::string("no stream in ") + fileName +
-            " yet (the file does not exist); waiting for a server to create it");
-      }
-      return false;
-    }
-    if (this->Current && st.st_dev == this->Device && st.st_ino == this->Inode)
-    {
-      return true;
-    }
-    if (this->Current)
-    {
-      this->Detach(); // the file was replaced: attach to the new one
     }
     this->AttachedName = fileName;
     SharedMemoryImageStream stream = nullptr;
-    const SharedMemoryImageError rc =
-      SharedMemoryImageStream_create(fileName, IMAGESTREAM_OPTIONS_ANYFORMAT, &stream);
-    if (rc < IMAGESTREAM_NOERROR)
+    const uint32_t situation = SharedMemoryImageStream_attach(
+      fileName, IMAGESTREAM_OPTIONS_ANYFORMAT, &stream, &this->StreamStatus);
+    if (!stream)
     {
-      const std::string why = vtkSharedMemoryStreamServer::ErrorText(fileName, rc);
-      if (rc == IMAGESTREAM_BAD_FILE_SIZE)
-      {
-        this->Report(false,
-          std::string("no stream in ") + fileName + " yet (" + why +
-            "); waiting for a server to set it up");
-      }
-      else if ((rc == IMAGESTREAM_BAD_FILE_FORMAT || rc == IMAGESTREAM_VERSION_MISMATCH) &&
-        BeingSetUp(st))
-      {
-        this->Report(false,
-          std::string("no stream in ") + fileName +
-            " yet (its header is not valid yet); waiting for the server to set it up");
-      }
-      else if (rc == IMAGESTREAM_BAD_FILE_FORMAT || rc == IMAGESTREAM_VERSION_MISMATCH)
-      {
-        this->Report(true,
-          std::string("cannot attach to ") + fileName + ": " + why +
-            " (not a shared-memory image stream?); will try again if it changes");
-      }
-      else
-      {
-        this->Report(true, std::string("cannot attach to ") + fileName + ": " + why);
-      }
+      this->ReportNotAttached(fileName, situation);
       return false;
     }
     this->Current = std::make_shared<Handle>(stream);
     this->Handles.assign(1, this->Current);
     ++this->Attachments;
-    this->Device = st.st_dev;
-    this->Inode = st.st_ino;
-    SharedMemoryStreamInfo info;
-    bool served = false;
-    if (SharedMemoryImageStream_info(stream, &info) == IMAGESTREAM_NOERROR)
-    {
-      this->Layout = info.layout;
-      this->ServerAlive = info.server_alive != 0;
-      served = ServedBefore(info);
-    }
+    this->Layout = this->StreamStatus.layout;
+    this->ServerAlive = this->StreamStatus.server_alive != 0;
     this->Problem.clear();
     this->Status = this->Attached(fileName,
       this->ServerAlive ? "server alive"
-        : served        ? "its server is gone; waiting for a server to come back"
-                        : "no server yet; waiting for one to start");
+                        : "its server is gone; waiting for a server to come back");
     return true;
+  }
+
+  // Why fileName is not attached (SharedMemoryImageStream_attach's
+  // situation): the states a live stream passes through only set the
+  // status; what only the user can fix is an error.
+  void ReportNotAttached(const char* fileName, uint32_t situation)
+  {
+    const std::string why =
+      vtkSharedMemoryStreamServer::ErrorText(fileName, this->StreamStatus.code);
+    const std::string notYet = std::string("no stream in ") + fileName + " yet (";
+    switch (situation)
+    {
+      case IMAGESTREAM_SITUATION_MISSING:
+        this->Report(false,
+          this->Pixels ? std::string("the stream file ") + fileName +
+              " was removed; keeping the last frame, waiting for a server to create it again"
+                       : notYet + "the file does not exist); waiting for a server to create it");
+        break;
+      case IMAGESTREAM_SITUATION_NO_SERVER:
+        this->Report(false, notYet + "no server has set it up); waiting for a server to set it up");
+        break;
+      case IMAGESTREAM_SITUATION_SETTING_UP:
+        this->Report(false,
+          this->StreamStatus.code == IMAGESTREAM_BAD_FILE_SIZE
+            ? notYet + why + "); waiting for a server to set it up"
+            : notYet + "its header is not valid yet); waiting for the server to set it up");
+        break;
+      case IMAGESTREAM_SITUATION_NOT_A_STREAM:
+        this->Report(true,
+          std::string("cannot attach to ") + fileName + ": " + why +
+            " (not a shared-memory image stream?); will try again if it changes");
+        break;
+      default:
+        this->Report(true, std::string("cannot attach to ") + fileName + ": " + why);
+        break;
+    }
   }
 
   // The status while attached: the file, its layout, and `server`.
@@ -420,42 +404,14 @@ struct vtkSharedMemoryImageSource::vtkInternals
       server + ")";
   }
 
-  // Did a server ever set this stream up (rather than only create its file)?
-  static bool ServedBefore(const SharedMemoryStreamInfo& info)
+  // After a refresh that keeps the stream: tell when the server went away
+  // or came.
+  void FollowServer(const char* fileName)
   {
-    if (info.server_generation > 0 || info.last_sequence > 0)
-    {
-      return true;
-    }
-    for (uint32_t i = 0; i < info.buffer_count && i < IMAGESTREAM_MAX_BUFFERS; ++i)
-    {
-      if (info.buffers[i].width > 0 || info.buffers[i].state != 0)
-      {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  // With no newer frame: tell when the server went away, and re-attach an
-  // EnSight-layout client when a new server came (it does not survive one).
-  // Returns true when it re-attached.
-  bool CheckServer(const char* fileName)
-  {
-    SharedMemoryStreamInfo info;
-    SharedMemoryImageError rc;
-    {
-      std::lock_guard<std::mutex> guard(this->Current->Mutex);
-      rc = SharedMemoryImageStream_info(this->Current->Stream, &info);
-    }
-    if (rc != IMAGESTREAM_NOERROR)
-    {
-      return false;
-    }
-    const bool alive = info.server_alive != 0;
+    const bool alive = this->StreamStatus.server_alive != 0;
     if (alive == this->ServerAlive)
     {
-      return false;
+      return;
     }
     this->ServerAlive = alive;
     if (!alive)
@@ -463,16 +419,10 @@ struct vtkSharedMemoryImageSource::vtkInternals
       this->Report(false,
         std::string("the server of ") + fileName +
           " is gone; keeping the last frame, waiting for a server to come back");
-      return false;
+      return;
     }
     this->Problem.clear();
     this->Status = this->Attached(fileName, "server alive");
-    if (this->Layout == IMAGESTREAM_LAYOUT_ENSIGHT)
-    {
-      this->Detach();
-      return this->Attach(fileName, true);
-    }
-    return false;
   }
 
   // A poll found no newer frame: was the file replaced or removed, or did the
@@ -481,11 +431,7 @@ struct vtkSharedMemoryImageSource::vtkInternals
   bool Recheck(const char* fileName)
   {
     const unsigned before = this->Attachments;
-    if (!this->Attach(fileName, true))
-    {
-      return false;
-    }
-    return this->Attachments != before || this->CheckServer(fileName);
+    return this->Attach(fileName, true) && this->Attachments != before;
   }
 
   // Is a frame newer than the current one waiting? Asked of the handle that
