@@ -126,8 +126,12 @@ static void smi_fail(const char *call, const char *path, int code)
     if (code == IMAGESTREAM_BAD_FILE_SIZE && path && stat(path, &st) != 0 && errno == ENOENT)
         id = "smi:missing";
     const char *name = SharedMemoryImageStream_errorname(code);
-    mexErrMsgIdAndTxt(id, "%s %s: %s (%s)", call, path ? path : "", 
-                      SharedMemoryImageStream_errorstring(code), name ? name : "unknown code");
+    char text[1400];
+    mexErrMsgIdAndTxt(id, "%s %s: %s (%s)", call, path ? path : "",
+                      SharedMemoryImageStream_openerrorstring(path, IMAGESTREAM_OPTIONS_NONE, code,
+                                                              "'AnyFile', true", text,
+                                                              sizeof text),
+                      name ? name : "unknown code");
 }
 
 /* ---- Ctrl-C ------------------------------------------------------------- */
@@ -749,17 +753,14 @@ static int smi_serve(smi_slot_t *slot, const SharedMemoryImageDesc *desc)
         SharedMemoryImageStream_destroy(slot->stream);
         slot->stream = NULL;
     }
-    int rc = SharedMemoryImageStream_createfilelayout(slot->path, slot->layout, desc);
-    if (rc < IMAGESTREAM_NOERROR)
-        return rc;
+    /* (the library's one serve call: the layout's options come from `layout`) */
     SharedMemoryImageStream stream = NULL;
-    rc = SharedMemoryImageStream_create(slot->path, slot->options, &stream);
+    int rc = SharedMemoryImageStream_serve(
+        slot->path, slot->layout, desc,
+        slot->options & ~(uint32_t)(IMAGESTREAM_OPTIONS_SERVER | IMAGESTREAM_OPTIONS_EXTENDED),
+        &stream, &slot->capacity);
     if (rc < IMAGESTREAM_NOERROR)
         return rc;
-    SharedMemoryStreamInfo info;
-    slot->capacity = 0;
-    if (SharedMemoryImageStream_info(stream, &info) == IMAGESTREAM_NOERROR)
-        slot->capacity = info.buffer_size;
     slot->stream = stream;
     return IMAGESTREAM_NOERROR;
 }
