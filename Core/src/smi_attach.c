@@ -4,34 +4,18 @@
  * _refresh, _situationstring): what situation a stream is in (missing, being
  * set up, no server yet, server gone, new server, file replaced, not a stream,
  * unsafe, fatal), whether it is worth waiting for, and when a client must
- * attach again. Built on the public API and stat(); every face (smi-read,
+ * attach again. Built on the public API and the platform file's
+ * smi_file_identity(); every face (smi-read,
  * smisrc, the ParaView source) asks it instead of keeping its own rules.
  */
 #include "shared_memory_image.h"
+#include "smi_platform.h"
 
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
 /* A file whose header is not valid yet but that changed this recently is
    still being set up (a server makes the file, then writes its header). */
 #define SMI_SETUP_SECONDS 3.0
-
-/* The file at `path` (followed, as create() with ANYFILE would): 0 and its
-   identity and age in seconds, or -1 when there is none. */
-static int smi_file_identity(const char *path, uint64_t *device, uint64_t *inode, double *age)
-{
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return -1;
-    *device = (uint64_t)st.st_dev;
-    *inode = (uint64_t)st.st_ino;
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    *age = (double)(now.tv_sec - st.st_mtim.tv_sec) +
-           1e-9 * (double)(now.tv_nsec - st.st_mtim.tv_nsec);
-    return 0;
-}
 
 /* Did a server ever set this stream up (rather than only create its file)? */
 static int smi_served_before(const SharedMemoryStreamInfo *info)

@@ -69,6 +69,11 @@ int smi_file_open(const char *path, int writable, unsigned flags);
    again); when it exists, open it with smi_file_open(path, 1, 0) instead.
    *created tells which. Returns fd, SMI_FILE_UNSAFE, or -errno. */
 int smi_file_create(const char *path, int *created);
+
+/* The file at `path`, links followed (as create() with ANYFILE opens it):
+   0 with its device, inode and age in seconds since it was last modified,
+   or -1 when there is none. */
+int smi_file_identity(const char *path, uint64_t *device, uint64_t *inode, double *age);
 /* Why smi_file_open(path, ..., flags) would refuse `path`: 0 when the rules
    above accept it, SMI_FILE_UNSAFE with one line in why[size] (always
    NUL-terminated) that names the rule and the fix (a chmod command), or

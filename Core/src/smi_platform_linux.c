@@ -839,6 +839,20 @@ int64_t smi_now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+int smi_file_identity(const char *path, uint64_t *device, uint64_t *inode, double *age)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return -1;
+    *device = (uint64_t)st.st_dev;
+    *inode = (uint64_t)st.st_ino;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    *age = (double)(now.tv_sec - st.st_mtim.tv_sec) +
+           1e-9 * (double)(now.tv_nsec - st.st_mtim.tv_nsec);
+    return 0;
+}
+
 double smi_unix_time(void)
 {
     struct timespec ts;
