@@ -39,16 +39,19 @@ esac
 start_bg pub "$SMI_PUBLISH" --size "$size" --rate 30 --seconds 80 --quiet "$in"
 pub=$BG_PID
 wait_until 20 served "$in" || fail "smi-publish never served $in"
+echo "$(date +%T) served: $in"
 start_bg receiver "$GST_LAUNCH" -e udpsrc port="$port" buffer-size=4194304 caps="$caps" ! \
     "${recv[@]}" ! queue ! smisink location="$STREAM" sync=false
 receiver=$BG_PID
 wait_until 20 udp_bound "$port" || fail "udpsrc never bound port $port"
+echo "$(date +%T) the receiver listens on UDP port $port"
 start_bg sender "$GST_LAUNCH" -e smisrc location="$in" ! "${send[@]}" ! \
     udpsink host=127.0.0.1 port="$port" sync=false
 sender=$BG_PID
 expect_rc check 0 "$PYTHON" "$GST_CHECK" read "$STREAM" --frames 20 --timeout 40 --size "$size" \
     "${check[@]}"
 tail -3 "$WORK/check.out"
+echo "$(date +%T) read 20 frames; stopping the sender and the receiver"
 interrupt_and_wait "$sender" 0 "the sender (smisrc ! ... ! udpsink)"
 interrupt_and_wait "$receiver" 0 "the receiver (udpsrc ! ... ! smisink)"
 gst_clean sender
