@@ -451,26 +451,71 @@ static SharedMemoryImageError smi_src_take(GstSmiSrc *self, const gchar *locatio
     return rc;
 }
 
+/* Attached, or attaching again, or waiting for a server: 1 attached, 0 not
+   yet (after a pause: ask again), -1 failed for good (an error posted). */
+static int smi_src_ensure_attached(GstSmiSrc *self, const gchar *location)
+{
+    if (self->stream != NULL)
+        return 1;
+    uint32_t situation = smi_src_attach(self, location);
+    if (self->stream == NULL) {
+        if (situation != IMAGESTREAM_SITUATION_NO_SERVER &&
+            !smi_src_failed(self, location, "SharedMemoryImageStream_attach", self->status.code))
+            return -1;
+        g_usleep(WAIT_STEP_MS * 1000);
+        return 0;
+    }
+    self->failing_since_us = 0;
+    return 1;
+}
+
+/* The locked frame's description in *desc, with caps negotiated for it:
+   FALSE (the frame unlocked, an error posted) when smisrc cannot output it. */
+static gboolean smi_src_describe(GstSmiSrc *self, const gchar *location, SharedMemoryFrame frame,
+                                 SharedMemoryImageDesc *desc)
+{
+    SharedMemoryImageError rc = SharedMemoryImageStream_describe(self->stream, desc);
+    GstVideoFormat format = gst_smi_video_format(desc->format);
+    if (rc != IMAGESTREAM_NOERROR || format == GST_VIDEO_FORMAT_UNKNOWN ||
+        (desc->depth != 0 && desc->depth != 1)) {
+        SharedMemoryImageStream_unlock(self->stream);
+        GST_ELEMENT_ERROR(self, STREAM, FORMAT,
+                          ("Stream \"%s\" carries %s frames of %ux%ux%u: smisrc outputs "
+                           "2-D RGB8, RGBA8, GRAY8 and GRAY16 frames only (GStreamer has "
+                           "no raw video format for float, signed or 32-bit values)",
+                           location, SharedMemoryImageStream_formatname(desc->format),
+                           desc->width, desc->height, desc->depth ? desc->depth : 1),
+                          ("frame %u", frame->iFrame));
+        return FALSE;
+    }
+    if (self->caps == NULL || self->smi_format != desc->format ||
+        GST_VIDEO_INFO_WIDTH(&self->info) != (gint)desc->width ||
+        GST_VIDEO_INFO_HEIGHT(&self->info) != (gint)desc->height) {
+        if (!smi_src_renegotiate(self, format, desc->format, desc)) {
+            SharedMemoryImageStream_unlock(self->stream);
+            GST_ELEMENT_ERROR(self, CORE, NEGOTIATION,
+                              ("Downstream does not accept %s frames of %ux%u",
+                               gst_video_format_to_string(format), desc->width, desc->height),
+                              (NULL));
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
 static GstFlowReturn gst_smi_src_create(GstPushSrc *push, GstBuffer **out)
 {
     GstSmiSrc *self = GST_SMI_SRC(push);
     gchar *location = smi_src_location(self);
     GstFlowReturn ret = GST_FLOW_FLUSHING;
     while (!g_atomic_int_get(&self->flushing)) {
-        if (self->stream == NULL) { /* attaching again, or waiting for a server */
-            uint32_t situation = smi_src_attach(self, location);
-            if (self->stream == NULL) {
-                if (situation != IMAGESTREAM_SITUATION_NO_SERVER &&
-                    !smi_src_failed(self, location, "SharedMemoryImageStream_attach",
-                                    self->status.code)) {
-                    ret = GST_FLOW_ERROR;
-                    break;
-                }
-                g_usleep(WAIT_STEP_MS * 1000);
-                continue;
-            }
-            self->failing_since_us = 0;
+        int attached = smi_src_ensure_attached(self, location);
+        if (attached < 0) {
+            ret = GST_FLOW_ERROR;
+            break;
         }
+        if (attached == 0)
+            continue;
         SharedMemoryImageError rc = SharedMemoryImageStream_wait(self->stream, WAIT_STEP_MS);
         if (rc == IMAGESTREAM_NO_FRAMEAVAILABLE) {
             smi_src_check_server(self, location);
@@ -499,33 +544,9 @@ static GstFlowReturn gst_smi_src_create(GstPushSrc *push, GstBuffer **out)
             continue;
         }
         SharedMemoryImageDesc desc = SMI_DESC_INIT;
-        rc = SharedMemoryImageStream_describe(self->stream, &desc);
-        GstVideoFormat format = gst_smi_video_format(desc.format);
-        if (rc != IMAGESTREAM_NOERROR || format == GST_VIDEO_FORMAT_UNKNOWN ||
-            (desc.depth != 0 && desc.depth != 1)) {
-            SharedMemoryImageStream_unlock(self->stream);
-            GST_ELEMENT_ERROR(self, STREAM, FORMAT,
-                              ("Stream \"%s\" carries %s frames of %ux%ux%u: smisrc outputs "
-                               "2-D RGB8, RGBA8, GRAY8 and GRAY16 frames only (GStreamer has "
-                               "no raw video format for float, signed or 32-bit values)",
-                               location, SharedMemoryImageStream_formatname(desc.format),
-                               desc.width, desc.height, desc.depth ? desc.depth : 1),
-                              ("frame %u", frame->iFrame));
+        if (!smi_src_describe(self, location, frame, &desc)) {
             ret = GST_FLOW_ERROR;
             break;
-        }
-        if (self->caps == NULL || self->smi_format != desc.format ||
-            GST_VIDEO_INFO_WIDTH(&self->info) != (gint)desc.width ||
-            GST_VIDEO_INFO_HEIGHT(&self->info) != (gint)desc.height) {
-            if (!smi_src_renegotiate(self, format, desc.format, &desc)) {
-                SharedMemoryImageStream_unlock(self->stream);
-                GST_ELEMENT_ERROR(self, CORE, NEGOTIATION,
-                                  ("Downstream does not accept %s frames of %ux%u",
-                                   gst_video_format_to_string(format), desc.width, desc.height),
-                                  (NULL));
-                ret = GST_FLOW_ERROR;
-                break;
-            }
         }
         SharedMemoryImageError copy_rc;
         ret = smi_src_fill(self, frame, &desc, out, &copy_rc);
