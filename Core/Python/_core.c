@@ -35,6 +35,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "shared_memory_image.h"
@@ -123,6 +124,28 @@ static PyObject *smi_raise_open(smi_state *st, int code, const char *path, uint3
     return NULL;
 }
 
+/* As smi_raise_open() for a client that could not attach, the exception's
+   `situation` attribute set to the attach policy's IMAGESTREAM_SITUATION_*. */
+static PyObject *smi_raise_attach(smi_state *st, int code, uint32_t situation, const char *path,
+                                  uint32_t options, PyObject *shown)
+{
+    smi_raise_open(st, code, path, options, "cannot open %R as a client", shown);
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    PyObject *sit = PyLong_FromUnsignedLong(situation);
+    if (!sit || !value || PyObject_SetAttrString(value, "situation", sit) < 0) {
+        Py_XDECREF(sit);
+        Py_XDECREF(type);
+        Py_XDECREF(value);
+        Py_XDECREF(tb);
+        return NULL;
+    }
+    Py_DECREF(sit);
+    PyErr_Restore(type, value, tb);
+    return NULL;
+}
+
 /* ---- Objects ---------------------------------------------------------------- */
 
 typedef struct FrameObject FrameObject;
@@ -132,6 +155,7 @@ typedef struct {
     SharedMemoryImageStream stream; /* NULL once closed */
     PyThread_type_lock mutex;       /* serializes calls on `stream` */
     PyObject *path;                 /* str, for messages */
+    PyObject *pathb;                /* bytes, as the library takes it */
     PyTypeObject *frame_class;      /* what _lock() and _acquire() make */
     int is_server;
     uint32_t options;
@@ -141,6 +165,7 @@ typedef struct {
     FrameObject *frame;             /* borrowed: the live Frame locked/acquired, or NULL */
     unsigned long long lost;        /* queue client: frames lost in all (next()) */
     int acquire_waits;              /* server: acquire may wait (setacquiretimeout) */
+    SharedMemoryStreamStatus status; /* client: the attach policy's (attach(), refresh()) */
 } StreamObject;
 
 struct FrameObject {
@@ -720,15 +745,16 @@ static PyObject *Stream_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 
 static int Stream_init(StreamObject *s, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"path", "options", "frame_class", "serve", NULL};
+    static char *kwlist[] = {"path", "options", "frame_class", "serve", "attach", NULL};
     PyObject *pathb = NULL;
     unsigned int options;
     PyTypeObject *frame_class;
     PyObject *serve = Py_None;
+    int attach = 0;
     smi_state *st = stream_state(s);
-    if (!st || !PyArg_ParseTupleAndKeywords(args, kwds, "O&IO!|O:Stream", kwlist,
+    if (!st || !PyArg_ParseTupleAndKeywords(args, kwds, "O&IO!|Oi:Stream", kwlist,
                                             PyUnicode_FSConverter, &pathb, &options,
-                                            &PyType_Type, &frame_class, &serve))
+                                            &PyType_Type, &frame_class, &serve, &attach))
         return -1;
     /* serve=(format, width, height, depth): a server made in one call, the
        file made or grown first for two such frames in the layout `options`
@@ -758,6 +784,42 @@ static int Stream_init(StreamObject *s, PyObject *args, PyObject *kwds)
     }
     SharedMemoryImageStream stream = NULL;
     int rc;
+    if (attach && !s->is_server && serve == Py_None) {
+        /* A client through the one attach policy (SharedMemoryImageStream_attach).
+           attach=1 takes a file no server has set up yet as create() does
+           (an EnSight stream with no frame yet, as smi-read does without
+           --wait-file); attach=2 leaves it, for the caller to wait. */
+        SharedMemoryStreamStatus status;
+        uint32_t situation;
+        struct stat sb;
+        int known = 0;
+        Py_BEGIN_ALLOW_THREADS
+        situation = SharedMemoryImageStream_attach(PyBytes_AS_STRING(pathb), options, &stream,
+                                                   &status);
+        if (situation == IMAGESTREAM_SITUATION_NO_SERVER && attach == 1) {
+            status.code = SharedMemoryImageStream_create(PyBytes_AS_STRING(pathb), options,
+                                                         &stream);
+            known = stream && stat(PyBytes_AS_STRING(pathb), &sb) == 0;
+        }
+        Py_END_ALLOW_THREADS
+        if (!stream) {
+            smi_raise_attach(st, status.code < 0 ? status.code : IMAGESTREAM_BAD_FILE_SIZE,
+                             situation, PyBytes_AS_STRING(pathb), options, s->path);
+            Py_DECREF(pathb);
+            return -1;
+        }
+        if (known) { /* what refresh() compares with later */
+            status.layout = IMAGESTREAM_LAYOUT_ENSIGHT;
+            status.device = (uint64_t)sb.st_dev;
+            status.inode = (uint64_t)sb.st_ino;
+        }
+        s->status = status;
+        Py_XSETREF(s->pathb, pathb);
+        s->stream = stream;
+        s->options = options;
+        s->open_code = status.code;
+        return 0;
+    }
     Py_BEGIN_ALLOW_THREADS
     if (serve != Py_None)
         rc = SharedMemoryImageStream_serve(
@@ -802,6 +864,7 @@ static void Stream_dealloc(StreamObject *s)
     if (s->mutex)
         PyThread_free_lock(s->mutex);
     Py_CLEAR(s->path);
+    Py_CLEAR(s->pathb);
     Py_CLEAR(s->frame_class);
     tp->tp_free((PyObject *)s);
     Py_DECREF(tp);
@@ -880,6 +943,29 @@ static PyObject *Stream_info(StreamObject *s, PyObject *unused)
     if (rc < 0)
         return smi_raise(stream_state(s), rc, "info of %R", s->path);
     return smi_info_tuple(&info);
+}
+
+PyDoc_STRVAR(Stream_refresh_doc,
+"_refresh($self, /)\n--\n\n"
+"Client opened with attach: SharedMemoryImageStream_refresh(), the\n"
+"situation now (_situation and _reattach keep it).");
+
+static PyObject *Stream_refresh(StreamObject *s, PyObject *unused)
+{
+    (void)unused;
+    if (!s->pathb) {
+        PyErr_SetString(PyExc_ValueError, "refresh() needs a client opened with attach");
+        return NULL;
+    }
+    if (stream_enter(s) < 0)
+        return NULL;
+    uint32_t situation;
+    Py_BEGIN_ALLOW_THREADS
+    situation = SharedMemoryImageStream_refresh(PyBytes_AS_STRING(s->pathb), s->stream,
+                                                &s->status);
+    Py_END_ALLOW_THREADS
+    stream_mutex_unlock(s);
+    return PyLong_FromUnsignedLong(situation);
 }
 
 PyDoc_STRVAR(Stream_setbuffers_doc,
@@ -1246,6 +1332,11 @@ static PyMemberDef Stream_members[] = {
      "The IMAGESTREAM_OPTIONS_* bits the stream was opened with."},
     {"_last_code", T_INT, offsetof(StreamObject, last_code), READONLY,
      "Server: code of the last send(), acquire() or publish()."},
+    {"_situation", T_UINT, offsetof(StreamObject, status.situation), READONLY,
+     "Client opened with attach: IMAGESTREAM_SITUATION_* from attach() or the\n"
+     "last refresh()."},
+    {"_reattach", T_UINT, offsetof(StreamObject, status.reattach), READONLY,
+     "Client opened with attach: 1 when the last refresh() said to attach anew."},
     {NULL},
 };
 
@@ -1267,6 +1358,7 @@ static PyMethodDef Stream_methods[] = {
     {"close", (PyCFunction)Stream_close, METH_NOARGS, Stream_close_doc},
     {"_unlock", (PyCFunction)Stream_unlock, METH_NOARGS, Stream_unlock_doc},
     {"_info", (PyCFunction)Stream_info, METH_NOARGS, Stream_info_doc},
+    {"_refresh", (PyCFunction)Stream_refresh, METH_NOARGS, Stream_refresh_doc},
     {"_wait", (PyCFunction)Stream_wait, METH_VARARGS, Stream_wait_doc},
     {"_next", (PyCFunction)Stream_next, METH_NOARGS, Stream_next_doc},
     {"_setacquiretimeout", (PyCFunction)Stream_setacquiretimeout, METH_O,
@@ -1280,10 +1372,13 @@ static PyMethodDef Stream_methods[] = {
 };
 
 PyDoc_STRVAR(Stream_doc,
-"Stream(path, options, frame_class, serve=None)\n--\n\n"
+"Stream(path, options, frame_class, serve=None, attach=0)\n--\n\n"
 "One end of a stream: SharedMemoryImageStream_create(path, options), or with\n"
 "serve=(format, width, height, depth) a server made by\n"
-"SharedMemoryImageStream_serve() (the file made or grown first). Its\n"
+"SharedMemoryImageStream_serve() (the file made or grown first), or with\n"
+"attach=1 or 2 a client attached by SharedMemoryImageStream_attach()\n"
+"(1: a file no server has set up yet is taken as create() takes it;\n"
+"2: it is not; Error.situation says why it did not attach). Its\n"
 "frames are made as instances of frame_class (a subclass of Frame).\n"
 "Calls on one stream are serialized by its own lock.");
 
@@ -1451,6 +1546,34 @@ static PyObject *smi_format_info(PyObject *m, PyObject *arg)
                          info->name);
 }
 
+PyDoc_STRVAR(situation_info_doc,
+"situation_info(situation, /)\n--\n\n"
+"(name, waits, description) of an IMAGESTREAM_SITUATION_* value, from the\n"
+"library's list (waits: SharedMemoryImageStream_situationwaits()), or None\n"
+"if unknown.");
+
+static PyObject *smi_situation_info(PyObject *m, PyObject *arg)
+{
+    (void)m;
+    long long v;
+    if (smi_u32_or(arg, -1, &v) < 0)
+        return NULL;
+    const char *name = NULL;
+    switch (v) {
+#define SMI_SITUATION_NAME(n, text) \
+    case IMAGESTREAM_SITUATION_##n: \
+        name = #n;                  \
+        break;
+        SMI_SITUATION_LIST(SMI_SITUATION_NAME)
+#undef SMI_SITUATION_NAME
+    default: Py_RETURN_NONE;
+    }
+    return Py_BuildValue("(sOs)", name,
+                         SharedMemoryImageStream_situationwaits((uint32_t)v) ? Py_True
+                                                                             : Py_False,
+                         SharedMemoryImageStream_situationstring((uint32_t)v));
+}
+
 PyDoc_STRVAR(set_error_class_doc,
 "set_error_class(cls, /)\n--\n\n"
 "The exception class raised for negative codes, called as cls(code,\n"
@@ -1475,6 +1598,7 @@ static PyMethodDef smi_methods[] = {
     {"errorstring", (PyCFunction)smi_errorstring, METH_O, errorstring_doc},
     {"errorname", (PyCFunction)smi_errorname, METH_O, errorname_doc},
     {"format_info", (PyCFunction)smi_format_info, METH_O, format_info_doc},
+    {"situation_info", (PyCFunction)smi_situation_info, METH_O, situation_info_doc},
     {"set_error_class", (PyCFunction)smi_set_error_class, METH_O, set_error_class_doc},
     {NULL},
 };
@@ -1501,6 +1625,10 @@ static int smi_exec(PyObject *m)
 #define SMI_ADD_FORMAT(name, channels, bytes, kind, text) \
     SMI_ADD("IMAGESTREAM_FORMAT_" #name, IMAGESTREAM_FORMAT_##name)
     SMI_FORMAT_LIST(SMI_ADD_FORMAT)
+#define SMI_ADD_SITUATION(name, text) \
+    SMI_ADD("IMAGESTREAM_SITUATION_" #name, IMAGESTREAM_SITUATION_##name)
+    SMI_SITUATION_LIST(SMI_ADD_SITUATION)
+#undef SMI_ADD_SITUATION
 #define SMI_ADD_CONSTANT(name) SMI_ADD("IMAGESTREAM_" #name, IMAGESTREAM_##name)
     SMI_ADD_CONSTANT(OPTIONS_NONE)
     SMI_ADD_CONSTANT(OPTIONS_FLIPVERTICAL)

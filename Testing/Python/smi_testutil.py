@@ -17,6 +17,7 @@ import threading
 import time
 
 import numpy as np
+import pytest
 
 import shared_memory_image as smi
 
@@ -29,6 +30,16 @@ def pattern(fmt, width, height, n):
     """Frame n of the test pattern as a numpy array (top row first); fmt is
     an smi.FORMAT_* code."""
     return smi_pattern.pattern_array(fmt, width, height, n)
+
+
+# The C tools, from $SMI_PUBLISH and $SMI_READ (set by CTest); tests that
+# need one are skipped without it.
+PUBLISH = os.environ.get("SMI_PUBLISH")
+READ = os.environ.get("SMI_READ")
+need_publish = pytest.mark.skipif(not PUBLISH or not os.access(PUBLISH, os.X_OK),
+                                  reason="smi-publish not given ($SMI_PUBLISH)")
+need_read = pytest.mark.skipif(not READ or not os.access(READ, os.X_OK),
+                               reason="smi-read not given ($SMI_READ)")
 
 
 def stream_dir():

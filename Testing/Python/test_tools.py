@@ -11,14 +11,8 @@ import numpy as np
 import pytest
 
 import shared_memory_image as smi
-from smi_testutil import pattern
+from smi_testutil import PUBLISH, READ, need_publish, need_read, pattern
 
-PUBLISH = os.environ.get("SMI_PUBLISH")
-READ = os.environ.get("SMI_READ")
-need_publish = pytest.mark.skipif(not PUBLISH or not os.access(PUBLISH, os.X_OK),
-                                  reason="smi-publish not given ($SMI_PUBLISH)")
-need_read = pytest.mark.skipif(not READ or not os.access(READ, os.X_OK),
-                               reason="smi-read not given ($SMI_READ)")
 W, H = 320, 240
 
 FORMATS = {smi.format_name(v): v for k, v in vars(smi).items() if k.startswith("FORMAT_")}

@@ -53,6 +53,7 @@ documented in LAYOUT.md of the source tree.
 The package is pure Python over its C extension, shared_memory_image._core
 (the library calls, the buffer protocol and the locking).
 """
+import enum as _enum
 import math as _math
 import operator as _operator
 import time as _time
@@ -98,14 +99,49 @@ def format_name(format, /):
     return info[3] if info else "unknown"
 
 
+class _SituationBase(_enum.IntEnum):
+    """What Situation's members have (the members come from the library)."""
+
+    @property
+    def waits(self):
+        """True when the situation is worth waiting for (a server or a file
+        is coming: SERVING up to REPLACED); False for NOT_A_STREAM, UNSAFE
+        and FATAL, which are for the user to fix."""
+        return _core.situation_info(self)[1]
+
+    @property
+    def description(self):
+        """The library's description ('attached, server alive', ...)."""
+        return _core.situation_info(self)[2]
+
+    def __str__(self):
+        """The name ('SERVING', ...)."""
+        return self.name
+
+
+#: Where a client's stream stands, by the library's one attach policy
+#: (SharedMemoryImageStream_attach/_refresh; the values are its
+#: IMAGESTREAM_SITUATION_*): SERVING, MISSING, SETTING_UP, NO_SERVER,
+#: SERVER_GONE, NEW_SERVER, REPLACED, NOT_A_STREAM, UNSAFE, FATAL. Each has
+#: .waits and .description. Client.situation, Client.refresh() and
+#: Error.situation answer one.
+Situation = _SituationBase("Situation", [
+    (_core.situation_info(value)[0], value)
+    for value in range(64) if _core.situation_info(value)], module=__name__)
+
+
 class Error(RuntimeError):
     """Raised when the library answers a negative IMAGESTREAM_* code.
 
     Attributes: code (the negative code, compare with smi.IMAGESTREAM_*),
     name (the code's macro name) and message (what failed and the library's
     error string; also str(error)). A subclass of RuntimeError, like the
-    errors ensight_grpc_shmem raises.
+    errors ensight_grpc_shmem raises. When a Client could not attach,
+    situation is the Situation that says why (situation.waits: a server or
+    a file is coming); else None.
     """
+
+    situation = None
 
     def __init__(self, code, message=None):
         """`message` defaults to the library's string for `code`."""
@@ -119,6 +155,12 @@ class Error(RuntimeError):
     def __str__(self):
         """The message."""
         return self.message
+
+    def __setattr__(self, name, value):
+        """Keeps situation a Situation (the C half sets the number)."""
+        if name == "situation" and value is not None:
+            value = Situation(value)
+        super().__setattr__(name, value)
 
     @property
     def name(self):
@@ -552,12 +594,39 @@ class Client(_Stream):
 
     A client is one attachment: use one per thread, or share it (calls are
     serialized). Do not use it in a forked child; open a new one there.
+
+    Attaching follows the library's one attach policy, as smi-read, smisrc
+    and the ParaView source do (SharedMemoryImageStream_attach):
+    client.situation says where the stream stood (Situation.SERVING, or
+    SERVER_GONE: attached, its server crashed or ended). When it cannot
+    attach, Error says why with the library's text, and error.situation
+    whether that is worth waiting for (MISSING, SETTING_UP, NO_SERVER) or
+    for the user to fix (NOT_A_STREAM, UNSAFE, FATAL). wait=seconds (None:
+    for ever) waits that long for a server instead, attaching again every
+    20 ms while the situation is worth waiting for (a file no server has
+    set up yet is then not mapped until one does); Error at once for the
+    others, TimeoutError when the time is up. Without wait, a file no
+    server has set up yet is taken as EnSight's create() takes it.
+    refresh() looks again later (file removed or replaced, server gone or
+    new) and client.reattach says when to close and attach anew:
+
+        client = smi.Client(path, wait=None)   # until a server sets it up
+        while True:
+            if client.wait(timeout=1.0):
+                ...                            # lock() and read, as above
+                continue
+            client.refresh()                   # no frame: has anything changed?
+            if client.reattach:
+                client.close()
+                client = smi.Client(path, wait=None)
     """
     __slots__ = ()
     _kind = "Client"
 
-    def __init__(self, path, any_format=False, any_file=False, *, queue=False, reliable=False):
-        """Attach to `path` (str, bytes or os.PathLike); see the class."""
+    def __init__(self, path, any_format=False, any_file=False, *, queue=False, reliable=False,
+                 wait=0.0):
+        """Attach to `path` (str, bytes or os.PathLike), waiting up to `wait`
+        seconds (None: for ever) for a server; see the class."""
         options = IMAGESTREAM_OPTIONS_NONE
         if any_format:
             options |= IMAGESTREAM_OPTIONS_ANYFORMAT
@@ -567,7 +636,47 @@ class Client(_Stream):
             options |= IMAGESTREAM_OPTIONS_QUEUE
         if reliable:
             options |= IMAGESTREAM_OPTIONS_RELIABLE
-        super().__init__(path, options, Frame)
+        seconds = _seconds(wait)
+        if seconds == 0.0:
+            super().__init__(path, options, Frame, None, 1)
+            return
+        deadline = None if seconds < 0 else _time.monotonic() + seconds
+        while True:
+            try:
+                super().__init__(path, options, Frame, None, 2)
+                return
+            except Error as error:
+                if error.situation is None or not error.situation.waits:
+                    raise
+                left = None if deadline is None else deadline - _time.monotonic()
+                if left is not None and left <= 0:
+                    raise TimeoutError("no stream to attach to within %g s (%s: %s): %s"
+                                       % (seconds, error.situation.name,
+                                          error.situation.description, error)) from error
+            _time.sleep(0.02 if left is None else min(0.02, left))
+
+    @property
+    def situation(self):
+        """Where the stream stood at attaching, or at the last refresh(): a
+        Situation (SERVING, SERVER_GONE, ...)."""
+        return Situation(self._situation)
+
+    @property
+    def reattach(self):
+        """True when the last refresh() said to close this client and attach
+        anew: the file was removed or replaced, the stream was truncated or
+        garbled under it, or a new server set up an EnSight-layout stream."""
+        return bool(self._reattach)
+
+    def refresh(self):
+        """Look where the stream stands now, without changing it
+        (SharedMemoryImageStream_refresh: one look at the file and one at
+        the stream): returns the Situation (also client.situation): SERVING,
+        SERVER_GONE, NO_SERVER, NEW_SERVER (a server came since the last
+        look), MISSING (the file was removed) or REPLACED (another file is
+        at the path), and sets client.reattach when this client must be
+        closed and a new one attached. ValueError once closed."""
+        return Situation(self._refresh())
 
     def wait(self, timeout=None, spin=0.0):
         """Block until a frame newer than the last one this client locked is
