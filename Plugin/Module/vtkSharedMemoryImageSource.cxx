@@ -16,6 +16,7 @@
 #include "vtkStringArray.h"
 #include "vtkStreamingDemandDrivenPipeline.h"
 #include "vtkTypeUInt32Array.h"
+#include <vtksys/SystemTools.hxx>
 
 #include "shared_memory_image.h"
 #include "vtkSharedMemoryImageFormats.h"
@@ -360,6 +361,13 @@ struct vtkSharedMemoryImageSource::vtkInternals
     return true;
   }
 
+  // Whether the folder fileName is in exists (a bare name: the current one).
+  static bool FolderExists(const char* fileName)
+  {
+    const std::string folder = vtksys::SystemTools::GetFilenamePath(fileName);
+    return folder.empty() || vtksys::SystemTools::FileIsDirectory(folder);
+  }
+
   // Why fileName is not attached (SharedMemoryImageStream_attach's
   // situation): the states a live stream passes through only set the
   // status; what only the user can fix is an error.
@@ -371,10 +379,12 @@ struct vtkSharedMemoryImageSource::vtkInternals
     switch (situation)
     {
       case IMAGESTREAM_SITUATION_MISSING:
+        // (No folder either: the library's text names it and the fix.)
         this->Report(false,
           this->Pixels ? std::string("the stream file ") + fileName +
               " was removed; keeping the last frame, waiting for a server to create it again"
-                       : notYet + "the file does not exist); waiting for a server to create it");
+            : notYet + (FolderExists(fileName) ? std::string("the file does not exist") : why) +
+              "); waiting for a server to create it");
         break;
       case IMAGESTREAM_SITUATION_NO_SERVER:
         this->Report(false, notYet + "no server has set it up); waiting for a server to set it up");

@@ -8,7 +8,9 @@
 # keeping its own rules. Situations: a symbolic link planted at the path
 # (unsafe: the rule and the fix, and each face's own way to opt in), a
 # file of a user's notes (not a stream: refused by every server and left
-# byte for byte as it was), a path in a folder that does not exist.
+# byte for byte as it was), a path in a folder that does not exist. The
+# ParaView source, which needs pvpython, goes through the same three in
+# Plugin.Python.TestSourceSameFile.
 . "$(dirname "$0")/gst_test_lib.sh"
 needs_python_module
 
