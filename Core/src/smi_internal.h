@@ -6,6 +6,10 @@
  * The core's layers. A file calls only files of the layers below its own,
  * never one beside it or above it:
  *
+ *   0. smi_serve.c      the policy the faces share, on the public API:
+ *      smi_attach.c     serving a file (serve), a client's situation and
+ *      smi_policy.c     when to attach again (attach, refresh), the
+ *                       open-error message (openerrorstring)
  *   1. smi_stream.c     the public API: checks the arguments, opens and maps
  *                       the file, picks a layout by each layout's probe and
  *                       reaches it through its smi_layout_ops_t only
