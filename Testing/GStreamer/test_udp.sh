@@ -11,7 +11,6 @@
 needs_python_module
 mode=$1
 in=$WORK/in.smi
-port=$("$PYTHON" "$GST_CHECK" free-port) || fail "no free UDP port"
 case $mode in
 raw)
     # Small frames: rtpvrawdepay pushes a frame with a lost packet as it is,
@@ -40,10 +39,25 @@ start_bg pub "$SMI_PUBLISH" --size "$size" --rate 30 --seconds 80 --quiet "$in"
 pub=$BG_PID
 wait_until 20 served "$in" || fail "smi-publish never served $in"
 echo "$(date +%T) served: $in"
-start_bg receiver "$GST_LAUNCH" -e udpsrc port="$port" buffer-size=4194304 caps="$caps" ! \
-    "${recv[@]}" ! queue ! smisink location="$STREAM" sync=false
-receiver=$BG_PID
-wait_until 20 udp_bound "$port" || fail "udpsrc never bound port $port"
+# receiver_settled PID PORT: the receiver PID has bound PORT, or has exited.
+receiver_settled() {
+    ! kill -0 "$1" 2>/dev/null || udp_bound "$2"
+}
+# A free port can be taken by another program (a WebRTC peer of a test
+# beside this one, say) before udpsrc binds it: then try another one.
+for attempt in 1 2 3; do
+    port=$("$PYTHON" "$GST_CHECK" free-port) || fail "no free UDP port"
+    start_bg receiver "$GST_LAUNCH" -e udpsrc port="$port" buffer-size=4194304 caps="$caps" ! \
+        "${recv[@]}" ! queue ! smisink location="$STREAM" sync=false
+    receiver=$BG_PID
+    wait_until 20 receiver_settled "$receiver" "$port" || fail "udpsrc never bound port $port"
+    kill -0 "$receiver" 2>/dev/null && break
+    grep -q "Address already in use" "$WORK/receiver.err" ||
+        fail "the receiver (udpsrc ! ... ! smisink) exited at start"
+    wait "$receiver"
+    echo "$(date +%T) UDP port $port was taken before udpsrc bound it; another one"
+    [ "$attempt" -lt 3 ] || fail "three free UDP ports taken before udpsrc bound them"
+done
 echo "$(date +%T) the receiver listens on UDP port $port"
 start_bg sender "$GST_LAUNCH" -e smisrc location="$in" ! "${send[@]}" ! \
     udpsink host=127.0.0.1 port="$port" sync=false
