@@ -292,7 +292,10 @@ def wait_playing(driver, frames=10, timeout=60, since=0):
     def check():
         s = page_state(driver)
         return s if s and s["playing"] and s["frames"] >= since + frames else None
-    return wait_until("the page to play %d frames" % frames, check, timeout=timeout, step=0.2)
+    try:
+        return wait_until("the page to play %d frames" % frames, check, timeout=timeout, step=0.2)
+    except AssertionError as e:
+        fail("%s; the page's last state: %r" % (e, page_state(driver)))
 
 
 GRAB_JS = """
