@@ -82,10 +82,10 @@ expect_not_in() {
 # 1 when SECONDS have passed (wall time: a slow COMMAND, a Python start-up
 # on a loaded machine, say, does not stretch the limit).
 wait_until() {
-    local end=$((SECONDS + $1))
+    local end=$((${EPOCHREALTIME//[!0-9]/} + $1 * 1000000)) # microseconds
     shift
     until "$@" >/dev/null 2>&1; do
-        [ "$SECONDS" -lt "$end" ] || return 1
+        [ "${EPOCHREALTIME//[!0-9]/}" -lt "$end" ] || return 1
         sleep 0.05
     done
 }
