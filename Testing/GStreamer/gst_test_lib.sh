@@ -29,11 +29,15 @@ gst_clean() {
     expect_not_in "$1.out" 'CRITICAL|AddressSanitizer|runtime error:'
 }
 
-# udp_bound PORT: something has bound UDP port PORT.
-udp_bound() {
-    ! "$PYTHON" -c 'import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("0.0.0.0", int(sys.argv[1])))' "$1" 2>/dev/null
+# udp_bound_by PID PORT: process PID holds a UDP socket bound to PORT (its
+# inode in /proc/net/udp{,6} is one of PID's open files), not another one.
+udp_bound_by() {
+    local hex inode
+    hex=$(printf '%04X' "$2")
+    for inode in $(awk -v p=":$hex" '$2 ~ p "$" { print $10 }' /proc/net/udp /proc/net/udp6 2>/dev/null); do
+        ls -l "/proc/$1/fd" 2>/dev/null | grep -q "socket:\[$inode\]" && return 0
+    done
+    return 1
 }
 
 # interrupt_and_wait PID RC NAME: SIGINT to a gst-launch-1.0 -e (EOS, then

@@ -41,7 +41,7 @@ wait_until 20 served "$in" || fail "smi-publish never served $in"
 echo "$(date +%T) served: $in"
 # receiver_settled PID PORT: the receiver PID has bound PORT, or has exited.
 receiver_settled() {
-    ! kill -0 "$1" 2>/dev/null || udp_bound "$2"
+    ! kill -0 "$1" 2>/dev/null || udp_bound_by "$1" "$2"
 }
 # A free port can be taken by another program (a WebRTC peer of a test
 # beside this one, say) before udpsrc binds it: then try another one.
